@@ -1,0 +1,140 @@
+//! The only writer of `WWW-Authenticate` (RFC 6750 §3, RFC 9728 §5.1).
+//!
+//! One `Bearer` challenge, comma-separated auth-params, each at most once, values
+//! always quoted and restricted to the character sets RFC 6750 §3 allows. The
+//! parameter order follows the canonical strings of spec-checklist item 31.
+
+use actix_web::http::header::HeaderValue;
+
+use crate::refusal::Refusal;
+use crate::resource::ProtectedResource;
+use crate::scope;
+
+/// Builds the challenge for `refusal`. `resource` is `None` only for a refusal that
+/// was rendered without the middleware (then there is no metadata URL to name).
+pub(crate) fn bearer(refusal: &Refusal, resource: Option<&ProtectedResource>) -> HeaderValue {
+    let metadata = resource.map(|r| r.metadata_url());
+    let global: &[String] = resource.map(|r| r.required_scopes()).unwrap_or(&[]);
+    let mut params = Params::default();
+    match refusal {
+        // RFC 6750 §3.1: no error information when the request had no credentials.
+        Refusal::MissingToken | Refusal::Unavailable(_) => {
+            params.push("resource_metadata", metadata);
+            params.push_scope(global.iter());
+        }
+        Refusal::InvalidToken(_) => {
+            params.push("error", refusal.error_code());
+            params.push("error_description", Some(&*refusal.description()));
+            params.push("resource_metadata", metadata);
+            params.push_scope(global.iter());
+        }
+        Refusal::InsufficientScope { required, granted } => {
+            // Required ∪ granted-and-relevant (item 44): valid under 2025-11-25 and
+            // 2026-07-28, and never asks the client to drop what it already holds.
+            let relevant = granted
+                .iter()
+                .filter(|s| resource.is_some_and(|r| r.knows_scope(s)) || global.contains(s));
+            params.push("error", refusal.error_code());
+            params.push_scope(required.iter().chain(relevant));
+            params.push("resource_metadata", metadata);
+            params.push("error_description", Some(&*refusal.description()));
+        }
+        Refusal::InvalidRequest(_) => {
+            params.push("error", refusal.error_code());
+            params.push("error_description", Some(&*refusal.description()));
+            params.push("resource_metadata", metadata);
+        }
+        Refusal::MiddlewareNotInstalled => {}
+    }
+    params.finish()
+}
+
+#[derive(Default)]
+struct Params {
+    out: String,
+}
+
+impl Params {
+    fn push(&mut self, name: &str, value: Option<&str>) {
+        let Some(value) = value else { return };
+        self.out.push_str(if self.out.is_empty() { "Bearer " } else { ", " });
+        self.out.push_str(name);
+        self.out.push_str("=\"");
+        self.out.push_str(&sanitize_description(value));
+        self.out.push('"');
+    }
+
+    /// `scope`: unique, well-formed scope tokens in first-seen order; omitted when empty.
+    fn push_scope<'a>(&mut self, scopes: impl Iterator<Item = &'a String>) {
+        let mut seen: Vec<&str> = Vec::new();
+        for s in scopes {
+            if scope::is_scope_token(s) && !seen.contains(&s.as_str()) {
+                seen.push(s);
+            }
+        }
+        if !seen.is_empty() {
+            self.push("scope", Some(&seen.join(" ")));
+        }
+    }
+
+    fn finish(self) -> HeaderValue {
+        // A bare `Bearer` is not a valid challenge (item 25); every path above pushes at
+        // least one parameter when a resource is known. Without one, name the realm.
+        let text = if self.out.is_empty() {
+            "Bearer realm=\"mcp\"".to_owned()
+        } else {
+            self.out
+        };
+        HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("Bearer realm=\"mcp\""))
+    }
+}
+
+/// Restricts text to the quoted-string charset RFC 6750 §3 allows for
+/// `error_description` (`%x20-21 / %x23-5B / %x5D-7E`): `"`, `\`, control and
+/// non-ASCII characters become `'`, space, or are dropped. Also used for the JSON body,
+/// so both say the same thing.
+pub(crate) fn sanitize_description(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().take(256) {
+        match c {
+            '"' => out.push('\''),
+            '\\' => out.push('/'),
+            ' '..='~' => out.push(c),
+            c if c.is_whitespace() => out.push(' '),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::refusal::TokenRejection;
+
+    #[test]
+    fn descriptions_lose_quotes_backslashes_and_control_characters() {
+        assert_eq!(sanitize_description("a\"b\\c\r\nd\u{7f}é"), "a'b/c  d");
+    }
+
+    #[test]
+    fn challenge_without_resource_still_has_a_parameter() {
+        let v = bearer(&Refusal::MissingToken, None);
+        assert_eq!(v.to_str().unwrap(), "Bearer realm=\"mcp\"");
+        let v = bearer(&Refusal::InvalidToken(TokenRejection::Expired), None);
+        assert_eq!(
+            v.to_str().unwrap(),
+            "Bearer error=\"invalid_token\", error_description=\"The access token expired\""
+        );
+    }
+
+    #[test]
+    fn custom_rejection_text_is_sanitised_in_the_challenge() {
+        let r = Refusal::InvalidToken(TokenRejection::Other("bad \"quote\"\n".into()));
+        let v = bearer(&r, None);
+        assert_eq!(
+            v.to_str().unwrap(),
+            "Bearer error=\"invalid_token\", error_description=\"bad 'quote' \""
+        );
+    }
+}

@@ -1,0 +1,180 @@
+//! What a validator proves about a token: [`VerifiedClaims`].
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value};
+
+use crate::scope;
+
+/// The claims of a token a [`TokenValidator`](crate::TokenValidator) accepted.
+///
+/// Built from a claim set with [`VerifiedClaims::from_claims`], which reads the
+/// standard members: `iss`, `sub`, `client_id` (or `azp`), `aud` (string or array),
+/// `exp`, and the scopes from `scope` (space-separated string) or `scp` (string or
+/// array). Custom validators can override the scopes with [`VerifiedClaims::with_scopes`].
+///
+/// ```
+/// use mcp_oauth::VerifiedClaims;
+/// use serde_json::json;
+///
+/// let claims = json!({"iss": "https://as.example", "sub": "alice", "scope": "a b"});
+/// let verified = VerifiedClaims::from_claims(claims.as_object().unwrap().clone());
+/// assert_eq!(verified.subject(), Some("alice"));
+/// assert_eq!(verified.scopes(), ["a", "b"]);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedClaims {
+    issuer: Option<String>,
+    subject: Option<String>,
+    client_id: Option<String>,
+    scopes: Vec<String>,
+    audiences: Vec<String>,
+    expires_at: Option<SystemTime>,
+    claims: Map<String, Value>,
+}
+
+impl VerifiedClaims {
+    /// Reads the standard claims out of `claims` (scopes from `scope`, else `scp`).
+    pub fn from_claims(claims: Map<String, Value>) -> Self {
+        Self::from_claims_with_scope_claim(claims, None)
+    }
+
+    /// Like [`from_claims`](Self::from_claims), reading scopes from `scope_claim`
+    /// (a space-separated string or an array of strings) when it is given.
+    pub(crate) fn from_claims_with_scope_claim(claims: Map<String, Value>, scope_claim: Option<&str>) -> Self {
+        let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+        let scopes = match scope_claim {
+            Some(name) => claims.get(name).map(scopes_of).unwrap_or_default(),
+            None => claims
+                .get("scope")
+                .or_else(|| claims.get("scp"))
+                .map(scopes_of)
+                .unwrap_or_default(),
+        };
+        let audiences = match claims.get("aud") {
+            Some(Value::String(a)) => vec![a.clone()],
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            _ => Vec::new(),
+        };
+        let expires_at = claims
+            .get("exp")
+            .and_then(Value::as_f64)
+            .filter(|e| e.is_finite() && *e >= 0.0)
+            .map(|e| UNIX_EPOCH + Duration::from_secs_f64(e.min(u32::MAX as f64 * 4.0)));
+        Self {
+            issuer: text("iss"),
+            subject: text("sub"),
+            client_id: text("client_id").or_else(|| text("azp")),
+            scopes,
+            audiences,
+            expires_at,
+            claims,
+        }
+    }
+
+    /// Replaces the granted scopes.
+    ///
+    /// ```
+    /// # use mcp_oauth::VerifiedClaims;
+    /// let v = VerifiedClaims::from_claims(Default::default()).with_scopes(["mcp:read"]);
+    /// assert_eq!(v.scopes(), ["mcp:read"]);
+    /// ```
+    pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes.clear();
+        for s in scopes {
+            let s = s.into();
+            if !s.is_empty() && !self.scopes.contains(&s) {
+                self.scopes.push(s);
+            }
+        }
+        self
+    }
+
+    /// `iss`.
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+    /// `sub`.
+    pub fn subject(&self) -> Option<&str> {
+        self.subject.as_deref()
+    }
+    /// `client_id`, or `azp` when there is no `client_id`.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+    /// The granted scopes, deduplicated, in token order.
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+    /// `aud`, always as a list.
+    pub fn audiences(&self) -> &[String] {
+        &self.audiences
+    }
+    /// `exp`.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.expires_at
+    }
+    /// Every claim, as sent.
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+}
+
+/// A scope claim as a list: a space-separated string (RFC 9068 `scope`, Entra `scp`)
+/// or an array of strings (Okta `scp`).
+fn scopes_of(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(s) => scope::split(s),
+        Value::Array(items) => {
+            let mut out: Vec<String> = Vec::new();
+            for s in items.iter().filter_map(Value::as_str) {
+                if !s.is_empty() && !out.iter().any(|o| o == s) {
+                    out.push(s.to_owned());
+                }
+            }
+            out
+        }
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn verified(v: Value) -> VerifiedClaims {
+        VerifiedClaims::from_claims(v.as_object().cloned().unwrap_or_default())
+    }
+
+    #[test]
+    fn scopes_come_from_scope_string_or_scp_string_or_array() {
+        assert_eq!(verified(json!({"scope": "a b a"})).scopes(), ["a", "b"]);
+        assert_eq!(verified(json!({"scp": "a b"})).scopes(), ["a", "b"]);
+        assert_eq!(verified(json!({"scp": ["a", "b", 3]})).scopes(), ["a", "b"]);
+        assert!(verified(json!({"scope": 7})).scopes().is_empty());
+    }
+
+    #[test]
+    fn client_id_falls_back_to_azp_and_aud_is_always_a_list() {
+        let v = verified(json!({"azp": "app", "aud": "r"}));
+        assert_eq!(v.client_id(), Some("app"));
+        assert_eq!(v.audiences(), ["r"]);
+        let v = verified(json!({"client_id": "c", "azp": "app", "aud": ["r", "s"]}));
+        assert_eq!(v.client_id(), Some("c"));
+        assert_eq!(v.audiences(), ["r", "s"]);
+    }
+
+    #[test]
+    fn a_custom_scope_claim_replaces_the_defaults() {
+        let v = VerifiedClaims::from_claims_with_scope_claim(
+            json!({"scope": "a", "permissions": ["x"]}).as_object().cloned().unwrap_or_default(),
+            Some("permissions"),
+        );
+        assert_eq!(v.scopes(), ["x"]);
+    }
+}

@@ -1,0 +1,482 @@
+//! [`McpOAuthBuilder`]: every setting, its default, and the one `build()` that checks
+//! them all and reports every problem at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey};
+
+use crate::error::{ConfigError, ConfigProblem};
+use crate::jwks::{JwksCache, JwksSettings};
+use crate::jwt::{self, JwtValidator, KeySource, TypPolicy};
+use crate::metadata::MetadataDocument;
+use crate::middleware::{Inner, McpOAuth};
+use crate::resource::ProtectedResource;
+use crate::scope;
+use crate::token::DEFAULT_MAX_TOKEN_BYTES;
+use crate::url_policy::secure_url;
+use crate::validator::TokenValidator;
+
+/// The default clock leeway for `exp`, `nbf` and `iat`.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+/// The largest clock leeway accepted (RFC 9068 §4: "a few minutes").
+pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
+/// The shortest HMAC secret accepted: 256 bits, the output size of SHA-256 (RFC 7518 §3.2).
+pub const MIN_HS256_SECRET_BYTES: usize = 32;
+
+/// A secret that never prints.
+#[derive(Clone)]
+pub(crate) struct Secret(pub(crate) Vec<u8>);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// Builds an [`McpOAuth`]. Start from [`McpOAuth::builder`] or [`McpOAuth::builder_from_env`].
+///
+/// Decisions, in order:
+/// 1. the **resource**: the URL clients use for your MCP endpoint (required);
+/// 2. the **authorization servers** advertised in the metadata (at least one);
+/// 3. how tokens are judged: a **JWKS URI** (asymmetric JWTs), a shared **HS256
+///    secret** (symmetric JWTs), or your own [`TokenValidator`];
+/// 4. optional policy: required scopes, accepted audiences, algorithms, leeway, `typ`.
+///
+/// ```
+/// use mcp_oauth::McpOAuth;
+///
+/// let oauth = McpOAuth::builder()
+///     .resource("https://mcp.example.com/mcp")
+///     .authorization_server("https://auth.example.com")
+///     .jwks_uri("https://auth.example.com/.well-known/jwks.json")
+///     .required_scopes(["mcp:tools"])
+///     .build()?;
+/// # let _ = oauth;
+/// # Ok::<(), mcp_oauth::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct McpOAuthBuilder {
+    pub(crate) resource: Option<String>,
+    pub(crate) authorization_servers: Vec<String>,
+    pub(crate) issuer: Option<String>,
+    pub(crate) audiences: Vec<String>,
+    pub(crate) jwks_uri: Option<String>,
+    pub(crate) algorithms: Option<Vec<Algorithm>>,
+    pub(crate) hs256_secret: Option<Secret>,
+    pub(crate) required_scopes: Vec<String>,
+    pub(crate) scopes_supported: Vec<String>,
+    pub(crate) leeway: Duration,
+    pub(crate) typ: TypPolicy,
+    pub(crate) scope_claim: Option<String>,
+    pub(crate) resource_name: Option<String>,
+    pub(crate) resource_documentation: Option<String>,
+    pub(crate) public_paths: Vec<String>,
+    pub(crate) validator: Option<ValidatorSlot>,
+    pub(crate) jwks: JwksSettings,
+    pub(crate) max_token_bytes: usize,
+    pub(crate) expose_token: bool,
+    /// Problems found while reading the environment, reported by `build()`.
+    pub(crate) problems: Vec<ConfigProblem>,
+}
+
+/// A user validator, kept apart so the builder stays `Debug` + `Clone`.
+#[derive(Clone)]
+pub(crate) struct ValidatorSlot(pub(crate) Arc<dyn TokenValidator>);
+
+impl std::fmt::Debug for ValidatorSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenValidator(..)")
+    }
+}
+
+impl Default for McpOAuthBuilder {
+    fn default() -> Self {
+        Self {
+            resource: None,
+            authorization_servers: Vec::new(),
+            issuer: None,
+            audiences: Vec::new(),
+            jwks_uri: None,
+            algorithms: None,
+            hs256_secret: None,
+            required_scopes: Vec::new(),
+            scopes_supported: Vec::new(),
+            leeway: DEFAULT_LEEWAY,
+            typ: TypPolicy::default(),
+            scope_claim: None,
+            resource_name: None,
+            resource_documentation: None,
+            public_paths: Vec::new(),
+            validator: None,
+            jwks: JwksSettings::default(),
+            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            expose_token: false,
+            problems: Vec::new(),
+        }
+    }
+}
+
+impl McpOAuthBuilder {
+    /// The resource identifier: the absolute URL of the MCP endpoint, e.g.
+    /// `https://mcp.example.com/mcp`. Required. Kept byte for byte: it is what the
+    /// metadata's `resource` says and, by default, the audience tokens must carry.
+    /// `https` only, except on loopback hosts. (`MCP_OAUTH_RESOURCE`)
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = Some(resource.into());
+        self
+    }
+
+    /// Adds an authorization server (its RFC 8414 issuer identifier) to the metadata's
+    /// `authorization_servers`. At least one is required. (`MCP_OAUTH_AUTHORIZATION_SERVERS`)
+    pub fn authorization_server(mut self, issuer: impl Into<String>) -> Self {
+        self.authorization_servers.push(issuer.into());
+        self
+    }
+
+    /// The `iss` tokens must carry, code point for code point. Default: the
+    /// authorization server, when exactly one is configured. (`MCP_OAUTH_ISSUER`)
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Adds an accepted audience. Default: the resource alone. Some providers put a
+    /// client id or an `api://…` URI in `aud`; list it here. (`MCP_OAUTH_AUDIENCE`)
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// Where the issuer publishes its signing keys. (`MCP_OAUTH_JWKS_URI`)
+    pub fn jwks_uri(mut self, uri: impl Into<String>) -> Self {
+        self.jwks_uri = Some(uri.into());
+        self
+    }
+
+    /// The accepted signing algorithms. Default with a JWKS: RS256, RS384, RS512,
+    /// PS256, PS384, PS512, ES256, ES384, EdDSA; with a shared secret: HS256.
+    /// HS* is never accepted with JWKS keys, and `none` cannot be named.
+    /// (`MCP_OAUTH_ALGORITHMS`)
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = Some(algorithms.into_iter().collect());
+        self
+    }
+
+    /// Symmetric mode: tokens are HS256-signed with this shared secret (at least
+    /// 32 bytes). Excludes a JWKS. (`MCP_OAUTH_HS256_SECRET`, or `_FILE`)
+    pub fn hs256_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.hs256_secret = Some(Secret(secret.as_ref().to_vec()));
+        self
+    }
+
+    /// Scopes every request must carry, all of them; otherwise 403
+    /// `insufficient_scope`. Also advertised in `scopes_supported`.
+    /// (`MCP_OAUTH_REQUIRED_SCOPES`)
+    pub fn required_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.required_scopes.extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    /// Further scopes to advertise in the metadata's `scopes_supported`. Keep it
+    /// minimal (MCP Security Best Practices, scope minimization).
+    /// (`MCP_OAUTH_SCOPES_SUPPORTED`)
+    pub fn scopes_supported<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes_supported.extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    /// Clock leeway for `exp`, `nbf` and `iat`. Default 60 s, at most 300 s.
+    /// (`MCP_OAUTH_LEEWAY_SECS`)
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Which `typ` header values are accepted. Default [`TypPolicy::Lenient`].
+    /// (`MCP_OAUTH_TYP`: `lenient` or `strict`)
+    pub fn typ_policy(mut self, policy: TypPolicy) -> Self {
+        self.typ = policy;
+        self
+    }
+
+    /// Read scopes from this claim (a space-separated string or an array) instead of
+    /// `scope`, then `scp`. (`MCP_OAUTH_SCOPE_CLAIM`)
+    pub fn scope_claim(mut self, claim: impl Into<String>) -> Self {
+        self.scope_claim = Some(claim.into());
+        self
+    }
+
+    /// The human-readable `resource_name` of the metadata. (`MCP_OAUTH_RESOURCE_NAME`)
+    pub fn resource_name(mut self, name: impl Into<String>) -> Self {
+        self.resource_name = Some(name.into());
+        self
+    }
+
+    /// The metadata's `resource_documentation` URL. (`MCP_OAUTH_RESOURCE_DOCUMENTATION`)
+    pub fn resource_documentation(mut self, url: impl Into<String>) -> Self {
+        self.resource_documentation = Some(url.into());
+        self
+    }
+
+    /// A path served without authentication (e.g. `/health`): the path itself and
+    /// everything below it (`/health/live`), nothing else. (`MCP_OAUTH_PUBLIC_PATHS`)
+    pub fn public_path(mut self, path: impl Into<String>) -> Self {
+        self.public_paths.push(path.into());
+        self
+    }
+
+    /// Judge tokens with your own [`TokenValidator`] instead of the JWT strategy.
+    /// Challenges, statuses, metadata and scope checks stay the middleware's.
+    pub fn validator(mut self, validator: impl TokenValidator) -> Self {
+        self.validator = Some(ValidatorSlot(Arc::new(validator)));
+        self
+    }
+
+    /// Least time between two JWKS refetches caused by tokens with an unknown `kid`.
+    /// Default 30 s. A rotated key is picked up at the first request after it.
+    pub fn jwks_refetch_cooldown(mut self, cooldown: Duration) -> Self {
+        self.jwks.refetch_cooldown = cooldown;
+        self
+    }
+
+    /// Timeout of each outbound call (connect to last byte). Default 5 s.
+    pub fn http_timeout(mut self, timeout: Duration) -> Self {
+        self.jwks.limits.timeout = timeout;
+        self
+    }
+
+    /// Largest token accepted, in bytes, before any parsing. Default 16 KiB.
+    pub fn max_token_bytes(mut self, bytes: usize) -> Self {
+        self.max_token_bytes = bytes;
+        self
+    }
+
+    /// Lets handlers read the raw bearer token through
+    /// [`AuthenticatedClient::bearer_token`](crate::AuthenticatedClient::bearer_token).
+    /// Off by default: an MCP server must not pass the token through to upstream APIs
+    /// (MCP §Access Token Privilege Restriction). Turn it on only for token exchange.
+    pub fn expose_token_to_handlers(mut self, expose: bool) -> Self {
+        self.expose_token = expose;
+        self
+    }
+
+    /// Checks everything and builds the middleware. Does no I/O: keys are fetched on
+    /// first use, and the last good keys keep serving when a refresh fails.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] listing every problem found.
+    pub fn build(self) -> Result<McpOAuth, ConfigError> {
+        let mut problems = self.problems.clone();
+        let mut problem = |setting: &'static str, message: String| problems.push(ConfigProblem::new(setting, message));
+
+        // Resource (items 1-5).
+        let resource = match &self.resource {
+            None => {
+                problem("MCP_OAUTH_RESOURCE", "required: the absolute URL of the MCP endpoint".into());
+                None
+            }
+            Some(r) => match secure_url(r) {
+                Ok(url) => {
+                    if url.query().is_some() {
+                        tracing::warn!(target: "mcp_oauth", resource = %r, "the resource identifier SHOULD NOT have a query (RFC 8707 §2)");
+                    }
+                    Some(r.clone())
+                }
+                Err(e) => {
+                    problem("MCP_OAUTH_RESOURCE", e);
+                    None
+                }
+            },
+        };
+
+        // Authorization servers (item 9) and the issuer.
+        if self.authorization_servers.is_empty() {
+            problem(
+                "MCP_OAUTH_AUTHORIZATION_SERVERS",
+                "required: at least one authorization server issuer URL".into(),
+            );
+        }
+        for issuer in &self.authorization_servers {
+            match secure_url(issuer) {
+                Ok(url) if url.query().is_some() => {
+                    problem("MCP_OAUTH_AUTHORIZATION_SERVERS", format!("`{issuer}`: an issuer has no query"))
+                }
+                Ok(_) => {}
+                Err(e) => problem("MCP_OAUTH_AUTHORIZATION_SERVERS", e),
+            }
+        }
+        let issuer = match (&self.issuer, self.authorization_servers.as_slice()) {
+            (Some(i), servers) => {
+                if !servers.is_empty() && !servers.contains(i) {
+                    problem(
+                        "MCP_OAUTH_ISSUER",
+                        format!("`{i}` is not one of the authorization servers advertised"),
+                    );
+                }
+                Some(i.clone())
+            }
+            (None, [one]) => Some(one.clone()),
+            (None, []) => None,
+            (None, _) => {
+                problem(
+                    "MCP_OAUTH_ISSUER",
+                    "required when several authorization servers are configured".into(),
+                );
+                None
+            }
+        };
+
+        // Scopes.
+        for s in self.required_scopes.iter().chain(&self.scopes_supported) {
+            if !scope::is_scope_token(s) {
+                problem(
+                    "MCP_OAUTH_REQUIRED_SCOPES",
+                    format!("`{s}` is not a scope token (RFC 6749 §3.3)"),
+                );
+            }
+        }
+
+        if self.leeway > MAX_LEEWAY {
+            problem(
+                "MCP_OAUTH_LEEWAY_SECS",
+                format!("{} s is more than the maximum of {} s", self.leeway.as_secs(), MAX_LEEWAY.as_secs()),
+            );
+        }
+        if let Some(doc) = &self.resource_documentation {
+            if let Err(e) = secure_url(doc) {
+                problem("MCP_OAUTH_RESOURCE_DOCUMENTATION", e);
+            }
+        }
+        for p in &self.public_paths {
+            if !p.starts_with('/') || p == "/" {
+                problem(
+                    "MCP_OAUTH_PUBLIC_PATHS",
+                    format!("`{p}` must start with `/` and not be the root"),
+                );
+            }
+        }
+        if self.max_token_bytes == 0 {
+            problem("max_token_bytes", "must be more than zero".into());
+        }
+
+        let audiences = if self.audiences.is_empty() {
+            resource.iter().cloned().collect()
+        } else {
+            self.audiences.clone()
+        };
+        if self.audiences.iter().any(|a| a.trim().is_empty()) {
+            problem("MCP_OAUTH_AUDIENCE", "an audience cannot be empty".into());
+        }
+
+        // How tokens are judged.
+        let validator: Option<Arc<dyn TokenValidator>> = match &self.validator {
+            Some(ValidatorSlot(v)) => Some(v.clone()),
+            None => self.jwt_validator(issuer, audiences, &mut problem).map(|v| Arc::new(v) as Arc<dyn TokenValidator>),
+        };
+
+        let (Some(resource), Some(validator), true) = (resource, validator, problems.is_empty()) else {
+            return Err(ConfigError::new(problems));
+        };
+
+        let mut supported = self.required_scopes.clone();
+        for s in &self.scopes_supported {
+            if !supported.contains(s) {
+                supported.push(s.clone());
+            }
+        }
+        let document = MetadataDocument {
+            resource: &resource,
+            authorization_servers: &self.authorization_servers,
+            scopes_supported: &supported,
+            bearer_methods_supported: ["header"],
+            resource_name: self.resource_name.as_deref(),
+            resource_documentation: self.resource_documentation.as_deref(),
+        };
+        let protected = ProtectedResource::new(&resource, &document, self.required_scopes.clone(), &supported);
+        Ok(McpOAuth::from_inner(Inner {
+            resource: Arc::new(protected),
+            validator,
+            public_paths: self.public_paths,
+            max_token_bytes: self.max_token_bytes,
+            expose_token: self.expose_token,
+        }))
+    }
+
+    /// The built-in JWT strategy, or `None` with problems recorded.
+    fn jwt_validator(
+        &self,
+        issuer: Option<String>,
+        audiences: Vec<String>,
+        problem: &mut impl FnMut(&'static str, String),
+    ) -> Option<JwtValidator> {
+        let keys = match (&self.jwks_uri, &self.hs256_secret) {
+            (Some(_), Some(_)) => {
+                problem(
+                    "MCP_OAUTH_HS256_SECRET",
+                    "set either a JWKS URI or a shared secret, not both (RFC 8725 §2.1)".into(),
+                );
+                None
+            }
+            (None, None) => {
+                problem(
+                    "MCP_OAUTH_JWKS_URI",
+                    "required: where the issuer publishes its keys (or set MCP_OAUTH_HS256_SECRET)".into(),
+                );
+                None
+            }
+            (Some(uri), None) => match secure_url(uri) {
+                Ok(_) => Some(KeySource::Jwks(Arc::new(JwksCache::new(uri.clone(), self.jwks)))),
+                Err(e) => {
+                    problem("MCP_OAUTH_JWKS_URI", e);
+                    None
+                }
+            },
+            (None, Some(secret)) => {
+                if secret.0.len() < MIN_HS256_SECRET_BYTES {
+                    problem(
+                        "MCP_OAUTH_HS256_SECRET",
+                        format!("must be at least {MIN_HS256_SECRET_BYTES} bytes (RFC 7518 §3.2)"),
+                    );
+                }
+                Some(KeySource::Secret(DecodingKey::from_secret(&secret.0)))
+            }
+        };
+        let symmetric = matches!(keys, Some(KeySource::Secret(_)));
+        let algorithms = match &self.algorithms {
+            Some(list) => list.clone(),
+            None if symmetric => vec![Algorithm::HS256],
+            None => jwt::DEFAULT_ALGORITHMS.to_vec(),
+        };
+        if algorithms.is_empty() {
+            problem("MCP_OAUTH_ALGORITHMS", "at least one algorithm is required".into());
+        }
+        for alg in &algorithms {
+            if jwt::is_hmac(*alg) != symmetric {
+                let why = if symmetric {
+                    "only HS256, HS384 or HS512 can be used with a shared secret"
+                } else {
+                    "HS* algorithms need a shared secret and are never accepted with JWKS keys"
+                };
+                problem("MCP_OAUTH_ALGORITHMS", format!("{alg:?}: {why}"));
+            }
+        }
+        Some(JwtValidator {
+            issuer: issuer?,
+            audiences,
+            algorithms,
+            leeway_secs: self.leeway.as_secs(),
+            typ: self.typ,
+            scope_claim: self.scope_claim.clone(),
+            keys: keys?,
+        })
+    }
+}

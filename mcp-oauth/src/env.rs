@@ -1,0 +1,167 @@
+//! Configuration from environment variables: [`McpOAuthBuilder::from_vars`].
+//!
+//! Every variable may instead be given as `NAME_FILE`, a path whose contents (less a
+//! trailing newline) are the value: the usual way to pass secrets to containers.
+//! An empty value counts as unset. Unknown `MCP_OAUTH_*` variables are reported, so a
+//! typo never silently falls back to a default.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::config::McpOAuthBuilder;
+use crate::error::ConfigProblem;
+use crate::jwt::{self, TypPolicy};
+
+/// Every variable read, documented in the README.
+const VARIABLES: &[&str] = &[
+    "MCP_OAUTH_RESOURCE",
+    "MCP_OAUTH_AUTHORIZATION_SERVERS",
+    "MCP_OAUTH_ISSUER",
+    "MCP_OAUTH_AUDIENCE",
+    "MCP_OAUTH_JWKS_URI",
+    "MCP_OAUTH_ALGORITHMS",
+    "MCP_OAUTH_HS256_SECRET",
+    "MCP_OAUTH_REQUIRED_SCOPES",
+    "MCP_OAUTH_SCOPES_SUPPORTED",
+    "MCP_OAUTH_LEEWAY_SECS",
+    "MCP_OAUTH_RESOURCE_NAME",
+    "MCP_OAUTH_RESOURCE_DOCUMENTATION",
+    "MCP_OAUTH_TYP",
+    "MCP_OAUTH_SCOPE_CLAIM",
+    "MCP_OAUTH_PUBLIC_PATHS",
+];
+
+impl McpOAuthBuilder {
+    /// A builder configured from the process environment. Problems are kept and
+    /// reported by [`build`](Self::build) together with any others.
+    ///
+    /// ```no_run
+    /// let oauth = mcp_oauth::McpOAuthBuilder::from_env().public_path("/health").build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn from_env() -> Self {
+        Self::from_vars(std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))))
+    }
+
+    /// A builder configured from `vars` instead of the process environment (for tests,
+    /// or configuration kept elsewhere). Same rules as [`from_env`](Self::from_env).
+    ///
+    /// ```
+    /// use mcp_oauth::McpOAuthBuilder;
+    ///
+    /// let oauth = McpOAuthBuilder::from_vars([
+    ///     ("MCP_OAUTH_RESOURCE", "https://mcp.example.com/mcp"),
+    ///     ("MCP_OAUTH_AUTHORIZATION_SERVERS", "https://auth.example.com"),
+    ///     ("MCP_OAUTH_JWKS_URI", "https://auth.example.com/jwks"),
+    ///     ("MCP_OAUTH_REQUIRED_SCOPES", "mcp:tools"),
+    /// ])
+    /// .build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn from_vars<I, K, V>(vars: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let vars: HashMap<String, String> = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .filter(|(k, _)| k.starts_with("MCP_OAUTH_"))
+            .collect();
+        let mut problems = Vec::new();
+        for name in vars.keys() {
+            let base = name.strip_suffix("_FILE").unwrap_or(name);
+            if !VARIABLES.contains(&base) {
+                problems.push(ConfigProblem::new("MCP_OAUTH_*", format!("unknown variable `{name}`")));
+            }
+        }
+        let mut read = |name: &'static str| -> Option<String> { value(&vars, name, &mut problems) };
+
+        let mut b = McpOAuthBuilder::default();
+        b.resource = read("MCP_OAUTH_RESOURCE");
+        b.authorization_servers = read("MCP_OAUTH_AUTHORIZATION_SERVERS").map(|v| list(&v)).unwrap_or_default();
+        b.issuer = read("MCP_OAUTH_ISSUER");
+        b.audiences = read("MCP_OAUTH_AUDIENCE").map(|v| list(&v)).unwrap_or_default();
+        b.jwks_uri = read("MCP_OAUTH_JWKS_URI");
+        let algorithms = read("MCP_OAUTH_ALGORITHMS");
+        b.hs256_secret = read("MCP_OAUTH_HS256_SECRET").map(|s| crate::config::Secret(s.into_bytes()));
+        b.required_scopes = read("MCP_OAUTH_REQUIRED_SCOPES").map(|v| list(&v)).unwrap_or_default();
+        b.scopes_supported = read("MCP_OAUTH_SCOPES_SUPPORTED").map(|v| list(&v)).unwrap_or_default();
+        let leeway = read("MCP_OAUTH_LEEWAY_SECS");
+        b.resource_name = read("MCP_OAUTH_RESOURCE_NAME");
+        b.resource_documentation = read("MCP_OAUTH_RESOURCE_DOCUMENTATION");
+        let typ = read("MCP_OAUTH_TYP");
+        b.scope_claim = read("MCP_OAUTH_SCOPE_CLAIM");
+        b.public_paths = read("MCP_OAUTH_PUBLIC_PATHS").map(|v| list(&v)).unwrap_or_default();
+
+        if let Some(names) = algorithms {
+            let mut algs = Vec::new();
+            for name in list(&names) {
+                match jwt::algorithm_named(&name) {
+                    Some(a) => algs.push(a),
+                    None => problems.push(ConfigProblem::new(
+                        "MCP_OAUTH_ALGORITHMS",
+                        format!("unknown algorithm `{name}` (names are case-sensitive, e.g. RS256, ES256, EdDSA)"),
+                    )),
+                }
+            }
+            b.algorithms = Some(algs);
+        }
+        if let Some(secs) = leeway {
+            match secs.parse::<u64>() {
+                Ok(s) => b.leeway = Duration::from_secs(s),
+                Err(_) => problems.push(ConfigProblem::new(
+                    "MCP_OAUTH_LEEWAY_SECS",
+                    format!("`{secs}` is not a whole number of seconds"),
+                )),
+            }
+        }
+        if let Some(t) = typ {
+            match t.to_ascii_lowercase().as_str() {
+                "lenient" => b.typ = TypPolicy::Lenient,
+                "strict" => b.typ = TypPolicy::Strict,
+                _ => problems.push(ConfigProblem::new(
+                    "MCP_OAUTH_TYP",
+                    format!("`{t}` is neither `lenient` nor `strict`"),
+                )),
+            }
+        }
+        b.problems = problems;
+        b
+    }
+}
+
+/// `NAME` or the contents of `NAME_FILE`; both set is a problem.
+fn value(vars: &HashMap<String, String>, name: &'static str, problems: &mut Vec<ConfigProblem>) -> Option<String> {
+    let direct = vars.get(name).filter(|v| !v.trim().is_empty());
+    let file_var = format!("{name}_FILE");
+    let file = vars.get(&file_var).filter(|v| !v.trim().is_empty());
+    match (direct, file) {
+        (Some(_), Some(_)) => {
+            problems.push(ConfigProblem::new(name, format!("set either {name} or {file_var}, not both")));
+            None
+        }
+        (Some(v), None) => Some(v.trim().to_owned()),
+        (None, Some(path)) => match std::fs::read_to_string(path) {
+            Ok(contents) => Some(contents.trim_end_matches(['\n', '\r']).to_owned()),
+            Err(e) => {
+                // The path is not secret; the contents would be, and are never shown.
+                problems.push(ConfigProblem::new(name, format!("cannot read {file_var} `{path}`: {e}")));
+                None
+            }
+        },
+        (None, None) => None,
+    }
+}
+
+/// A list separated by spaces and/or commas.
+fn list(value: &str) -> Vec<String> {
+    value
+        .split([' ', ',', '\t', '\n'])
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}

@@ -1,0 +1,442 @@
+//! The authorization server's signing keys (RFC 7517) and their cache.
+//!
+//! Keys come only from the configured `jwks_uri` (RFC 9068 §4; `jku`, `x5u`, `jwk` and
+//! `x5c` token headers are never read). Each key is pinned to the algorithms its type
+//! and curve allow (RFC 8725 §3.1). The cache refetches on an unknown `kid` at most once
+//! per cooldown, one fetch at a time, and keeps the last good key set when a fetch
+//! fails (spec-checklist §4.5-4.6).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey};
+
+use crate::http::{self, HttpLimits};
+use crate::refusal::{Refusal, TokenRejection};
+
+/// The smallest RSA modulus accepted (RFC 8725 §3.5, NIST SP 800-131A).
+const MIN_RSA_BITS: usize = 2048;
+/// Keys read from one document; the rest are ignored.
+const MAX_KEYS: usize = 64;
+
+/// What a key is, as far as algorithm pinning cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyType {
+    Rsa,
+    P256,
+    P384,
+    Ed25519,
+}
+
+/// One verification key, pinned to the algorithms it may verify.
+pub(crate) struct VerifyingKey {
+    pub(crate) key: DecodingKey,
+    key_type: KeyType,
+    /// The JWK's own `alg`, when it names one: then only that algorithm.
+    alg: Option<Algorithm>,
+}
+
+impl std::fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyingKey")
+            .field("key_type", &self.key_type)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VerifyingKey {
+    /// May this key verify a signature made with `alg`?
+    pub(crate) fn fits(&self, alg: Algorithm) -> bool {
+        let by_type = match self.key_type {
+            KeyType::Rsa => matches!(
+                alg,
+                Algorithm::RS256
+                    | Algorithm::RS384
+                    | Algorithm::RS512
+                    | Algorithm::PS256
+                    | Algorithm::PS384
+                    | Algorithm::PS512
+            ),
+            KeyType::P256 => alg == Algorithm::ES256,
+            KeyType::P384 => alg == Algorithm::ES384,
+            KeyType::Ed25519 => alg == Algorithm::EdDSA,
+        };
+        by_type && self.alg.is_none_or(|pinned| pinned == alg)
+    }
+
+    fn from_jwk(jwk: &Jwk) -> Result<Self, String> {
+        if let Some(u) = &jwk.common.public_key_use {
+            if *u != PublicKeyUse::Signature {
+                return Err("`use` is not `sig`".into());
+            }
+        }
+        if let Some(ops) = &jwk.common.key_operations {
+            if !ops.contains(&KeyOperations::Verify) {
+                return Err("`key_ops` lacks `verify`".into());
+            }
+        }
+        let key_type = match &jwk.algorithm {
+            AlgorithmParameters::RSA(rsa) => {
+                let modulus = URL_SAFE_NO_PAD
+                    .decode(rsa.n.trim_end_matches('='))
+                    .map_err(|_| "RSA `n` is not base64url")?;
+                let bits = modulus.iter().skip_while(|b| **b == 0).count() * 8;
+                if bits < MIN_RSA_BITS {
+                    return Err(format!("RSA key of {bits} bits is below {MIN_RSA_BITS}"));
+                }
+                KeyType::Rsa
+            }
+            AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
+                EllipticCurve::P256 => KeyType::P256,
+                EllipticCurve::P384 => KeyType::P384,
+                _ => return Err("unsupported EC curve".into()),
+            },
+            AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => KeyType::Ed25519,
+            // Symmetric keys never come from a JWKS (RFC 8725 §2.1: no HS* with published keys).
+            AlgorithmParameters::OctetKey(_) => return Err("symmetric keys are not accepted".into()),
+            _ => return Err("unsupported key type".into()),
+        };
+        let alg = match jwk.common.key_algorithm {
+            None => None,
+            Some(a) => Some(signing_algorithm(a).ok_or("`alg` is not a signature algorithm")?),
+        };
+        let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("unusable key: {e}"))?;
+        let key = Self { key, key_type, alg };
+        if let Some(a) = alg {
+            if !key.fits(a) {
+                return Err("`alg` does not match the key type".into());
+            }
+        }
+        Ok(key)
+    }
+}
+
+fn signing_algorithm(a: KeyAlgorithm) -> Option<Algorithm> {
+    Some(match a {
+        KeyAlgorithm::RS256 => Algorithm::RS256,
+        KeyAlgorithm::RS384 => Algorithm::RS384,
+        KeyAlgorithm::RS512 => Algorithm::RS512,
+        KeyAlgorithm::PS256 => Algorithm::PS256,
+        KeyAlgorithm::PS384 => Algorithm::PS384,
+        KeyAlgorithm::PS512 => Algorithm::PS512,
+        KeyAlgorithm::ES256 => Algorithm::ES256,
+        KeyAlgorithm::ES384 => Algorithm::ES384,
+        KeyAlgorithm::EdDSA => Algorithm::EdDSA,
+        _ => return None,
+    })
+}
+
+/// A parsed key set.
+#[derive(Debug, Default)]
+pub(crate) struct KeySet {
+    by_kid: HashMap<String, Arc<VerifyingKey>>,
+    all: Vec<Arc<VerifyingKey>>,
+}
+
+/// The outcome of looking a key up.
+#[derive(Debug)]
+pub(crate) enum Lookup {
+    Found(Arc<VerifyingKey>),
+    /// A key has this `kid` but cannot verify this `alg`.
+    Mismatch,
+    Unknown,
+}
+
+impl KeySet {
+    /// Parses a JWKS document. Keys that are malformed, weak, symmetric or for
+    /// encryption are skipped one by one (a real JWKS may mix them with good keys);
+    /// a document with no usable key is an error, so it never replaces a good set.
+    pub(crate) fn parse(body: &[u8]) -> Result<Self, String> {
+        #[derive(serde::Deserialize)]
+        struct Document {
+            keys: Vec<serde_json::Value>,
+        }
+        let doc: Document = serde_json::from_slice(body).map_err(|_| "the JWKS is not a JSON key set")?;
+        let mut set = Self::default();
+        for value in doc.keys.into_iter().take(MAX_KEYS) {
+            let Ok(jwk) = serde_json::from_value::<Jwk>(value) else {
+                continue;
+            };
+            match VerifyingKey::from_jwk(&jwk) {
+                Ok(key) => {
+                    let key = Arc::new(key);
+                    if let Some(kid) = &jwk.common.key_id {
+                        set.by_kid.entry(kid.clone()).or_insert_with(|| key.clone());
+                    }
+                    set.all.push(key);
+                }
+                Err(why) => tracing::debug!(target: "mcp_oauth", kid = ?jwk.common.key_id, "skipping JWKS key: {why}"),
+            }
+        }
+        if set.all.is_empty() {
+            return Err("the JWKS has no usable signing key".into());
+        }
+        Ok(set)
+    }
+
+    /// The key for `kid` (untrusted input: only a map lookup), or without a `kid` the
+    /// single key that fits `alg`.
+    pub(crate) fn select(&self, kid: Option<&str>, alg: Algorithm) -> Lookup {
+        match kid {
+            Some(kid) => match self.by_kid.get(kid) {
+                Some(k) if k.fits(alg) => Lookup::Found(k.clone()),
+                Some(_) => Lookup::Mismatch,
+                None => Lookup::Unknown,
+            },
+            None => {
+                let mut fitting = self.all.iter().filter(|k| k.fits(alg));
+                match (fitting.next(), fitting.next()) {
+                    (Some(k), None) => Lookup::Found(k.clone()),
+                    _ => Lookup::Unknown,
+                }
+            }
+        }
+    }
+}
+
+/// How the key cache behaves. Every field has a default; see [`JwksSettings::default`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct JwksSettings {
+    pub(crate) limits: HttpLimits,
+    /// Least time between two refetches caused by unknown `kid`s.
+    pub(crate) refetch_cooldown: Duration,
+    /// Least time between attempts after a failed fetch.
+    pub(crate) retry_after_failure: Duration,
+    /// Freshness when the response has no `Cache-Control`.
+    pub(crate) default_ttl: Duration,
+    /// `Cache-Control: max-age` is clamped into this range.
+    pub(crate) min_ttl: Duration,
+    pub(crate) max_ttl: Duration,
+}
+
+impl Default for JwksSettings {
+    fn default() -> Self {
+        Self {
+            limits: HttpLimits {
+                timeout: Duration::from_secs(5),
+                max_body: 256 * 1024,
+            },
+            refetch_cooldown: Duration::from_secs(30),
+            retry_after_failure: Duration::from_secs(2),
+            default_ttl: Duration::from_secs(300),
+            min_ttl: Duration::from_secs(60),
+            max_ttl: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Snapshot {
+    keys: Option<Arc<KeySet>>,
+    /// Bumped by every completed fetch attempt.
+    generation: u64,
+    fresh_until: Option<Instant>,
+    last_failure: Option<Instant>,
+    last_unknown_kid_refetch: Option<Instant>,
+}
+
+/// The key cache of one `jwks_uri`. Shared by all workers behind an `Arc`.
+#[derive(Debug)]
+pub(crate) struct JwksCache {
+    uri: String,
+    settings: JwksSettings,
+    state: RwLock<Snapshot>,
+    /// Single flight: whoever holds it is the one fetching.
+    gate: tokio::sync::Mutex<()>,
+}
+
+impl JwksCache {
+    pub(crate) fn new(uri: String, settings: JwksSettings) -> Self {
+        Self {
+            uri,
+            settings,
+            state: RwLock::new(Snapshot::default()),
+            gate: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        match self.state.read() {
+            Ok(s) => s.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn update(&self, f: impl FnOnce(&mut Snapshot)) {
+        match self.state.write() {
+            Ok(mut s) => f(&mut s),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+
+    /// The key to verify a token with header `kid` and `alg`.
+    pub(crate) async fn key_for(self: &Arc<Self>, kid: Option<&str>, alg: Algorithm) -> Result<Arc<VerifyingKey>, Refusal> {
+        let seen = self.snapshot();
+        if let Some(keys) = &seen.keys {
+            match keys.select(kid, alg) {
+                Lookup::Found(key) => {
+                    if seen.fresh_until.is_none_or(|t| Instant::now() >= t) {
+                        self.refresh_in_background();
+                    }
+                    return Ok(key);
+                }
+                Lookup::Mismatch => return Err(Refusal::InvalidToken(TokenRejection::KeyMismatch)),
+                Lookup::Unknown => {}
+            }
+        }
+        // Slow path: no keys yet, or an unknown kid. One request fetches; the rest wait
+        // for it and then look again without fetching.
+        let _gate = self.gate.lock().await;
+        let now = self.snapshot();
+        if now.generation == seen.generation && self.may_fetch(&now) {
+            if now.keys.is_some() {
+                self.update(|s| s.last_unknown_kid_refetch = Some(Instant::now()));
+            }
+            self.fetch().await;
+        }
+        let now = self.snapshot();
+        match &now.keys {
+            None => Err(Refusal::Unavailable(format!(
+                "no signing keys: the JWKS at {} could not be fetched",
+                self.uri
+            ))),
+            Some(keys) => match keys.select(kid, alg) {
+                Lookup::Found(key) => Ok(key),
+                Lookup::Mismatch => Err(Refusal::InvalidToken(TokenRejection::KeyMismatch)),
+                Lookup::Unknown => Err(Refusal::InvalidToken(TokenRejection::UnknownKey)),
+            },
+        }
+    }
+
+    /// The rate limits: never fetch in a loop, whatever tokens arrive.
+    fn may_fetch(&self, s: &Snapshot) -> bool {
+        let since = |t: Option<Instant>| t.map(|t| t.elapsed());
+        if since(s.last_failure).is_some_and(|d| d < self.settings.retry_after_failure) {
+            return false;
+        }
+        if s.keys.is_some()
+            && since(s.last_unknown_kid_refetch).is_some_and(|d| d < self.settings.refetch_cooldown)
+        {
+            return false;
+        }
+        true
+    }
+
+    /// Fetches once, then stores the new set, or keeps the old one on failure.
+    async fn fetch(&self) {
+        let result = http::get_json(&self.uri, self.settings.limits)
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|fetched| KeySet::parse(&fetched.body).map(|keys| (keys, fetched.max_age)));
+        let s = &self.settings;
+        match result {
+            Ok((keys, max_age)) => {
+                let ttl = max_age.unwrap_or(s.default_ttl).clamp(s.min_ttl, s.max_ttl);
+                tracing::debug!(target: "mcp_oauth", uri = %self.uri, keys = keys.all.len(), ?ttl, "JWKS fetched");
+                self.update(|snap| {
+                    snap.keys = Some(Arc::new(keys));
+                    snap.generation += 1;
+                    snap.fresh_until = Some(Instant::now() + ttl);
+                    snap.last_failure = None;
+                });
+            }
+            Err(why) => {
+                tracing::warn!(target: "mcp_oauth", uri = %self.uri, "JWKS fetch failed: {why}");
+                self.update(|snap| {
+                    snap.generation += 1;
+                    snap.last_failure = Some(Instant::now());
+                });
+            }
+        }
+    }
+
+    /// Refreshes stale keys without making the current request wait for it.
+    fn refresh_in_background(self: &Arc<Self>) {
+        if !self.may_fetch(&self.snapshot()) {
+            return;
+        }
+        let this = self.clone();
+        actix_web::rt::spawn(async move {
+            let Ok(_gate) = this.gate.try_lock() else { return };
+            let s = this.snapshot();
+            if s.fresh_until.is_none_or(|t| Instant::now() >= t) && this.may_fetch(&s) {
+                this.fetch().await;
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rsa_jwk(bits: usize, extra: serde_json::Value) -> serde_json::Value {
+        let mut n = vec![0xC5u8; bits / 8];
+        n[bits / 8 - 1] |= 1;
+        let mut k = json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode(n), "e": "AQAB"});
+        if let (Some(o), Some(e)) = (k.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        k
+    }
+
+    fn parse(keys: serde_json::Value) -> Result<KeySet, String> {
+        KeySet::parse(json!({ "keys": keys }).to_string().as_bytes())
+    }
+
+    #[test]
+    fn rsa_keys_below_2048_bits_are_skipped() {
+        assert!(parse(json!([rsa_jwk(1024, json!({"kid": "weak"}))])).is_err());
+        let set = parse(json!([rsa_jwk(1024, json!({"kid": "weak"})), rsa_jwk(2048, json!({"kid": "ok"}))]));
+        let set = set.unwrap();
+        assert!(matches!(set.select(Some("weak"), Algorithm::RS256), Lookup::Unknown));
+        assert!(matches!(set.select(Some("ok"), Algorithm::RS256), Lookup::Found(_)));
+    }
+
+    #[test]
+    fn keys_are_pinned_to_their_type_and_declared_alg() {
+        let set = parse(json!([rsa_jwk(2048, json!({"kid": "r", "alg": "PS256"}))])).unwrap();
+        assert!(matches!(set.select(Some("r"), Algorithm::PS256), Lookup::Found(_)));
+        assert!(matches!(set.select(Some("r"), Algorithm::RS256), Lookup::Mismatch));
+        assert!(matches!(set.select(Some("r"), Algorithm::ES256), Lookup::Mismatch));
+        assert!(matches!(set.select(Some("r"), Algorithm::HS256), Lookup::Mismatch));
+    }
+
+    #[test]
+    fn symmetric_encryption_and_unknown_keys_never_enter_the_set() {
+        let set = parse(json!([
+            {"kty": "oct", "k": "c2VjcmV0", "kid": "hmac"},
+            rsa_jwk(2048, json!({"kid": "enc", "use": "enc"})),
+            rsa_jwk(2048, json!({"kid": "wrap", "key_ops": ["wrapKey"]})),
+            {"kty": "RSA", "kid": "odd", "alg": "RSA-OAEP", "n": "AQAB", "e": "AQAB"},
+            {"kty": "weird"},
+            rsa_jwk(2048, json!({"kid": "good", "use": "sig"})),
+        ]))
+        .unwrap();
+        for kid in ["hmac", "enc", "wrap", "odd"] {
+            assert!(matches!(set.select(Some(kid), Algorithm::RS256), Lookup::Unknown), "{kid}");
+        }
+        assert!(matches!(set.select(Some("good"), Algorithm::RS256), Lookup::Found(_)));
+    }
+
+    #[test]
+    fn without_kid_only_a_single_fitting_key_is_chosen() {
+        let one = parse(json!([rsa_jwk(2048, json!({}))])).unwrap();
+        assert!(matches!(one.select(None, Algorithm::RS256), Lookup::Found(_)));
+        let two = parse(json!([rsa_jwk(2048, json!({})), rsa_jwk(3072, json!({}))])).unwrap();
+        assert!(matches!(two.select(None, Algorithm::RS256), Lookup::Unknown));
+    }
+
+    #[test]
+    fn garbage_is_not_a_key_set() {
+        assert!(KeySet::parse(b"<html>").is_err());
+        assert!(KeySet::parse(b"{\"keys\": 3}").is_err());
+        assert!(KeySet::parse(b"{\"keys\": []}").is_err());
+    }
+}

@@ -1,0 +1,329 @@
+//! The `jwt` strategy: local validation of JWT access tokens (RFC 9068 §4, RFC 8725).
+//!
+//! Steps, in order, each failure a 401 `invalid_token` (spec-checklist §4):
+//! format → header (`alg` allow-list, `typ`, `crit`) → claims decoded → `iss` →
+//! key (by `kid`, from this issuer only, pinned to `alg`) → signature →
+//! `aud` → `exp` / `nbf` / `iat` with bounded leeway.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::claims::VerifiedClaims;
+use crate::jwks::JwksCache;
+use crate::refusal::{Refusal, TokenRejection};
+use crate::resource::ResourceParts;
+use crate::validator::{LocalBoxFuture, TokenValidator};
+
+/// Which `typ` header values are accepted (RFC 9068 §4, RFC 8725 §3.11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TypPolicy {
+    /// `at+jwt`, `application/at+jwt`, `JWT`, or no `typ` (Entra and Keycloak send `JWT`).
+    /// Any other explicit type (`id_token+jwt`, `dpop+jwt`, ...) is rejected.
+    #[default]
+    Lenient,
+    /// Only `at+jwt` / `application/at+jwt`, as RFC 9068 requires.
+    Strict,
+}
+
+impl TypPolicy {
+    fn accepts(self, typ: Option<&str>) -> bool {
+        let Some(typ) = typ else {
+            return self == Self::Lenient;
+        };
+        // Media types compare case-insensitively; `application/` may be omitted (RFC 7515 §4.1.9).
+        let lower = typ.to_ascii_lowercase();
+        let bare = lower.strip_prefix("application/").unwrap_or(&lower);
+        match bare {
+            "at+jwt" => true,
+            "jwt" => self == Self::Lenient,
+            _ => false,
+        }
+    }
+}
+
+/// The algorithms accepted when none are configured: asymmetric only (RFC 8725 §3.1).
+pub(crate) const DEFAULT_ALGORITHMS: [Algorithm; 9] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// Parses an algorithm name exactly as JWA spells it (case-sensitive: no `noNE` tricks).
+pub(crate) fn algorithm_named(name: &str) -> Option<Algorithm> {
+    Some(match name {
+        "RS256" => Algorithm::RS256,
+        "RS384" => Algorithm::RS384,
+        "RS512" => Algorithm::RS512,
+        "PS256" => Algorithm::PS256,
+        "PS384" => Algorithm::PS384,
+        "PS512" => Algorithm::PS512,
+        "ES256" => Algorithm::ES256,
+        "ES384" => Algorithm::ES384,
+        "EdDSA" => Algorithm::EdDSA,
+        "HS256" => Algorithm::HS256,
+        "HS384" => Algorithm::HS384,
+        "HS512" => Algorithm::HS512,
+        _ => return None,
+    })
+}
+
+pub(crate) fn is_hmac(alg: Algorithm) -> bool {
+    matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512)
+}
+
+/// Where verification keys come from.
+pub(crate) enum KeySource {
+    /// The issuer's JWKS: asymmetric algorithms only.
+    Jwks(Arc<JwksCache>),
+    /// A shared secret: HS* only, and only for this issuer.
+    Secret(DecodingKey),
+}
+
+impl std::fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Jwks(cache) => f.debug_tuple("Jwks").field(cache).finish(),
+            Self::Secret(_) => f.write_str("Secret(..)"),
+        }
+    }
+}
+
+/// Validates JWT access tokens of one issuer.
+#[derive(Debug)]
+pub(crate) struct JwtValidator {
+    pub(crate) issuer: String,
+    pub(crate) audiences: Vec<String>,
+    pub(crate) algorithms: Vec<Algorithm>,
+    pub(crate) leeway_secs: u64,
+    pub(crate) typ: TypPolicy,
+    pub(crate) scope_claim: Option<String>,
+    pub(crate) keys: KeySource,
+}
+
+/// The header members this validator reads; all others (`jku`, `x5u`, `jwk`, `x5c`, ...)
+/// are ignored by construction.
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    typ: Option<String>,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    crit: Option<Value>,
+}
+
+/// A compact JWS cut into its parts.
+struct Compact<'a> {
+    header: &'a str,
+    payload: &'a str,
+    signature: &'a str,
+    /// `header.payload`: what the signature covers.
+    signing_input: &'a str,
+}
+
+impl<'a> Compact<'a> {
+    /// Exactly three non-empty base64url segments (8725bis "Check JWT Format Type");
+    /// five segments (a JWE) are malformed here.
+    fn split(token: &'a str) -> Result<Self, TokenRejection> {
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenRejection::Malformed);
+        };
+        let b64url = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !(b64url(header) && b64url(payload) && b64url(signature)) {
+            return Err(TokenRejection::Malformed);
+        }
+        Ok(Self {
+            header,
+            payload,
+            signature,
+            signing_input: &token[..header.len() + 1 + payload.len()],
+        })
+    }
+}
+
+impl JwtValidator {
+    async fn check(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
+        let invalid = Refusal::InvalidToken;
+        let jws = Compact::split(token).map_err(invalid)?;
+        let header: Header = decode_json(jws.header).map_err(invalid)?;
+
+        let alg = algorithm_named(&header.alg)
+            .filter(|a| self.algorithms.contains(a))
+            .ok_or(Refusal::InvalidToken(TokenRejection::DisallowedAlgorithm))?;
+        if !self.typ.accepts(header.typ.as_deref()) {
+            return Err(invalid(TokenRejection::WrongType));
+        }
+        // No extension is understood, so any `crit` must be rejected (RFC 7515 §4.1.11).
+        if header.crit.is_some() {
+            return Err(invalid(TokenRejection::UnsupportedCritical));
+        }
+
+        let claims: Map<String, Value> = decode_json(jws.payload).map_err(invalid)?;
+        // The issuer picks the keys (RFC 8725 §3.8), so check it before any key is fetched.
+        if claims.get("iss").and_then(Value::as_str) != Some(self.issuer.as_str()) {
+            return Err(invalid(TokenRejection::WrongIssuer));
+        }
+
+        let verified = match &self.keys {
+            KeySource::Jwks(cache) => {
+                let key = cache.key_for(header.kid.as_deref(), alg).await?;
+                jsonwebtoken::crypto::verify(jws.signature, jws.signing_input.as_bytes(), &key.key, alg)
+            }
+            KeySource::Secret(key) => {
+                jsonwebtoken::crypto::verify(jws.signature, jws.signing_input.as_bytes(), key, alg)
+            }
+        };
+        if !matches!(verified, Ok(true)) {
+            return Err(invalid(TokenRejection::BadSignature));
+        }
+
+        self.check_audience(&claims)?;
+        self.check_times(&claims)?;
+        Ok(VerifiedClaims::from_claims_with_scope_claim(claims, self.scope_claim.as_deref()))
+    }
+
+    /// `aud` (string or array) must contain an accepted audience (RFC 9068 §4, item 39).
+    fn check_audience(&self, claims: &Map<String, Value>) -> Result<(), Refusal> {
+        let matches = |aud: &str| self.audiences.iter().any(|ours| audience_eq(aud, ours));
+        let ok = match claims.get("aud") {
+            None => return Err(Refusal::InvalidToken(TokenRejection::MissingAudience)),
+            Some(Value::String(aud)) => matches(aud),
+            Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).any(matches),
+            Some(_) => return Err(Refusal::InvalidToken(TokenRejection::InvalidClaim("aud"))),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Refusal::InvalidToken(TokenRejection::WrongAudience))
+        }
+    }
+
+    /// `exp` required; `nbf` and `iat` honoured; all with the bounded leeway.
+    fn check_times(&self, claims: &Map<String, Value>) -> Result<(), Refusal> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        let leeway = self.leeway_secs as f64;
+        let time = |name: &'static str| -> Result<Option<f64>, Refusal> {
+            match claims.get(name) {
+                None => Ok(None),
+                Some(v) => v
+                    .as_f64()
+                    .filter(|t| t.is_finite())
+                    .map(Some)
+                    .ok_or(Refusal::InvalidToken(TokenRejection::InvalidClaim(name))),
+            }
+        };
+        let exp = time("exp")?.ok_or(Refusal::InvalidToken(TokenRejection::MissingExpiry))?;
+        if now >= exp + leeway {
+            return Err(Refusal::InvalidToken(TokenRejection::Expired));
+        }
+        if time("nbf")?.is_some_and(|nbf| now + leeway < nbf) {
+            return Err(Refusal::InvalidToken(TokenRejection::NotYetValid));
+        }
+        if time("iat")?.is_some_and(|iat| now + leeway < iat) {
+            return Err(Refusal::InvalidToken(TokenRejection::IssuedInFuture));
+        }
+        Ok(())
+    }
+}
+
+impl TokenValidator for JwtValidator {
+    fn validate<'a>(&'a self, token: &'a str) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>> {
+        Box::pin(self.check(token))
+    }
+}
+
+fn decode_json<T: serde::de::DeserializeOwned>(segment: &str) -> Result<T, TokenRejection> {
+    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| TokenRejection::Malformed)?;
+    serde_json::from_slice(&bytes).map_err(|_| TokenRejection::Malformed)
+}
+
+/// Audience equality: exact, or equal once the scheme and host are lower-cased and an
+/// empty path is read as `/` (MCP §Canonical Server URI, spec-checklist items 2, 39).
+/// `/mcp` and `/mcp/` stay different.
+pub(crate) fn audience_eq(token_aud: &str, ours: &str) -> bool {
+    if token_aud == ours {
+        return true;
+    }
+    let is_web = |s: &str| {
+        let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+        lower.starts_with("https://") || lower.starts_with("http://")
+    };
+    if !(is_web(token_aud) && is_web(ours)) {
+        return false;
+    }
+    let (a, b) = (ResourceParts::split(token_aud), ResourceParts::split(ours));
+    let path = |raw: &str, p: &ResourceParts<'_>| {
+        // `split` strips one terminating `/`; only an all-empty path is the root.
+        let after_origin = &raw[p.origin.len()..];
+        let path_only = after_origin.split('?').next().unwrap_or("");
+        if path_only.is_empty() { "/".to_owned() } else { path_only.to_owned() }
+    };
+    a.origin.eq_ignore_ascii_case(b.origin) && path(token_aud, &a) == path(ours, &b) && a.query == b.query
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typ_policy_accepts_access_token_types_and_rejects_others() {
+        for typ in [None, Some("at+jwt"), Some("application/at+jwt"), Some("AT+JWT"), Some("JWT"), Some("jwt")] {
+            assert!(TypPolicy::Lenient.accepts(typ), "{typ:?}");
+        }
+        for typ in ["id_token+jwt", "dpop+jwt", "secevent+jwt", "JOSE", ""] {
+            assert!(!TypPolicy::Lenient.accepts(Some(typ)), "{typ}");
+        }
+        assert!(TypPolicy::Strict.accepts(Some("at+jwt")));
+        assert!(TypPolicy::Strict.accepts(Some("application/AT+JWT")));
+        assert!(!TypPolicy::Strict.accepts(Some("JWT")));
+        assert!(!TypPolicy::Strict.accepts(None));
+    }
+
+    #[test]
+    fn algorithm_names_are_case_sensitive_and_none_does_not_exist() {
+        assert_eq!(algorithm_named("RS256"), Some(Algorithm::RS256));
+        for name in ["none", "None", "NONE", "nOnE", "rs256", "HS256 ", ""] {
+            assert_eq!(algorithm_named(name), None, "{name}");
+        }
+    }
+
+    // spec-checklist item 2 and 39.
+    #[test]
+    fn audiences_fold_scheme_and_host_case_and_the_root_slash_only() {
+        assert!(audience_eq("https://mcp.example.com/mcp", "https://mcp.example.com/mcp"));
+        assert!(audience_eq("HTTPS://MCP.EXAMPLE.COM/mcp", "https://mcp.example.com/mcp"));
+        assert!(audience_eq("https://mcp.example.com/", "https://mcp.example.com"));
+        assert!(!audience_eq("https://mcp.example.com/MCP", "https://mcp.example.com/mcp"));
+        assert!(!audience_eq("https://mcp.example.com/mcp/", "https://mcp.example.com/mcp"));
+        assert!(!audience_eq("https://other.example.com/mcp", "https://mcp.example.com/mcp"));
+        assert!(!audience_eq("api://mcp", "API://MCP"));
+    }
+
+    #[test]
+    fn only_three_base64url_segments_form_a_jws() {
+        assert!(Compact::split("a.b.c").is_ok());
+        for bad in ["a.b", "a.b.c.d.e", "a..c", "a.b.", "a.b+.c", "a.b.c=", ""] {
+            assert!(Compact::split(bad).is_err(), "{bad}");
+        }
+    }
+}

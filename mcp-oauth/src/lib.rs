@@ -1,0 +1,43 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod challenge;
+mod claims;
+mod client;
+mod config;
+mod env;
+mod error;
+mod http;
+mod jwks;
+mod jwt;
+mod metadata;
+mod middleware;
+mod refusal;
+mod resource;
+mod scope;
+mod token;
+mod url_policy;
+mod validator;
+
+#[cfg(feature = "rmcp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rmcp")))]
+pub mod rmcp;
+
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
+
+pub use claims::VerifiedClaims;
+pub use client::{AuthenticatedClient, BearerToken};
+pub use config::{DEFAULT_LEEWAY, MAX_LEEWAY, MIN_HS256_SECRET_BYTES, McpOAuthBuilder};
+pub use error::{ConfigError, ConfigProblem};
+pub use jwt::TypPolicy;
+pub use middleware::{McpOAuth, McpOAuthMiddleware};
+pub use refusal::{AuthError, Refusal, TokenRejection};
+pub use validator::{LocalBoxFuture, TokenValidator};
+
+/// JWS signing algorithms (re-exported from `jsonwebtoken`), for
+/// [`McpOAuthBuilder::algorithms`].
+pub use jsonwebtoken::Algorithm;

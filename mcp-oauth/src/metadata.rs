@@ -1,0 +1,57 @@
+//! The RFC 9728 Protected Resource Metadata document and its endpoint
+//! (spec-checklist items 6-18).
+
+use actix_web::HttpResponse;
+use actix_web::http::{Method, header};
+use serde::Serialize;
+
+use crate::resource::ProtectedResource;
+
+/// The document (RFC 9728 §2). Members with zero values are omitted (§3.2).
+#[derive(Debug, Serialize)]
+pub(crate) struct MetadataDocument<'a> {
+    /// Byte-equal to the configured resource (item 8).
+    pub(crate) resource: &'a str,
+    /// At least one issuer (item 9), byte-equal to configuration.
+    pub(crate) authorization_servers: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub(crate) scopes_supported: &'a [String],
+    /// Only the header: OAuth 2.1 forbids query tokens (item 11).
+    pub(crate) bearer_methods_supported: [&'static str; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) resource_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) resource_documentation: Option<&'a str>,
+}
+
+/// Answers a request for the metadata: public, cacheable, readable cross-origin (item 15).
+pub(crate) fn respond(method: &Method, resource: &ProtectedResource) -> HttpResponse {
+    const ALLOW: &str = "GET, HEAD, OPTIONS";
+    let mut res = match *method {
+        // HEAD gets the GET headers; actix drops the body of a HEAD response itself.
+        Method::GET | Method::HEAD => HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+            .body(resource.metadata_json()),
+        Method::OPTIONS => HttpResponse::NoContent()
+            .insert_header((header::ALLOW, ALLOW))
+            .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, ALLOW))
+            .insert_header((
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                "Authorization, Content-Type, Mcp-Protocol-Version",
+            ))
+            .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
+            .finish(),
+        _ => HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, ALLOW))
+            .json(serde_json::json!({
+                "error": "method_not_allowed",
+                "error_description": "Protected resource metadata is read with GET",
+            })),
+    };
+    res.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    res
+}

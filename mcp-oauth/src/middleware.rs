@@ -1,0 +1,238 @@
+//! [`McpOAuth`], the actix `Transform`, and its per-worker service. Reads top to bottom:
+//! route the request (metadata, public, protected), then admit it or refuse it.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::Method;
+use actix_web::{Error, HttpMessage, ResponseError};
+
+use crate::client::AuthenticatedClient;
+use crate::config::McpOAuthBuilder;
+use crate::error::ConfigError;
+use crate::refusal::{AuthError, Refusal};
+use crate::resource::ProtectedResource;
+use crate::validator::{LocalBoxFuture, TokenValidator};
+use crate::{metadata, scope, token};
+
+/// OAuth 2.1 protected-resource middleware for actix-web.
+///
+/// Wrap the whole `App` (so it also serves the metadata at the host root):
+///
+/// ```no_run
+/// use actix_web::{App, HttpServer, web};
+/// use mcp_oauth::{AuthenticatedClient, McpOAuth};
+///
+/// async fn whoami(client: AuthenticatedClient) -> String {
+///     format!("hello {}", client.subject().unwrap_or("anonymous"))
+/// }
+///
+/// #[actix_web::main]
+/// async fn main() -> std::io::Result<()> {
+///     let oauth = McpOAuth::from_env().map_err(std::io::Error::other)?;
+///     HttpServer::new(move || App::new().wrap(oauth.clone()).route("/mcp", web::post().to(whoami)))
+///         .bind(("127.0.0.1", 8080))?
+///         .run()
+///         .await
+/// }
+/// ```
+///
+/// For each request, in order:
+/// 1. `GET`/`HEAD`/`OPTIONS` of the metadata (`/.well-known/oauth-protected-resource/<path>`
+///    and the root form): answered here, unauthenticated (RFC 9728);
+/// 2. CORS preflights and configured public paths: passed on unauthenticated;
+/// 3. everything else: the bearer token is extracted, validated, the required scopes
+///    checked, and an [`AuthenticatedClient`] put in the request extensions; or the
+///    request is refused with the right status and a `WWW-Authenticate` challenge.
+///
+/// Cloning is cheap: the caches and keys are shared behind an `Arc`.
+#[derive(Clone)]
+pub struct McpOAuth {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) resource: Arc<ProtectedResource>,
+    pub(crate) validator: Arc<dyn TokenValidator>,
+    pub(crate) public_paths: Vec<String>,
+    pub(crate) max_token_bytes: usize,
+    pub(crate) expose_token: bool,
+}
+
+impl std::fmt::Debug for McpOAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpOAuth")
+            .field("resource_metadata", &self.inner.resource.metadata_url())
+            .field("public_paths", &self.inner.public_paths)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a request goes.
+enum Route {
+    Metadata,
+    Public,
+    Protected,
+}
+
+impl McpOAuth {
+    /// An empty builder. See [`McpOAuthBuilder`] for the settings.
+    pub fn builder() -> McpOAuthBuilder {
+        McpOAuthBuilder::default()
+    }
+
+    /// A builder configured from the `MCP_OAUTH_*` environment variables, to adjust
+    /// further before [`build`](McpOAuthBuilder::build).
+    pub fn builder_from_env() -> McpOAuthBuilder {
+        McpOAuthBuilder::from_env()
+    }
+
+    /// The middleware configured from the `MCP_OAUTH_*` environment variables
+    /// (see the README for the list).
+    ///
+    /// # Errors
+    /// A [`ConfigError`] listing every problem, when the configuration is missing,
+    /// incomplete or invalid.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        McpOAuthBuilder::from_env().build()
+    }
+
+    pub(crate) fn from_inner(inner: Inner) -> Self {
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// The absolute URL of this resource's metadata: what `resource_metadata` names.
+    ///
+    /// ```
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .build()?;
+    /// assert_eq!(
+    ///     oauth.resource_metadata_url(),
+    ///     "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
+    /// );
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn resource_metadata_url(&self) -> &str {
+        self.inner.resource.metadata_url()
+    }
+
+    /// Validates a bearer token outside a request (e.g. for a WebSocket handshake or a
+    /// test): the same checks as the middleware, including the required scopes.
+    /// Must run on an actix runtime thread (keys are fetched with awc).
+    ///
+    /// # Errors
+    /// The [`AuthError`] the middleware would have answered with.
+    pub async fn authenticate(&self, token: &str) -> Result<AuthenticatedClient, AuthError> {
+        self.inner
+            .admit_token(token)
+            .await
+            .map_err(|r| r.for_resource(self.inner.resource.clone()))
+    }
+}
+
+impl Inner {
+    fn route(&self, req: &ServiceRequest) -> Route {
+        let path = req.path();
+        if self.resource.is_metadata_path(path) {
+            return Route::Metadata;
+        }
+        // A CORS preflight carries no credentials by design; challenging it breaks
+        // browser clients (spec-checklist item 24).
+        if req.method() == Method::OPTIONS && req.headers().contains_key("access-control-request-method") {
+            return Route::Public;
+        }
+        let public = self.public_paths.iter().any(|p| {
+            path.strip_prefix(p.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        });
+        if public { Route::Public } else { Route::Protected }
+    }
+
+    async fn admit(&self, req: &ServiceRequest) -> Result<AuthenticatedClient, Refusal> {
+        let token = token::bearer_token(req, self.max_token_bytes)?;
+        self.admit_token(token).await
+    }
+
+    async fn admit_token(&self, token: &str) -> Result<AuthenticatedClient, Refusal> {
+        if token.len() > self.max_token_bytes {
+            return Err(Refusal::InvalidToken(crate::TokenRejection::TooLarge));
+        }
+        let claims = self.validator.validate(token).await?;
+        scope::require_all(self.resource.required_scopes(), claims.scopes())?;
+        let raw = self.expose_token.then(|| token.to_owned());
+        Ok(AuthenticatedClient::new(claims, self.resource.clone(), raw))
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for McpOAuth
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = McpOAuthMiddleware<S>;
+    type InitError = ();
+    type Future = std::future::Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        std::future::ready(Ok(McpOAuthMiddleware {
+            service: Rc::new(service),
+            inner: self.inner.clone(),
+        }))
+    }
+}
+
+/// The per-worker service made by [`McpOAuth`]. Not used directly.
+pub struct McpOAuthMiddleware<S> {
+    service: Rc<S>,
+    inner: Arc<Inner>,
+}
+
+impl<S> std::fmt::Debug for McpOAuthMiddleware<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpOAuthMiddleware").finish_non_exhaustive()
+    }
+}
+
+impl<S, B> Service<ServiceRequest> for McpOAuthMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = self.service.clone();
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            match inner.route(&req) {
+                Route::Metadata => {
+                    let res = metadata::respond(req.method(), &inner.resource);
+                    return Ok(req.into_response(res).map_into_right_body());
+                }
+                Route::Public => return service.call(req).await.map(ServiceResponse::map_into_left_body),
+                Route::Protected => {}
+            }
+            match inner.admit(&req).await {
+                Ok(client) => {
+                    req.extensions_mut().insert(client);
+                    service.call(req).await.map(ServiceResponse::map_into_left_body)
+                }
+                Err(refusal) => {
+                    let res = refusal.for_resource(inner.resource.clone()).error_response();
+                    Ok(req.into_response(res).map_into_right_body())
+                }
+            }
+        })
+    }
+}

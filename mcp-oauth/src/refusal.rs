@@ -1,0 +1,329 @@
+//! Why a request was refused, and how that refusal renders itself.
+//!
+//! [`Refusal`] is the single source of truth for the status-code matrix
+//! (spec-checklist §F): every status, OAuth error code and public description
+//! the middleware, the extractor and the scope guard can answer with is decided
+//! here and nowhere else. [`AuthError`] pairs a refusal with the protected
+//! resource it was refused for, so it can write the `WWW-Authenticate`
+//! challenge (see [`crate::challenge`]) and the JSON body.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::challenge;
+use crate::resource::ProtectedResource;
+
+/// Why a request was not admitted.
+///
+/// Each variant names an RFC 6750 outcome. [`Refusal::status`] and
+/// [`Refusal::error_code`] are the status-code matrix of the MCP authorization
+/// specification; nothing else in the crate chooses a status.
+///
+/// A custom [`TokenValidator`](crate::TokenValidator) returns one of these:
+///
+/// ```
+/// use mcp_oauth::{Refusal, TokenRejection};
+///
+/// let refusal = Refusal::InvalidToken(TokenRejection::Expired);
+/// assert_eq!(refusal.status().as_u16(), 401);
+/// assert_eq!(refusal.error_code(), Some("invalid_token"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The request carried no bearer credentials (no `Authorization` header, another
+    /// scheme, or a token only in the query string). 401 with a challenge that has
+    /// no `error` (RFC 6750 §3.1, spec-checklist item 29).
+    MissingToken,
+    /// The credentials were malformed: an empty token, characters outside token68,
+    /// two `Authorization` headers, or two ways of sending a token at once.
+    /// 400 `invalid_request` (item 33).
+    InvalidRequest(&'static str),
+    /// A token was presented and is not acceptable. 401 `invalid_token` (item 34).
+    InvalidToken(TokenRejection),
+    /// The token is valid but lacks scopes this request needs.
+    /// 403 `insufficient_scope` with a step-up `scope` (items 35, 44).
+    InsufficientScope {
+        /// Every scope this request needs (all of them must be granted).
+        required: Vec<String>,
+        /// The scopes the token was granted.
+        granted: Vec<String>,
+    },
+    /// The token could not be judged because a dependency failed: keys could not
+    /// be fetched, an authorization server did not answer. 503 without
+    /// `invalid_token`, so clients do not loop on re-authorization (item 37).
+    /// The detail goes to the log, never to the client.
+    Unavailable(String),
+    /// [`AuthenticatedClient`](crate::AuthenticatedClient) was used on a route the
+    /// middleware does not cover. A server bug, answered 500 and logged loudly.
+    MiddlewareNotInstalled,
+}
+
+/// Why a presented token was rejected (always 401 `invalid_token`).
+///
+/// The [`description`](TokenRejection::description) is safe to send to the
+/// client: it never contains any part of the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenRejection {
+    /// Not a compact JWS (three base64url segments), or a segment does not decode.
+    Malformed,
+    /// Larger than the configured cap.
+    TooLarge,
+    /// `alg` is not on the allow-list (this includes `none` in any casing).
+    DisallowedAlgorithm,
+    /// `typ` names something other than an access token.
+    WrongType,
+    /// `crit` lists an extension this server does not understand.
+    UnsupportedCritical,
+    /// No key of the issuer has this `kid` (after the allowed refetch).
+    UnknownKey,
+    /// The key found cannot be used with the token's `alg`.
+    KeyMismatch,
+    /// The signature does not verify.
+    BadSignature,
+    /// `iss` is missing or is not the configured issuer.
+    WrongIssuer,
+    /// `aud` is missing.
+    MissingAudience,
+    /// `aud` does not contain an accepted audience.
+    WrongAudience,
+    /// `exp` is missing or not a number.
+    MissingExpiry,
+    /// `exp` has passed (beyond the leeway).
+    Expired,
+    /// `nbf` is in the future (beyond the leeway).
+    NotYetValid,
+    /// `iat` is in the future (beyond the leeway).
+    IssuedInFuture,
+    /// A claim has the wrong JSON type.
+    InvalidClaim(&'static str),
+    /// The authorization server says the token is not active (RFC 7662).
+    Inactive,
+    /// A custom validator's reason. Sanitised before it reaches a header.
+    Other(Cow<'static, str>),
+}
+
+impl TokenRejection {
+    /// A short, client-safe sentence for `error_description`.
+    ///
+    /// ```
+    /// assert_eq!(mcp_oauth::TokenRejection::Expired.description(), "The access token expired");
+    /// ```
+    pub fn description(&self) -> &str {
+        match self {
+            Self::Malformed => "The access token is malformed",
+            Self::TooLarge => "The access token is too large",
+            Self::DisallowedAlgorithm => "The token signing algorithm is not accepted",
+            Self::WrongType => "The token is not an access token",
+            Self::UnsupportedCritical => "The token uses an unsupported critical header",
+            Self::UnknownKey => "The token signing key is unknown",
+            Self::KeyMismatch => "The token signing key does not match its algorithm",
+            Self::BadSignature => "The token signature is invalid",
+            Self::WrongIssuer => "The token issuer is not accepted",
+            Self::MissingAudience => "The token has no audience",
+            Self::WrongAudience => "The token audience does not include this resource",
+            Self::MissingExpiry => "The token has no expiry",
+            Self::Expired => "The access token expired",
+            Self::NotYetValid => "The access token is not yet valid",
+            Self::IssuedInFuture => "The access token was issued in the future",
+            Self::InvalidClaim(_) => "The token has an invalid claim",
+            Self::Inactive => "The access token is not active",
+            Self::Other(reason) => reason,
+        }
+    }
+}
+
+impl fmt::Display for TokenRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidClaim(claim) => write!(f, "invalid claim `{claim}`"),
+            other => f.write_str(other.description()),
+        }
+    }
+}
+
+impl Refusal {
+    /// The HTTP status of this refusal (the MCP status-code matrix).
+    ///
+    /// ```
+    /// use mcp_oauth::Refusal;
+    /// assert_eq!(Refusal::MissingToken.status().as_u16(), 401);
+    /// assert_eq!(Refusal::InvalidRequest("two tokens").status().as_u16(), 400);
+    /// assert_eq!(Refusal::Unavailable("jwks down".into()).status().as_u16(), 503);
+    /// ```
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::MiddlewareNotInstalled => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The RFC 6750 `error` code of the challenge, if the challenge carries one.
+    ///
+    /// `None` when the request had no credentials (RFC 6750 §3.1) and for server-side faults.
+    ///
+    /// ```
+    /// use mcp_oauth::Refusal;
+    /// assert_eq!(Refusal::MissingToken.error_code(), None);
+    /// ```
+    pub fn error_code(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidRequest(_) => Some("invalid_request"),
+            Self::InvalidToken(_) => Some("invalid_token"),
+            Self::InsufficientScope { .. } => Some("insufficient_scope"),
+            Self::MissingToken | Self::Unavailable(_) | Self::MiddlewareNotInstalled => None,
+        }
+    }
+
+    /// The client-safe description: for the challenge's `error_description` and the body.
+    pub fn description(&self) -> Cow<'_, str> {
+        match self {
+            Self::MissingToken => "A bearer token is required".into(),
+            Self::InvalidRequest(why) => (*why).into(),
+            Self::InvalidToken(why) => why.description().into(),
+            Self::InsufficientScope { required, granted } => {
+                let missing: Vec<&str> = required
+                    .iter()
+                    .filter(|s| !granted.contains(s))
+                    .map(String::as_str)
+                    .collect();
+                format!("Required scope missing: {}", missing.join(" ")).into()
+            }
+            Self::Unavailable(_) => "The token cannot be validated right now; try again later".into(),
+            Self::MiddlewareNotInstalled => "Server misconfiguration".into(),
+        }
+    }
+
+    /// The `error` member of the JSON body (the challenge's code, or a generic one).
+    fn body_error(&self) -> &'static str {
+        match self {
+            Self::MissingToken => "unauthorized",
+            Self::Unavailable(_) => "temporarily_unavailable",
+            Self::MiddlewareNotInstalled => "server_error",
+            other => other.error_code().unwrap_or("unauthorized"),
+        }
+    }
+
+    /// Renders this refusal for `resource`, ready to be returned by a handler.
+    pub(crate) fn for_resource(self, resource: Arc<ProtectedResource>) -> AuthError {
+        AuthError {
+            refusal: self,
+            resource: Some(resource),
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingToken => f.write_str("no bearer token"),
+            Self::InvalidRequest(why) => write!(f, "malformed credentials: {why}"),
+            Self::InvalidToken(why) => write!(f, "invalid token: {why}"),
+            Self::InsufficientScope { .. } => f.write_str(&self.description()),
+            Self::Unavailable(detail) => write!(f, "token validation unavailable: {detail}"),
+            Self::MiddlewareNotInstalled => f.write_str(
+                "AuthenticatedClient used on a route that the McpOAuth middleware does not wrap",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// A [`Refusal`] rendered for a protected resource: the error type handlers return.
+///
+/// It implements [`ResponseError`]: the response carries the status, exactly one
+/// `WWW-Authenticate: Bearer …` challenge with `resource_metadata`, a JSON body
+/// `{"error": …, "error_description": …}`, `Cache-Control: no-store` and
+/// `Access-Control-Expose-Headers: WWW-Authenticate`.
+///
+/// ```
+/// use actix_web::ResponseError;
+/// use mcp_oauth::{AuthError, Refusal};
+///
+/// let err = AuthError::from(Refusal::MissingToken);
+/// assert_eq!(err.error_response().status().as_u16(), 401);
+/// ```
+#[derive(Debug, Clone)]
+pub struct AuthError {
+    refusal: Refusal,
+    resource: Option<Arc<ProtectedResource>>,
+}
+
+impl AuthError {
+    /// The refusal inside.
+    pub fn refusal(&self) -> &Refusal {
+        &self.refusal
+    }
+
+    /// The `WWW-Authenticate` value this error answers with, if it has one.
+    pub fn challenge(&self) -> Option<HeaderValue> {
+        if matches!(self.refusal, Refusal::MiddlewareNotInstalled) {
+            return None;
+        }
+        Some(challenge::bearer(&self.refusal, self.resource.as_deref()))
+    }
+}
+
+impl From<Refusal> for AuthError {
+    /// A refusal with no resource attached: its challenge has no `resource_metadata`.
+    /// The middleware and the extractor always attach one.
+    fn from(refusal: Refusal) -> Self {
+        Self {
+            refusal,
+            resource: None,
+        }
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.refusal, f)
+    }
+}
+
+impl std::error::Error for AuthError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.refusal)
+    }
+}
+
+impl ResponseError for AuthError {
+    fn status_code(&self) -> StatusCode {
+        self.refusal.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        log(&self.refusal);
+        let mut res = HttpResponse::build(self.status_code());
+        if let Some(value) = self.challenge() {
+            res.insert_header((header::WWW_AUTHENTICATE, value));
+        }
+        let description = challenge::sanitize_description(&self.refusal.description());
+        res.insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::ACCESS_CONTROL_EXPOSE_HEADERS, "WWW-Authenticate"))
+            .json(serde_json::json!({
+                "error": self.refusal.body_error(),
+                "error_description": description,
+            }))
+    }
+}
+
+/// One log line per refusal, under one target. Never includes the token.
+fn log(refusal: &Refusal) {
+    match refusal {
+        Refusal::Unavailable(_) | Refusal::MiddlewareNotInstalled => {
+            tracing::error!(target: "mcp_oauth", status = refusal.status().as_u16(), "{refusal}")
+        }
+        _ => tracing::debug!(target: "mcp_oauth", status = refusal.status().as_u16(), "{refusal}"),
+    }
+}

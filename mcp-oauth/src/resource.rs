@@ -1,0 +1,137 @@
+//! The protected resource: its identifier kept verbatim, where its metadata lives,
+//! and the scopes it asks for (RFC 9728 §1.2, §3; spec-checklist items 1-5, 16-18).
+
+use actix_web::web::Bytes;
+
+use crate::metadata::MetadataDocument;
+
+/// The RFC 9728 well-known prefix.
+pub(crate) const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
+
+/// Everything a challenge or the metadata endpoint needs to know about this resource.
+/// Built once, shared behind an `Arc`.
+#[derive(Debug)]
+pub(crate) struct ProtectedResource {
+    /// The metadata URL, absolute: what `resource_metadata` names.
+    metadata_url: String,
+    /// Request path of the path-inserted metadata (`/.well-known/oauth-protected-resource/mcp`).
+    metadata_path: String,
+    /// The serialised metadata document (RFC 9728 §3.2), made once at build time.
+    metadata_json: Bytes,
+    /// Scopes every request needs.
+    required_scopes: Vec<String>,
+    /// Scopes this resource knows (required ∪ supported): what a step-up may repeat.
+    known_scopes: Vec<String>,
+}
+
+impl ProtectedResource {
+    pub(crate) fn new(
+        resource: &str,
+        document: &MetadataDocument<'_>,
+        required_scopes: Vec<String>,
+        supported_scopes: &[String],
+    ) -> Self {
+        let parts = ResourceParts::split(resource);
+        let metadata_path = format!("{WELL_KNOWN}{}", parts.path);
+        let metadata_url = format!("{}{}{}", parts.origin, metadata_path, parts.query);
+        let mut known_scopes = required_scopes.clone();
+        for s in supported_scopes {
+            if !known_scopes.contains(s) {
+                known_scopes.push(s.clone());
+            }
+        }
+        let metadata_json = Bytes::from(serde_json::to_vec(document).unwrap_or_default());
+        Self {
+            metadata_url,
+            metadata_path,
+            metadata_json,
+            required_scopes,
+            known_scopes,
+        }
+    }
+
+    pub(crate) fn metadata_url(&self) -> &str {
+        &self.metadata_url
+    }
+
+    pub(crate) fn metadata_json(&self) -> Bytes {
+        self.metadata_json.clone()
+    }
+
+    pub(crate) fn required_scopes(&self) -> &[String] {
+        &self.required_scopes
+    }
+
+    pub(crate) fn knows_scope(&self, scope: &str) -> bool {
+        self.known_scopes.iter().any(|s| s == scope)
+    }
+
+    /// Is `path` one of the two places the metadata is served: the path-inserted URL
+    /// (item 16) or the root (item 18)?
+    pub(crate) fn is_metadata_path(&self, path: &str) -> bool {
+        path == self.metadata_path || path == WELL_KNOWN
+    }
+}
+
+/// A resource identifier cut into origin, path (terminating `/` removed) and query,
+/// by string slicing only: the configured string is never normalised (item 5).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct ResourceParts<'a> {
+    pub(crate) origin: &'a str,
+    pub(crate) path: &'a str,
+    pub(crate) query: &'a str,
+}
+
+impl<'a> ResourceParts<'a> {
+    pub(crate) fn split(resource: &'a str) -> Self {
+        let authority_start = resource.find("://").map_or(0, |i| i + 3);
+        let rest = &resource[authority_start..];
+        let origin_end = authority_start + rest.find(['/', '?']).unwrap_or(rest.len());
+        let (origin, tail) = resource.split_at(origin_end);
+        let (path, query) = match tail.find('?') {
+            Some(q) => tail.split_at(q),
+            None => (tail, ""),
+        };
+        // RFC 9728 §3.1: remove a terminating `/` before inserting the well-known segment.
+        let path = path.strip_suffix('/').unwrap_or(path);
+        Self {
+            origin,
+            path,
+            query,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata_url(resource: &str) -> String {
+        let p = ResourceParts::split(resource);
+        format!("{}{WELL_KNOWN}{}{}", p.origin, p.path, p.query)
+    }
+
+    // spec-checklist item 16, the table verbatim.
+    #[test]
+    fn metadata_url_inserts_the_well_known_segment_between_host_and_path() {
+        assert_eq!(metadata_url("https://h"), "https://h/.well-known/oauth-protected-resource");
+        assert_eq!(metadata_url("https://h/"), "https://h/.well-known/oauth-protected-resource");
+        assert_eq!(metadata_url("https://h/mcp"), "https://h/.well-known/oauth-protected-resource/mcp");
+        assert_eq!(
+            metadata_url("https://h/public/mcp"),
+            "https://h/.well-known/oauth-protected-resource/public/mcp"
+        );
+        assert_eq!(
+            metadata_url("https://h:8443/mcp"),
+            "https://h:8443/.well-known/oauth-protected-resource/mcp"
+        );
+        assert_eq!(
+            metadata_url("https://h/mcp?t=a"),
+            "https://h/.well-known/oauth-protected-resource/mcp?t=a"
+        );
+        assert_eq!(
+            metadata_url("https://h/mcp/"),
+            "https://h/.well-known/oauth-protected-resource/mcp"
+        );
+    }
+}

@@ -1,0 +1,63 @@
+//! Scope tokens (RFC 6749 §3.3) and the required-scope decision (OAuth 2.1 §5.2).
+
+use crate::refusal::Refusal;
+
+/// `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )` (RFC 6749 §3.3).
+pub(crate) fn is_scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+}
+
+/// Splits a space-delimited `scope` string; empty and duplicate entries are dropped.
+pub(crate) fn split(scope: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in scope.split(' ') {
+        if !s.is_empty() && !out.iter().any(|o| o == s) {
+            out.push(s.to_owned());
+        }
+    }
+    out
+}
+
+/// Every scope in `required` must be in `granted` (case-sensitive, order-free);
+/// otherwise 403 `insufficient_scope` naming them.
+pub(crate) fn require_all(required: &[String], granted: &[String]) -> Result<(), Refusal> {
+    if required.iter().all(|r| granted.contains(r)) {
+        Ok(())
+    } else {
+        Err(Refusal::InsufficientScope {
+            required: required.to_vec(),
+            granted: granted.to_vec(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_token_grammar_follows_rfc6749() {
+        assert!(is_scope_token("tools:call"));
+        assert!(is_scope_token("a!#[]~"));
+        assert!(!is_scope_token(""));
+        assert!(!is_scope_token("a b"));
+        assert!(!is_scope_token("a\"b"));
+        assert!(!is_scope_token("a\\b"));
+        assert!(!is_scope_token("é"));
+    }
+
+    #[test]
+    fn split_drops_empty_and_duplicate_scopes() {
+        assert_eq!(split("  a b  a c"), vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn scopes_are_case_sensitive() {
+        let granted = vec!["Tools:Call".to_owned()];
+        assert!(require_all(&["tools:call".to_owned()], &granted).is_err());
+        assert!(require_all(&["Tools:Call".to_owned()], &granted).is_ok());
+    }
+}

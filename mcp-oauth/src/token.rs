@@ -1,0 +1,117 @@
+//! Finding the bearer token in a request: RFC 6750 §2.1 only (spec-checklist items 19-23, 32-33).
+//!
+//! Finding is kept apart from judging: this module never looks inside the token.
+
+use actix_web::dev::ServiceRequest;
+use actix_web::http::header;
+
+use crate::refusal::{Refusal, TokenRejection};
+
+/// The largest token accepted before any parsing (RFC 8725bis: cap input size).
+pub(crate) const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// Returns the token of `Authorization: Bearer <token68>`.
+///
+/// - no `Authorization` header, or another scheme: [`Refusal::MissingToken`];
+/// - a token in the query (`access_token=`) is never read, never validated and never
+///   logged (OAuth 2.1 §5.1): alone it counts as no credentials, beside a header token
+///   it is a second method (400);
+/// - two `Authorization` headers, an empty token, or characters outside token68: 400;
+/// - more than `max_len` bytes: 401 `invalid_token`.
+pub(crate) fn bearer_token(req: &ServiceRequest, max_len: usize) -> Result<&str, Refusal> {
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let Some(value) = values.next() else {
+        return Err(Refusal::MissingToken);
+    };
+    if values.next().is_some() {
+        return Err(Refusal::InvalidRequest("More than one Authorization header"));
+    }
+    let value = value
+        .to_str()
+        .map_err(|_| Refusal::InvalidRequest("The Authorization header is not visible ASCII"))?;
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        // Another scheme (Basic, DPoP, ...) is not a bearer credential: 401 without error.
+        return Err(Refusal::MissingToken);
+    }
+    // `credentials = "Bearer" 1*SP token68`
+    let token = rest.trim_start_matches(' ');
+    if token.is_empty() {
+        return Err(Refusal::InvalidRequest("The bearer token is empty"));
+    }
+    if token.len() > max_len {
+        return Err(Refusal::InvalidToken(TokenRejection::TooLarge));
+    }
+    if !is_token68(token) {
+        return Err(Refusal::InvalidRequest("The bearer token has characters outside token68"));
+    }
+    if has_query_token(req.query_string()) {
+        return Err(Refusal::InvalidRequest("A token was sent by more than one method"));
+    }
+    Ok(token)
+}
+
+/// `token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`
+fn is_token68(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+}
+
+/// Is there an `access_token` parameter in the query? Only its presence is read.
+fn has_query_token(query: &str) -> bool {
+    query
+        .split('&')
+        .any(|pair| pair.split('=').next() == Some("access_token"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn extract(req: TestRequest) -> Result<String, Refusal> {
+        let req = req.to_srv_request();
+        bearer_token(&req, 64).map(str::to_owned)
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive() {
+        for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+            let r = TestRequest::default().insert_header(("authorization", format!("{scheme} abc.def-_~+/=")));
+            assert_eq!(extract(r).unwrap(), "abc.def-_~+/=");
+        }
+    }
+
+    #[test]
+    fn other_schemes_count_as_no_credentials() {
+        let r = TestRequest::default().insert_header(("authorization", "Basic dXNlcjpwYXNz"));
+        assert_eq!(extract(r), Err(Refusal::MissingToken));
+        let r = TestRequest::default().insert_header(("authorization", "Bearertoken"));
+        assert_eq!(extract(r), Err(Refusal::MissingToken));
+    }
+
+    #[test]
+    fn malformed_bearer_credentials_are_invalid_requests() {
+        for value in ["Bearer", "Bearer ", "Bearer a b", "Bearer a\"b", "Bearer ==", "Bearer a=b"] {
+            let r = TestRequest::default().insert_header(("authorization", value));
+            assert_eq!(extract(r).unwrap_err().status().as_u16(), 400, "{value}");
+        }
+    }
+
+    #[test]
+    fn query_token_alone_is_no_credentials_and_beside_a_header_is_two_methods() {
+        let r = TestRequest::with_uri("/mcp?access_token=abc");
+        assert_eq!(extract(r), Err(Refusal::MissingToken));
+        let r = TestRequest::with_uri("/mcp?x=1&access_token=abc").insert_header(("authorization", "Bearer abc"));
+        assert_eq!(extract(r).unwrap_err().status().as_u16(), 400);
+    }
+
+    #[test]
+    fn oversized_tokens_are_rejected_before_parsing() {
+        let r = TestRequest::default().insert_header(("authorization", format!("Bearer {}", "a".repeat(65))));
+        assert_eq!(extract(r), Err(Refusal::InvalidToken(TokenRejection::TooLarge)));
+    }
+}

@@ -1,0 +1,45 @@
+//! The one extension point for judging tokens: [`TokenValidator`].
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::claims::VerifiedClaims;
+use crate::refusal::Refusal;
+
+/// A boxed future that need not be `Send`: validators run on actix worker threads,
+/// and the HTTP client they use (awc) is `!Send`.
+pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// Judges a bearer token: the token in, [`VerifiedClaims`] or a typed [`Refusal`] out.
+///
+/// The built-in JWT strategy implements it; implement it yourself for an opaque-token
+/// store or an API-key check, and pass it to
+/// [`McpOAuthBuilder::validator`](crate::McpOAuthBuilder::validator). The middleware
+/// keeps every other behaviour: extraction, challenges, status codes, metadata and
+/// scope checks. Return [`Refusal::InvalidToken`] for a bad token and
+/// [`Refusal::Unavailable`] when the token cannot be judged right now.
+///
+/// ```
+/// use mcp_oauth::{LocalBoxFuture, Refusal, TokenRejection, TokenValidator, VerifiedClaims};
+/// use serde_json::json;
+///
+/// /// Accepts one fixed API key, with one scope.
+/// struct ApiKey(String);
+///
+/// impl TokenValidator for ApiKey {
+///     fn validate<'a>(&'a self, token: &'a str) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>> {
+///         Box::pin(async move {
+///             // A real check compares in constant time; see `aws_lc_rs::constant_time`.
+///             if token != self.0 {
+///                 return Err(Refusal::InvalidToken(TokenRejection::Other("Unknown API key".into())));
+///             }
+///             let claims = json!({"sub": "api-key-user", "scope": "tools:call"});
+///             Ok(VerifiedClaims::from_claims(claims.as_object().cloned().unwrap_or_default()))
+///         })
+///     }
+/// }
+/// ```
+pub trait TokenValidator: Send + Sync + 'static {
+    /// Validates `token` (already extracted from `Authorization: Bearer`).
+    fn validate<'a>(&'a self, token: &'a str) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>>;
+}
