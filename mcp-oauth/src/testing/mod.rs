@@ -1,1 +1,30 @@
-//! placeholder
+//! Test support (feature `testing`): a real authorization server on 127.0.0.1 and a
+//! token builder.
+//!
+//! [`TestAuthServer`] listens on an ephemeral loopback port from its own thread, so it
+//! works from `#[actix_web::test]`, `#[tokio::test]` and plain `fn main`. It serves
+//! RFC 8414 and OpenID Connect discovery documents, a JWKS with RSA, EC (P-256, P-384)
+//! and Ed25519 keys generated at start, and a `client_credentials` token endpoint.
+//! Keys can be rotated and the JWKS made to fail, to test what a resource server does
+//! when its authorization server misbehaves.
+//!
+//! ```
+//! use mcp_oauth::testing::TestAuthServer;
+//!
+//! let auth = TestAuthServer::start();
+//! let oauth = auth.configure("http://127.0.0.1:8080/mcp").required_scopes(["mcp"]).build()?;
+//! let token = auth.token().audience("http://127.0.0.1:8080/mcp").scope("mcp").sign();
+//! assert_eq!(token.split('.').count(), 3);
+//! # let _ = oauth;
+//! # Ok::<(), mcp_oauth::ConfigError>(())
+//! ```
+//!
+//! Nothing here exists without the `testing` feature; never enable it in production
+//! builds (the server hands out tokens to anyone who asks).
+
+mod keys;
+mod server;
+mod token;
+
+pub use server::{JwksFault, TestAuthServer};
+pub use token::TokenBuilder;

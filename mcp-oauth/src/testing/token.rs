@@ -1,0 +1,232 @@
+//! A fluent builder of signed (and deliberately broken) access tokens.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::Algorithm;
+use serde_json::{Map, Value, json};
+
+use super::keys::{self, KeyRing};
+
+/// How the token is signed.
+#[derive(Debug, Clone)]
+enum Signing {
+    /// With the published key for this algorithm.
+    Published(Algorithm),
+    /// With an RSA key that is not in the JWKS.
+    Unpublished(Algorithm),
+    /// HMAC with this secret.
+    Hmac(Algorithm, Vec<u8>),
+    /// HMAC keyed with the RSA public key: the RS/HS confusion attack.
+    HmacWithRsaPublicKey,
+    /// No signature at all, with this `alg` text (`none`, `None`, ...).
+    Unsigned(String),
+}
+
+/// Builds a token for [`TestAuthServer`](super::TestAuthServer). Every claim and header
+/// member can be set or removed, to make both good tokens and every kind of bad one.
+///
+/// ```
+/// # let auth = mcp_oauth::testing::TestAuthServer::start();
+/// let expired = auth.token().audience("http://127.0.0.1:8080/mcp").expired().sign();
+/// let es256 = auth.token().audience("http://127.0.0.1:8080/mcp").algorithm(mcp_oauth::Algorithm::ES256).sign();
+/// let forged = auth.token().audience("http://127.0.0.1:8080/mcp").alg_none("nOnE").sign();
+/// # let _ = (expired, es256, forged);
+/// ```
+#[derive(Clone)]
+pub struct TokenBuilder {
+    ring: Arc<KeyRing>,
+    header: Map<String, Value>,
+    claims: Map<String, Value>,
+    signing: Signing,
+    /// `kid` chosen by the caller (`Some(None)`: no `kid`).
+    kid: Option<Option<String>>,
+}
+
+impl std::fmt::Debug for TokenBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenBuilder")
+            .field("header", &self.header)
+            .field("claims", &self.claims)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl TokenBuilder {
+    pub(crate) fn new(ring: Arc<KeyRing>, issuer: &str) -> Self {
+        let now = now();
+        let mut claims = Map::new();
+        claims.insert("iss".into(), json!(issuer));
+        claims.insert("sub".into(), json!("test-user"));
+        claims.insert("client_id".into(), json!("test-client"));
+        claims.insert("iat".into(), json!(now));
+        claims.insert("exp".into(), json!(now + 3600));
+        claims.insert("jti".into(), json!(format!("jti-{now}-{}", rand_suffix())));
+        let mut header = Map::new();
+        header.insert("typ".into(), json!("at+jwt"));
+        Self {
+            ring,
+            header,
+            claims,
+            signing: Signing::Published(Algorithm::RS256),
+            kid: None,
+        }
+    }
+
+    /// `sub`.
+    pub fn subject(self, sub: &str) -> Self {
+        self.claim("sub", json!(sub))
+    }
+    /// `client_id`.
+    pub fn client_id(self, client_id: &str) -> Self {
+        self.claim("client_id", json!(client_id))
+    }
+    /// `scope`, space-separated (an empty string removes the claim).
+    pub fn scope(self, scope: &str) -> Self {
+        if scope.is_empty() {
+            self.without_claim("scope")
+        } else {
+            self.claim("scope", json!(scope))
+        }
+    }
+    /// `scp` as a JSON array (the Okta shape).
+    pub fn scp_array(self, scopes: &[&str]) -> Self {
+        self.claim("scp", json!(scopes))
+    }
+    /// `aud` as a string.
+    pub fn audience(self, aud: &str) -> Self {
+        self.claim("aud", json!(aud))
+    }
+    /// `aud` as an array.
+    pub fn audiences(self, auds: &[&str]) -> Self {
+        self.claim("aud", json!(auds))
+    }
+    /// `iss` (default: the server's issuer).
+    pub fn issuer(self, iss: &str) -> Self {
+        self.claim("iss", json!(iss))
+    }
+    /// `exp` = now + `d`.
+    pub fn expires_in(self, d: Duration) -> Self {
+        self.claim("exp", json!(now() + d.as_secs() as i64))
+    }
+    /// `exp` ten minutes ago (well past any leeway).
+    pub fn expired(self) -> Self {
+        self.claim("exp", json!(now() - 600))
+    }
+    /// `nbf` ten minutes from now.
+    pub fn not_yet_valid(self) -> Self {
+        self.claim("nbf", json!(now() + 600))
+    }
+    /// `iat` ten minutes from now.
+    pub fn issued_in_future(self) -> Self {
+        self.claim("iat", json!(now() + 600))
+    }
+    /// Any claim.
+    pub fn claim(mut self, name: &str, value: Value) -> Self {
+        self.claims.insert(name.to_owned(), value);
+        self
+    }
+    /// Removes a claim (e.g. `exp` or `aud`).
+    pub fn without_claim(mut self, name: &str) -> Self {
+        self.claims.remove(name);
+        self
+    }
+
+    /// Any header member (e.g. `crit`, `jku`).
+    pub fn header(mut self, name: &str, value: Value) -> Self {
+        self.header.insert(name.to_owned(), value);
+        self
+    }
+    /// Removes a header member (e.g. `typ`).
+    pub fn without_header(mut self, name: &str) -> Self {
+        self.header.remove(name);
+        self
+    }
+    /// `typ`.
+    pub fn typ(self, typ: &str) -> Self {
+        self.header("typ", json!(typ))
+    }
+    /// `kid` (default: the published key's).
+    pub fn kid(mut self, kid: &str) -> Self {
+        self.kid = Some(Some(kid.to_owned()));
+        self
+    }
+    /// No `kid` header.
+    pub fn without_kid(mut self) -> Self {
+        self.kid = Some(None);
+        self
+    }
+
+    /// Sign with the published key for `alg` (RS*, PS*, ES256, ES384, EdDSA).
+    pub fn algorithm(mut self, alg: Algorithm) -> Self {
+        self.signing = Signing::Published(alg);
+        self
+    }
+    /// Sign with an RSA key that is not published, under the published `kid`.
+    pub fn signed_by_unpublished_key(mut self) -> Self {
+        self.signing = Signing::Unpublished(Algorithm::RS256);
+        self
+    }
+    /// Sign with HS256 and a shared secret.
+    pub fn hs256(mut self, secret: &[u8]) -> Self {
+        self.signing = Signing::Hmac(Algorithm::HS256, secret.to_vec());
+        self
+    }
+    /// HS256 keyed with the published RSA public key (RFC 8725 §2.1 attack).
+    pub fn hs256_with_rsa_public_key(mut self) -> Self {
+        self.signing = Signing::HmacWithRsaPublicKey;
+        self
+    }
+    /// No signature, `alg` set to `alg_text` (`none`, `None`, `nOnE`, ...).
+    pub fn alg_none(mut self, alg_text: &str) -> Self {
+        self.signing = Signing::Unsigned(alg_text.to_owned());
+        self
+    }
+
+    /// The compact JWS.
+    pub fn sign(self) -> String {
+        let mut header = self.header;
+        let (alg_text, default_kid) = match &self.signing {
+            Signing::Published(a) | Signing::Unpublished(a) => (alg_name(*a), Some(self.ring.kid_for(*a).to_owned())),
+            Signing::Hmac(a, _) => (alg_name(*a), None),
+            Signing::HmacWithRsaPublicKey => ("HS256".to_owned(), Some(self.ring.rsa_kid.clone())),
+            Signing::Unsigned(text) => (text.clone(), Some(self.ring.rsa_kid.clone())),
+        };
+        header.insert("alg".into(), json!(alg_text));
+        if let Some(kid) = self.kid.unwrap_or(default_kid) {
+            header.insert("kid".into(), json!(kid));
+        }
+        let input = format!(
+            "{}.{}",
+            keys::b64(Value::Object(header).to_string().as_bytes()),
+            keys::b64(Value::Object(self.claims).to_string().as_bytes())
+        );
+        let signature = match &self.signing {
+            Signing::Published(a) => self.ring.sign(*a, input.as_bytes(), false),
+            Signing::Unpublished(a) => self.ring.sign(*a, input.as_bytes(), true),
+            Signing::Hmac(a, secret) => keys::hmac(*a, secret, input.as_bytes()),
+            Signing::HmacWithRsaPublicKey => keys::hmac(Algorithm::HS256, &self.ring.rsa_public_bytes(), input.as_bytes()),
+            Signing::Unsigned(_) => Vec::new(),
+        };
+        format!("{input}.{}", keys::b64(&signature))
+    }
+}
+
+fn alg_name(alg: Algorithm) -> String {
+    format!("{alg:?}")
+}
+
+/// A few random bytes for `jti`, so two tokens built in the same second differ.
+fn rand_suffix() -> String {
+    use aws_lc_rs::rand::SecureRandom as _;
+    let mut b = [0u8; 6];
+    let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut b);
+    keys::b64(&b)
+}
