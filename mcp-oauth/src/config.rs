@@ -351,10 +351,8 @@ impl McpOAuthBuilder {
                 format!("{} s is more than the maximum of {} s", self.leeway.as_secs(), MAX_LEEWAY.as_secs()),
             );
         }
-        if let Some(doc) = &self.resource_documentation {
-            if let Err(e) = secure_url(doc) {
-                problem("MCP_OAUTH_RESOURCE_DOCUMENTATION", e);
-            }
+        if let Some(Err(e)) = self.resource_documentation.as_deref().map(secure_url) {
+            problem("MCP_OAUTH_RESOURCE_DOCUMENTATION", e);
         }
         for p in &self.public_paths {
             if !p.starts_with('/') || p == "/" {

@@ -80,22 +80,25 @@ impl McpOAuthBuilder {
         }
         let mut read = |name: &'static str| -> Option<String> { value(&vars, name, &mut problems) };
 
-        let mut b = McpOAuthBuilder::default();
+        let mut read_list = |name: &'static str| read(name).map(|v| list(&v)).unwrap_or_default();
+        let mut b = McpOAuthBuilder {
+            authorization_servers: read_list("MCP_OAUTH_AUTHORIZATION_SERVERS"),
+            audiences: read_list("MCP_OAUTH_AUDIENCE"),
+            required_scopes: read_list("MCP_OAUTH_REQUIRED_SCOPES"),
+            scopes_supported: read_list("MCP_OAUTH_SCOPES_SUPPORTED"),
+            public_paths: read_list("MCP_OAUTH_PUBLIC_PATHS"),
+            ..McpOAuthBuilder::default()
+        };
         b.resource = read("MCP_OAUTH_RESOURCE");
-        b.authorization_servers = read("MCP_OAUTH_AUTHORIZATION_SERVERS").map(|v| list(&v)).unwrap_or_default();
         b.issuer = read("MCP_OAUTH_ISSUER");
-        b.audiences = read("MCP_OAUTH_AUDIENCE").map(|v| list(&v)).unwrap_or_default();
         b.jwks_uri = read("MCP_OAUTH_JWKS_URI");
-        let algorithms = read("MCP_OAUTH_ALGORITHMS");
         b.hs256_secret = read("MCP_OAUTH_HS256_SECRET").map(|s| crate::config::Secret(s.into_bytes()));
-        b.required_scopes = read("MCP_OAUTH_REQUIRED_SCOPES").map(|v| list(&v)).unwrap_or_default();
-        b.scopes_supported = read("MCP_OAUTH_SCOPES_SUPPORTED").map(|v| list(&v)).unwrap_or_default();
-        let leeway = read("MCP_OAUTH_LEEWAY_SECS");
         b.resource_name = read("MCP_OAUTH_RESOURCE_NAME");
         b.resource_documentation = read("MCP_OAUTH_RESOURCE_DOCUMENTATION");
-        let typ = read("MCP_OAUTH_TYP");
         b.scope_claim = read("MCP_OAUTH_SCOPE_CLAIM");
-        b.public_paths = read("MCP_OAUTH_PUBLIC_PATHS").map(|v| list(&v)).unwrap_or_default();
+        let algorithms = read("MCP_OAUTH_ALGORITHMS");
+        let leeway = read("MCP_OAUTH_LEEWAY_SECS");
+        let typ = read("MCP_OAUTH_TYP");
 
         if let Some(names) = algorithms {
             let mut algs = Vec::new();

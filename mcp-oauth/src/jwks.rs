@@ -7,6 +7,7 @@
 //! fails (spec-checklist §4.5-4.6).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -70,15 +71,11 @@ impl VerifyingKey {
     }
 
     fn from_jwk(jwk: &Jwk) -> Result<Self, String> {
-        if let Some(u) = &jwk.common.public_key_use {
-            if *u != PublicKeyUse::Signature {
-                return Err("`use` is not `sig`".into());
-            }
+        if jwk.common.public_key_use.as_ref().is_some_and(|u| *u != PublicKeyUse::Signature) {
+            return Err("`use` is not `sig`".into());
         }
-        if let Some(ops) = &jwk.common.key_operations {
-            if !ops.contains(&KeyOperations::Verify) {
-                return Err("`key_ops` lacks `verify`".into());
-            }
+        if jwk.common.key_operations.as_ref().is_some_and(|ops| !ops.contains(&KeyOperations::Verify)) {
+            return Err("`key_ops` lacks `verify`".into());
         }
         let key_type = match &jwk.algorithm {
             AlgorithmParameters::RSA(rsa) => {
@@ -107,10 +104,8 @@ impl VerifyingKey {
         };
         let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("unusable key: {e}"))?;
         let key = Self { key, key_type, alg };
-        if let Some(a) = alg {
-            if !key.fits(a) {
-                return Err("`alg` does not match the key type".into());
-            }
+        if alg.is_some_and(|a| !key.fits(a)) {
+            return Err("`alg` does not match the key type".into());
         }
         Ok(key)
     }
@@ -248,6 +243,8 @@ pub(crate) struct JwksCache {
     state: RwLock<Snapshot>,
     /// Single flight: whoever holds it is the one fetching.
     gate: tokio::sync::Mutex<()>,
+    /// A background refresh is scheduled or running: schedule no other.
+    refreshing: AtomicBool,
 }
 
 impl JwksCache {
@@ -257,6 +254,7 @@ impl JwksCache {
             settings,
             state: RwLock::new(Snapshot::default()),
             gate: tokio::sync::Mutex::new(()),
+            refreshing: AtomicBool::new(false),
         }
     }
 
@@ -357,16 +355,18 @@ impl JwksCache {
 
     /// Refreshes stale keys without making the current request wait for it.
     fn refresh_in_background(self: &Arc<Self>) {
-        if !self.may_fetch(&self.snapshot()) {
+        if !self.may_fetch(&self.snapshot()) || self.refreshing.swap(true, Ordering::AcqRel) {
             return;
         }
         let this = self.clone();
         actix_web::rt::spawn(async move {
-            let Ok(_gate) = this.gate.try_lock() else { return };
-            let s = this.snapshot();
-            if s.fresh_until.is_none_or(|t| Instant::now() >= t) && this.may_fetch(&s) {
-                this.fetch().await;
+            if let Ok(_gate) = this.gate.try_lock() {
+                let s = this.snapshot();
+                if s.fresh_until.is_none_or(|t| Instant::now() >= t) && this.may_fetch(&s) {
+                    this.fetch().await;
+                }
             }
+            this.refreshing.store(false, Ordering::Release);
         });
     }
 }

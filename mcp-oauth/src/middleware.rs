@@ -153,7 +153,8 @@ impl Inner {
         if public { Route::Public } else { Route::Protected }
     }
 
-    async fn admit(&self, req: &ServiceRequest) -> Result<AuthenticatedClient, Refusal> {
+    async fn admit(&self, req: &mut ServiceRequest) -> Result<AuthenticatedClient, Refusal> {
+        token::reject_form_body_token(req).await?;
         let token = token::bearer_token(req, self.max_token_bytes)?;
         self.admit_token(token).await
     }
@@ -223,7 +224,8 @@ where
                 Route::Public => return service.call(req).await.map(ServiceResponse::map_into_left_body),
                 Route::Protected => {}
             }
-            match inner.admit(&req).await {
+            let mut req = req;
+            match inner.admit(&mut req).await {
                 Ok(client) => {
                     req.extensions_mut().insert(client);
                     service.call(req).await.map(ServiceResponse::map_into_left_body)

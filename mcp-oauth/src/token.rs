@@ -2,8 +2,9 @@
 //!
 //! Finding is kept apart from judging: this module never looks inside the token.
 
-use actix_web::dev::ServiceRequest;
+use actix_web::dev::{Payload, ServiceRequest};
 use actix_web::http::header;
+use actix_web::web::Bytes;
 
 use crate::refusal::{Refusal, TokenRejection};
 
@@ -49,6 +50,34 @@ pub(crate) fn bearer_token(req: &ServiceRequest, max_len: usize) -> Result<&str,
         return Err(Refusal::InvalidRequest("A token was sent by more than one method"));
     }
     Ok(token)
+}
+
+/// RFC 6750 §2.2: a form-encoded body may carry `access_token`. This server does not accept
+/// that method, but a body token beside a header token is two methods in one request:
+/// 400 (item 33). Only form bodies of requests that carry an `Authorization` header are
+/// read (at most the actix default of 256 KiB); the body is put back intact.
+pub(crate) async fn reject_form_body_token(req: &mut ServiceRequest) -> Result<(), Refusal> {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        });
+    if !is_form || !req.headers().contains_key(header::AUTHORIZATION) {
+        return Ok(());
+    }
+    let body = req
+        .extract::<Bytes>()
+        .await
+        .map_err(|_| Refusal::InvalidRequest("The form body is too large to check for a second token"))?;
+    let has_token = url::form_urlencoded::parse(&body).any(|(k, _)| k == "access_token");
+    req.set_payload(Payload::from(body));
+    if has_token {
+        Err(Refusal::InvalidRequest("A token was sent by more than one method"))
+    } else {
+        Ok(())
+    }
 }
 
 /// `token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`
@@ -113,5 +142,30 @@ mod tests {
     fn oversized_tokens_are_rejected_before_parsing() {
         let r = TestRequest::default().insert_header(("authorization", format!("Bearer {}", "a".repeat(65))));
         assert_eq!(extract(r), Err(Refusal::InvalidToken(TokenRejection::TooLarge)));
+    }
+
+    fn form(body: &'static str) -> ServiceRequest {
+        TestRequest::post()
+            .insert_header(("content-type", "application/x-www-form-urlencoded; charset=utf-8"))
+            .insert_header(("authorization", "Bearer abc"))
+            .set_payload(body)
+            .to_srv_request()
+    }
+
+    #[actix_web::test]
+    async fn a_form_body_token_beside_a_header_token_is_two_methods() {
+        let mut req = form("a=1&access_token=xyz");
+        let err = reject_form_body_token(&mut req).await.unwrap_err();
+        assert_eq!(err.status().as_u16(), 400);
+        let mut req = form("a=1&access%5Ftoken=xyz");
+        assert!(reject_form_body_token(&mut req).await.is_err());
+    }
+
+    #[actix_web::test]
+    async fn a_form_body_without_token_is_handed_on_intact() {
+        let mut req = form("a=1&b=2");
+        reject_form_body_token(&mut req).await.unwrap();
+        let body = req.extract::<Bytes>().await.unwrap();
+        assert_eq!(&body[..], b"a=1&b=2");
     }
 }

@@ -1,1 +1,1 @@
-//! Integration tests live in `tests/tests/`.
+//! Integration tests of `mcp-oauth` live in `tests/tests/`; this library is empty.
