@@ -4,7 +4,11 @@
 //! [`TestAuthServer`] listens on an ephemeral loopback port from its own thread, so it
 //! works from `#[actix_web::test]`, `#[tokio::test]` and plain `fn main`. It serves
 //! RFC 8414 and OpenID Connect discovery documents, a JWKS with RSA, EC (P-256, P-384)
-//! and Ed25519 keys generated at start, and a `client_credentials` token endpoint.
+//! and Ed25519 keys generated at start, Dynamic Client Registration (RFC 7591), an
+//! authorization endpoint that approves at once (PKCE S256 and the RFC 8707 `resource`
+//! required, RFC 9207 `iss` in the redirect), and a token endpoint for the
+//! `authorization_code` and `client_credentials` grants: enough for a real MCP client to
+//! run the whole discovery → registration → authorization → token flow.
 //! Keys can be rotated and the JWKS made to fail, to test what a resource server does
 //! when its authorization server misbehaves.
 //!

@@ -2,14 +2,15 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
 use actix_web::http::header;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use serde_json::json;
 
-use super::keys::KeyRing;
+use super::keys::{self, KeyRing};
 use super::token::TokenBuilder;
 use crate::McpOAuthBuilder;
 
@@ -35,7 +36,24 @@ pub(crate) struct State {
     rotations: u32,
     fault: JwksFault,
     jwks_max_age: Option<u64>,
+    /// Dynamically registered clients: client id → redirect URIs (RFC 7591).
+    clients: HashMap<String, Vec<String>>,
+    /// Authorization codes not yet redeemed.
+    codes: HashMap<String, PendingCode>,
 }
+
+/// What an authorization code stands for (single use, five minutes).
+struct PendingCode {
+    client_id: String,
+    redirect_uri: String,
+    challenge: String,
+    scope: String,
+    resource: String,
+    expires: Instant,
+}
+
+/// At most this many registered clients and pending codes are kept.
+const MAX_ENTRIES: usize = 1024;
 
 pub(crate) struct Shared {
     state: Mutex<State>,
@@ -83,6 +101,8 @@ impl TestAuthServer {
                             rotations: 1,
                             fault: JwksFault::None,
                             jwks_max_age: None,
+                            clients: HashMap::new(),
+                            codes: HashMap::new(),
                         }),
                         jwks_requests: AtomicUsize::new(0),
                         issuer: format!("http://127.0.0.1:{port}"),
@@ -95,6 +115,8 @@ impl TestAuthServer {
                             .route("/.well-known/openid-configuration", web::get().to(metadata))
                             .route("/jwks", web::get().to(jwks))
                             .route("/token", web::post().to(token))
+                            .route("/register", web::post().to(register))
+                            .route("/authorize", web::get().to(authorize))
                     })
                     .workers(1)
                     .disable_signals()
@@ -121,7 +143,8 @@ impl TestAuthServer {
         format!("{}/jwks", self.shared.issuer)
     }
 
-    /// The token endpoint (`client_credentials`; `scope` and `resource` honoured).
+    /// The token endpoint: `client_credentials` (`client_id`, `scope` and `resource`
+    /// honoured; no client authentication) and `authorization_code` with PKCE.
     pub fn token_endpoint(&self) -> String {
         format!("{}/token", self.shared.issuer)
     }
@@ -181,8 +204,11 @@ async fn metadata(shared: web::Data<Shared>) -> HttpResponse {
         "issuer": issuer,
         "jwks_uri": format!("{issuer}/jwks"),
         "token_endpoint": format!("{issuer}/token"),
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "registration_endpoint": format!("{issuer}/register"),
         "response_types_supported": ["code"],
-        "grant_types_supported": ["client_credentials"],
+        "grant_types_supported": ["authorization_code", "client_credentials"],
+        "authorization_response_iss_parameter_supported": true,
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "id_token_signing_alg_values_supported": ["RS256"],
@@ -226,31 +252,156 @@ struct TokenRequest {
     scope: Option<String>,
     #[serde(default)]
     resource: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    redirect_uri: Option<String>,
+    #[serde(default)]
+    code_verifier: Option<String>,
 }
 
-/// `client_credentials` only: enough for the quickstart and for clients under test.
+fn oauth_error(code: &str, description: &str) -> HttpResponse {
+    HttpResponse::BadRequest().json(json!({"error": code, "error_description": description}))
+}
+
+/// `client_credentials` (any client, for the quickstart and tests) and
+/// `authorization_code` with PKCE S256 (for clients doing the full MCP flow).
 async fn token(shared: web::Data<Shared>, form: web::Form<TokenRequest>) -> HttpResponse {
-    if form.grant_type != "client_credentials" {
-        return HttpResponse::BadRequest().json(json!({"error": "unsupported_grant_type"}));
-    }
-    let Some(resource) = form.resource.clone() else {
-        return HttpResponse::BadRequest()
-            .json(json!({"error": "invalid_target", "error_description": "resource (RFC 8707) is required"}));
+    let form = form.into_inner();
+    let (subject, client_id, scope, resource) = match form.grant_type.as_str() {
+        "client_credentials" => {
+            let Some(resource) = form.resource else {
+                return oauth_error("invalid_target", "resource (RFC 8707) is required");
+            };
+            let client_id = form.client_id.unwrap_or_else(|| "test-client".to_owned());
+            (client_id.clone(), client_id, form.scope.unwrap_or_default(), resource)
+        }
+        "authorization_code" => {
+            let (Some(code), Some(verifier)) = (form.code, form.code_verifier) else {
+                return oauth_error("invalid_request", "code and code_verifier are required");
+            };
+            let Some(pending) = shared.state().codes.remove(&code) else {
+                return oauth_error("invalid_grant", "unknown or used code");
+            };
+            if pending.expires < Instant::now()
+                || form.client_id.as_deref() != Some(pending.client_id.as_str())
+                || form.redirect_uri.as_deref() != Some(pending.redirect_uri.as_str())
+            {
+                return oauth_error("invalid_grant", "code does not match client or redirect_uri");
+            }
+            if keys::b64(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()).as_ref())
+                != pending.challenge
+            {
+                return oauth_error("invalid_grant", "PKCE verification failed");
+            }
+            if form.resource.as_deref().is_some_and(|r| r != pending.resource) {
+                return oauth_error("invalid_target", "resource differs from the authorization request");
+            }
+            ("test-user".to_owned(), pending.client_id, pending.scope, pending.resource)
+        }
+        _ => return oauth_error("unsupported_grant_type", "use client_credentials or authorization_code"),
     };
-    let client_id = form.client_id.clone().unwrap_or_else(|| "test-client".to_owned());
-    let scope = form.scope.clone().unwrap_or_default();
     let ring = shared.state().ring.clone();
     let token = TokenBuilder::new(ring, &shared.issuer)
-        .subject(&client_id)
+        .subject(&subject)
         .client_id(&client_id)
         .audience(&resource)
         .scope(&scope)
         .sign();
-    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(json!({
-        "access_token": token,
-        "token_type": "Bearer",
-        "expires_in": 3600,
-        "scope": scope,
-    }))
+    let mut body = json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600});
+    if !scope.is_empty() {
+        body["scope"] = json!(scope);
+    }
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(body)
 }
 
+/// RFC 7591 Dynamic Client Registration: public clients, any loopback or https redirect URI.
+async fn register(shared: web::Data<Shared>, body: web::Json<serde_json::Value>) -> HttpResponse {
+    let redirect_uris: Vec<String> = body
+        .get("redirect_uris")
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|u| u.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    if redirect_uris.is_empty() {
+        return HttpResponse::BadRequest()
+            .json(json!({"error": "invalid_redirect_uri", "error_description": "redirect_uris is required"}));
+    }
+    let client_id = format!("client-{}", super::token::random_id());
+    {
+        let mut state = shared.state();
+        if state.clients.len() >= MAX_ENTRIES {
+            return HttpResponse::ServiceUnavailable().json(json!({"error": "temporarily_unavailable"}));
+        }
+        state.clients.insert(client_id.clone(), redirect_uris.clone());
+    }
+    let mut response = body.into_inner();
+    response["client_id"] = json!(client_id);
+    response["client_id_issued_at"] = json!(super::token::unix_now());
+    response["redirect_uris"] = json!(redirect_uris);
+    response["token_endpoint_auth_method"] = json!("none");
+    HttpResponse::Created().json(response)
+}
+
+#[derive(serde::Deserialize)]
+struct AuthorizeRequest {
+    response_type: String,
+    client_id: String,
+    redirect_uri: String,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    resource: Option<String>,
+}
+
+/// The authorization endpoint, approving at once (there is no user to ask): checks the
+/// client, the exact redirect URI, PKCE S256 and the resource, then redirects back with
+/// `code`, `state` and `iss` (RFC 9207).
+async fn authorize(shared: web::Data<Shared>, query: web::Query<AuthorizeRequest>) -> HttpResponse {
+    let q = query.into_inner();
+    let registered = shared.state().clients.get(&q.client_id).cloned();
+    let Some(redirects) = registered else {
+        return oauth_error("invalid_client", "unknown client_id");
+    };
+    if !redirects.contains(&q.redirect_uri) {
+        return oauth_error("invalid_request", "redirect_uri is not registered");
+    }
+    if q.response_type != "code" {
+        return oauth_error("unsupported_response_type", "only code");
+    }
+    let (Some(challenge), Some("S256")) = (q.code_challenge, q.code_challenge_method.as_deref()) else {
+        return oauth_error("invalid_request", "PKCE with S256 is required");
+    };
+    let Some(resource) = q.resource else {
+        return oauth_error("invalid_target", "resource (RFC 8707) is required");
+    };
+    let code = super::token::random_id();
+    {
+        let mut state = shared.state();
+        let now = Instant::now();
+        state.codes.retain(|_, c| c.expires > now);
+        if state.codes.len() >= MAX_ENTRIES {
+            return HttpResponse::ServiceUnavailable().json(json!({"error": "temporarily_unavailable"}));
+        }
+        state.codes.insert(
+            code.clone(),
+            PendingCode {
+                client_id: q.client_id,
+                redirect_uri: q.redirect_uri.clone(),
+                challenge,
+                scope: q.scope.unwrap_or_default(),
+                resource,
+                expires: now + Duration::from_secs(300),
+            },
+        );
+    }
+    let mut location = url::Url::parse(&q.redirect_uri).unwrap_or_else(|_| url::Url::parse("http://127.0.0.1/").expect("static URL"));
+    location.query_pairs_mut().append_pair("code", &code).append_pair("iss", &shared.issuer);
+    if let Some(st) = q.state {
+        location.query_pairs_mut().append_pair("state", &st);
+    }
+    HttpResponse::Found().insert_header((header::LOCATION, location.to_string())).finish()
+}

@@ -52,6 +52,18 @@ impl std::fmt::Debug for TokenBuilder {
     }
 }
 
+pub(crate) fn unix_now() -> i64 {
+    now()
+}
+
+/// 16 random bytes, base64url: client ids, codes, `jti`.
+pub(crate) fn random_id() -> String {
+    use aws_lc_rs::rand::SecureRandom as _;
+    let mut b = [0u8; 16];
+    let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut b);
+    keys::b64(&b)
+}
+
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -68,7 +80,7 @@ impl TokenBuilder {
         claims.insert("client_id".into(), json!("test-client"));
         claims.insert("iat".into(), json!(now));
         claims.insert("exp".into(), json!(now + 3600));
-        claims.insert("jti".into(), json!(format!("jti-{now}-{}", rand_suffix())));
+        claims.insert("jti".into(), json!(random_id()));
         let mut header = Map::new();
         header.insert("typ".into(), json!("at+jwt"));
         Self {
@@ -221,12 +233,4 @@ impl TokenBuilder {
 
 fn alg_name(alg: Algorithm) -> String {
     format!("{alg:?}")
-}
-
-/// A few random bytes for `jti`, so two tokens built in the same second differ.
-fn rand_suffix() -> String {
-    use aws_lc_rs::rand::SecureRandom as _;
-    let mut b = [0u8; 6];
-    let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut b);
-    keys::b64(&b)
 }
