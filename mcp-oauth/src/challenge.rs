@@ -57,7 +57,8 @@ struct Params {
 impl Params {
     fn push(&mut self, name: &str, value: Option<&str>) {
         let Some(value) = value else { return };
-        self.out.push_str(if self.out.is_empty() { "Bearer " } else { ", " });
+        self.out
+            .push_str(if self.out.is_empty() { "Bearer " } else { ", " });
         self.out.push_str(name);
         self.out.push_str("=\"");
         self.out.push_str(&sanitize_description(value));
@@ -85,7 +86,8 @@ impl Params {
         } else {
             self.out
         };
-        HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("Bearer realm=\"mcp\""))
+        HeaderValue::from_str(&text)
+            .unwrap_or_else(|_| HeaderValue::from_static("Bearer realm=\"mcp\""))
     }
 }
 

@@ -41,7 +41,10 @@ impl VerifiedClaims {
 
     /// Like [`from_claims`](Self::from_claims), reading scopes from `scope_claim`
     /// (a space-separated string or an array of strings) when it is given.
-    pub(crate) fn from_claims_with_scope_claim(claims: Map<String, Value>, scope_claim: Option<&str>) -> Self {
+    pub(crate) fn from_claims_with_scope_claim(
+        claims: Map<String, Value>,
+        scope_claim: Option<&str>,
+    ) -> Self {
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
         let scopes = match scope_claim {
             Some(name) => claims.get(name).map(scopes_of).unwrap_or_default(),
@@ -53,7 +56,11 @@ impl VerifiedClaims {
         };
         let audiences = match claims.get("aud") {
             Some(Value::String(a)) => vec![a.clone()],
-            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
             _ => Vec::new(),
         };
         let expires_at = claims
@@ -172,7 +179,10 @@ mod tests {
     #[test]
     fn a_custom_scope_claim_replaces_the_defaults() {
         let v = VerifiedClaims::from_claims_with_scope_claim(
-            json!({"scope": "a", "permissions": ["x"]}).as_object().cloned().unwrap_or_default(),
+            json!({"scope": "a", "permissions": ["x"]})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
             Some("permissions"),
         );
         assert_eq!(v.scopes(), ["x"]);

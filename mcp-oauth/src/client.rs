@@ -62,7 +62,11 @@ impl std::fmt::Debug for BearerToken {
 }
 
 impl AuthenticatedClient {
-    pub(crate) fn new(claims: VerifiedClaims, resource: Arc<ProtectedResource>, token: Option<String>) -> Self {
+    pub(crate) fn new(
+        claims: VerifiedClaims,
+        resource: Arc<ProtectedResource>,
+        token: Option<String>,
+    ) -> Self {
         Self {
             inner: Arc::new(ClientInner {
                 claims,

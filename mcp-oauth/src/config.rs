@@ -178,7 +178,8 @@ impl McpOAuthBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.required_scopes.extend(scopes.into_iter().map(Into::into));
+        self.required_scopes
+            .extend(scopes.into_iter().map(Into::into));
         self
     }
 
@@ -190,7 +191,8 @@ impl McpOAuthBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.scopes_supported.extend(scopes.into_iter().map(Into::into));
+        self.scopes_supported
+            .extend(scopes.into_iter().map(Into::into));
         self
     }
 
@@ -276,12 +278,17 @@ impl McpOAuthBuilder {
     /// A [`ConfigError`] listing every problem found.
     pub fn build(self) -> Result<McpOAuth, ConfigError> {
         let mut problems = self.problems.clone();
-        let mut problem = |setting: &'static str, message: String| problems.push(ConfigProblem::new(setting, message));
+        let mut problem = |setting: &'static str, message: String| {
+            problems.push(ConfigProblem::new(setting, message))
+        };
 
         // Resource (items 1-5).
         let resource = match &self.resource {
             None => {
-                problem("MCP_OAUTH_RESOURCE", "required: the absolute URL of the MCP endpoint".into());
+                problem(
+                    "MCP_OAUTH_RESOURCE",
+                    "required: the absolute URL of the MCP endpoint".into(),
+                );
                 None
             }
             Some(r) => match secure_url(r) {
@@ -307,9 +314,10 @@ impl McpOAuthBuilder {
         }
         for issuer in &self.authorization_servers {
             match secure_url(issuer) {
-                Ok(url) if url.query().is_some() => {
-                    problem("MCP_OAUTH_AUTHORIZATION_SERVERS", format!("`{issuer}`: an issuer has no query"))
-                }
+                Ok(url) if url.query().is_some() => problem(
+                    "MCP_OAUTH_AUTHORIZATION_SERVERS",
+                    format!("`{issuer}`: an issuer has no query"),
+                ),
                 Ok(_) => {}
                 Err(e) => problem("MCP_OAUTH_AUTHORIZATION_SERVERS", e),
             }
@@ -348,7 +356,11 @@ impl McpOAuthBuilder {
         if self.leeway > MAX_LEEWAY {
             problem(
                 "MCP_OAUTH_LEEWAY_SECS",
-                format!("{} s is more than the maximum of {} s", self.leeway.as_secs(), MAX_LEEWAY.as_secs()),
+                format!(
+                    "{} s is more than the maximum of {} s",
+                    self.leeway.as_secs(),
+                    MAX_LEEWAY.as_secs()
+                ),
             );
         }
         if let Some(Err(e)) = self.resource_documentation.as_deref().map(secure_url) {
@@ -378,10 +390,13 @@ impl McpOAuthBuilder {
         // How tokens are judged.
         let validator: Option<Arc<dyn TokenValidator>> = match &self.validator {
             Some(ValidatorSlot(v)) => Some(v.clone()),
-            None => self.jwt_validator(issuer, audiences, &mut problem).map(|v| Arc::new(v) as Arc<dyn TokenValidator>),
+            None => self
+                .jwt_validator(issuer, audiences, &mut problem)
+                .map(|v| Arc::new(v) as Arc<dyn TokenValidator>),
         };
 
-        let (Some(resource), Some(validator), true) = (resource, validator, problems.is_empty()) else {
+        let (Some(resource), Some(validator), true) = (resource, validator, problems.is_empty())
+        else {
             return Err(ConfigError::new(problems));
         };
 
@@ -399,7 +414,12 @@ impl McpOAuthBuilder {
             resource_name: self.resource_name.as_deref(),
             resource_documentation: self.resource_documentation.as_deref(),
         };
-        let protected = ProtectedResource::new(&resource, &document, self.required_scopes.clone(), &supported);
+        let protected = ProtectedResource::new(
+            &resource,
+            &document,
+            self.required_scopes.clone(),
+            &supported,
+        );
         Ok(McpOAuth::from_inner(Inner {
             resource: Arc::new(protected),
             validator,
@@ -427,12 +447,16 @@ impl McpOAuthBuilder {
             (None, None) => {
                 problem(
                     "MCP_OAUTH_JWKS_URI",
-                    "required: where the issuer publishes its keys (or set MCP_OAUTH_HS256_SECRET)".into(),
+                    "required: where the issuer publishes its keys (or set MCP_OAUTH_HS256_SECRET)"
+                        .into(),
                 );
                 None
             }
             (Some(uri), None) => match secure_url(uri) {
-                Ok(_) => Some(KeySource::Jwks(Arc::new(JwksCache::new(uri.clone(), self.jwks)))),
+                Ok(_) => Some(KeySource::Jwks(Arc::new(JwksCache::new(
+                    uri.clone(),
+                    self.jwks,
+                )))),
                 Err(e) => {
                     problem("MCP_OAUTH_JWKS_URI", e);
                     None
@@ -455,7 +479,10 @@ impl McpOAuthBuilder {
             None => jwt::DEFAULT_ALGORITHMS.to_vec(),
         };
         if algorithms.is_empty() {
-            problem("MCP_OAUTH_ALGORITHMS", "at least one algorithm is required".into());
+            problem(
+                "MCP_OAUTH_ALGORITHMS",
+                "at least one algorithm is required".into(),
+            );
         }
         for alg in &algorithms {
             if jwt::is_hmac(*alg) != symmetric {

@@ -41,7 +41,10 @@ impl McpOAuthBuilder {
     /// # Ok::<(), mcp_oauth::ConfigError>(())
     /// ```
     pub fn from_env() -> Self {
-        Self::from_vars(std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))))
+        Self::from_vars(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        )
     }
 
     /// A builder configured from `vars` instead of the process environment (for tests,
@@ -75,7 +78,10 @@ impl McpOAuthBuilder {
         for name in vars.keys() {
             let base = name.strip_suffix("_FILE").unwrap_or(name);
             if !VARIABLES.contains(&base) {
-                problems.push(ConfigProblem::new("MCP_OAUTH_*", format!("unknown variable `{name}`")));
+                problems.push(ConfigProblem::new(
+                    "MCP_OAUTH_*",
+                    format!("unknown variable `{name}`"),
+                ));
             }
         }
         let mut read = |name: &'static str| -> Option<String> { value(&vars, name, &mut problems) };
@@ -92,7 +98,8 @@ impl McpOAuthBuilder {
         b.resource = read("MCP_OAUTH_RESOURCE");
         b.issuer = read("MCP_OAUTH_ISSUER");
         b.jwks_uri = read("MCP_OAUTH_JWKS_URI");
-        b.hs256_secret = read("MCP_OAUTH_HS256_SECRET").map(|s| crate::config::Secret(s.into_bytes()));
+        b.hs256_secret =
+            read("MCP_OAUTH_HS256_SECRET").map(|s| crate::config::Secret(s.into_bytes()));
         b.resource_name = read("MCP_OAUTH_RESOURCE_NAME");
         b.resource_documentation = read("MCP_OAUTH_RESOURCE_DOCUMENTATION");
         b.scope_claim = read("MCP_OAUTH_SCOPE_CLAIM");
@@ -138,13 +145,20 @@ impl McpOAuthBuilder {
 }
 
 /// `NAME` or the contents of `NAME_FILE`; both set is a problem.
-fn value(vars: &HashMap<String, String>, name: &'static str, problems: &mut Vec<ConfigProblem>) -> Option<String> {
+fn value(
+    vars: &HashMap<String, String>,
+    name: &'static str,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<String> {
     let direct = vars.get(name).filter(|v| !v.trim().is_empty());
     let file_var = format!("{name}_FILE");
     let file = vars.get(&file_var).filter(|v| !v.trim().is_empty());
     match (direct, file) {
         (Some(_), Some(_)) => {
-            problems.push(ConfigProblem::new(name, format!("set either {name} or {file_var}, not both")));
+            problems.push(ConfigProblem::new(
+                name,
+                format!("set either {name} or {file_var}, not both"),
+            ));
             None
         }
         (Some(v), None) => Some(v.trim().to_owned()),
@@ -152,7 +166,10 @@ fn value(vars: &HashMap<String, String>, name: &'static str, problems: &mut Vec<
             Ok(contents) => Some(contents.trim_end_matches(['\n', '\r']).to_owned()),
             Err(e) => {
                 // The path is not secret; the contents would be, and are never shown.
-                problems.push(ConfigProblem::new(name, format!("cannot read {file_var} `{path}`: {e}")));
+                problems.push(ConfigProblem::new(
+                    name,
+                    format!("cannot read {file_var} `{path}`: {e}"),
+                ));
                 None
             }
         },

@@ -59,7 +59,11 @@ impl ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid mcp-oauth configuration ({} problem", self.problems.len())?;
+        write!(
+            f,
+            "invalid mcp-oauth configuration ({} problem",
+            self.problems.len()
+        )?;
         if self.problems.len() != 1 {
             f.write_str("s")?;
         }

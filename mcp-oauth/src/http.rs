@@ -62,10 +62,14 @@ pub(crate) async fn get_json(url: &str, limits: HttpLimits) -> Result<Fetched, F
             .get(header::CACHE_CONTROL)
             .and_then(|v| v.to_str().ok())
             .and_then(max_age);
-        let body = res.body().limit(limits.max_body).await.map_err(|e| match e {
-            awc::error::PayloadError::Overflow => FetchError::TooLarge(limits.max_body),
-            other => FetchError::Transport(other.to_string()),
-        })?;
+        let body = res
+            .body()
+            .limit(limits.max_body)
+            .await
+            .map_err(|e| match e {
+                awc::error::PayloadError::Overflow => FetchError::TooLarge(limits.max_body),
+                other => FetchError::Transport(other.to_string()),
+            })?;
         Ok(Fetched { body, max_age })
     };
     actix_web::rt::time::timeout(limits.timeout, call)
@@ -75,7 +79,11 @@ pub(crate) async fn get_json(url: &str, limits: HttpLimits) -> Result<Fetched, F
 
 fn client(timeout: Duration) -> awc::Client {
     awc::Client::builder()
-        .connector(awc::Connector::new().rustls_0_23(tls_config()).timeout(timeout))
+        .connector(
+            awc::Connector::new()
+                .rustls_0_23(tls_config())
+                .timeout(timeout),
+        )
         .timeout(timeout)
         .disable_redirects()
         .finish()
@@ -87,7 +95,8 @@ fn tls_config() -> Arc<rustls::ClientConfig> {
     static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
     CONFIG
         .get_or_init(|| {
-            let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            let roots =
+                rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
             let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
             let config = rustls::ClientConfig::builder_with_provider(provider)
                 .with_safe_default_protocol_versions()
@@ -113,7 +122,11 @@ pub(crate) fn max_age(value: &str) -> Option<Duration> {
             return Some(Duration::ZERO);
         }
         if let Some(secs) = lower.strip_prefix("max-age=") {
-            age = secs.trim_matches('"').parse::<u64>().ok().map(Duration::from_secs);
+            age = secs
+                .trim_matches('"')
+                .parse::<u64>()
+                .ok()
+                .map(Duration::from_secs);
         }
     }
     age
@@ -125,7 +138,10 @@ mod tests {
 
     #[test]
     fn cache_control_max_age_is_read_and_no_store_means_zero() {
-        assert_eq!(max_age("public, max-age=600"), Some(Duration::from_secs(600)));
+        assert_eq!(
+            max_age("public, max-age=600"),
+            Some(Duration::from_secs(600))
+        );
         assert_eq!(max_age("Max-Age=\"30\""), Some(Duration::from_secs(30)));
         assert_eq!(max_age("no-store, max-age=600"), Some(Duration::ZERO));
         assert_eq!(max_age("public"), None);

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse};
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse,
+};
 use jsonwebtoken::{Algorithm, DecodingKey};
 
 use crate::http::{self, HttpLimits};
@@ -71,10 +73,20 @@ impl VerifyingKey {
     }
 
     fn from_jwk(jwk: &Jwk) -> Result<Self, String> {
-        if jwk.common.public_key_use.as_ref().is_some_and(|u| *u != PublicKeyUse::Signature) {
+        if jwk
+            .common
+            .public_key_use
+            .as_ref()
+            .is_some_and(|u| *u != PublicKeyUse::Signature)
+        {
             return Err("`use` is not `sig`".into());
         }
-        if jwk.common.key_operations.as_ref().is_some_and(|ops| !ops.contains(&KeyOperations::Verify)) {
+        if jwk
+            .common
+            .key_operations
+            .as_ref()
+            .is_some_and(|ops| !ops.contains(&KeyOperations::Verify))
+        {
             return Err("`key_ops` lacks `verify`".into());
         }
         let key_type = match &jwk.algorithm {
@@ -93,9 +105,13 @@ impl VerifyingKey {
                 EllipticCurve::P384 => KeyType::P384,
                 _ => return Err("unsupported EC curve".into()),
             },
-            AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => KeyType::Ed25519,
+            AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => {
+                KeyType::Ed25519
+            }
             // Symmetric keys never come from a JWKS (RFC 8725 §2.1: no HS* with published keys).
-            AlgorithmParameters::OctetKey(_) => return Err("symmetric keys are not accepted".into()),
+            AlgorithmParameters::OctetKey(_) => {
+                return Err("symmetric keys are not accepted".into());
+            }
             _ => return Err("unsupported key type".into()),
         };
         let alg = match jwk.common.key_algorithm {
@@ -151,7 +167,8 @@ impl KeySet {
         struct Document {
             keys: Vec<serde_json::Value>,
         }
-        let doc: Document = serde_json::from_slice(body).map_err(|_| "the JWKS is not a JSON key set")?;
+        let doc: Document =
+            serde_json::from_slice(body).map_err(|_| "the JWKS is not a JSON key set")?;
         let mut set = Self::default();
         for value in doc.keys.into_iter().take(MAX_KEYS) {
             let Ok(jwk) = serde_json::from_value::<Jwk>(value) else {
@@ -165,7 +182,9 @@ impl KeySet {
                     }
                     set.all.push(key);
                 }
-                Err(why) => tracing::debug!(target: "mcp_oauth", kid = ?jwk.common.key_id, "skipping JWKS key: {why}"),
+                Err(why) => {
+                    tracing::debug!(target: "mcp_oauth", kid = ?jwk.common.key_id, "skipping JWKS key: {why}")
+                }
             }
         }
         if set.all.is_empty() {
@@ -273,7 +292,11 @@ impl JwksCache {
     }
 
     /// The key to verify a token with header `kid` and `alg`.
-    pub(crate) async fn key_for(self: &Arc<Self>, kid: Option<&str>, alg: Algorithm) -> Result<Arc<VerifyingKey>, Refusal> {
+    pub(crate) async fn key_for(
+        self: &Arc<Self>,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<Arc<VerifyingKey>, Refusal> {
         let seen = self.snapshot();
         if let Some(keys) = &seen.keys {
             match keys.select(kid, alg) {
@@ -393,19 +416,40 @@ mod tests {
     #[test]
     fn rsa_keys_below_2048_bits_are_skipped() {
         assert!(parse(json!([rsa_jwk(1024, json!({"kid": "weak"}))])).is_err());
-        let set = parse(json!([rsa_jwk(1024, json!({"kid": "weak"})), rsa_jwk(2048, json!({"kid": "ok"}))]));
+        let set = parse(json!([
+            rsa_jwk(1024, json!({"kid": "weak"})),
+            rsa_jwk(2048, json!({"kid": "ok"}))
+        ]));
         let set = set.unwrap();
-        assert!(matches!(set.select(Some("weak"), Algorithm::RS256), Lookup::Unknown));
-        assert!(matches!(set.select(Some("ok"), Algorithm::RS256), Lookup::Found(_)));
+        assert!(matches!(
+            set.select(Some("weak"), Algorithm::RS256),
+            Lookup::Unknown
+        ));
+        assert!(matches!(
+            set.select(Some("ok"), Algorithm::RS256),
+            Lookup::Found(_)
+        ));
     }
 
     #[test]
     fn keys_are_pinned_to_their_type_and_declared_alg() {
         let set = parse(json!([rsa_jwk(2048, json!({"kid": "r", "alg": "PS256"}))])).unwrap();
-        assert!(matches!(set.select(Some("r"), Algorithm::PS256), Lookup::Found(_)));
-        assert!(matches!(set.select(Some("r"), Algorithm::RS256), Lookup::Mismatch));
-        assert!(matches!(set.select(Some("r"), Algorithm::ES256), Lookup::Mismatch));
-        assert!(matches!(set.select(Some("r"), Algorithm::HS256), Lookup::Mismatch));
+        assert!(matches!(
+            set.select(Some("r"), Algorithm::PS256),
+            Lookup::Found(_)
+        ));
+        assert!(matches!(
+            set.select(Some("r"), Algorithm::RS256),
+            Lookup::Mismatch
+        ));
+        assert!(matches!(
+            set.select(Some("r"), Algorithm::ES256),
+            Lookup::Mismatch
+        ));
+        assert!(matches!(
+            set.select(Some("r"), Algorithm::HS256),
+            Lookup::Mismatch
+        ));
     }
 
     #[test]
@@ -420,17 +464,29 @@ mod tests {
         ]))
         .unwrap();
         for kid in ["hmac", "enc", "wrap", "odd"] {
-            assert!(matches!(set.select(Some(kid), Algorithm::RS256), Lookup::Unknown), "{kid}");
+            assert!(
+                matches!(set.select(Some(kid), Algorithm::RS256), Lookup::Unknown),
+                "{kid}"
+            );
         }
-        assert!(matches!(set.select(Some("good"), Algorithm::RS256), Lookup::Found(_)));
+        assert!(matches!(
+            set.select(Some("good"), Algorithm::RS256),
+            Lookup::Found(_)
+        ));
     }
 
     #[test]
     fn without_kid_only_a_single_fitting_key_is_chosen() {
         let one = parse(json!([rsa_jwk(2048, json!({}))])).unwrap();
-        assert!(matches!(one.select(None, Algorithm::RS256), Lookup::Found(_)));
+        assert!(matches!(
+            one.select(None, Algorithm::RS256),
+            Lookup::Found(_)
+        ));
         let two = parse(json!([rsa_jwk(2048, json!({})), rsa_jwk(3072, json!({}))])).unwrap();
-        assert!(matches!(two.select(None, Algorithm::RS256), Lookup::Unknown));
+        assert!(matches!(
+            two.select(None, Algorithm::RS256),
+            Lookup::Unknown
+        ));
     }
 
     #[test]

@@ -145,7 +145,11 @@ impl<'a> Compact<'a> {
         else {
             return Err(TokenRejection::Malformed);
         };
-        let b64url = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let b64url = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
         if !(b64url(header) && b64url(payload) && b64url(signature)) {
             return Err(TokenRejection::Malformed);
         }
@@ -184,7 +188,12 @@ impl JwtValidator {
         let verified = match &self.keys {
             KeySource::Jwks(cache) => {
                 let key = cache.key_for(header.kid.as_deref(), alg).await?;
-                jsonwebtoken::crypto::verify(jws.signature, jws.signing_input.as_bytes(), &key.key, alg)
+                jsonwebtoken::crypto::verify(
+                    jws.signature,
+                    jws.signing_input.as_bytes(),
+                    &key.key,
+                    alg,
+                )
             }
             KeySource::Secret(key) => {
                 jsonwebtoken::crypto::verify(jws.signature, jws.signing_input.as_bytes(), key, alg)
@@ -196,7 +205,10 @@ impl JwtValidator {
 
         self.check_audience(&claims)?;
         self.check_times(&claims)?;
-        Ok(VerifiedClaims::from_claims_with_scope_claim(claims, self.scope_claim.as_deref()))
+        Ok(VerifiedClaims::from_claims_with_scope_claim(
+            claims,
+            self.scope_claim.as_deref(),
+        ))
     }
 
     /// `aud` (string or array) must contain an accepted audience (RFC 9068 §4, item 39).
@@ -247,13 +259,18 @@ impl JwtValidator {
 }
 
 impl TokenValidator for JwtValidator {
-    fn validate<'a>(&'a self, token: &'a str) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>> {
+    fn validate<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>> {
         Box::pin(self.check(token))
     }
 }
 
 fn decode_json<T: serde::de::DeserializeOwned>(segment: &str) -> Result<T, TokenRejection> {
-    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| TokenRejection::Malformed)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| TokenRejection::Malformed)?;
     serde_json::from_slice(&bytes).map_err(|_| TokenRejection::Malformed)
 }
 
@@ -276,9 +293,15 @@ pub(crate) fn audience_eq(token_aud: &str, ours: &str) -> bool {
         // `split` strips one terminating `/`; only an all-empty path is the root.
         let after_origin = &raw[p.origin.len()..];
         let path_only = after_origin.split('?').next().unwrap_or("");
-        if path_only.is_empty() { "/".to_owned() } else { path_only.to_owned() }
+        if path_only.is_empty() {
+            "/".to_owned()
+        } else {
+            path_only.to_owned()
+        }
     };
-    a.origin.eq_ignore_ascii_case(b.origin) && path(token_aud, &a) == path(ours, &b) && a.query == b.query
+    a.origin.eq_ignore_ascii_case(b.origin)
+        && path(token_aud, &a) == path(ours, &b)
+        && a.query == b.query
 }
 
 #[cfg(test)]
@@ -287,7 +310,14 @@ mod tests {
 
     #[test]
     fn typ_policy_accepts_access_token_types_and_rejects_others() {
-        for typ in [None, Some("at+jwt"), Some("application/at+jwt"), Some("AT+JWT"), Some("JWT"), Some("jwt")] {
+        for typ in [
+            None,
+            Some("at+jwt"),
+            Some("application/at+jwt"),
+            Some("AT+JWT"),
+            Some("JWT"),
+            Some("jwt"),
+        ] {
             assert!(TypPolicy::Lenient.accepts(typ), "{typ:?}");
         }
         for typ in ["id_token+jwt", "dpop+jwt", "secevent+jwt", "JOSE", ""] {
@@ -310,12 +340,30 @@ mod tests {
     // spec-checklist item 2 and 39.
     #[test]
     fn audiences_fold_scheme_and_host_case_and_the_root_slash_only() {
-        assert!(audience_eq("https://mcp.example.com/mcp", "https://mcp.example.com/mcp"));
-        assert!(audience_eq("HTTPS://MCP.EXAMPLE.COM/mcp", "https://mcp.example.com/mcp"));
-        assert!(audience_eq("https://mcp.example.com/", "https://mcp.example.com"));
-        assert!(!audience_eq("https://mcp.example.com/MCP", "https://mcp.example.com/mcp"));
-        assert!(!audience_eq("https://mcp.example.com/mcp/", "https://mcp.example.com/mcp"));
-        assert!(!audience_eq("https://other.example.com/mcp", "https://mcp.example.com/mcp"));
+        assert!(audience_eq(
+            "https://mcp.example.com/mcp",
+            "https://mcp.example.com/mcp"
+        ));
+        assert!(audience_eq(
+            "HTTPS://MCP.EXAMPLE.COM/mcp",
+            "https://mcp.example.com/mcp"
+        ));
+        assert!(audience_eq(
+            "https://mcp.example.com/",
+            "https://mcp.example.com"
+        ));
+        assert!(!audience_eq(
+            "https://mcp.example.com/MCP",
+            "https://mcp.example.com/mcp"
+        ));
+        assert!(!audience_eq(
+            "https://mcp.example.com/mcp/",
+            "https://mcp.example.com/mcp"
+        ));
+        assert!(!audience_eq(
+            "https://other.example.com/mcp",
+            "https://mcp.example.com/mcp"
+        ));
         assert!(!audience_eq("api://mcp", "API://MCP"));
     }
 

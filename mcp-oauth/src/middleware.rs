@@ -100,7 +100,9 @@ impl McpOAuth {
     }
 
     pub(crate) fn from_inner(inner: Inner) -> Self {
-        Self { inner: Arc::new(inner) }
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The absolute URL of this resource's metadata: what `resource_metadata` names.
@@ -143,14 +145,20 @@ impl Inner {
         }
         // A CORS preflight carries no credentials by design; challenging it breaks
         // browser clients (spec-checklist item 24).
-        if req.method() == Method::OPTIONS && req.headers().contains_key("access-control-request-method") {
+        if req.method() == Method::OPTIONS
+            && req.headers().contains_key("access-control-request-method")
+        {
             return Route::Public;
         }
         let public = self.public_paths.iter().any(|p| {
             path.strip_prefix(p.as_str())
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
         });
-        if public { Route::Public } else { Route::Protected }
+        if public {
+            Route::Public
+        } else {
+            Route::Protected
+        }
     }
 
     async fn admit(&self, req: &mut ServiceRequest) -> Result<AuthenticatedClient, Refusal> {
@@ -221,17 +229,27 @@ where
                     let res = metadata::respond(req.method(), &inner.resource);
                     return Ok(req.into_response(res).map_into_right_body());
                 }
-                Route::Public => return service.call(req).await.map(ServiceResponse::map_into_left_body),
+                Route::Public => {
+                    return service
+                        .call(req)
+                        .await
+                        .map(ServiceResponse::map_into_left_body);
+                }
                 Route::Protected => {}
             }
             let mut req = req;
             match inner.admit(&mut req).await {
                 Ok(client) => {
                     req.extensions_mut().insert(client);
-                    service.call(req).await.map(ServiceResponse::map_into_left_body)
+                    service
+                        .call(req)
+                        .await
+                        .map(ServiceResponse::map_into_left_body)
                 }
                 Err(refusal) => {
-                    let res = refusal.for_resource(inner.resource.clone()).error_response();
+                    let res = refusal
+                        .for_resource(inner.resource.clone())
+                        .error_response();
                     Ok(req.into_response(res).map_into_right_body())
                 }
             }

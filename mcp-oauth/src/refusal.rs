@@ -198,7 +198,9 @@ impl Refusal {
                     .collect();
                 format!("Required scope missing: {}", missing.join(" ")).into()
             }
-            Self::Unavailable(_) => "The token cannot be validated right now; try again later".into(),
+            Self::Unavailable(_) => {
+                "The token cannot be validated right now; try again later".into()
+            }
             Self::MiddlewareNotInstalled => "Server misconfiguration".into(),
         }
     }

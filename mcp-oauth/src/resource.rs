@@ -114,9 +114,18 @@ mod tests {
     // spec-checklist item 16, the table verbatim.
     #[test]
     fn metadata_url_inserts_the_well_known_segment_between_host_and_path() {
-        assert_eq!(metadata_url("https://h"), "https://h/.well-known/oauth-protected-resource");
-        assert_eq!(metadata_url("https://h/"), "https://h/.well-known/oauth-protected-resource");
-        assert_eq!(metadata_url("https://h/mcp"), "https://h/.well-known/oauth-protected-resource/mcp");
+        assert_eq!(
+            metadata_url("https://h"),
+            "https://h/.well-known/oauth-protected-resource"
+        );
+        assert_eq!(
+            metadata_url("https://h/"),
+            "https://h/.well-known/oauth-protected-resource"
+        );
+        assert_eq!(
+            metadata_url("https://h/mcp"),
+            "https://h/.well-known/oauth-protected-resource/mcp"
+        );
         assert_eq!(
             metadata_url("https://h/public/mcp"),
             "https://h/.well-known/oauth-protected-resource/public/mcp"

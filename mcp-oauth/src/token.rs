@@ -25,7 +25,9 @@ pub(crate) fn bearer_token(req: &ServiceRequest, max_len: usize) -> Result<&str,
         return Err(Refusal::MissingToken);
     };
     if values.next().is_some() {
-        return Err(Refusal::InvalidRequest("More than one Authorization header"));
+        return Err(Refusal::InvalidRequest(
+            "More than one Authorization header",
+        ));
     }
     let value = value
         .to_str()
@@ -44,10 +46,14 @@ pub(crate) fn bearer_token(req: &ServiceRequest, max_len: usize) -> Result<&str,
         return Err(Refusal::InvalidToken(TokenRejection::TooLarge));
     }
     if !is_token68(token) {
-        return Err(Refusal::InvalidRequest("The bearer token has characters outside token68"));
+        return Err(Refusal::InvalidRequest(
+            "The bearer token has characters outside token68",
+        ));
     }
     if has_query_token(req.query_string()) {
-        return Err(Refusal::InvalidRequest("A token was sent by more than one method"));
+        return Err(Refusal::InvalidRequest(
+            "A token was sent by more than one method",
+        ));
     }
     Ok(token)
 }
@@ -62,19 +68,23 @@ pub(crate) async fn reject_form_body_token(req: &mut ServiceRequest) -> Result<(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| {
-            ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+            ct.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
         });
     if !is_form || !req.headers().contains_key(header::AUTHORIZATION) {
         return Ok(());
     }
-    let body = req
-        .extract::<Bytes>()
-        .await
-        .map_err(|_| Refusal::InvalidRequest("The form body is too large to check for a second token"))?;
+    let body = req.extract::<Bytes>().await.map_err(|_| {
+        Refusal::InvalidRequest("The form body is too large to check for a second token")
+    })?;
     let has_token = url::form_urlencoded::parse(&body).any(|(k, _)| k == "access_token");
     req.set_payload(Payload::from(body));
     if has_token {
-        Err(Refusal::InvalidRequest("A token was sent by more than one method"))
+        Err(Refusal::InvalidRequest(
+            "A token was sent by more than one method",
+        ))
     } else {
         Ok(())
     }
@@ -84,9 +94,9 @@ pub(crate) async fn reject_form_body_token(req: &mut ServiceRequest) -> Result<(
 fn is_token68(token: &str) -> bool {
     let body = token.trim_end_matches('=');
     !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
 }
 
 /// Is there an `access_token` parameter in the query? Only its presence is read.
@@ -109,7 +119,8 @@ mod tests {
     #[test]
     fn bearer_scheme_is_case_insensitive() {
         for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
-            let r = TestRequest::default().insert_header(("authorization", format!("{scheme} abc.def-_~+/=")));
+            let r = TestRequest::default()
+                .insert_header(("authorization", format!("{scheme} abc.def-_~+/=")));
             assert_eq!(extract(r).unwrap(), "abc.def-_~+/=");
         }
     }
@@ -124,7 +135,14 @@ mod tests {
 
     #[test]
     fn malformed_bearer_credentials_are_invalid_requests() {
-        for value in ["Bearer", "Bearer ", "Bearer a b", "Bearer a\"b", "Bearer ==", "Bearer a=b"] {
+        for value in [
+            "Bearer",
+            "Bearer ",
+            "Bearer a b",
+            "Bearer a\"b",
+            "Bearer ==",
+            "Bearer a=b",
+        ] {
             let r = TestRequest::default().insert_header(("authorization", value));
             assert_eq!(extract(r).unwrap_err().status().as_u16(), 400, "{value}");
         }
@@ -134,19 +152,27 @@ mod tests {
     fn query_token_alone_is_no_credentials_and_beside_a_header_is_two_methods() {
         let r = TestRequest::with_uri("/mcp?access_token=abc");
         assert_eq!(extract(r), Err(Refusal::MissingToken));
-        let r = TestRequest::with_uri("/mcp?x=1&access_token=abc").insert_header(("authorization", "Bearer abc"));
+        let r = TestRequest::with_uri("/mcp?x=1&access_token=abc")
+            .insert_header(("authorization", "Bearer abc"));
         assert_eq!(extract(r).unwrap_err().status().as_u16(), 400);
     }
 
     #[test]
     fn oversized_tokens_are_rejected_before_parsing() {
-        let r = TestRequest::default().insert_header(("authorization", format!("Bearer {}", "a".repeat(65))));
-        assert_eq!(extract(r), Err(Refusal::InvalidToken(TokenRejection::TooLarge)));
+        let r = TestRequest::default()
+            .insert_header(("authorization", format!("Bearer {}", "a".repeat(65))));
+        assert_eq!(
+            extract(r),
+            Err(Refusal::InvalidToken(TokenRejection::TooLarge))
+        );
     }
 
     fn form(body: &'static str) -> ServiceRequest {
         TestRequest::post()
-            .insert_header(("content-type", "application/x-www-form-urlencoded; charset=utf-8"))
+            .insert_header((
+                "content-type",
+                "application/x-www-form-urlencoded; charset=utf-8",
+            ))
             .insert_header(("authorization", "Bearer abc"))
             .set_payload(body)
             .to_srv_request()

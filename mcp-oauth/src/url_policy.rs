@@ -29,8 +29,13 @@ pub(crate) fn secure_url(value: &str) -> Result<Url, String> {
     if url.fragment().is_some() || value.contains('#') {
         return Err(format!("`{value}` must not have a fragment"));
     }
-    if value.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\') {
-        return Err(format!("`{value}` contains characters that cannot appear in a URL"));
+    if value
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\')
+    {
+        return Err(format!(
+            "`{value}` contains characters that cannot appear in a URL"
+        ));
     }
     Ok(url)
 }

@@ -41,5 +41,8 @@ pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 /// ```
 pub trait TokenValidator: Send + Sync + 'static {
     /// Validates `token` (already extracted from `Authorization: Bearer`).
-    fn validate<'a>(&'a self, token: &'a str) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>>;
+    fn validate<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>>;
 }

@@ -35,10 +35,12 @@ impl KeyRing {
             rsa_kid: "rsa-1".to_owned(),
             rsa: Arc::new(rsa()),
             ec256: Arc::new(
-                EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING).expect("EC key generation failed"),
+                EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
+                    .expect("EC key generation failed"),
             ),
             ec384: Arc::new(
-                EcdsaKeyPair::generate(&signature::ECDSA_P384_SHA384_FIXED_SIGNING).expect("EC key generation failed"),
+                EcdsaKeyPair::generate(&signature::ECDSA_P384_SHA384_FIXED_SIGNING)
+                    .expect("EC key generation failed"),
             ),
             ed: Arc::new(Ed25519KeyPair::generate().expect("Ed25519 key generation failed")),
             unpublished: Arc::new(rsa()),
@@ -76,7 +78,11 @@ impl KeyRing {
     /// The RSA public modulus: what an attacker would use as an HMAC key in the
     /// RS/HS confusion attack (RFC 8725 §2.1).
     pub(crate) fn rsa_public_bytes(&self) -> Vec<u8> {
-        self.rsa.public_key().modulus().big_endian_without_leading_zero().to_vec()
+        self.rsa
+            .public_key()
+            .modulus()
+            .big_endian_without_leading_zero()
+            .to_vec()
     }
 
     /// The `kid` published for `alg`.
@@ -92,10 +98,16 @@ impl KeyRing {
     /// Signs `input` with the published key for `alg` (or the unpublished RSA key).
     pub(crate) fn sign(&self, alg: Algorithm, input: &[u8], unpublished: bool) -> Vec<u8> {
         let rng = SystemRandom::new();
-        let rsa_key = if unpublished { &self.unpublished } else { &self.rsa };
+        let rsa_key = if unpublished {
+            &self.unpublished
+        } else {
+            &self.rsa
+        };
         let rsa_sign = |padding: &'static dyn signature::RsaEncoding| {
             let mut sig = vec![0; rsa_key.public_modulus_len()];
-            rsa_key.sign(padding, &rng, input, &mut sig).expect("RSA signing failed");
+            rsa_key
+                .sign(padding, &rng, input, &mut sig)
+                .expect("RSA signing failed");
             sig
         };
         match alg {
@@ -105,8 +117,18 @@ impl KeyRing {
             Algorithm::PS256 => rsa_sign(&signature::RSA_PSS_SHA256),
             Algorithm::PS384 => rsa_sign(&signature::RSA_PSS_SHA384),
             Algorithm::PS512 => rsa_sign(&signature::RSA_PSS_SHA512),
-            Algorithm::ES256 => self.ec256.sign(&rng, input).expect("ECDSA signing failed").as_ref().to_vec(),
-            Algorithm::ES384 => self.ec384.sign(&rng, input).expect("ECDSA signing failed").as_ref().to_vec(),
+            Algorithm::ES256 => self
+                .ec256
+                .sign(&rng, input)
+                .expect("ECDSA signing failed")
+                .as_ref()
+                .to_vec(),
+            Algorithm::ES384 => self
+                .ec384
+                .sign(&rng, input)
+                .expect("ECDSA signing failed")
+                .as_ref()
+                .to_vec(),
             Algorithm::EdDSA => self.ed.sign(input).as_ref().to_vec(),
             other => panic!("{other:?} is not an asymmetric algorithm; use TokenBuilder::hs256"),
         }
@@ -121,7 +143,9 @@ pub(crate) fn hmac(alg: Algorithm, secret: &[u8], input: &[u8]) -> Vec<u8> {
         Algorithm::HS512 => hmac::HMAC_SHA512,
         _ => hmac::HMAC_SHA256,
     };
-    hmac::sign(&hmac::Key::new(algorithm, secret), input).as_ref().to_vec()
+    hmac::sign(&hmac::Key::new(algorithm, secret), input)
+        .as_ref()
+        .to_vec()
 }
 
 pub(crate) fn b64(bytes: &[u8]) -> String {

@@ -1,8 +1,8 @@
 //! The loopback authorization server.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
@@ -77,7 +77,9 @@ pub struct TestAuthServer {
 
 impl std::fmt::Debug for TestAuthServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestAuthServer").field("issuer", &self.shared.issuer).finish_non_exhaustive()
+        f.debug_struct("TestAuthServer")
+            .field("issuer", &self.shared.issuer)
+            .finish_non_exhaustive()
     }
 }
 
@@ -87,13 +89,22 @@ impl TestAuthServer {
     /// # Panics
     /// If no loopback port can be bound or key generation fails.
     pub fn start() -> Self {
+        Self::start_on_port(0)
+    }
+
+    /// Like [`start`](Self::start), on a chosen port of 127.0.0.1 (0: any free port).
+    ///
+    /// # Panics
+    /// If the port cannot be bound or key generation fails.
+    pub fn start_on_port(port: u16) -> Self {
         let ring = Arc::new(KeyRing::generate());
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("mcp-oauth-test-auth-server".into())
             .spawn(move || {
                 actix_web::rt::System::new().block_on(async move {
-                    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
+                    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+                        .expect("bind a loopback port");
                     let port = listener.local_addr().expect("local addr").port();
                     let shared = Arc::new(Shared {
                         state: Mutex::new(State {
@@ -111,7 +122,10 @@ impl TestAuthServer {
                     let server = HttpServer::new(move || {
                         App::new()
                             .app_data(data.clone())
-                            .route("/.well-known/oauth-authorization-server", web::get().to(metadata))
+                            .route(
+                                "/.well-known/oauth-authorization-server",
+                                web::get().to(metadata),
+                            )
                             .route("/.well-known/openid-configuration", web::get().to(metadata))
                             .route("/jwks", web::get().to(jwks))
                             .route("/token", web::post().to(token))
@@ -129,7 +143,9 @@ impl TestAuthServer {
                 });
             })
             .expect("spawn the test authorization server thread");
-        let (shared, handle) = rx.recv().expect("the test authorization server did not start");
+        let (shared, handle) = rx
+            .recv()
+            .expect("the test authorization server did not start");
         Self { shared, handle }
     }
 
@@ -225,14 +241,22 @@ async fn jwks(shared: web::Data<Shared>) -> HttpResponse {
     match fault {
         JwksFault::None => {}
         JwksFault::Status(code) => {
-            let status = actix_web::http::StatusCode::from_u16(code).unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+            let status = actix_web::http::StatusCode::from_u16(code)
+                .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
             return HttpResponse::build(status).body("unavailable");
         }
-        JwksFault::Garbage => return HttpResponse::Ok().content_type("application/json").body("{\"keys\": \"not keys\""),
+        JwksFault::Garbage => {
+            return HttpResponse::Ok()
+                .content_type("application/json")
+                .body("{\"keys\": \"not keys\"");
+        }
         JwksFault::Huge => {
             return HttpResponse::Ok()
                 .content_type("application/json")
-                .body(format!("{{\"keys\": [], \"pad\": \"{}\"}}", "x".repeat(1 << 20)));
+                .body(format!(
+                    "{{\"keys\": [], \"pad\": \"{}\"}}",
+                    "x".repeat(1 << 20)
+                ));
         }
         JwksFault::Delay(d) => actix_web::rt::time::sleep(d).await,
     }
@@ -274,7 +298,12 @@ async fn token(shared: web::Data<Shared>, form: web::Form<TokenRequest>) -> Http
                 return oauth_error("invalid_target", "resource (RFC 8707) is required");
             };
             let client_id = form.client_id.unwrap_or_else(|| "test-client".to_owned());
-            (client_id.clone(), client_id, form.scope.unwrap_or_default(), resource)
+            (
+                client_id.clone(),
+                client_id,
+                form.scope.unwrap_or_default(),
+                resource,
+            )
         }
         "authorization_code" => {
             let (Some(code), Some(verifier)) = (form.code, form.code_verifier) else {
@@ -287,19 +316,40 @@ async fn token(shared: web::Data<Shared>, form: web::Form<TokenRequest>) -> Http
                 || form.client_id.as_deref() != Some(pending.client_id.as_str())
                 || form.redirect_uri.as_deref() != Some(pending.redirect_uri.as_str())
             {
-                return oauth_error("invalid_grant", "code does not match client or redirect_uri");
+                return oauth_error(
+                    "invalid_grant",
+                    "code does not match client or redirect_uri",
+                );
             }
-            if keys::b64(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()).as_ref())
-                != pending.challenge
+            if keys::b64(
+                aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()).as_ref(),
+            ) != pending.challenge
             {
                 return oauth_error("invalid_grant", "PKCE verification failed");
             }
-            if form.resource.as_deref().is_some_and(|r| r != pending.resource) {
-                return oauth_error("invalid_target", "resource differs from the authorization request");
+            if form
+                .resource
+                .as_deref()
+                .is_some_and(|r| r != pending.resource)
+            {
+                return oauth_error(
+                    "invalid_target",
+                    "resource differs from the authorization request",
+                );
             }
-            ("test-user".to_owned(), pending.client_id, pending.scope, pending.resource)
+            (
+                "test-user".to_owned(),
+                pending.client_id,
+                pending.scope,
+                pending.resource,
+            )
         }
-        _ => return oauth_error("unsupported_grant_type", "use client_credentials or authorization_code"),
+        _ => {
+            return oauth_error(
+                "unsupported_grant_type",
+                "use client_credentials or authorization_code",
+            );
+        }
     };
     let ring = shared.state().ring.clone();
     let token = TokenBuilder::new(ring, &shared.issuer)
@@ -312,7 +362,9 @@ async fn token(shared: web::Data<Shared>, form: web::Form<TokenRequest>) -> Http
     if !scope.is_empty() {
         body["scope"] = json!(scope);
     }
-    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(body)
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
 }
 
 /// RFC 7591 Dynamic Client Registration: public clients, any loopback or https redirect URI.
@@ -320,7 +372,11 @@ async fn register(shared: web::Data<Shared>, body: web::Json<serde_json::Value>)
     let redirect_uris: Vec<String> = body
         .get("redirect_uris")
         .and_then(|v| v.as_array())
-        .map(|a| a.iter().filter_map(|u| u.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|u| u.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     if redirect_uris.is_empty() {
         return HttpResponse::BadRequest()
@@ -330,9 +386,12 @@ async fn register(shared: web::Data<Shared>, body: web::Json<serde_json::Value>)
     {
         let mut state = shared.state();
         if state.clients.len() >= MAX_ENTRIES {
-            return HttpResponse::ServiceUnavailable().json(json!({"error": "temporarily_unavailable"}));
+            return HttpResponse::ServiceUnavailable()
+                .json(json!({"error": "temporarily_unavailable"}));
         }
-        state.clients.insert(client_id.clone(), redirect_uris.clone());
+        state
+            .clients
+            .insert(client_id.clone(), redirect_uris.clone());
     }
     let mut response = body.into_inner();
     response["client_id"] = json!(client_id);
@@ -372,7 +431,8 @@ async fn authorize(shared: web::Data<Shared>, query: web::Query<AuthorizeRequest
     if q.response_type != "code" {
         return oauth_error("unsupported_response_type", "only code");
     }
-    let (Some(challenge), Some("S256")) = (q.code_challenge, q.code_challenge_method.as_deref()) else {
+    let (Some(challenge), Some("S256")) = (q.code_challenge, q.code_challenge_method.as_deref())
+    else {
         return oauth_error("invalid_request", "PKCE with S256 is required");
     };
     let Some(resource) = q.resource else {
@@ -384,7 +444,8 @@ async fn authorize(shared: web::Data<Shared>, query: web::Query<AuthorizeRequest
         let now = Instant::now();
         state.codes.retain(|_, c| c.expires > now);
         if state.codes.len() >= MAX_ENTRIES {
-            return HttpResponse::ServiceUnavailable().json(json!({"error": "temporarily_unavailable"}));
+            return HttpResponse::ServiceUnavailable()
+                .json(json!({"error": "temporarily_unavailable"}));
         }
         state.codes.insert(
             code.clone(),
@@ -398,10 +459,16 @@ async fn authorize(shared: web::Data<Shared>, query: web::Query<AuthorizeRequest
             },
         );
     }
-    let mut location = url::Url::parse(&q.redirect_uri).unwrap_or_else(|_| url::Url::parse("http://127.0.0.1/").expect("static URL"));
-    location.query_pairs_mut().append_pair("code", &code).append_pair("iss", &shared.issuer);
+    let mut location = url::Url::parse(&q.redirect_uri)
+        .unwrap_or_else(|_| url::Url::parse("http://127.0.0.1/").expect("static URL"));
+    location
+        .query_pairs_mut()
+        .append_pair("code", &code)
+        .append_pair("iss", &shared.issuer);
     if let Some(st) = q.state {
         location.query_pairs_mut().append_pair("state", &st);
     }
-    HttpResponse::Found().insert_header((header::LOCATION, location.to_string())).finish()
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, location.to_string()))
+        .finish()
 }

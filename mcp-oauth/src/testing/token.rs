@@ -206,7 +206,9 @@ impl TokenBuilder {
     pub fn sign(self) -> String {
         let mut header = self.header;
         let (alg_text, default_kid) = match &self.signing {
-            Signing::Published(a) | Signing::Unpublished(a) => (alg_name(*a), Some(self.ring.kid_for(*a).to_owned())),
+            Signing::Published(a) | Signing::Unpublished(a) => {
+                (alg_name(*a), Some(self.ring.kid_for(*a).to_owned()))
+            }
             Signing::Hmac(a, _) => (alg_name(*a), None),
             Signing::HmacWithRsaPublicKey => ("HS256".to_owned(), Some(self.ring.rsa_kid.clone())),
             Signing::Unsigned(text) => (text.clone(), Some(self.ring.rsa_kid.clone())),
@@ -224,7 +226,11 @@ impl TokenBuilder {
             Signing::Published(a) => self.ring.sign(*a, input.as_bytes(), false),
             Signing::Unpublished(a) => self.ring.sign(*a, input.as_bytes(), true),
             Signing::Hmac(a, secret) => keys::hmac(*a, secret, input.as_bytes()),
-            Signing::HmacWithRsaPublicKey => keys::hmac(Algorithm::HS256, &self.ring.rsa_public_bytes(), input.as_bytes()),
+            Signing::HmacWithRsaPublicKey => keys::hmac(
+                Algorithm::HS256,
+                &self.ring.rsa_public_bytes(),
+                input.as_bytes(),
+            ),
             Signing::Unsigned(_) => Vec::new(),
         };
         format!("{input}.{}", keys::b64(&signature))
