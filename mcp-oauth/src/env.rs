@@ -12,23 +12,69 @@ use crate::config::McpOAuthBuilder;
 use crate::error::ConfigProblem;
 use crate::jwt::{self, TypPolicy};
 
-/// Every variable read, documented in the README.
-const VARIABLES: &[&str] = &[
-    "MCP_OAUTH_RESOURCE",
-    "MCP_OAUTH_AUTHORIZATION_SERVERS",
-    "MCP_OAUTH_ISSUER",
-    "MCP_OAUTH_AUDIENCE",
-    "MCP_OAUTH_JWKS_URI",
-    "MCP_OAUTH_ALGORITHMS",
-    "MCP_OAUTH_HS256_SECRET",
-    "MCP_OAUTH_REQUIRED_SCOPES",
-    "MCP_OAUTH_SCOPES_SUPPORTED",
-    "MCP_OAUTH_LEEWAY_SECS",
-    "MCP_OAUTH_RESOURCE_NAME",
-    "MCP_OAUTH_RESOURCE_DOCUMENTATION",
-    "MCP_OAUTH_TYP",
-    "MCP_OAUTH_SCOPE_CLAIM",
-    "MCP_OAUTH_PUBLIC_PATHS",
+/// Every variable [`McpOAuthBuilder::from_env`] reads, with what it means: for `--help`
+/// texts and error messages. Each may also be given as `NAME_FILE`.
+///
+/// ```
+/// for (name, meaning) in mcp_oauth::ENV_VARIABLES {
+///     assert!(name.starts_with("MCP_OAUTH_") && !meaning.is_empty());
+/// }
+/// ```
+pub const ENV_VARIABLES: &[(&str, &str)] = &[
+    (
+        "MCP_OAUTH_RESOURCE",
+        "the MCP endpoint's URL, e.g. https://mcp.example.com/mcp (required)",
+    ),
+    (
+        "MCP_OAUTH_AUTHORIZATION_SERVERS",
+        "issuer URLs of the authorization servers (required)",
+    ),
+    (
+        "MCP_OAUTH_ISSUER",
+        "the `iss` tokens must carry (default: the single authorization server)",
+    ),
+    (
+        "MCP_OAUTH_AUDIENCE",
+        "accepted `aud` values (default: the resource)",
+    ),
+    (
+        "MCP_OAUTH_JWKS_URI",
+        "the issuer's JWKS URL (required unless MCP_OAUTH_HS256_SECRET)",
+    ),
+    (
+        "MCP_OAUTH_ALGORITHMS",
+        "accepted `alg` values (default: RS*, PS*, ES256, ES384, EdDSA)",
+    ),
+    (
+        "MCP_OAUTH_HS256_SECRET",
+        "shared secret of at least 32 bytes for HS256 tokens",
+    ),
+    ("MCP_OAUTH_REQUIRED_SCOPES", "scopes every request needs"),
+    (
+        "MCP_OAUTH_SCOPES_SUPPORTED",
+        "further scopes advertised in the metadata",
+    ),
+    (
+        "MCP_OAUTH_LEEWAY_SECS",
+        "clock leeway in seconds, at most 300 (default 60)",
+    ),
+    (
+        "MCP_OAUTH_RESOURCE_NAME",
+        "human-readable name in the metadata",
+    ),
+    (
+        "MCP_OAUTH_RESOURCE_DOCUMENTATION",
+        "documentation URL in the metadata",
+    ),
+    (
+        "MCP_OAUTH_TYP",
+        "`lenient` (default) or `strict` (only at+jwt)",
+    ),
+    (
+        "MCP_OAUTH_SCOPE_CLAIM",
+        "claim to read scopes from (default: scope, then scp)",
+    ),
+    ("MCP_OAUTH_PUBLIC_PATHS", "paths served without a token"),
 ];
 
 impl McpOAuthBuilder {
@@ -77,7 +123,7 @@ impl McpOAuthBuilder {
         let mut problems = Vec::new();
         for name in vars.keys() {
             let base = name.strip_suffix("_FILE").unwrap_or(name);
-            if !VARIABLES.contains(&base) {
+            if !ENV_VARIABLES.iter().any(|(v, _)| *v == base) {
                 problems.push(ConfigProblem::new(
                     "MCP_OAUTH_*",
                     format!("unknown variable `{name}`"),

@@ -32,6 +32,7 @@ pub mod testing;
 pub use claims::VerifiedClaims;
 pub use client::{AuthenticatedClient, BearerToken};
 pub use config::{DEFAULT_LEEWAY, MAX_LEEWAY, MIN_HS256_SECRET_BYTES, McpOAuthBuilder};
+pub use env::ENV_VARIABLES;
 pub use error::{ConfigError, ConfigProblem};
 pub use jwt::TypPolicy;
 pub use middleware::{McpOAuth, McpOAuthMiddleware};

@@ -105,6 +105,21 @@ impl McpOAuth {
         }
     }
 
+    /// The resource identifier, exactly as configured (`MCP_OAUTH_RESOURCE`).
+    ///
+    /// ```
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .build()?;
+    /// assert_eq!(oauth.resource(), "https://mcp.example.com/mcp");
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn resource(&self) -> &str {
+        self.inner.resource.resource()
+    }
+
     /// The absolute URL of this resource's metadata: what `resource_metadata` names.
     ///
     /// ```

@@ -12,6 +12,8 @@ pub(crate) const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 /// Built once, shared behind an `Arc`.
 #[derive(Debug)]
 pub(crate) struct ProtectedResource {
+    /// The identifier, exactly as configured.
+    resource: String,
     /// The metadata URL, absolute: what `resource_metadata` names.
     metadata_url: String,
     /// Request path of the path-inserted metadata (`/.well-known/oauth-protected-resource/mcp`).
@@ -42,12 +44,17 @@ impl ProtectedResource {
         }
         let metadata_json = Bytes::from(serde_json::to_vec(document).unwrap_or_default());
         Self {
+            resource: resource.to_owned(),
             metadata_url,
             metadata_path,
             metadata_json,
             required_scopes,
             known_scopes,
         }
+    }
+
+    pub(crate) fn resource(&self) -> &str {
+        &self.resource
     }
 
     pub(crate) fn metadata_url(&self) -> &str {
