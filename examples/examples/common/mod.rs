@@ -1,0 +1,114 @@
+//! The MCP server shared by the `quickstart` and `mcp_server` examples: two tools, served
+//! over Streamable HTTP at `/mcp` by rmcp-actix-web, behind the `McpOAuth` middleware.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, middleware::Logger};
+use mcp_oauth::{AuthenticatedClient, McpOAuth};
+use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::{ServerHandler, tool, tool_handler, tool_router};
+use rmcp_actix_web::transport::StreamableHttpService;
+
+/// The arguments of `echo`.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+pub(crate) struct EchoArgs {
+    /// The text to send back.
+    pub(crate) message: String,
+}
+
+/// What `whoami` returns: the caller, as the access token says.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct WhoAmI {
+    /// `sub`: the user, or the client itself for client-credentials tokens.
+    pub(crate) subject: Option<String>,
+    /// The OAuth client the token was issued to.
+    pub(crate) client_id: Option<String>,
+    /// The scopes granted.
+    pub(crate) scopes: Vec<String>,
+}
+
+/// The MCP server: one instance per session, no state.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ExampleServer;
+
+#[tool_router]
+impl ExampleServer {
+    #[tool(description = "Returns the message unchanged")]
+    fn echo(&self, Parameters(EchoArgs { message }): Parameters<EchoArgs>) -> String {
+        message
+    }
+
+    /// `client` is not a tool parameter: mcp-oauth's middleware proved who is calling,
+    /// `forward_client` handed that to rmcp, and rmcp passes it in here.
+    #[tool(
+        description = "Who the server thinks you are: the access token's subject, client id and scopes"
+    )]
+    fn whoami(&self, client: AuthenticatedClient) -> Json<WhoAmI> {
+        Json(WhoAmI {
+            subject: client.subject().map(str::to_owned),
+            client_id: client.client_id().map(str::to_owned),
+            scopes: client.scopes().to_vec(),
+        })
+    }
+}
+
+#[tool_handler]
+impl ServerHandler for ExampleServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(
+                "mcp-oauth-example",
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .with_instructions(
+                "`echo` returns its message; `whoami` tells who your access token says you are.",
+            )
+    }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+pub(crate) fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// The HTTP server: `McpOAuth` wraps the whole app, so it also answers the metadata at
+/// `/.well-known/oauth-protected-resource/mcp`; the MCP endpoint is `/mcp`.
+pub(crate) fn serve(oauth: McpOAuth, listener: TcpListener) -> std::io::Result<Server> {
+    // Built once, outside `HttpServer::new`, so every worker shares the sessions.
+    let mcp = StreamableHttpService::builder()
+        .service_factory(Arc::new(|| Ok(ExampleServer)))
+        .session_manager(Arc::new(LocalSessionManager::default()))
+        .stateful_mode(true)
+        .allowed_hosts(allowed_hosts(&oauth))
+        .on_request_fn(mcp_oauth::rmcp::forward_client)
+        .build();
+    Ok(HttpServer::new(move || {
+        App::new()
+            .wrap(oauth.clone())
+            // The path only (`%U`), never the query: a client might put a token there.
+            .wrap(Logger::new("%U %s %Dms"))
+            .service(mcp.clone().scope_with_path("/mcp"))
+    })
+    .listen(listener)?
+    .run())
+}
+
+/// rmcp answers 403 to a `Host` it does not know (DNS-rebinding protection). Accept the
+/// resource's own host, as clients reach it, and loopback.
+fn allowed_hosts(oauth: &McpOAuth) -> Vec<String> {
+    let url = oauth.resource();
+    let authority = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = authority.split(['/', '?']).next().unwrap_or(authority);
+    ["localhost", "127.0.0.1", "::1", authority]
+        .map(str::to_owned)
+        .into()
+}

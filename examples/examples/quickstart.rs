@@ -1,0 +1,69 @@
+//! Try mcp-oauth with nothing installed: `cargo run -p examples --example quickstart`.
+//!
+//! Starts a test authorization server in this process (never use it in production: it
+//! hands tokens to anyone), an MCP server protected by mcp-oauth on `127.0.0.1:8080`
+//! (or `BIND_ADDR`, a loopback address), and prints a token and curl commands to try.
+//! For a real identity provider, see the `mcp_server` example.
+
+mod common;
+
+use mcp_oauth::testing::TestAuthServer;
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    common::init_tracing();
+    let addr = std::env::var("BIND_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
+    let listener = std::net::TcpListener::bind(&addr)?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let resource = format!("{base}/mcp");
+
+    let auth = TestAuthServer::start();
+    let oauth = match auth
+        .configure(&resource)
+        .required_scopes(["mcp:tools"])
+        .resource_name("Quickstart MCP server")
+        .build()
+    {
+        Ok(oauth) => oauth,
+        Err(err) => {
+            eprintln!("{err}\n(BIND_ADDR must be a loopback address, e.g. 127.0.0.1:8080)");
+            std::process::exit(2);
+        }
+    };
+    let token = auth.token().audience(&resource).scope("mcp:tools").sign();
+
+    println!(
+        r#"
+MCP server  {resource}  (tools: echo, whoami; every request needs scope mcp:tools)
+Test authorization server  {issuer}  (in-process, for trying things out only)
+
+An access token for {resource}, scope mcp:tools, valid for an hour:
+
+export TOKEN={token}
+MCP={resource}
+
+# 1. No token: 401, and a WWW-Authenticate challenge pointing at the metadata
+curl -i -X POST "$MCP"
+
+# 2. The protected resource metadata (RFC 9728): where to get a token
+curl {base}/.well-known/oauth-protected-resource/mcp
+
+# 3. With the token: initialize, keep the Mcp-Session-Id, say initialized, call whoami
+mcp() {{ curl -sS "$MCP" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -H 'Accept: application/json, text/event-stream' "$@"; echo; }}
+SESSION=$(mcp -o /dev/null -D - -d '{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-11-25","capabilities":{{}},"clientInfo":{{"name":"curl","version":"1"}}}}}}' \
+  | awk 'tolower($1) == "mcp-session-id:" {{ print $2 }}' | tr -d '\r')
+mcp -H "Mcp-Session-Id: $SESSION" -d '{{"jsonrpc":"2.0","method":"notifications/initialized"}}'
+mcp -H "Mcp-Session-Id: $SESSION" -d '{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"whoami","arguments":{{}}}}}}'
+
+# 4. A fresh token from the test authorization server (client credentials)
+curl -sS {token_endpoint} -d grant_type=client_credentials -d scope=mcp:tools --data-urlencode resource="$MCP"
+
+Press Ctrl-C to stop.
+"#,
+        issuer = auth.issuer(),
+        token_endpoint = auth.token_endpoint(),
+    );
+
+    common::serve(oauth, listener)?.await
+}
