@@ -1,0 +1,363 @@
+//! End to end over MCP Streamable HTTP: the official rmcp client (reqwest) against an rmcp
+//! server (rmcp-actix-web) protected by mcp-oauth, with tokens from the loopback
+//! `TestAuthServer`.
+//!
+//! Each test runs in its own actix system (`#[actix_web::test]`): the HTTP server's workers
+//! run actix runtimes, where the middleware can fetch the JWKS with awc (`!Send`), and the
+//! rmcp client's tokio tasks run on the test's runtime.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpServer};
+use mcp_oauth::AuthenticatedClient;
+use mcp_oauth::testing::TestAuthServer;
+use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::model::{CallToolRequestParams, CallToolResult, ServerCapabilities, ServerConfig};
+use rmcp::service::{ClientInitializeError, RoleClient, RunningService};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::{
+    InsufficientScopeError, StreamableHttpClientTransportConfig,
+};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::{ServerHandler, ServiceExt, tool, tool_handler, tool_router};
+use rmcp_actix_web::transport::StreamableHttpService;
+use serde_json::{Value, json};
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct EchoArgs {
+    /// The text to send back.
+    message: String,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct WhoAmI {
+    subject: Option<String>,
+    client_id: Option<String>,
+    scopes: Vec<String>,
+}
+
+/// The tools of the `mcp_server` example.
+#[derive(Clone)]
+struct Tools;
+
+#[tool_router]
+impl Tools {
+    #[tool(description = "Returns the message unchanged")]
+    fn echo(&self, Parameters(EchoArgs { message }): Parameters<EchoArgs>) -> String {
+        message
+    }
+
+    #[tool(description = "The access token's subject, client id and scopes")]
+    fn whoami(&self, client: AuthenticatedClient) -> Json<WhoAmI> {
+        Json(WhoAmI {
+            subject: client.subject().map(str::to_owned),
+            client_id: client.client_id().map(str::to_owned),
+            scopes: client.scopes().to_vec(),
+        })
+    }
+}
+
+#[tool_handler]
+impl ServerHandler for Tools {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+    }
+}
+
+/// How the MCP endpoint answers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Sessions, answers as `text/event-stream` (the rmcp default).
+    StatefulSse,
+    /// No sessions, answers as `application/json`.
+    StatelessJson,
+}
+
+/// An authorization server, and an MCP server at `http://127.0.0.1:<port>/mcp` that
+/// requires `mcp:tools`.
+struct Servers {
+    auth: TestAuthServer,
+    resource: String,
+    handle: ServerHandle,
+}
+
+impl Servers {
+    fn start(mode: Mode) -> Self {
+        let auth = TestAuthServer::start();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let resource = format!("http://{}/mcp", listener.local_addr().unwrap());
+        let oauth = auth
+            .configure(&resource)
+            .required_scopes(["mcp:tools"])
+            .build()
+            .unwrap();
+        let mcp = StreamableHttpService::builder()
+            .service_factory(Arc::new(|| Ok(Tools)))
+            .session_manager(Arc::new(LocalSessionManager::default()))
+            .stateful_mode(mode == Mode::StatefulSse)
+            .json_response(mode == Mode::StatelessJson)
+            .on_request_fn(mcp_oauth::rmcp::forward_client)
+            .build();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(oauth.clone())
+                .service(mcp.clone().scope_with_path("/mcp"))
+        })
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(0)
+        .listen(listener)
+        .unwrap()
+        .run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        Self {
+            auth,
+            resource,
+            handle,
+        }
+    }
+
+    /// A token for this resource with `scope`.
+    fn token(&self, scope: &str) -> String {
+        self.auth
+            .token()
+            .audience(&self.resource)
+            .scope(scope)
+            .sign()
+    }
+
+    fn metadata_url(&self) -> String {
+        self.resource
+            .replace("/mcp", "/.well-known/oauth-protected-resource/mcp")
+    }
+
+    /// Connects the rmcp client (`initialize` + `notifications/initialized`).
+    async fn connect(
+        &self,
+        token: Option<&str>,
+    ) -> Result<RunningService<RoleClient, ()>, ClientInitializeError> {
+        let mut config = StreamableHttpClientTransportConfig::with_uri(self.resource.as_str());
+        if let Some(token) = token {
+            config = config.auth_header(token);
+        }
+        ().serve(StreamableHttpClientTransport::from_config(config))
+            .await
+    }
+
+    async fn stop(self) {
+        self.handle.stop(false).await;
+    }
+}
+
+fn call(name: &'static str, arguments: Value) -> CallToolRequestParams {
+    let Value::Object(arguments) = arguments else {
+        panic!("tool arguments must be an object");
+    };
+    CallToolRequestParams::new(name).with_arguments(arguments)
+}
+
+fn text_of(result: &CallToolResult) -> &str {
+    assert_eq!(
+        result.content.len(),
+        1,
+        "one content block expected: {result:?}"
+    );
+    &result.content[0].as_text().expect("a text block").text
+}
+
+/// The `WWW-Authenticate` challenge of a failed `initialize`.
+fn challenge_of(err: &ClientInitializeError) -> &str {
+    assert!(
+        err.is_authorization_required(),
+        "expected an authorization error, got {err:?}"
+    );
+    err.auth_challenge().expect("a WWW-Authenticate challenge")
+}
+
+/// The step-up error of a failed `initialize`, found in its chain of causes.
+fn insufficient_scope(err: &ClientInitializeError) -> Option<&InsufficientScopeError> {
+    let ClientInitializeError::TransportError { error, .. } = err else {
+        return None;
+    };
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error.error.as_ref());
+    while let Some(e) = cause {
+        if let Some(found) = e.downcast_ref::<InsufficientScopeError>() {
+            return Some(found);
+        }
+        cause = e.source();
+    }
+    None
+}
+
+#[actix_web::test]
+async fn without_a_token_the_rmcp_client_cannot_initialize_and_is_pointed_to_the_metadata() {
+    let servers = Servers::start(Mode::StatefulSse);
+
+    let err = servers
+        .connect(None)
+        .await
+        .expect_err("initialize must be refused");
+
+    let challenge = challenge_of(&err);
+    assert!(challenge.starts_with("Bearer "), "{challenge}");
+    assert!(
+        challenge.contains(&format!("resource_metadata=\"{}\"", servers.metadata_url())),
+        "{challenge}"
+    );
+    servers.stop().await;
+}
+
+#[actix_web::test]
+async fn a_raw_post_without_a_token_gets_401_with_a_resource_metadata_challenge() {
+    let servers = Servers::start(Mode::StatefulSse);
+
+    let res = awc::Client::default()
+        .post(servers.resource.as_str())
+        .insert_header(("content-type", "application/json"))
+        .insert_header(("accept", "application/json, text/event-stream"))
+        .send_json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        .await
+        .unwrap();
+
+    assert_eq!(res.status().as_u16(), 401);
+    let challenge = res
+        .headers()
+        .get("www-authenticate")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        challenge.contains(&format!("resource_metadata=\"{}\"", servers.metadata_url())),
+        "{challenge}"
+    );
+    servers.stop().await;
+}
+
+#[actix_web::test]
+async fn with_a_token_the_rmcp_client_lists_the_tools_and_calls_them_as_the_token_says() {
+    let servers = Servers::start(Mode::StatefulSse);
+    let token = servers
+        .auth
+        .token()
+        .audience(&servers.resource)
+        .subject("alice")
+        .client_id("e2e-client")
+        .scope("mcp:tools files:read")
+        .sign();
+
+    let client = servers.connect(Some(&token)).await.unwrap();
+
+    let mut names: Vec<String> = client
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.into())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["echo", "whoami"]);
+
+    let echoed = client
+        .call_tool(call("echo", json!({"message": "hello through OAuth"})))
+        .await
+        .unwrap();
+    assert_eq!(text_of(&echoed), "hello through OAuth");
+
+    let whoami = client.call_tool(call("whoami", json!({}))).await.unwrap();
+    assert_eq!(
+        whoami.structured_content,
+        Some(
+            json!({"subject": "alice", "client_id": "e2e-client", "scopes": ["mcp:tools", "files:read"]})
+        )
+    );
+
+    client.cancel().await.unwrap();
+    servers.stop().await;
+}
+
+#[actix_web::test]
+async fn a_token_for_another_audience_is_refused() {
+    let servers = Servers::start(Mode::StatefulSse);
+    let token = servers
+        .auth
+        .token()
+        .audience("http://127.0.0.1:9/another-mcp")
+        .scope("mcp:tools")
+        .sign();
+
+    let err = servers
+        .connect(Some(&token))
+        .await
+        .expect_err("initialize must be refused");
+
+    let challenge = challenge_of(&err);
+    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+    assert!(challenge.contains("resource_metadata="), "{challenge}");
+    servers.stop().await;
+}
+
+#[actix_web::test]
+async fn a_token_without_the_required_scope_is_refused_with_a_step_up_challenge() {
+    let servers = Servers::start(Mode::StatefulSse);
+    let token = servers.token("files:read");
+
+    let err = servers
+        .connect(Some(&token))
+        .await
+        .expect_err("initialize must be refused");
+
+    // A 403 the rmcp client understands: it reads the scope to ask for.
+    let step_up = insufficient_scope(&err)
+        .unwrap_or_else(|| panic!("expected insufficient_scope, got {err:?}"));
+    assert_eq!(step_up.required_scope.as_deref(), Some("mcp:tools"));
+    let challenge = &step_up.www_authenticate_header;
+    assert!(
+        challenge.contains("error=\"insufficient_scope\""),
+        "{challenge}"
+    );
+    assert!(
+        challenge.contains(&format!("resource_metadata=\"{}\"", servers.metadata_url())),
+        "{challenge}"
+    );
+    servers.stop().await;
+}
+
+#[actix_web::test]
+async fn in_json_response_mode_a_tool_call_reaches_the_tool_with_the_caller() {
+    let servers = Servers::start(Mode::StatelessJson);
+    let token = servers.token("mcp:tools");
+
+    // The wire format: a plain JSON body, no event stream, no session.
+    let res = awc::Client::default()
+        .post(servers.resource.as_str())
+        .bearer_auth(&token)
+        .insert_header(("accept", "application/json, text/event-stream"))
+        .send_json(&json!({
+            "jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "awc", "version": "1"}}
+        }))
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let content_type = res.headers().get("content-type").unwrap().to_str().unwrap();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    assert!(res.headers().get("mcp-session-id").is_none());
+
+    // And the rmcp client works against it.
+    let client = servers.connect(Some(&token)).await.unwrap();
+    let whoami = client.call_tool(call("whoami", json!({}))).await.unwrap();
+    assert_eq!(
+        whoami.structured_content,
+        Some(json!({"subject": "test-user", "client_id": "test-client", "scopes": ["mcp:tools"]}))
+    );
+
+    client.cancel().await.unwrap();
+    servers.stop().await;
+}
