@@ -141,8 +141,9 @@ impl McpOAuthBuilder {
         self
     }
 
-    /// Adds an accepted audience. Default: the resource alone. Some providers put a
-    /// client id or an `api://…` URI in `aud`; list it here. (`MCP_OAUTH_AUDIENCE`)
+    /// Adds an accepted audience, besides the resource (which is always accepted).
+    /// Some providers put a client id or an `api://…` URI in `aud`; list it here.
+    /// (`MCP_OAUTH_AUDIENCE`)
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audiences.push(audience.into());
         self
@@ -250,6 +251,15 @@ impl McpOAuthBuilder {
         self
     }
 
+    /// Bounds on how long a fetched JWKS is considered fresh: its `Cache-Control:
+    /// max-age` (or 5 minutes without one) is clamped into `min..=max`. Default
+    /// 60 s to 24 h. Stale keys keep serving while a refresh runs in the background.
+    pub fn jwks_cache_ttl(mut self, min: Duration, max: Duration) -> Self {
+        self.jwks.min_ttl = min;
+        self.jwks.max_ttl = max.max(min);
+        self
+    }
+
     /// Timeout of each outbound call (connect to last byte). Default 5 s.
     pub fn http_timeout(mut self, timeout: Duration) -> Self {
         self.jwks.limits.timeout = timeout;
@@ -344,10 +354,13 @@ impl McpOAuthBuilder {
         };
 
         // Scopes.
-        for s in self.required_scopes.iter().chain(&self.scopes_supported) {
-            if !scope::is_scope_token(s) {
+        for (setting, scopes) in [
+            ("MCP_OAUTH_REQUIRED_SCOPES", &self.required_scopes),
+            ("MCP_OAUTH_SCOPES_SUPPORTED", &self.scopes_supported),
+        ] {
+            for s in scopes.iter().filter(|s| !scope::is_scope_token(s)) {
                 problem(
-                    "MCP_OAUTH_REQUIRED_SCOPES",
+                    setting,
                     format!("`{s}` is not a scope token (RFC 6749 §3.3)"),
                 );
             }
@@ -378,11 +391,15 @@ impl McpOAuthBuilder {
             problem("max_token_bytes", "must be more than zero".into());
         }
 
-        let audiences = if self.audiences.is_empty() {
-            resource.iter().cloned().collect()
-        } else {
-            self.audiences.clone()
-        };
+        // The resource is always an accepted audience; configured ones are added to it.
+        let mut audiences: Vec<String> = resource.iter().cloned().collect();
+        audiences.extend(
+            self.audiences
+                .iter()
+                .filter(|a| !audiences.contains(a))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
         if self.audiences.iter().any(|a| a.trim().is_empty()) {
             problem("MCP_OAUTH_AUDIENCE", "an audience cannot be empty".into());
         }
@@ -423,7 +440,12 @@ impl McpOAuthBuilder {
         Ok(McpOAuth::from_inner(Inner {
             resource: Arc::new(protected),
             validator,
-            public_paths: self.public_paths,
+            // `/health/` and `/health` mean the same subtree.
+            public_paths: self
+                .public_paths
+                .iter()
+                .map(|p| p.trim_end_matches('/').to_owned())
+                .collect(),
             max_token_bytes: self.max_token_bytes,
             expose_token: self.expose_token,
         }))

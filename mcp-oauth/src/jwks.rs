@@ -329,6 +329,14 @@ impl JwksCache {
             Some(keys) => match keys.select(kid, alg) {
                 Lookup::Found(key) => Ok(key),
                 Lookup::Mismatch => Err(Refusal::InvalidToken(TokenRejection::KeyMismatch)),
+                // The key may be new and the JWKS unreachable: the token cannot be judged,
+                // and a 401 would send the client to re-authorize in a loop (item 37).
+                Lookup::Unknown if now.last_failure.is_some() => {
+                    Err(Refusal::Unavailable(format!(
+                        "unknown key id and the JWKS at {} could not be refreshed",
+                        self.uri
+                    )))
+                }
                 Lookup::Unknown => Err(Refusal::InvalidToken(TokenRejection::UnknownKey)),
             },
         }

@@ -55,3 +55,14 @@ pub(crate) fn respond(method: &Method, resource: &ProtectedResource) -> HttpResp
     );
     res
 }
+
+/// A well-known metadata path of no resource served here: JSON 404, never a challenge
+/// or an HTML page (item 15).
+pub(crate) fn not_found() -> HttpResponse {
+    HttpResponse::NotFound()
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .json(serde_json::json!({
+            "error": "not_found",
+            "error_description": "No protected resource metadata at this path",
+        }))
+}

@@ -73,6 +73,7 @@ impl std::fmt::Debug for McpOAuth {
 /// Where a request goes.
 enum Route {
     Metadata,
+    UnknownMetadata,
     Public,
     Protected,
 }
@@ -158,6 +159,9 @@ impl Inner {
         if self.resource.is_metadata_path(path) {
             return Route::Metadata;
         }
+        if self.resource.is_other_metadata_path(path) {
+            return Route::UnknownMetadata;
+        }
         // A CORS preflight carries no credentials by design; challenging it breaks
         // browser clients (spec-checklist item 24).
         if req.method() == Method::OPTIONS
@@ -242,6 +246,10 @@ where
             match inner.route(&req) {
                 Route::Metadata => {
                     let res = metadata::respond(req.method(), &inner.resource);
+                    return Ok(req.into_response(res).map_into_right_body());
+                }
+                Route::UnknownMetadata => {
+                    let res = metadata::not_found();
                     return Ok(req.into_response(res).map_into_right_body());
                 }
                 Route::Public => {

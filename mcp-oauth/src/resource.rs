@@ -78,6 +78,14 @@ impl ProtectedResource {
     pub(crate) fn is_metadata_path(&self, path: &str) -> bool {
         path == self.metadata_path || path == WELL_KNOWN
     }
+
+    /// Is `path` under the well-known prefix without being ours? Answered 404, never
+    /// challenged (item 15).
+    pub(crate) fn is_other_metadata_path(&self, path: &str) -> bool {
+        path.strip_prefix(WELL_KNOWN)
+            .is_some_and(|rest| rest.starts_with('/'))
+            && !self.is_metadata_path(path)
+    }
 }
 
 /// A resource identifier cut into origin, path (terminating `/` removed) and query,
