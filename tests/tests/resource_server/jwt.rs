@@ -1,0 +1,643 @@
+//! JWT access-token validation (spec-checklist §4, items 34, 38, 39): algorithms, format,
+//! header members, claims, audiences, leeway, and the symmetric (HS256) mode.
+
+use std::time::Duration;
+
+use mcp_oauth::testing::TestAuthServer;
+use mcp_oauth::{Algorithm, McpOAuth, TypPolicy};
+use serde_json::json;
+
+use crate::common::*;
+
+/// Asserts a token signed with the published key for `alg` is admitted.
+async fn accepts(alg: Algorithm) {
+    let srv = TestServer::start();
+    let token = srv.token().algorithm(alg).sign();
+    let body = assert_admitted(&srv.post_mcp(&token).await);
+    assert_eq!(body["subject"], "test-user");
+    assert_eq!(body["issuer"], srv.auth.issuer());
+}
+
+// spec-checklist §4.2: RS256 MUST be supported.
+#[actix_web::test]
+async fn valid_rs256_token_is_accepted() {
+    accepts(Algorithm::RS256).await;
+}
+
+#[actix_web::test]
+async fn valid_ps256_token_is_accepted() {
+    accepts(Algorithm::PS256).await;
+}
+
+#[actix_web::test]
+async fn valid_es256_token_is_accepted() {
+    accepts(Algorithm::ES256).await;
+}
+
+#[actix_web::test]
+async fn valid_es384_token_is_accepted() {
+    accepts(Algorithm::ES384).await;
+}
+
+#[actix_web::test]
+async fn valid_eddsa_token_is_accepted() {
+    accepts(Algorithm::EdDSA).await;
+}
+
+#[actix_web::test]
+async fn rs384_rs512_ps384_and_ps512_tokens_are_accepted_by_default() {
+    let srv = TestServer::start();
+    for alg in [
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS384,
+        Algorithm::PS512,
+    ] {
+        assert_admitted(&srv.post_mcp(&srv.token().algorithm(alg).sign()).await);
+    }
+}
+
+// spec-checklist §4.2: an explicit allow-list.
+#[actix_web::test]
+async fn algorithm_outside_the_configured_list_is_rejected() {
+    let srv = TestServer::with(|b| b.algorithms([Algorithm::RS256]));
+    let reply = srv
+        .post_mcp(&srv.token().algorithm(Algorithm::ES256).sign())
+        .await;
+    srv.assert_invalid_token(&reply, "The token signing algorithm is not accepted");
+    assert_admitted(&srv.post_mcp(&srv.valid_token()).await);
+}
+
+// spec-checklist items 34, §4.1
+#[actix_web::test]
+async fn garbage_token_is_401_invalid_token() {
+    let srv = TestServer::start();
+    let reply = srv.post_mcp("garbage").await;
+    srv.assert_invalid_token(&reply, "The access token is malformed");
+}
+
+// spec-checklist §4.1: exactly three segments.
+#[actix_web::test]
+async fn token_cut_to_two_segments_is_malformed() {
+    let srv = TestServer::start();
+    let token = srv.valid_token();
+    let (signing_input, _) = token.rsplit_once('.').unwrap();
+    srv.assert_invalid_token(
+        &srv.post_mcp(signing_input).await,
+        "The access token is malformed",
+    );
+    let five = format!("{token}.abc.def");
+    srv.assert_invalid_token(&srv.post_mcp(&five).await, "The access token is malformed");
+}
+
+// spec-checklist §4.7
+#[actix_web::test]
+async fn token_with_truncated_signature_is_rejected() {
+    let srv = TestServer::start();
+    let token = srv.valid_token();
+    let truncated = &token[..token.len() - 10];
+    srv.assert_invalid_token(
+        &srv.post_mcp(truncated).await,
+        "The token signature is invalid",
+    );
+}
+
+// spec-checklist §4.1: only the base64url alphabet, decoding to JSON.
+#[actix_web::test]
+async fn bad_base64_is_malformed() {
+    let srv = TestServer::start();
+    let token = srv.valid_token();
+    let (_, rest) = token.split_once('.').unwrap();
+    // `+` and `/` pass the token68 syntax but are not base64url.
+    for header in ["eyJhbGciOiJSUzI1NiJ9+/", "a", "bm90IGpzb24"] {
+        let forged = format!("{header}.{rest}");
+        srv.assert_invalid_token(
+            &srv.post_mcp(&forged).await,
+            "The access token is malformed",
+        );
+    }
+}
+
+// spec-checklist §4.2: `none` in any casing. The builder leaves the signature segment
+// empty, which the format check already rejects.
+#[actix_web::test]
+async fn alg_none_in_any_casing_is_401() {
+    let srv = TestServer::start();
+    for casing in ["none", "None", "NONE", "nOnE"] {
+        let token = srv.token().alg_none(casing).sign();
+        srv.assert_invalid_token(&srv.post_mcp(&token).await, "The access token is malformed");
+    }
+    assert_eq!(srv.auth.jwks_requests(), 0);
+}
+
+// spec-checklist §4.2: with a signature segment present, the allow-list rejects `none`.
+#[actix_web::test]
+async fn alg_none_with_a_dummy_signature_is_a_disallowed_algorithm() {
+    let srv = TestServer::start();
+    for casing in ["none", "None", "NONE", "nOnE"] {
+        let token = format!("{}AAAA", srv.token().alg_none(casing).sign());
+        srv.assert_invalid_token(
+            &srv.post_mcp(&token).await,
+            "The token signing algorithm is not accepted",
+        );
+    }
+    assert_eq!(srv.auth.jwks_requests(), 0);
+}
+
+// spec-checklist §4.2, RFC 8725 §2.1: the RS/HS confusion attack.
+#[actix_web::test]
+async fn hs256_signed_with_the_rsa_public_key_is_401() {
+    let srv = TestServer::start();
+    let token = srv.token().hs256_with_rsa_public_key().sign();
+    srv.assert_invalid_token(
+        &srv.post_mcp(&token).await,
+        "The token signing algorithm is not accepted",
+    );
+}
+
+// spec-checklist §4.5: an unknown kid triggers one refetch, then fails; a second unknown
+// kid within the cooldown fetches nothing.
+#[actix_web::test]
+async fn unknown_kid_refetches_once_then_is_401() {
+    let srv = TestServer::start();
+    assert_admitted(&srv.post_mcp(&srv.valid_token()).await);
+    assert_eq!(srv.auth.jwks_requests(), 1);
+
+    let reply = srv.post_mcp(&srv.token().kid("unknown-1").sign()).await;
+    srv.assert_invalid_token(&reply, "The token signing key is unknown");
+    assert_eq!(srv.auth.jwks_requests(), 2);
+
+    let reply = srv.post_mcp(&srv.token().kid("unknown-2").sign()).await;
+    srv.assert_invalid_token(&reply, "The token signing key is unknown");
+    assert_eq!(
+        srv.auth.jwks_requests(),
+        2,
+        "no refetch within the cooldown"
+    );
+}
+
+// spec-checklist §4.5: key rotation is picked up by the unknown-kid refetch, and the old
+// key stops working.
+#[actix_web::test]
+async fn rotated_key_is_accepted_after_refetch() {
+    let srv = TestServer::start();
+    let old = srv.valid_token();
+    assert_admitted(&srv.post_mcp(&old).await);
+    assert_eq!(srv.auth.jwks_requests(), 1);
+
+    assert_eq!(srv.auth.rotate_keys(), "rsa-2");
+    let new = srv.valid_token();
+    assert_admitted(&srv.post_mcp(&new).await);
+    assert_eq!(srv.auth.jwks_requests(), 2);
+
+    // The old key is no longer published.
+    srv.assert_invalid_token(
+        &srv.post_mcp(&old).await,
+        "The token signing key is unknown",
+    );
+    assert_eq!(srv.auth.jwks_requests(), 2);
+}
+
+#[actix_web::test]
+async fn every_rotation_is_picked_up_when_the_cooldown_is_zero() {
+    let srv = TestServer::with(|b| b.jwks_refetch_cooldown(Duration::ZERO));
+    assert_admitted(&srv.post_mcp(&srv.valid_token()).await);
+    for expected_fetches in [2, 3, 4] {
+        srv.auth.rotate_keys();
+        assert_admitted(&srv.post_mcp(&srv.valid_token()).await);
+        assert_eq!(srv.auth.jwks_requests(), expected_fetches);
+    }
+}
+
+// spec-checklist §4.7: a published kid does not make another key's signature valid.
+#[actix_web::test]
+async fn token_signed_by_an_unpublished_key_under_a_published_kid_is_401() {
+    let srv = TestServer::start();
+    let token = srv.token().signed_by_unpublished_key().sign();
+    srv.assert_invalid_token(
+        &srv.post_mcp(&token).await,
+        "The token signature is invalid",
+    );
+}
+
+// spec-checklist §4.6: each key is pinned to its algorithm family.
+#[actix_web::test]
+async fn ec_signature_under_the_rsa_kid_is_a_key_mismatch() {
+    let srv = TestServer::start();
+    let token = srv.token().algorithm(Algorithm::ES256).kid("rsa-1").sign();
+    srv.assert_invalid_token(
+        &srv.post_mcp(&token).await,
+        "The token signing key does not match its algorithm",
+    );
+}
+
+#[actix_web::test]
+async fn token_without_kid_is_verified_by_the_only_key_that_fits_its_alg() {
+    let srv = TestServer::start();
+    assert_admitted(&srv.post_mcp(&srv.token().without_kid().sign()).await);
+    let es = srv.token().algorithm(Algorithm::ES384).without_kid().sign();
+    assert_admitted(&srv.post_mcp(&es).await);
+}
+
+// spec-checklist §4.10
+#[actix_web::test]
+async fn expired_token_is_401_invalid_token() {
+    let srv = TestServer::start();
+    srv.assert_invalid_token(
+        &srv.post_mcp(&srv.token().expired().sign()).await,
+        "The access token expired",
+    );
+}
+
+// The 401 for a bad token also names the required scopes (item 31).
+#[actix_web::test]
+async fn expired_token_challenge_names_the_required_scopes() {
+    let srv = TestServer::with(|b| b.required_scopes(["mcp:tools"]));
+    let reply = srv
+        .post_mcp(&srv.token().scope("mcp:tools").expired().sign())
+        .await;
+    assert_refusal(
+        &reply,
+        401,
+        &srv.invalid_token_challenge("The access token expired", Some("mcp:tools")),
+        "invalid_token",
+        "The access token expired",
+    );
+}
+
+// spec-checklist §4.11
+#[actix_web::test]
+async fn token_with_nbf_in_the_future_is_401() {
+    let srv = TestServer::start();
+    let reply = srv.post_mcp(&srv.token().not_yet_valid().sign()).await;
+    srv.assert_invalid_token(&reply, "The access token is not yet valid");
+}
+
+// spec-checklist §4.11
+#[actix_web::test]
+async fn token_issued_in_the_future_is_401() {
+    let srv = TestServer::start();
+    let reply = srv.post_mcp(&srv.token().issued_in_future().sign()).await;
+    srv.assert_invalid_token(&reply, "The access token was issued in the future");
+}
+
+// spec-checklist §4.8, RFC 8725 §3.8: the issuer is checked before any key is fetched.
+#[actix_web::test]
+async fn token_from_another_issuer_is_401_and_fetches_no_keys() {
+    let srv = TestServer::start();
+    let reply = srv
+        .post_mcp(&srv.token().issuer("http://127.0.0.1:1").sign())
+        .await;
+    srv.assert_invalid_token(&reply, "The token issuer is not accepted");
+    // Code point for code point: a trailing slash is another issuer.
+    let slash = format!("{}/", srv.auth.issuer());
+    let reply = srv.post_mcp(&srv.token().issuer(&slash).sign()).await;
+    srv.assert_invalid_token(&reply, "The token issuer is not accepted");
+    srv.assert_invalid_token(
+        &srv.post_mcp(&srv.token().without_claim("iss").sign()).await,
+        "The token issuer is not accepted",
+    );
+    assert_eq!(srv.auth.jwks_requests(), 0);
+}
+
+// spec-checklist items 34, 39: a wrong audience is 401, not 403.
+#[actix_web::test]
+async fn token_for_another_audience_is_401() {
+    let srv = TestServer::start();
+    let reply = srv
+        .post_mcp(
+            &srv.auth
+                .token()
+                .audience("https://other.example.com/mcp")
+                .sign(),
+        )
+        .await;
+    srv.assert_invalid_token(&reply, "The token audience does not include this resource");
+}
+
+// spec-checklist item 39: a missing `aud` means reject.
+#[actix_web::test]
+async fn token_without_audience_is_401() {
+    let srv = TestServer::start();
+    let reply = srv.post_mcp(&srv.auth.token().sign()).await;
+    srv.assert_invalid_token(&reply, "The token has no audience");
+}
+
+// spec-checklist item 39: `aud` may be an array.
+#[actix_web::test]
+async fn audience_array_containing_the_resource_is_accepted() {
+    let srv = TestServer::start();
+    let token = srv
+        .auth
+        .token()
+        .audiences(&["https://other.example.com", &srv.resource])
+        .sign();
+    let body = assert_admitted(&srv.post_mcp(&token).await);
+    assert_eq!(
+        body["audiences"],
+        json!(["https://other.example.com", srv.resource])
+    );
+}
+
+#[actix_web::test]
+async fn audience_array_without_the_resource_is_401() {
+    let srv = TestServer::start();
+    let token = srv
+        .auth
+        .token()
+        .audiences(&["https://a.example.com", "https://b.example.com"])
+        .sign();
+    srv.assert_invalid_token(
+        &srv.post_mcp(&token).await,
+        "The token audience does not include this resource",
+    );
+}
+
+// spec-checklist item 2: scheme and host compare case-insensitively.
+#[actix_web::test]
+async fn audience_with_uppercase_scheme_and_host_is_accepted() {
+    let srv = TestServer::start();
+    let upper = srv.resource.replacen("http://", "HTTP://", 1);
+    assert_admitted(
+        &srv.post_mcp(&srv.auth.token().audience(&upper).sign())
+            .await,
+    );
+}
+
+// spec-checklist item 39: `/mcp` and `/mcp/` are different unless opted in.
+#[actix_web::test]
+async fn audience_with_an_extra_trailing_slash_is_401() {
+    let srv = TestServer::start();
+    let token = srv
+        .auth
+        .token()
+        .audience(&format!("{}/", srv.resource))
+        .sign();
+    srv.assert_invalid_token(
+        &srv.post_mcp(&token).await,
+        "The token audience does not include this resource",
+    );
+}
+
+// spec-checklist §4.10: `exp` is required.
+#[actix_web::test]
+async fn token_without_exp_is_401() {
+    let srv = TestServer::start();
+    let reply = srv.post_mcp(&srv.token().without_claim("exp").sign()).await;
+    srv.assert_invalid_token(&reply, "The token has no expiry");
+}
+
+// spec-checklist §4.10: a non-numeric value means reject.
+#[actix_web::test]
+async fn token_with_a_string_exp_is_401() {
+    let srv = TestServer::start();
+    let token = srv
+        .token()
+        .claim("exp", json!((now() + 3600).to_string()))
+        .sign();
+    srv.assert_invalid_token(
+        &srv.post_mcp(&token).await,
+        "The token has an invalid claim",
+    );
+}
+
+// spec-checklist §4.4
+#[actix_web::test]
+async fn crit_header_is_401() {
+    let srv = TestServer::start();
+    let token = srv
+        .token()
+        .header("crit", json!(["b64"]))
+        .header("b64", json!(true))
+        .sign();
+    srv.assert_invalid_token(
+        &srv.post_mcp(&token).await,
+        "The token uses an unsupported critical header",
+    );
+}
+
+// spec-checklist §4.5: `jku` is ignored, and nothing is fetched from it.
+#[actix_web::test]
+async fn jku_header_pointing_elsewhere_is_ignored() {
+    let srv = TestServer::start();
+    let elsewhere = TestAuthServer::start();
+    let token = srv
+        .token()
+        .header("jku", json!(elsewhere.jwks_uri()))
+        .sign();
+    assert_admitted(&srv.post_mcp(&token).await);
+    assert_eq!(elsewhere.jwks_requests(), 0);
+    assert_eq!(srv.auth.jwks_requests(), 1);
+}
+
+// spec-checklist §4.5: a token signed by an attacker's key, naming the attacker's JWKS in
+// `jku` and reusing a published kid, is verified against the configured keys only.
+#[actix_web::test]
+async fn jku_cannot_bring_the_attackers_keys() {
+    let srv = TestServer::start();
+    let attacker = TestAuthServer::start();
+    let token = attacker
+        .token()
+        .issuer(srv.auth.issuer())
+        .audience(&srv.resource)
+        .header("jku", json!(attacker.jwks_uri()))
+        .sign();
+    srv.assert_invalid_token(
+        &srv.post_mcp(&token).await,
+        "The token signature is invalid",
+    );
+    assert_eq!(attacker.jwks_requests(), 0);
+}
+
+// spec-checklist §4.3, item 14: ID tokens are not access tokens.
+#[actix_web::test]
+async fn typ_id_token_jwt_is_rejected() {
+    let srv = TestServer::start();
+    let reply = srv.post_mcp(&srv.token().typ("id_token+jwt").sign()).await;
+    srv.assert_invalid_token(&reply, "The token is not an access token");
+    let reply = srv.post_mcp(&srv.token().typ("dpop+jwt").sign()).await;
+    srv.assert_invalid_token(&reply, "The token is not an access token");
+}
+
+// spec-checklist §4.3: the lenient default accepts what Entra and Keycloak send.
+#[actix_web::test]
+async fn typ_jwt_and_missing_typ_are_accepted_by_default() {
+    let srv = TestServer::start();
+    assert_admitted(&srv.post_mcp(&srv.token().typ("JWT").sign()).await);
+    assert_admitted(
+        &srv.post_mcp(&srv.token().without_header("typ").sign())
+            .await,
+    );
+    assert_admitted(
+        &srv.post_mcp(&srv.token().typ("application/at+jwt").sign())
+            .await,
+    );
+}
+
+// spec-checklist §4.3: RFC 9068 as written.
+#[actix_web::test]
+async fn typ_jwt_is_rejected_with_the_strict_policy() {
+    let srv = TestServer::with(|b| b.typ_policy(TypPolicy::Strict));
+    srv.assert_invalid_token(
+        &srv.post_mcp(&srv.token().typ("JWT").sign()).await,
+        "The token is not an access token",
+    );
+    srv.assert_invalid_token(
+        &srv.post_mcp(&srv.token().without_header("typ").sign())
+            .await,
+        "The token is not an access token",
+    );
+    assert_admitted(&srv.post_mcp(&srv.token().typ("at+jwt").sign()).await);
+    assert_admitted(
+        &srv.post_mcp(&srv.token().typ("application/AT+JWT").sign())
+            .await,
+    );
+}
+
+// spec-checklist §4.13: `scp` as a JSON array (Okta).
+#[actix_web::test]
+async fn scopes_are_read_from_an_scp_array() {
+    let srv = TestServer::with(|b| b.required_scopes(["mcp:tools"]));
+    let token = srv.token().scp_array(&["mcp:tools", "files:read"]).sign();
+    let body = assert_admitted(&srv.post_mcp(&token).await);
+    assert_eq!(body["scopes"], json!(["mcp:tools", "files:read"]));
+}
+
+// spec-checklist item 39 (REC: configurable audiences, e.g. Entra `api://`).
+#[actix_web::test]
+async fn custom_audience_is_accepted_beside_the_resource() {
+    let srv = TestServer::with(|b| b.audience("api://x"));
+    let body = assert_admitted(
+        &srv.post_mcp(&srv.auth.token().audience("api://x").sign())
+            .await,
+    );
+    assert_eq!(body["audiences"], json!(["api://x"]));
+    // The resource itself stays an accepted audience.
+    assert_admitted(&srv.post_mcp(&srv.valid_token()).await);
+    // Anything else is still refused.
+    let reply = srv
+        .post_mcp(&srv.auth.token().audience("api://y").sign())
+        .await;
+    srv.assert_invalid_token(&reply, "The token audience does not include this resource");
+    // `api://` URIs are compared exactly.
+    let reply = srv
+        .post_mcp(&srv.auth.token().audience("API://X").sign())
+        .await;
+    srv.assert_invalid_token(&reply, "The token audience does not include this resource");
+}
+
+const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+fn hs256_server() -> TestServer {
+    Setup::new().start(|auth, resource| {
+        McpOAuth::builder()
+            .resource(resource)
+            .authorization_server(auth.issuer())
+            .hs256_secret(SECRET)
+    })
+}
+
+#[actix_web::test]
+async fn hs256_token_is_accepted_in_symmetric_mode() {
+    let srv = hs256_server();
+    let token = srv.token().hs256(SECRET).sign();
+    assert_eq!(
+        assert_admitted(&srv.post_mcp(&token).await)["subject"],
+        "test-user"
+    );
+    assert_eq!(srv.auth.jwks_requests(), 0);
+}
+
+#[actix_web::test]
+async fn rs256_token_is_rejected_in_symmetric_mode() {
+    let srv = hs256_server();
+    let reply = srv.post_mcp(&srv.valid_token()).await;
+    srv.assert_invalid_token(&reply, "The token signing algorithm is not accepted");
+    assert_eq!(srv.auth.jwks_requests(), 0);
+}
+
+#[actix_web::test]
+async fn hs256_token_signed_with_another_secret_is_rejected_in_symmetric_mode() {
+    let srv = hs256_server();
+    let token = srv
+        .token()
+        .hs256(b"another secret that is long enough!!")
+        .sign();
+    srv.assert_invalid_token(
+        &srv.post_mcp(&token).await,
+        "The token signature is invalid",
+    );
+}
+
+// spec-checklist §4.10: default leeway 60 s.
+#[actix_web::test]
+async fn token_expired_30_seconds_ago_is_accepted_with_the_default_leeway() {
+    let srv = TestServer::start();
+    let token = srv.token().claim("exp", json!(now() - 30)).sign();
+    assert_admitted(&srv.post_mcp(&token).await);
+}
+
+#[actix_web::test]
+async fn token_expired_30_seconds_ago_is_rejected_with_a_5_second_leeway() {
+    let srv = TestServer::with(|b| b.leeway(Duration::from_secs(5)));
+    let token = srv.token().claim("exp", json!(now() - 30)).sign();
+    srv.assert_invalid_token(&srv.post_mcp(&token).await, "The access token expired");
+}
+
+// spec-checklist §4.11: the leeway applies to `nbf` too.
+#[actix_web::test]
+async fn nbf_30_seconds_ahead_is_accepted_with_the_default_leeway_only() {
+    let srv = TestServer::start();
+    let token = srv.token().claim("nbf", json!(now() + 30)).sign();
+    assert_admitted(&srv.post_mcp(&token).await);
+    let strict = TestServer::with(|b| b.leeway(Duration::from_secs(5)));
+    let token = strict.token().claim("nbf", json!(now() + 30)).sign();
+    strict.assert_invalid_token(
+        &strict.post_mcp(&token).await,
+        "The access token is not yet valid",
+    );
+}
+
+// spec-checklist §4.13: scopes from a configured claim, and only from it.
+#[actix_web::test]
+async fn scopes_are_read_from_the_configured_scope_claim() {
+    let srv = TestServer::with(|b| b.scope_claim("permissions").required_scopes(["mcp:tools"]));
+    let token = srv
+        .token()
+        .claim("permissions", json!(["mcp:tools"]))
+        .sign();
+    assert_eq!(
+        assert_admitted(&srv.post_mcp(&token).await)["scopes"],
+        json!(["mcp:tools"])
+    );
+    let reply = srv.post_mcp(&srv.token().scope("mcp:tools").sign()).await;
+    assert_eq!(reply.status, 403);
+}
+
+// spec-checklist item 39: `/` and the empty path are the same root.
+#[actix_web::test]
+async fn origin_resource_accepts_the_audience_with_or_without_the_root_slash() {
+    let srv = Setup::new()
+        .resource_suffix("")
+        .start(|auth, r| auth.configure(r));
+    assert_admitted(
+        &srv.post_mcp(&srv.auth.token().audience(&srv.base).sign())
+            .await,
+    );
+    let slash = format!("{}/", srv.base);
+    assert_admitted(
+        &srv.post_mcp(&srv.auth.token().audience(&slash).sign())
+            .await,
+    );
+}
+
+// spec-checklist item 39: a non-string audience is refused, never coerced.
+#[actix_web::test]
+async fn numeric_audience_is_401() {
+    let srv = TestServer::start();
+    let token = srv.auth.token().claim("aud", json!(42)).sign();
+    srv.assert_invalid_token(
+        &srv.post_mcp(&token).await,
+        "The token has an invalid claim",
+    );
+}

@@ -1,0 +1,251 @@
+//! RFC 9728 Protected Resource Metadata (spec-checklist §B and §C, items 5-18).
+
+use actix_web::http::Method;
+use serde_json::json;
+
+use crate::common::*;
+
+/// Asserts the common headers of a metadata answer (item 15).
+fn assert_metadata_headers(reply: &Reply) {
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    let cache = reply
+        .header("cache-control")
+        .expect("Cache-Control on the metadata");
+    assert!(cache.contains("max-age="), "{cache}");
+    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    assert!(reply.header("www-authenticate").is_none());
+}
+
+// spec-checklist items 7, 8, 9, 11, 15, 16
+#[actix_web::test]
+async fn path_suffixed_metadata_is_served_without_a_token() {
+    let srv = TestServer::start();
+    let reply = send(srv.get(&format!("{WELL_KNOWN}/mcp"))).await;
+    assert_eq!(reply.status, 200);
+    assert_metadata_headers(&reply);
+    assert_eq!(
+        reply.json(),
+        json!({
+            "resource": srv.resource,
+            "authorization_servers": [srv.auth.issuer()],
+            "bearer_methods_supported": ["header"],
+        })
+    );
+    // Byte-equal, not just JSON-equal (item 5).
+    assert!(
+        reply
+            .text()
+            .contains(&format!("\"resource\":\"{}\"", srv.resource))
+    );
+    assert_eq!(srv.auth.jwks_requests(), 0);
+}
+
+// spec-checklist item 18: the root form, for clients that probe only the root.
+#[actix_web::test]
+async fn root_metadata_is_the_same_document() {
+    let srv = TestServer::with(|b| b.required_scopes(["mcp:tools"]).resource_name("Files"));
+    let suffixed = send(srv.get(&format!("{WELL_KNOWN}/mcp"))).await;
+    let root = send(srv.get(WELL_KNOWN)).await;
+    assert_eq!(root.status, 200);
+    assert_metadata_headers(&root);
+    assert_eq!(root.body, suffixed.body);
+    assert_eq!(root.json()["resource"], srv.resource);
+}
+
+// spec-checklist item 10: `scopes_supported` = required ∪ supported, never `[]`.
+#[actix_web::test]
+async fn scopes_supported_lists_required_and_supported_scopes() {
+    let srv = TestServer::with(|b| {
+        b.required_scopes(["mcp:tools"])
+            .scopes_supported(["files:read", "mcp:tools"])
+    });
+    let doc = send(srv.get(&format!("{WELL_KNOWN}/mcp"))).await.json();
+    assert_eq!(doc["scopes_supported"], json!(["mcp:tools", "files:read"]));
+}
+
+// spec-checklist item 10: zero values are omitted.
+#[actix_web::test]
+async fn scopes_supported_is_absent_when_no_scopes_are_configured() {
+    let srv = TestServer::start();
+    let doc = send(srv.get(&format!("{WELL_KNOWN}/mcp"))).await.json();
+    assert!(doc.get("scopes_supported").is_none(), "{doc}");
+    assert!(doc.get("resource_name").is_none(), "{doc}");
+}
+
+// spec-checklist item 12
+#[actix_web::test]
+async fn resource_name_and_documentation_are_published_when_set() {
+    let srv = TestServer::with(|b| {
+        b.resource_name("Acme files")
+            .resource_documentation("https://docs.example.com/mcp")
+    });
+    let doc = send(srv.get(&format!("{WELL_KNOWN}/mcp"))).await.json();
+    assert_eq!(doc["resource_name"], "Acme files");
+    assert_eq!(
+        doc["resource_documentation"],
+        "https://docs.example.com/mcp"
+    );
+}
+
+#[actix_web::test]
+async fn head_of_the_metadata_is_200_without_a_body() {
+    let srv = TestServer::start();
+    let reply = send(
+        srv.client
+            .request(Method::HEAD, srv.url(&format!("{WELL_KNOWN}/mcp"))),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.body.is_empty());
+    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+}
+
+// spec-checklist item 15: readable from browsers.
+#[actix_web::test]
+async fn options_of_the_metadata_is_204_with_cors() {
+    let srv = TestServer::start();
+    let req = srv
+        .client
+        .request(Method::OPTIONS, srv.url(&format!("{WELL_KNOWN}/mcp")))
+        .insert_header(("Origin", "http://localhost:6274"))
+        .insert_header(("Access-Control-Request-Method", "GET"));
+    let reply = send(req).await;
+    assert_eq!(reply.status, 204);
+    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    let allow = reply.header("allow").unwrap();
+    assert!(allow.contains("GET"), "{allow}");
+    assert!(reply.header("www-authenticate").is_none());
+}
+
+#[actix_web::test]
+async fn post_to_the_metadata_is_405_with_allow() {
+    let srv = TestServer::start();
+    let reply = send(srv.post(&format!("{WELL_KNOWN}/mcp"))).await;
+    assert_eq!(reply.status, 405);
+    assert_eq!(reply.header("allow"), Some("GET, HEAD, OPTIONS"));
+    assert!(reply.header("www-authenticate").is_none());
+}
+
+// spec-checklist item 15: a bad token on the metadata request is simply ignored.
+#[actix_web::test]
+async fn metadata_ignores_credentials_even_bad_ones() {
+    let srv = TestServer::start();
+    let reply = send(srv.get(&format!("{WELL_KNOWN}/mcp")).bearer("garbage")).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["resource"], srv.resource);
+}
+
+// spec-checklist item 17: the URL in the challenge resolves to this resource's metadata.
+#[actix_web::test]
+async fn resource_metadata_in_the_challenge_resolves_to_the_document() {
+    let srv = TestServer::start();
+    let challenge = srv.post_mcp_anonymous().await.challenge().to_owned();
+    let url = challenge
+        .split("resource_metadata=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(url, srv.metadata_url);
+    let reply = send(srv.client.get(url)).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["resource"], srv.resource);
+}
+
+// spec-checklist item 9 (REC): each advertised issuer equals the AS metadata `issuer`.
+#[actix_web::test]
+async fn authorization_servers_equal_the_issuer_of_the_authorization_server_metadata() {
+    let srv = TestServer::start();
+    let doc = send(srv.get(&format!("{WELL_KNOWN}/mcp"))).await.json();
+    let issuer = doc["authorization_servers"][0].as_str().unwrap().to_owned();
+    let as_url = format!("{issuer}/.well-known/oauth-authorization-server");
+    let as_doc = send(srv.client.get(as_url)).await.json();
+    assert_eq!(as_doc["issuer"], issuer);
+}
+
+/// Starts a server whose resource is the origin plus `suffix`, and checks that the
+/// metadata at `metadata_path` (and the challenge naming it) keep the resource verbatim.
+async fn assert_resource_kept_verbatim(suffix: &str, metadata_path: &str) {
+    let srv = Setup::new()
+        .resource_suffix(suffix)
+        .start(|auth, r| auth.configure(r));
+    assert!(srv.resource.ends_with(suffix));
+    let reply = send(srv.get(metadata_path)).await;
+    assert_eq!(reply.status, 200);
+    assert!(
+        reply
+            .text()
+            .contains(&format!("\"resource\":\"{}\"", srv.resource)),
+        "{}",
+        reply.text()
+    );
+    assert_eq!(
+        srv.post_mcp_anonymous().await.challenge(),
+        format!("Bearer resource_metadata=\"{}{metadata_path}\"", srv.base)
+    );
+}
+
+// spec-checklist items 3, 5, 16: a trailing slash is kept verbatim in `resource` and
+// removed before the well-known segment is inserted.
+#[actix_web::test]
+async fn resource_with_a_trailing_slash_keeps_it() {
+    assert_resource_kept_verbatim("/mcp/", &format!("{WELL_KNOWN}/mcp")).await;
+}
+
+// spec-checklist item 5: `url::Url` would add a slash to an origin; the string is kept.
+#[actix_web::test]
+async fn origin_resource_without_a_slash_keeps_none() {
+    assert_resource_kept_verbatim("", WELL_KNOWN).await;
+}
+
+#[actix_web::test]
+async fn origin_resource_with_a_slash_keeps_it() {
+    assert_resource_kept_verbatim("/", WELL_KNOWN).await;
+}
+
+// spec-checklist item 16: nested paths are inserted after the host, not after the path.
+#[actix_web::test]
+async fn nested_resource_path_is_inserted_after_the_host() {
+    let srv = Setup::new()
+        .resource_suffix("/public/mcp")
+        .start(|auth, r| auth.configure(r));
+    let reply = send(srv.get(&format!("{WELL_KNOWN}/public/mcp"))).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["resource"], srv.resource);
+    // The wrong placement (fastmcp #2077) is not the metadata: it needs a token like any path.
+    let wrong = send(srv.get(&format!("/public/mcp{WELL_KNOWN}"))).await;
+    assert_eq!(wrong.status, 401);
+}
+
+// spec-checklist item 16, last row: a query stays after the inserted path.
+#[actix_web::test]
+async fn resource_with_a_query_keeps_it_in_the_metadata_url() {
+    let srv = Setup::new()
+        .resource_suffix("/mcp?t=a")
+        .start(|auth, r| auth.configure(r));
+    assert!(srv.metadata_url.ends_with(&format!("{WELL_KNOWN}/mcp?t=a")));
+    let challenge = srv.post_mcp_anonymous().await.challenge().to_owned();
+    assert_eq!(challenge, srv.no_token_challenge(None));
+    let reply = send(srv.client.get(srv.metadata_url.clone())).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["resource"], srv.resource);
+}
+
+// spec-checklist item 15: a well-known metadata path of no resource here is a JSON 404,
+// never a challenge.
+#[actix_web::test]
+async fn unknown_metadata_paths_are_json_404_not_challenges() {
+    let srv = TestServer::start();
+    for path in [
+        format!("{WELL_KNOWN}/other"),
+        format!("{WELL_KNOWN}/mcp/deeper"),
+    ] {
+        let reply = send(srv.get(&path)).await;
+        assert_eq!(reply.status, 404, "{path}");
+        assert!(reply.header("www-authenticate").is_none(), "{path}");
+        assert_eq!(reply.json()["error"], "not_found", "{path}");
+    }
+    // A neighbour of the prefix is not under it: an ordinary protected path.
+    let reply = send(srv.get(&format!("{WELL_KNOWN}-other"))).await;
+    assert_eq!(reply.status, 401);
+}

@@ -1,0 +1,101 @@
+//! spec-checklist items 20 and 41: tokens are secrets. They never appear in logs (at any
+//! level), response bodies or response headers, whatever went wrong.
+
+use mcp_oauth::testing::JwksFault;
+
+use crate::common::*;
+
+#[actix_web::test]
+async fn tokens_never_appear_in_logs_bodies_or_headers() {
+    let logs = LogBuffer::default();
+    let dispatch = logs.dispatch();
+    // The test thread logs into the buffer, and so does every worker of the server.
+    let _guard = tracing::dispatcher::set_default(&dispatch);
+    let srv = Setup::new()
+        .log_to(dispatch.clone())
+        .start(|auth, resource| auth.configure(resource).required_scopes(["mcp:tools"]));
+
+    // tracing caches per-callsite interest; a callsite first hit by a concurrent test while
+    // this dispatcher was being registered may have cached "never". Recompute it now.
+    tracing::callsite::rebuild_interest_cache();
+
+    let good = srv.token().scope("mcp:tools").sign();
+    let expired = srv.token().scope("mcp:tools").expired().sign();
+    let bad_signature = srv
+        .token()
+        .scope("mcp:tools")
+        .signed_by_unpublished_key()
+        .sign();
+    let wrong_audience = srv
+        .auth
+        .token()
+        .audience("https://elsewhere.example.com")
+        .sign();
+    let no_scope = srv.token().sign();
+    let unknown_kid = srv.token().scope("mcp:tools").kid("unknown").sign();
+    let in_query = srv.token().scope("mcp:tools").sign();
+    let garbage = "gArBaGe1.gArBaGe2.gArBaGe3".to_owned();
+    let too_large = format!("{}{}", good, "A".repeat(17 * 1024));
+
+    let mut replies = vec![
+        srv.post_mcp(&good).await,
+        srv.post_mcp(&expired).await,
+        srv.post_mcp(&bad_signature).await,
+        srv.post_mcp(&wrong_audience).await,
+        srv.post_mcp(&no_scope).await,
+        srv.post_mcp(&unknown_kid).await,
+        send(srv.get(&format!("/mcp?access_token={in_query}"))).await,
+        send(
+            srv.get(&format!("/mcp?access_token={in_query}"))
+                .bearer(&good),
+        )
+        .await,
+        srv.post_mcp(&garbage).await,
+        srv.post_mcp(&too_large).await,
+    ];
+
+    // JWKS down, on a second server that has no keys yet.
+    let down = Setup::new()
+        .log_to(dispatch.clone())
+        .start(|auth, resource| auth.configure(resource));
+    down.auth.set_jwks_fault(JwksFault::Status(500));
+    tracing::callsite::rebuild_interest_cache();
+    let unjudgeable = down.valid_token();
+    replies.push(down.post_mcp(&unjudgeable).await);
+
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [200, 401, 401, 401, 403, 401, 401, 400, 401, 401, 503]
+    );
+
+    let logged = logs.contents();
+    // The capture works: the refusals and the JWKS failure were logged.
+    assert!(logged.contains("The access token expired"), "{logged}");
+    assert!(logged.contains("JWKS fetch failed"), "{logged}");
+
+    let tokens = [
+        &good,
+        &expired,
+        &bad_signature,
+        &wrong_audience,
+        &no_scope,
+        &unknown_kid,
+        &in_query,
+        &garbage,
+        &too_large,
+        &unjudgeable,
+    ];
+    let everything_sent_back: String = replies.iter().map(Reply::everything).collect();
+    for token in tokens {
+        // The whole token, and its signature alone (the part that makes it usable).
+        let signature = token.rsplit('.').next().unwrap_or(token);
+        for needle in [token.as_str(), signature] {
+            assert!(!logged.contains(needle), "a token leaked into the logs");
+            assert!(
+                !everything_sent_back.contains(needle),
+                "a token leaked into a response"
+            );
+        }
+    }
+}
