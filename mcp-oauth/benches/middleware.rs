@@ -1,0 +1,128 @@
+//! The middleware in-process: one actix `App` with `POST /mcp` answering 200 "ok", called
+//! through `actix_web::test::init_service` + `call_service`, per request:
+//! - `middleware/unprotected`: the bare `App` (routing + handler: the baseline);
+//! - `middleware/rs256_valid`: wrapped with [`McpOAuth`] (warm JWKS), a valid RS256 token;
+//! - `middleware/no_token`: wrapped, no `Authorization` header (the 401 + challenge path).
+//!
+//! Like `benches/validation.rs`, each sample is timed with `iter_custom` inside one
+//! `SystemRunner::block_on`, so the runtime is entered once per sample, not per request.
+//! Requests are built (with `TestRequest`) in batches *before* the clock starts: only
+//! `call_service` and dropping its response are timed.
+
+#![allow(clippy::unwrap_used)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::rt::{System, SystemRunner};
+use actix_web::{App, test, web};
+use criterion::{Criterion, criterion_main};
+use mcp_oauth::testing::TestAuthServer;
+
+/// The protected resource (http is accepted on loopback).
+const RESOURCE: &str = "http://127.0.0.1:8080/mcp";
+/// Requests built ahead of timing at a time (bounds memory whatever `iters` is).
+const BATCH: u64 = 1024;
+
+async fn ok() -> &'static str {
+    "ok"
+}
+
+/// `iters` calls of `app`, each with a fresh request from `request`, batch by batch;
+/// only the calls are timed.
+async fn time_calls<S, R, B>(app: &S, request: &impl Fn() -> R, iters: u64) -> Duration
+where
+    S: Service<R, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(BATCH);
+        let requests: Vec<R> = (0..n).map(|_| request()).collect();
+        let start = Instant::now();
+        for req in requests {
+            black_box(test::call_service(app, req).await.status());
+        }
+        total += start.elapsed();
+        left -= n;
+    }
+    total
+}
+
+/// Checks once, outside timing, that `app` answers `request` with `expected`.
+fn check<S, R, B>(sys: &SystemRunner, app: &S, request: &impl Fn() -> R, expected: StatusCode)
+where
+    S: Service<R, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let status = sys.block_on(async { test::call_service(app, request()).await.status() });
+    assert_eq!(status, expected);
+}
+
+fn middleware(c: &mut Criterion) {
+    let sys = System::new();
+    let auth = TestAuthServer::start();
+    // A long max-age, so no background refresh starts while measuring.
+    auth.set_jwks_max_age(Some(24 * 3600));
+    let oauth = auth
+        .configure(RESOURCE)
+        .required_scopes(["mcp"])
+        .build()
+        .unwrap();
+    let token = auth.token().audience(RESOURCE).scope("mcp").sign();
+    let bearer = format!("Bearer {token}");
+
+    let plain = sys.block_on(test::init_service(
+        App::new().route("/mcp", web::post().to(ok)),
+    ));
+    let protected = sys.block_on(test::init_service(
+        App::new().wrap(oauth).route("/mcp", web::post().to(ok)),
+    ));
+
+    let bare_request = || test::TestRequest::post().uri("/mcp").to_request();
+    let authorized_request = || {
+        test::TestRequest::post()
+            .uri("/mcp")
+            .insert_header(("authorization", bearer.as_str()))
+            .to_request()
+    };
+
+    check(&sys, &plain, &bare_request, StatusCode::OK);
+    // The first authorized call fetches the JWKS: the cache is warm from here on.
+    check(&sys, &protected, &authorized_request, StatusCode::OK);
+    check(&sys, &protected, &bare_request, StatusCode::UNAUTHORIZED);
+    let jwks_fetches = auth.jwks_requests();
+
+    let mut group = c.benchmark_group("middleware");
+    group.bench_function("unprotected", |b| {
+        b.iter_custom(|iters| sys.block_on(time_calls(&plain, &bare_request, iters)));
+    });
+    group.bench_function("rs256_valid", |b| {
+        b.iter_custom(|iters| sys.block_on(time_calls(&protected, &authorized_request, iters)));
+    });
+    group.bench_function("no_token", |b| {
+        b.iter_custom(|iters| sys.block_on(time_calls(&protected, &bare_request, iters)));
+    });
+    group.finish();
+
+    assert_eq!(
+        auth.jwks_requests(),
+        jwks_fetches,
+        "the JWKS was refetched during the benchmark"
+    );
+}
+
+/// `criterion_group!` makes an undocumented `pub fn`.
+#[allow(missing_docs, unreachable_pub)]
+mod harness {
+    criterion::criterion_group! {
+        name = benches;
+        config = criterion::Criterion::default().warm_up_time(std::time::Duration::from_secs(2));
+        targets = super::middleware
+    }
+}
+criterion_main!(harness::benches);
