@@ -21,6 +21,20 @@ use crate::resource::ResourceParts;
 use crate::validator::{LocalBoxFuture, TokenValidator};
 
 /// Which `typ` header values are accepted (RFC 9068 §4, RFC 8725 §3.11).
+///
+/// ```
+/// use mcp_oauth::{McpOAuth, TypPolicy};
+///
+/// // Only RFC 9068 access tokens (`typ: at+jwt`); `JWT` and a missing `typ` are refused.
+/// let oauth = McpOAuth::builder()
+///     .resource("https://mcp.example.com/mcp")
+///     .authorization_server("https://auth.example.com")
+///     .jwks_uri("https://auth.example.com/jwks")
+///     .typ_policy(TypPolicy::Strict)
+///     .build()?;
+/// # let _ = oauth;
+/// # Ok::<(), mcp_oauth::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum TypPolicy {

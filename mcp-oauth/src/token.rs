@@ -101,9 +101,9 @@ fn is_token68(token: &str) -> bool {
 
 /// Is there an `access_token` parameter in the query? Only its presence is read.
 fn has_query_token(query: &str) -> bool {
-    query
-        .split('&')
-        .any(|pair| pair.split('=').next() == Some("access_token"))
+    // Decoded as the application would decode it, so `access%5Ftoken` counts too.
+    !query.is_empty()
+        && url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "access_token")
 }
 
 #[cfg(test)]
@@ -152,7 +152,7 @@ mod tests {
     fn query_token_alone_is_no_credentials_and_beside_a_header_is_two_methods() {
         let r = TestRequest::with_uri("/mcp?access_token=abc");
         assert_eq!(extract(r), Err(Refusal::MissingToken));
-        let r = TestRequest::with_uri("/mcp?x=1&access_token=abc")
+        let r = TestRequest::with_uri("/mcp?x=1&access%5Ftoken=abc")
             .insert_header(("authorization", "Bearer abc"));
         assert_eq!(extract(r).unwrap_err().status().as_u16(), 400);
     }
