@@ -11,12 +11,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use aws_lc_rs::signature::{self, ParsedPublicKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::{
     AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse,
 };
-use jsonwebtoken::{Algorithm, DecodingKey};
 
 use crate::http::{self, HttpLimits};
 use crate::refusal::{Refusal, TokenRejection};
@@ -27,49 +28,45 @@ const MIN_RSA_BITS: usize = 2048;
 const MAX_KEYS: usize = 64;
 
 /// What a key is, as far as algorithm pinning cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeyType {
-    Rsa,
-    P256,
-    P384,
-    Ed25519,
-}
+/// The algorithms a key type may verify (RFC 7518 §3; RFC 8725 §3.1: a key is used with
+/// the algorithms of its type and curve only).
+const RSA_ALGORITHMS: [Algorithm; 6] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+];
 
-/// One verification key, pinned to the algorithms it may verify.
+/// One verification key, pinned to the algorithms it may verify: one public key parsed
+/// once per algorithm (parsing an RSA key per verification would cost ~10% of it).
 pub(crate) struct VerifyingKey {
-    pub(crate) key: DecodingKey,
-    key_type: KeyType,
-    /// The JWK's own `alg`, when it names one: then only that algorithm.
-    alg: Option<Algorithm>,
+    verifiers: Vec<(Algorithm, ParsedPublicKey)>,
 }
 
 impl std::fmt::Debug for VerifyingKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let algs: Vec<Algorithm> = self.verifiers.iter().map(|(a, _)| *a).collect();
         f.debug_struct("VerifyingKey")
-            .field("key_type", &self.key_type)
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
+            .field("algorithms", &algs)
+            .finish()
     }
 }
 
 impl VerifyingKey {
     /// May this key verify a signature made with `alg`?
     pub(crate) fn fits(&self, alg: Algorithm) -> bool {
-        let by_type = match self.key_type {
-            KeyType::Rsa => matches!(
-                alg,
-                Algorithm::RS256
-                    | Algorithm::RS384
-                    | Algorithm::RS512
-                    | Algorithm::PS256
-                    | Algorithm::PS384
-                    | Algorithm::PS512
-            ),
-            KeyType::P256 => alg == Algorithm::ES256,
-            KeyType::P384 => alg == Algorithm::ES384,
-            KeyType::Ed25519 => alg == Algorithm::EdDSA,
-        };
-        by_type && self.alg.is_none_or(|pinned| pinned == alg)
+        self.verifiers.iter().any(|(a, _)| *a == alg)
+    }
+
+    /// Does `signature` (raw bytes) sign `message` under `alg`? `false` for an `alg`
+    /// this key does not fit.
+    pub(crate) fn verifies(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+        self.verifiers
+            .iter()
+            .find(|(a, _)| *a == alg)
+            .is_some_and(|(_, key)| key.verify_sig(message, signature).is_ok())
     }
 
     fn from_jwk(jwk: &Jwk) -> Result<Self, String> {
@@ -89,41 +86,81 @@ impl VerifyingKey {
         {
             return Err("`key_ops` lacks `verify`".into());
         }
-        let key_type = match &jwk.algorithm {
+        // The JWK's own `alg`, when it names one: then only that algorithm.
+        let pinned = match jwk.common.key_algorithm {
+            None => None,
+            Some(a) => Some(signing_algorithm(a).ok_or("`alg` is not a signature algorithm")?),
+        };
+        let allowed = |alg: &Algorithm| pinned.is_none_or(|p| p == *alg);
+        let decode = |field: &str, value: &str| {
+            URL_SAFE_NO_PAD
+                .decode(value.trim_end_matches('='))
+                .map_err(|_| format!("`{field}` is not base64url"))
+        };
+        let parse = |alg: &'static dyn signature::VerificationAlgorithm, bytes: &[u8]| {
+            ParsedPublicKey::new(alg, bytes).map_err(|e| format!("unusable key: {e}"))
+        };
+        let mut verifiers = Vec::new();
+        match &jwk.algorithm {
             AlgorithmParameters::RSA(rsa) => {
-                let modulus = URL_SAFE_NO_PAD
-                    .decode(rsa.n.trim_end_matches('='))
-                    .map_err(|_| "RSA `n` is not base64url")?;
-                let bits = modulus.iter().skip_while(|b| **b == 0).count() * 8;
+                let n = decode("n", &rsa.n)?;
+                let e = decode("e", &rsa.e)?;
+                let n = &n[n.iter().take_while(|b| **b == 0).count()..];
+                let bits = n.len() * 8;
                 if bits < MIN_RSA_BITS {
                     return Err(format!("RSA key of {bits} bits is below {MIN_RSA_BITS}"));
                 }
-                KeyType::Rsa
+                let components = signature::RsaPublicKeyComponents { n, e: &e[..] };
+                for alg in RSA_ALGORITHMS.into_iter().filter(allowed) {
+                    let params = match alg {
+                        Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+                        Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+                        Algorithm::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+                        Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
+                        Algorithm::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
+                        _ => &signature::RSA_PSS_2048_8192_SHA512,
+                    };
+                    let key = components
+                        .to_parsed_public_key(params)
+                        .map_err(|e| format!("unusable RSA key: {e}"))?;
+                    verifiers.push((alg, key));
+                }
             }
-            AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
-                EllipticCurve::P256 => KeyType::P256,
-                EllipticCurve::P384 => KeyType::P384,
-                _ => return Err("unsupported EC curve".into()),
-            },
+            AlgorithmParameters::EllipticCurve(ec) => {
+                let (alg, verification): (_, &'static dyn signature::VerificationAlgorithm) =
+                    match ec.curve {
+                        EllipticCurve::P256 => {
+                            (Algorithm::ES256, &signature::ECDSA_P256_SHA256_FIXED)
+                        }
+                        EllipticCurve::P384 => {
+                            (Algorithm::ES384, &signature::ECDSA_P384_SHA384_FIXED)
+                        }
+                        _ => return Err("unsupported EC curve".into()),
+                    };
+                if allowed(&alg) {
+                    // SEC 1 uncompressed point: 0x04 || x || y.
+                    let mut point = vec![0x04];
+                    point.extend(decode("x", &ec.x)?);
+                    point.extend(decode("y", &ec.y)?);
+                    verifiers.push((alg, parse(verification, &point)?));
+                }
+            }
             AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => {
-                KeyType::Ed25519
+                if allowed(&Algorithm::EdDSA) {
+                    let x = decode("x", &okp.x)?;
+                    verifiers.push((Algorithm::EdDSA, parse(&signature::ED25519, &x)?));
+                }
             }
             // Symmetric keys never come from a JWKS (RFC 8725 §2.1: no HS* with published keys).
             AlgorithmParameters::OctetKey(_) => {
                 return Err("symmetric keys are not accepted".into());
             }
             _ => return Err("unsupported key type".into()),
-        };
-        let alg = match jwk.common.key_algorithm {
-            None => None,
-            Some(a) => Some(signing_algorithm(a).ok_or("`alg` is not a signature algorithm")?),
-        };
-        let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("unusable key: {e}"))?;
-        let key = Self { key, key_type, alg };
-        if alg.is_some_and(|a| !key.fits(a)) {
+        }
+        if verifiers.is_empty() {
             return Err("`alg` does not match the key type".into());
         }
-        Ok(key)
+        Ok(Self { verifiers })
     }
 }
 

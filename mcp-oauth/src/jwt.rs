@@ -202,18 +202,17 @@ impl JwtValidator {
         let verified = match &self.keys {
             KeySource::Jwks(cache) => {
                 let key = cache.key_for(header.kid.as_deref(), alg).await?;
-                jsonwebtoken::crypto::verify(
-                    jws.signature,
-                    jws.signing_input.as_bytes(),
-                    &key.key,
-                    alg,
-                )
+                let signature = URL_SAFE_NO_PAD
+                    .decode(jws.signature)
+                    .map_err(|_| invalid(TokenRejection::Malformed))?;
+                key.verifies(alg, jws.signing_input.as_bytes(), &signature)
             }
-            KeySource::Secret(key) => {
-                jsonwebtoken::crypto::verify(jws.signature, jws.signing_input.as_bytes(), key, alg)
-            }
+            KeySource::Secret(key) => matches!(
+                jsonwebtoken::crypto::verify(jws.signature, jws.signing_input.as_bytes(), key, alg),
+                Ok(true)
+            ),
         };
-        if !matches!(verified, Ok(true)) {
+        if !verified {
             return Err(invalid(TokenRejection::BadSignature));
         }
 
