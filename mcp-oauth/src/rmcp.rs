@@ -10,11 +10,12 @@ use crate::client::AuthenticatedClient;
 ///
 /// ```
 /// # use std::sync::Arc;
+/// # use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 /// # use rmcp_actix_web::transport::StreamableHttpService;
 /// # fn wire<S: rmcp::ServerHandler>(make: impl Fn() -> S + Send + Sync + 'static) {
 /// let mcp = StreamableHttpService::builder()
 ///     .service_factory(Arc::new(move || Ok(make())))
-///     .session_manager(Default::default())
+///     .session_manager(Arc::new(LocalSessionManager::default()))
 ///     .on_request_fn(mcp_oauth::rmcp::forward_client)
 ///     .build();
 /// # let _ = mcp; }
