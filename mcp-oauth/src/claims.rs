@@ -35,6 +35,20 @@ pub struct VerifiedClaims {
 
 impl VerifiedClaims {
     /// Reads the standard claims out of `claims` (scopes from `scope`, else `scp`).
+    /// A member of the wrong JSON type reads as absent; every claim stays available
+    /// through [`claims`](Self::claims).
+    ///
+    /// ```
+    /// use mcp_oauth::VerifiedClaims;
+    /// use serde_json::json;
+    ///
+    /// let claims = json!({"azp": "app", "aud": "https://mcp.example.com/mcp", "scp": ["a", "b"]});
+    /// let verified = VerifiedClaims::from_claims(claims.as_object().cloned().unwrap_or_default());
+    /// assert_eq!(verified.client_id(), Some("app"));
+    /// assert_eq!(verified.audiences(), ["https://mcp.example.com/mcp"]);
+    /// assert_eq!(verified.scopes(), ["a", "b"]);
+    /// assert_eq!(verified.subject(), None);
+    /// ```
     pub fn from_claims(claims: Map<String, Value>) -> Self {
         Self::from_claims_with_scope_claim(claims, None)
     }
@@ -102,30 +116,98 @@ impl VerifiedClaims {
     }
 
     /// `iss`.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # let verified = |c: serde_json::Value| {
+    /// #     mcp_oauth::VerifiedClaims::from_claims(c.as_object().cloned().unwrap_or_default())
+    /// # };
+    /// let v = verified(json!({"iss": "https://auth.example.com"}));
+    /// assert_eq!(v.issuer(), Some("https://auth.example.com"));
+    /// assert_eq!(verified(json!({"iss": 42})).issuer(), None); // not a string
+    /// ```
     pub fn issuer(&self) -> Option<&str> {
         self.issuer.as_deref()
     }
     /// `sub`.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # let verified = |c: serde_json::Value| {
+    /// #     mcp_oauth::VerifiedClaims::from_claims(c.as_object().cloned().unwrap_or_default())
+    /// # };
+    /// assert_eq!(verified(json!({"sub": "alice"})).subject(), Some("alice"));
+    /// assert_eq!(verified(json!({})).subject(), None);
+    /// ```
     pub fn subject(&self) -> Option<&str> {
         self.subject.as_deref()
     }
     /// `client_id`, or `azp` when there is no `client_id`.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # let verified = |c: serde_json::Value| {
+    /// #     mcp_oauth::VerifiedClaims::from_claims(c.as_object().cloned().unwrap_or_default())
+    /// # };
+    /// assert_eq!(verified(json!({"client_id": "c", "azp": "app"})).client_id(), Some("c"));
+    /// assert_eq!(verified(json!({"azp": "app"})).client_id(), Some("app"));
+    /// ```
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
     /// The granted scopes, deduplicated, in token order.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # let verified = |c: serde_json::Value| {
+    /// #     mcp_oauth::VerifiedClaims::from_claims(c.as_object().cloned().unwrap_or_default())
+    /// # };
+    /// assert_eq!(verified(json!({"scope": "b a b"})).scopes(), ["b", "a"]);
+    /// assert_eq!(verified(json!({"scp": ["x", "y"]})).scopes(), ["x", "y"]); // Okta's shape
+    /// assert!(verified(json!({})).scopes().is_empty());
+    /// ```
     pub fn scopes(&self) -> &[String] {
         &self.scopes
     }
     /// `aud`, always as a list.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # let verified = |c: serde_json::Value| {
+    /// #     mcp_oauth::VerifiedClaims::from_claims(c.as_object().cloned().unwrap_or_default())
+    /// # };
+    /// assert_eq!(verified(json!({"aud": "r"})).audiences(), ["r"]);
+    /// assert_eq!(verified(json!({"aud": ["r", "s"]})).audiences(), ["r", "s"]);
+    /// ```
     pub fn audiences(&self) -> &[String] {
         &self.audiences
     }
     /// `exp`.
+    ///
+    /// ```
+    /// # use std::time::{Duration, UNIX_EPOCH};
+    /// # use serde_json::json;
+    /// # let verified = |c: serde_json::Value| {
+    /// #     mcp_oauth::VerifiedClaims::from_claims(c.as_object().cloned().unwrap_or_default())
+    /// # };
+    /// let v = verified(json!({"exp": 1_700_000_000}));
+    /// assert_eq!(v.expires_at(), Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000)));
+    /// assert_eq!(verified(json!({"exp": "tomorrow"})).expires_at(), None);
+    /// ```
     pub fn expires_at(&self) -> Option<SystemTime> {
         self.expires_at
     }
     /// Every claim, as sent.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # let verified = |c: serde_json::Value| {
+    /// #     mcp_oauth::VerifiedClaims::from_claims(c.as_object().cloned().unwrap_or_default())
+    /// # };
+    /// let v = verified(json!({"sub": "alice", "tenant": "acme"}));
+    /// assert_eq!(v.claims()["tenant"], "acme");
+    /// assert_eq!(v.claims().len(), 2);
+    /// ```
     pub fn claims(&self) -> &Map<String, Value> {
         &self.claims
     }

@@ -16,8 +16,8 @@ use crate::resource::ProtectedResource;
 /// The caller of a request the [`McpOAuth`](crate::McpOAuth) middleware admitted.
 ///
 /// An actix extractor: take it as a handler argument. It can only be made by the
-/// middleware (or, with the `testing` feature, by test code), so holding one proves
-/// the token was validated.
+/// middleware or by [`McpOAuth::authenticate`](crate::McpOAuth::authenticate), so
+/// holding one proves the token was validated.
 ///
 /// ```
 /// use actix_web::HttpResponse;
@@ -45,11 +45,40 @@ struct ClientInner {
 
 /// The raw bearer token, for the rare handler that must exchange it (RFC 8693).
 /// Its `Debug` never prints it.
+///
+/// Handlers get one only with
+/// [`expose_token_to_handlers(true)`](crate::McpOAuthBuilder::expose_token_to_handlers):
+///
+/// ```
+/// # use mcp_oauth::testing::TestAuthServer;
+/// # let auth = TestAuthServer::start();
+/// let resource = "http://127.0.0.1:8080/mcp";
+/// let oauth = auth.configure(resource).expose_token_to_handlers(true).build()?;
+/// let token = auth.token().audience(resource).sign();
+/// let client = actix_web::rt::System::new().block_on(oauth.authenticate(&token))?;
+///
+/// let bearer = client.bearer_token().expect("exposed");
+/// assert_eq!(format!("{bearer:?}"), "BearerToken(..)");
+/// assert_eq!(bearer.secret(), token);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct BearerToken(String);
 
 impl BearerToken {
     /// The token itself. Never log it, never forward it to another API.
+    ///
+    /// ```
+    /// # use mcp_oauth::AuthenticatedClient;
+    /// /// The form of an RFC 8693 token exchange, to post to the authorization server.
+    /// fn exchange_form(client: &AuthenticatedClient) -> Option<Vec<(&'static str, &str)>> {
+    ///     Some(vec![
+    ///         ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+    ///         ("subject_token", client.bearer_token()?.secret()),
+    ///         ("subject_token_type", "urn:ietf:params:oauth:token-type:access_token"),
+    ///     ])
+    /// }
+    /// ```
     pub fn secret(&self) -> &str {
         &self.0
     }
@@ -77,41 +106,103 @@ impl AuthenticatedClient {
     }
 
     /// `sub`: the resource owner (or the client, for client-credentials tokens).
+    ///
+    /// ```
+    /// # use mcp_oauth::AuthenticatedClient;
+    /// async fn whoami(client: AuthenticatedClient) -> String {
+    ///     format!("hello {}", client.subject().unwrap_or("anonymous"))
+    /// }
+    /// ```
     pub fn subject(&self) -> Option<&str> {
         self.inner.claims.subject()
     }
 
     /// `client_id`, or `azp`.
+    ///
+    /// ```
+    /// # use mcp_oauth::AuthenticatedClient;
+    /// /// Rate limits apply per OAuth client, whoever the user is.
+    /// fn rate_limit_key(client: &AuthenticatedClient) -> String {
+    ///     format!("client:{}", client.client_id().unwrap_or("unknown"))
+    /// }
+    /// ```
     pub fn client_id(&self) -> Option<&str> {
         self.inner.claims.client_id()
     }
 
-    /// The granted scopes.
+    /// The granted scopes, deduplicated, in token order.
+    ///
+    /// ```
+    /// # use mcp_oauth::AuthenticatedClient;
+    /// async fn my_scopes(client: AuthenticatedClient) -> String {
+    ///     client.scopes().join(" ")
+    /// }
+    /// ```
     pub fn scopes(&self) -> &[String] {
         self.inner.claims.scopes()
     }
 
     /// `aud`, as a list.
+    ///
+    /// ```
+    /// # use mcp_oauth::AuthenticatedClient;
+    /// /// Was the token also issued for the files API (an extra accepted audience)?
+    /// fn for_files_api(client: &AuthenticatedClient) -> bool {
+    ///     client.audiences().iter().any(|aud| aud == "api://files")
+    /// }
+    /// ```
     pub fn audiences(&self) -> &[String] {
         self.inner.claims.audiences()
     }
 
-    /// `iss`.
+    /// `iss` (with the built-in JWT strategy, always the configured issuer).
+    ///
+    /// ```
+    /// # use mcp_oauth::AuthenticatedClient;
+    /// fn audit_line(client: &AuthenticatedClient) -> String {
+    ///     format!("{} via {}", client.subject().unwrap_or("?"), client.issuer().unwrap_or("?"))
+    /// }
+    /// ```
     pub fn issuer(&self) -> Option<&str> {
         self.inner.claims.issuer()
     }
 
     /// `exp`.
+    ///
+    /// ```
+    /// # use mcp_oauth::AuthenticatedClient;
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// /// Long jobs need a token that outlives them.
+    /// fn valid_for_at_least(client: &AuthenticatedClient, job: Duration) -> bool {
+    ///     client.expires_at().is_some_and(|exp| exp >= SystemTime::now() + job)
+    /// }
+    /// ```
     pub fn expires_at(&self) -> Option<SystemTime> {
         self.inner.claims.expires_at()
     }
 
     /// Every claim of the token.
+    ///
+    /// ```
+    /// # use mcp_oauth::AuthenticatedClient;
+    /// /// The claim names, for a debugging endpoint (never the values: they may be personal).
+    /// fn claim_names(client: &AuthenticatedClient) -> Vec<&str> {
+    ///     client.claim_map().keys().map(String::as_str).collect()
+    /// }
+    /// ```
     pub fn claim_map(&self) -> &Map<String, Value> {
         self.inner.claims.claims()
     }
 
     /// One claim.
+    ///
+    /// ```
+    /// # use mcp_oauth::AuthenticatedClient;
+    /// fn tenant(client: &AuthenticatedClient) -> Option<&str> {
+    ///     client.claim("tenant_id")?.as_str()
+    /// }
+    /// ```
     pub fn claim(&self, name: &str) -> Option<&Value> {
         self.inner.claims.claims().get(name)
     }
@@ -119,11 +210,18 @@ impl AuthenticatedClient {
     /// The claims as your own type.
     ///
     /// ```
-    /// # fn f(client: mcp_oauth::AuthenticatedClient) -> Result<(), serde_json::Error> {
+    /// # use mcp_oauth::testing::TestAuthServer;
+    /// # let auth = TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// let token = auth.token().audience(resource).claim("tenant_id", "acme".into()).sign();
+    /// let client = actix_web::rt::System::new().block_on(oauth.authenticate(&token))?;
+    ///
     /// #[derive(serde::Deserialize)]
     /// struct Tenant { tenant_id: String }
     /// let tenant: Tenant = client.claims()?;
-    /// # let _ = tenant.tenant_id; Ok(()) }
+    /// assert_eq!(tenant.tenant_id, "acme");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors
@@ -133,13 +231,43 @@ impl AuthenticatedClient {
     }
 
     /// Was `scope` granted? (Case-sensitive, RFC 6749 §3.3.)
+    ///
+    /// ```
+    /// # use mcp_oauth::testing::TestAuthServer;
+    /// # let auth = TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// let token = auth.token().audience(resource).scope("files:read").sign();
+    /// let client = actix_web::rt::System::new().block_on(oauth.authenticate(&token))?;
+    ///
+    /// assert!(client.has_scope("files:read"));
+    /// assert!(!client.has_scope("Files:Read"));
+    /// assert!(!client.has_scope("files:write"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes().iter().any(|s| s == scope)
     }
 
     /// Succeeds when every scope in `scopes` was granted; otherwise an error that
     /// renders as 403 `insufficient_scope` with a step-up challenge naming what this
-    /// request needs (the middleware's required scopes plus these).
+    /// request needs (the middleware's required scopes plus these), followed by the
+    /// granted scopes the resource advertises, so the client does not lose them.
+    ///
+    /// ```
+    /// # use mcp_oauth::testing::TestAuthServer;
+    /// # let auth = TestAuthServer::start();
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = auth.configure(resource).required_scopes(["mcp"]).build()?;
+    /// let token = auth.token().audience(resource).scope("mcp files:read").sign();
+    /// let client = actix_web::rt::System::new().block_on(oauth.authenticate(&token))?;
+    ///
+    /// assert!(client.require_scopes(&["files:read"]).is_ok());
+    /// let err = client.require_scopes(&["files:delete"]).unwrap_err();
+    /// assert_eq!(err.refusal().status().as_u16(), 403);
+    /// assert!(err.challenge().unwrap().to_str()?.contains(r#"scope="mcp files:delete""#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// The 403 [`AuthError`].
@@ -162,6 +290,17 @@ impl AuthenticatedClient {
 
     /// The raw token, only when the middleware was built with
     /// [`expose_token_to_handlers(true)`](crate::McpOAuthBuilder::expose_token_to_handlers).
+    ///
+    /// ```
+    /// # use mcp_oauth::testing::TestAuthServer;
+    /// # let auth = TestAuthServer::start();
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = auth.configure(resource).build()?; // the default: not exposed
+    /// let token = auth.token().audience(resource).sign();
+    /// let client = actix_web::rt::System::new().block_on(oauth.authenticate(&token))?;
+    /// assert!(client.bearer_token().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn bearer_token(&self) -> Option<&BearerToken> {
         self.inner.token.as_ref()
     }

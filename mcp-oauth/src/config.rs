@@ -18,10 +18,41 @@ use crate::url_policy::secure_url;
 use crate::validator::TokenValidator;
 
 /// The default clock leeway for `exp`, `nbf` and `iat`.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// assert_eq!(mcp_oauth::DEFAULT_LEEWAY, Duration::from_secs(60));
+/// assert!(mcp_oauth::DEFAULT_LEEWAY <= mcp_oauth::MAX_LEEWAY);
+/// ```
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
 /// The largest clock leeway accepted (RFC 9068 §4: "a few minutes").
+///
+/// ```
+/// use std::time::Duration;
+/// use mcp_oauth::MAX_LEEWAY;
+/// # let builder = mcp_oauth::McpOAuth::builder()
+/// #     .resource("https://mcp.example.com/mcp")
+/// #     .authorization_server("https://auth.example.com")
+/// #     .jwks_uri("https://auth.example.com/jwks");
+///
+/// assert!(builder.clone().leeway(MAX_LEEWAY).build().is_ok());
+/// let err = builder.leeway(MAX_LEEWAY + Duration::from_secs(1)).build().unwrap_err();
+/// assert_eq!(err.problems()[0].setting(), "MCP_OAUTH_LEEWAY_SECS");
+/// ```
 pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 /// The shortest HMAC secret accepted: 256 bits, the output size of SHA-256 (RFC 7518 §3.2).
+///
+/// ```
+/// use mcp_oauth::{McpOAuth, MIN_HS256_SECRET_BYTES};
+///
+/// let builder = McpOAuth::builder()
+///     .resource("https://mcp.example.com/mcp")
+///     .authorization_server("https://auth.example.com");
+/// assert!(builder.clone().hs256_secret([7u8; MIN_HS256_SECRET_BYTES]).build().is_ok());
+/// let err = builder.hs256_secret("a short password").build().unwrap_err();
+/// assert_eq!(err.problems()[0].setting(), "MCP_OAUTH_HS256_SECRET");
+/// ```
 pub const MIN_HS256_SECRET_BYTES: usize = 32;
 
 /// A secret that never prints.
@@ -122,6 +153,17 @@ impl McpOAuthBuilder {
     /// `https://mcp.example.com/mcp`. Required. Kept byte for byte: it is what the
     /// metadata's `resource` says and, by default, the audience tokens must carry.
     /// `https` only, except on loopback hosts. (`MCP_OAUTH_RESOURCE`)
+    ///
+    /// ```
+    /// let builder = mcp_oauth::McpOAuth::builder()
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks");
+    /// let oauth = builder.clone().resource("https://mcp.example.com/mcp").build()?;
+    /// assert_eq!(oauth.resource(), "https://mcp.example.com/mcp");
+    /// assert!(builder.clone().resource("http://127.0.0.1:8080/mcp").build().is_ok());
+    /// assert!(builder.resource("http://mcp.example.com/mcp").build().is_err()); // not https
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
     pub fn resource(mut self, resource: impl Into<String>) -> Self {
         self.resource = Some(resource.into());
         self
@@ -129,13 +171,44 @@ impl McpOAuthBuilder {
 
     /// Adds an authorization server (its RFC 8414 issuer identifier) to the metadata's
     /// `authorization_servers`. At least one is required. (`MCP_OAUTH_AUTHORIZATION_SERVERS`)
+    ///
+    /// ```
+    /// # fn metadata(oauth: mcp_oauth::McpOAuth) -> serde_json::Value {
+    /// #     use actix_web::{App, test};
+    /// #     actix_web::rt::System::new().block_on(async {
+    /// #         let app = test::init_service(App::new().wrap(oauth)).await;
+    /// #         let uri = "/.well-known/oauth-protected-resource/mcp";
+    /// #         test::call_and_read_body_json(&app, test::TestRequest::get().uri(uri).to_request()).await
+    /// #     })
+    /// # }
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .build()?;
+    /// let doc = metadata(oauth); // GET /.well-known/oauth-protected-resource/mcp
+    /// assert_eq!(doc["authorization_servers"], serde_json::json!(["https://auth.example.com"]));
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
     pub fn authorization_server(mut self, issuer: impl Into<String>) -> Self {
         self.authorization_servers.push(issuer.into());
         self
     }
 
     /// The `iss` tokens must carry, code point for code point. Default: the
-    /// authorization server, when exactly one is configured. (`MCP_OAUTH_ISSUER`)
+    /// authorization server, when exactly one is configured. It must be one of the
+    /// authorization servers, and is required when several are. (`MCP_OAUTH_ISSUER`)
+    ///
+    /// ```
+    /// let builder = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://login.example.com")
+    ///     .authorization_server("https://login-eu.example.com")
+    ///     .jwks_uri("https://login.example.com/jwks");
+    /// let err = builder.clone().build().unwrap_err(); // which one issues the tokens?
+    /// assert_eq!(err.problems()[0].setting(), "MCP_OAUTH_ISSUER");
+    /// assert!(builder.issuer("https://login.example.com").build().is_ok());
+    /// ```
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
         self
@@ -144,12 +217,37 @@ impl McpOAuthBuilder {
     /// Adds an accepted audience, besides the resource (which is always accepted).
     /// Some providers put a client id or an `api://…` URI in `aud`; list it here.
     /// (`MCP_OAUTH_AUDIENCE`)
+    ///
+    /// ```
+    /// # use mcp_oauth::testing::TestAuthServer;
+    /// # let auth = TestAuthServer::start();
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = auth.configure(resource).audience("api://mcp").build()?;
+    /// let token = auth.token().audience("api://mcp").sign();
+    /// let client = actix_web::rt::System::new().block_on(oauth.authenticate(&token))?;
+    /// assert_eq!(client.audiences(), ["api://mcp"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audiences.push(audience.into());
         self
     }
 
-    /// Where the issuer publishes its signing keys. (`MCP_OAUTH_JWKS_URI`)
+    /// Where the issuer publishes its signing keys. Required unless an
+    /// [`hs256_secret`](Self::hs256_secret) or a [`validator`](Self::validator) is set;
+    /// `https` only, except on loopback hosts. Nothing is fetched before the first
+    /// token. (`MCP_OAUTH_JWKS_URI`)
+    ///
+    /// ```
+    /// let builder = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com");
+    /// let err = builder.clone().build().unwrap_err();
+    /// assert_eq!(err.problems()[0].setting(), "MCP_OAUTH_JWKS_URI");
+    /// let oauth = builder.jwks_uri("https://auth.example.com/.well-known/jwks.json").build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
     pub fn jwks_uri(mut self, uri: impl Into<String>) -> Self {
         self.jwks_uri = Some(uri.into());
         self
@@ -159,13 +257,43 @@ impl McpOAuthBuilder {
     /// PS256, PS384, PS512, ES256, ES384, EdDSA; with a shared secret: HS256.
     /// HS* is never accepted with JWKS keys, and `none` cannot be named.
     /// (`MCP_OAUTH_ALGORITHMS`)
+    ///
+    /// ```
+    /// use mcp_oauth::Algorithm;
+    /// # let builder = mcp_oauth::McpOAuth::builder()
+    /// #     .resource("https://mcp.example.com/mcp")
+    /// #     .authorization_server("https://auth.example.com")
+    /// #     .jwks_uri("https://auth.example.com/jwks");
+    ///
+    /// let oauth = builder.clone().algorithms([Algorithm::ES256, Algorithm::EdDSA]).build()?;
+    /// let err = builder.algorithms([Algorithm::HS256]).build().unwrap_err(); // needs a secret
+    /// assert_eq!(err.problems()[0].setting(), "MCP_OAUTH_ALGORITHMS");
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
     pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
         self.algorithms = Some(algorithms.into_iter().collect());
         self
     }
 
     /// Symmetric mode: tokens are HS256-signed with this shared secret (at least
-    /// 32 bytes). Excludes a JWKS. (`MCP_OAUTH_HS256_SECRET`, or `_FILE`)
+    /// 32 bytes; HS384 and HS512 too when named in [`algorithms`](Self::algorithms)).
+    /// Excludes a JWKS. (`MCP_OAUTH_HS256_SECRET`, or `_FILE`)
+    ///
+    /// ```
+    /// # use mcp_oauth::testing::TestAuthServer;
+    /// # let auth = TestAuthServer::start();
+    /// let secret = b"an example secret of 32+ bytes!!"; // read yours from a file
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource(resource)
+    ///     .authorization_server(auth.issuer())
+    ///     .hs256_secret(secret)
+    ///     .build()?;
+    /// let token = auth.token().audience(resource).hs256(secret).sign();
+    /// assert!(actix_web::rt::System::new().block_on(oauth.authenticate(&token)).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn hs256_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
         self.hs256_secret = Some(Secret(secret.as_ref().to_vec()));
         self
@@ -174,6 +302,19 @@ impl McpOAuthBuilder {
     /// Scopes every request must carry, all of them; otherwise 403
     /// `insufficient_scope`. Also advertised in `scopes_supported`.
     /// (`MCP_OAUTH_REQUIRED_SCOPES`)
+    ///
+    /// ```
+    /// use mcp_oauth::Refusal;
+    /// # use mcp_oauth::testing::TestAuthServer;
+    /// # let auth = TestAuthServer::start();
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = auth.configure(resource).required_scopes(["mcp:tools"]).build()?;
+    /// let token = auth.token().audience(resource).scope("mcp:read").sign();
+    /// let err = actix_web::rt::System::new().block_on(oauth.authenticate(&token)).unwrap_err();
+    /// assert_eq!(err.refusal().status().as_u16(), 403);
+    /// assert!(matches!(err.refusal(), Refusal::InsufficientScope { .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn required_scopes<I, S>(mut self, scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -187,6 +328,25 @@ impl McpOAuthBuilder {
     /// Further scopes to advertise in the metadata's `scopes_supported`. Keep it
     /// minimal (MCP Security Best Practices, scope minimization).
     /// (`MCP_OAUTH_SCOPES_SUPPORTED`)
+    ///
+    /// ```
+    /// # let builder = mcp_oauth::McpOAuth::builder()
+    /// #     .resource("https://mcp.example.com/mcp")
+    /// #     .authorization_server("https://auth.example.com")
+    /// #     .jwks_uri("https://auth.example.com/jwks");
+    /// # fn metadata(oauth: mcp_oauth::McpOAuth) -> serde_json::Value {
+    /// #     use actix_web::{App, test};
+    /// #     actix_web::rt::System::new().block_on(async {
+    /// #         let app = test::init_service(App::new().wrap(oauth)).await;
+    /// #         let uri = "/.well-known/oauth-protected-resource/mcp";
+    /// #         test::call_and_read_body_json(&app, test::TestRequest::get().uri(uri).to_request()).await
+    /// #     })
+    /// # }
+    /// let oauth = builder.required_scopes(["mcp:tools"]).scopes_supported(["files:read"]).build()?;
+    /// let doc = metadata(oauth); // GET /.well-known/oauth-protected-resource/mcp
+    /// assert_eq!(doc["scopes_supported"], serde_json::json!(["mcp:tools", "files:read"]));
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
     pub fn scopes_supported<I, S>(mut self, scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -199,6 +359,20 @@ impl McpOAuthBuilder {
 
     /// Clock leeway for `exp`, `nbf` and `iat`. Default 60 s, at most 300 s.
     /// (`MCP_OAUTH_LEEWAY_SECS`)
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # let builder = mcp_oauth::McpOAuth::builder()
+    /// #     .resource("https://mcp.example.com/mcp")
+    /// #     .authorization_server("https://auth.example.com")
+    /// #     .jwks_uri("https://auth.example.com/jwks");
+    ///
+    /// let oauth = builder.clone().leeway(Duration::from_secs(5)).build()?; // well-synced clocks
+    /// let err = builder.leeway(Duration::from_secs(600)).build().unwrap_err();
+    /// assert!(err.to_string().contains("600 s is more than the maximum of 300 s"));
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
         self
@@ -206,6 +380,18 @@ impl McpOAuthBuilder {
 
     /// Which `typ` header values are accepted. Default [`TypPolicy::Lenient`].
     /// (`MCP_OAUTH_TYP`: `lenient` or `strict`)
+    ///
+    /// ```
+    /// use mcp_oauth::{Refusal, TokenRejection, TypPolicy};
+    /// # use mcp_oauth::testing::TestAuthServer;
+    /// # let auth = TestAuthServer::start();
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = auth.configure(resource).typ_policy(TypPolicy::Strict).build()?;
+    /// let token = auth.token().audience(resource).typ("JWT").sign();
+    /// let err = actix_web::rt::System::new().block_on(oauth.authenticate(&token)).unwrap_err();
+    /// assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::WrongType));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn typ_policy(mut self, policy: TypPolicy) -> Self {
         self.typ = policy;
         self
@@ -213,18 +399,69 @@ impl McpOAuthBuilder {
 
     /// Read scopes from this claim (a space-separated string or an array) instead of
     /// `scope`, then `scp`. (`MCP_OAUTH_SCOPE_CLAIM`)
+    ///
+    /// ```
+    /// # use mcp_oauth::testing::TestAuthServer;
+    /// # let auth = TestAuthServer::start();
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = auth.configure(resource).scope_claim("permissions").build()?;
+    /// let token = auth.token().audience(resource).scope("ignored")
+    ///     .claim("permissions", serde_json::json!(["files:read"])).sign();
+    /// let client = actix_web::rt::System::new().block_on(oauth.authenticate(&token))?;
+    /// assert_eq!(client.scopes(), ["files:read"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn scope_claim(mut self, claim: impl Into<String>) -> Self {
         self.scope_claim = Some(claim.into());
         self
     }
 
     /// The human-readable `resource_name` of the metadata. (`MCP_OAUTH_RESOURCE_NAME`)
+    ///
+    /// ```
+    /// # let builder = mcp_oauth::McpOAuth::builder()
+    /// #     .resource("https://mcp.example.com/mcp")
+    /// #     .authorization_server("https://auth.example.com")
+    /// #     .jwks_uri("https://auth.example.com/jwks");
+    /// # fn metadata(oauth: mcp_oauth::McpOAuth) -> serde_json::Value {
+    /// #     use actix_web::{App, test};
+    /// #     actix_web::rt::System::new().block_on(async {
+    /// #         let app = test::init_service(App::new().wrap(oauth)).await;
+    /// #         let uri = "/.well-known/oauth-protected-resource/mcp";
+    /// #         test::call_and_read_body_json(&app, test::TestRequest::get().uri(uri).to_request()).await
+    /// #     })
+    /// # }
+    /// let oauth = builder.resource_name("Example Files").build()?;
+    /// let doc = metadata(oauth); // GET /.well-known/oauth-protected-resource/mcp
+    /// assert_eq!(doc["resource_name"], "Example Files");
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
     pub fn resource_name(mut self, name: impl Into<String>) -> Self {
         self.resource_name = Some(name.into());
         self
     }
 
-    /// The metadata's `resource_documentation` URL. (`MCP_OAUTH_RESOURCE_DOCUMENTATION`)
+    /// The metadata's `resource_documentation` URL: `https` only, except on loopback
+    /// hosts. (`MCP_OAUTH_RESOURCE_DOCUMENTATION`)
+    ///
+    /// ```
+    /// # let builder = mcp_oauth::McpOAuth::builder()
+    /// #     .resource("https://mcp.example.com/mcp")
+    /// #     .authorization_server("https://auth.example.com")
+    /// #     .jwks_uri("https://auth.example.com/jwks");
+    /// # fn metadata(oauth: mcp_oauth::McpOAuth) -> serde_json::Value {
+    /// #     use actix_web::{App, test};
+    /// #     actix_web::rt::System::new().block_on(async {
+    /// #         let app = test::init_service(App::new().wrap(oauth)).await;
+    /// #         let uri = "/.well-known/oauth-protected-resource/mcp";
+    /// #         test::call_and_read_body_json(&app, test::TestRequest::get().uri(uri).to_request()).await
+    /// #     })
+    /// # }
+    /// let oauth = builder.resource_documentation("https://docs.example.com/mcp").build()?;
+    /// let doc = metadata(oauth); // GET /.well-known/oauth-protected-resource/mcp
+    /// assert_eq!(doc["resource_documentation"], "https://docs.example.com/mcp");
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
     pub fn resource_documentation(mut self, url: impl Into<String>) -> Self {
         self.resource_documentation = Some(url.into());
         self
@@ -232,6 +469,24 @@ impl McpOAuthBuilder {
 
     /// A path served without authentication (e.g. `/health`): the path itself and
     /// everything below it (`/health/live`), nothing else. (`MCP_OAUTH_PUBLIC_PATHS`)
+    ///
+    /// ```
+    /// use actix_web::{App, test, web};
+    /// # let builder = mcp_oauth::McpOAuth::builder()
+    /// #     .resource("https://mcp.example.com/mcp")
+    /// #     .authorization_server("https://auth.example.com")
+    /// #     .jwks_uri("https://auth.example.com/jwks");
+    /// let oauth = builder.public_path("/health").build()?;
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let app = App::new().wrap(oauth).default_service(web::to(|| async { "ok" }));
+    /// let app = test::init_service(app).await;
+    /// let get = |uri: &str| test::TestRequest::get().uri(uri).to_request();
+    /// assert_eq!(test::call_service(&app, get("/health")).await.status(), 200);
+    /// assert_eq!(test::call_service(&app, get("/health/live")).await.status(), 200);
+    /// assert_eq!(test::call_service(&app, get("/healthz")).await.status(), 401); // token needed
+    /// # });
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
     pub fn public_path(mut self, path: impl Into<String>) -> Self {
         self.public_paths.push(path.into());
         self
@@ -239,13 +494,54 @@ impl McpOAuthBuilder {
 
     /// Judge tokens with your own [`TokenValidator`] instead of the JWT strategy.
     /// Challenges, statuses, metadata and scope checks stay the middleware's.
+    /// No JWKS URI is needed then, and the JWT settings are not used.
+    ///
+    /// ```
+    /// use mcp_oauth::{LocalBoxFuture, Refusal, TokenValidator, VerifiedClaims};
+    ///
+    /// struct AnyToken; // for illustration: accepts every token, with the scope `mcp`
+    /// impl TokenValidator for AnyToken {
+    ///     fn validate<'a>(&'a self, _: &'a str) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>> {
+    ///         Box::pin(async { Ok(VerifiedClaims::from_claims(Default::default()).with_scopes(["mcp"])) })
+    ///     }
+    /// }
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .validator(AnyToken)
+    ///     .build()?;
+    /// let client = actix_web::rt::System::new().block_on(oauth.authenticate("anything"))?;
+    /// assert_eq!(client.scopes(), ["mcp"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn validator(mut self, validator: impl TokenValidator) -> Self {
         self.validator = Some(ValidatorSlot(Arc::new(validator)));
         self
     }
 
     /// Least time between two JWKS refetches caused by tokens with an unknown `kid`.
-    /// Default 30 s. A rotated key is picked up at the first request after it.
+    /// Default 30 s. A token signed with a rotated key makes the keys be refetched at
+    /// once, unless such a refetch already happened within the cooldown: until it ends,
+    /// tokens with an unknown `kid` are refused (401 `invalid_token`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mcp_oauth::{Refusal, TokenRejection};
+    /// # use mcp_oauth::testing::TestAuthServer;
+    /// # let auth = TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = auth.configure(resource).jwks_refetch_cooldown(Duration::from_secs(3600)).build()?;
+    /// let new_token = || auth.token().audience(resource).sign();
+    /// actix_web::rt::System::new().block_on(async {
+    ///     assert!(oauth.authenticate(&new_token()).await.is_ok()); // first fetch
+    ///     auth.rotate_keys();
+    ///     assert!(oauth.authenticate(&new_token()).await.is_ok()); // unknown kid: refetched
+    ///     auth.rotate_keys();
+    ///     let err = oauth.authenticate(&new_token()).await.unwrap_err(); // within the cooldown
+    ///     assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::UnknownKey));
+    /// });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn jwks_refetch_cooldown(mut self, cooldown: Duration) -> Self {
         self.jwks.refetch_cooldown = cooldown;
         self
@@ -254,6 +550,20 @@ impl McpOAuthBuilder {
     /// Bounds on how long a fetched JWKS is considered fresh: its `Cache-Control:
     /// max-age` (or 5 minutes without one) is clamped into `min..=max`. Default
     /// 60 s to 24 h. Stale keys keep serving while a refresh runs in the background.
+    /// A `max` below `min` counts as `min`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # let builder = mcp_oauth::McpOAuth::builder()
+    /// #     .resource("https://mcp.example.com/mcp")
+    /// #     .authorization_server("https://auth.example.com")
+    /// #     .jwks_uri("https://auth.example.com/jwks");
+    ///
+    /// // Refresh at least hourly, whatever the issuer's Cache-Control says.
+    /// let oauth = builder.jwks_cache_ttl(Duration::from_secs(60), Duration::from_secs(3600)).build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
     pub fn jwks_cache_ttl(mut self, min: Duration, max: Duration) -> Self {
         self.jwks.min_ttl = min;
         self.jwks.max_ttl = max.max(min);
@@ -261,12 +571,40 @@ impl McpOAuthBuilder {
     }
 
     /// Timeout of each outbound call (connect to last byte). Default 5 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mcp_oauth::testing::{JwksFault, TestAuthServer};
+    ///
+    /// let auth = TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = auth.configure(resource).http_timeout(Duration::from_millis(200)).build()?;
+    /// auth.set_jwks_fault(JwksFault::Delay(Duration::from_secs(5)));
+    /// let token = auth.token().audience(resource).sign();
+    /// let err = actix_web::rt::System::new().block_on(oauth.authenticate(&token)).unwrap_err();
+    /// assert_eq!(err.refusal().status().as_u16(), 503); // no keys: not the client's fault
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn http_timeout(mut self, timeout: Duration) -> Self {
         self.jwks.limits.timeout = timeout;
         self
     }
 
     /// Largest token accepted, in bytes, before any parsing. Default 16 KiB.
+    ///
+    /// ```
+    /// use mcp_oauth::{Refusal, TokenRejection};
+    /// # let builder = mcp_oauth::McpOAuth::builder()
+    /// #     .resource("https://mcp.example.com/mcp")
+    /// #     .authorization_server("https://auth.example.com")
+    /// #     .jwks_uri("https://auth.example.com/jwks");
+    ///
+    /// let oauth = builder.max_token_bytes(4096).build()?;
+    /// let huge = "a".repeat(5000);
+    /// let err = actix_web::rt::System::new().block_on(oauth.authenticate(&huge)).unwrap_err();
+    /// assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::TooLarge));
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
     pub fn max_token_bytes(mut self, bytes: usize) -> Self {
         self.max_token_bytes = bytes;
         self
@@ -276,6 +614,17 @@ impl McpOAuthBuilder {
     /// [`AuthenticatedClient::bearer_token`](crate::AuthenticatedClient::bearer_token).
     /// Off by default: an MCP server must not pass the token through to upstream APIs
     /// (MCP §Access Token Privilege Restriction). Turn it on only for token exchange.
+    ///
+    /// ```
+    /// # use mcp_oauth::testing::TestAuthServer;
+    /// # let auth = TestAuthServer::start();
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = auth.configure(resource).expose_token_to_handlers(true).build()?;
+    /// let token = auth.token().audience(resource).sign();
+    /// let client = actix_web::rt::System::new().block_on(oauth.authenticate(&token))?;
+    /// assert_eq!(client.bearer_token().map(|t| t.secret()), Some(token.as_str()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn expose_token_to_handlers(mut self, expose: bool) -> Self {
         self.expose_token = expose;
         self
@@ -283,6 +632,23 @@ impl McpOAuthBuilder {
 
     /// Checks everything and builds the middleware. Does no I/O: keys are fetched on
     /// first use, and the last good keys keep serving when a refresh fails.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let err = mcp_oauth::McpOAuth::builder()
+    ///     .resource("http://mcp.example.com/mcp") // not https
+    ///     .leeway(Duration::from_secs(900))
+    ///     .build()
+    ///     .unwrap_err();
+    /// let settings: Vec<&str> = err.problems().iter().map(|p| p.setting()).collect();
+    /// assert_eq!(settings, [
+    ///     "MCP_OAUTH_RESOURCE",
+    ///     "MCP_OAUTH_AUTHORIZATION_SERVERS",
+    ///     "MCP_OAUTH_LEEWAY_SECS",
+    ///     "MCP_OAUTH_JWKS_URI",
+    /// ]);
+    /// ```
     ///
     /// # Errors
     /// A [`ConfigError`] listing every problem found.

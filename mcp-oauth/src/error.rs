@@ -2,7 +2,14 @@
 
 use std::fmt;
 
-/// One thing wrong with the configuration.
+/// One thing wrong with the configuration. Displays as `SETTING: message`.
+///
+/// ```
+/// let err = mcp_oauth::McpOAuth::builder().build().unwrap_err();
+/// let problem = &err.problems()[0];
+/// assert_eq!(problem.setting(), "MCP_OAUTH_RESOURCE");
+/// assert_eq!(problem.to_string(), format!("MCP_OAUTH_RESOURCE: {}", problem.message()));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigProblem {
     setting: &'static str,
@@ -17,12 +24,37 @@ impl ConfigProblem {
         }
     }
 
-    /// The environment variable (and builder setting) at fault, e.g. `MCP_OAUTH_RESOURCE`.
+    /// The environment variable (and builder setting) at fault, e.g. `MCP_OAUTH_RESOURCE`;
+    /// `MCP_OAUTH_*` for an unknown variable, and the builder method's name for a
+    /// setting that has no variable (`max_token_bytes`).
+    ///
+    /// ```
+    /// let err = mcp_oauth::McpOAuthBuilder::from_vars([("MCP_OAUTH_RESOURSE", "typo")])
+    ///     .max_token_bytes(0)
+    ///     .build()
+    ///     .unwrap_err();
+    /// let settings: Vec<&str> = err.problems().iter().map(|p| p.setting()).collect();
+    /// assert!(settings.contains(&"MCP_OAUTH_*"));
+    /// assert!(settings.contains(&"MCP_OAUTH_RESOURCE")); // missing
+    /// assert!(settings.contains(&"max_token_bytes"));
+    /// ```
     pub fn setting(&self) -> &'static str {
         self.setting
     }
 
     /// What is wrong. Never contains a secret's value.
+    ///
+    /// ```
+    /// let err = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .hs256_secret("hunter2")
+    ///     .build()
+    ///     .unwrap_err();
+    /// let message = err.problems()[0].message();
+    /// assert!(message.contains("at least 32 bytes"));
+    /// assert!(!message.contains("hunter2"));
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -51,7 +83,13 @@ impl ConfigError {
         Self { problems }
     }
 
-    /// Every problem found.
+    /// Every problem found, in the order `build()` checks them.
+    ///
+    /// ```
+    /// let err = mcp_oauth::McpOAuth::builder().build().unwrap_err();
+    /// assert_eq!(err.problems().len(), 3); // resource, authorization server, JWKS URI
+    /// assert!(err.to_string().starts_with("invalid mcp-oauth configuration (3 problems):"));
+    /// ```
     pub fn problems(&self) -> &[ConfigProblem] {
         &self.problems
     }

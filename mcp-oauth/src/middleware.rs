@@ -80,18 +80,51 @@ enum Route {
 
 impl McpOAuth {
     /// An empty builder. See [`McpOAuthBuilder`] for the settings.
+    ///
+    /// ```
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .build()?;
+    /// assert_eq!(oauth.resource(), "https://mcp.example.com/mcp");
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
     pub fn builder() -> McpOAuthBuilder {
         McpOAuthBuilder::default()
     }
 
     /// A builder configured from the `MCP_OAUTH_*` environment variables, to adjust
-    /// further before [`build`](McpOAuthBuilder::build).
+    /// further before [`build`](McpOAuthBuilder::build). Problems with the variables are
+    /// reported by `build`, with any others.
+    ///
+    /// ```no_run
+    /// // Deployment settings from the environment; what the code relies on, in code.
+    /// let oauth = mcp_oauth::McpOAuth::builder_from_env()
+    ///     .required_scopes(["mcp:tools"])
+    ///     .public_path("/health")
+    ///     .build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
     pub fn builder_from_env() -> McpOAuthBuilder {
         McpOAuthBuilder::from_env()
     }
 
     /// The middleware configured from the `MCP_OAUTH_*` environment variables
-    /// (see the README for the list).
+    /// (listed in [`ENV_VARIABLES`](crate::ENV_VARIABLES); each may also be given as
+    /// `NAME_FILE`).
+    ///
+    /// ```no_run
+    /// let oauth = match mcp_oauth::McpOAuth::from_env() {
+    ///     Ok(oauth) => oauth,
+    ///     Err(err) => {
+    ///         eprintln!("{err}"); // every problem, one per line, naming its variable
+    ///         std::process::exit(2);
+    ///     }
+    /// };
+    /// # let _ = oauth;
+    /// ```
     ///
     /// # Errors
     /// A [`ConfigError`] listing every problem, when the configuration is missing,
@@ -142,6 +175,23 @@ impl McpOAuth {
     /// Validates a bearer token outside a request (e.g. for a WebSocket handshake or a
     /// test): the same checks as the middleware, including the required scopes.
     /// Must run on an actix runtime thread (keys are fetched with awc).
+    ///
+    /// ```
+    /// use mcp_oauth::{Refusal, TokenRejection, testing::TestAuthServer};
+    ///
+    /// let auth = TestAuthServer::start();
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = auth.configure(resource).build()?;
+    /// let token = auth.token().audience(resource).subject("alice").sign();
+    /// actix_web::rt::System::new().block_on(async {
+    ///     let client = oauth.authenticate(&token).await?;
+    ///     assert_eq!(client.subject(), Some("alice"));
+    ///     let err = oauth.authenticate("not-a-jwt").await.unwrap_err();
+    ///     assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::Malformed));
+    ///     Ok::<_, mcp_oauth::AuthError>(())
+    /// })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// The [`AuthError`] the middleware would have answered with.
@@ -216,7 +266,28 @@ where
     }
 }
 
-/// The per-worker service made by [`McpOAuth`]. Not used directly.
+/// The per-worker service made by [`McpOAuth`]. Not used directly: `.wrap(oauth)`
+/// installs it, and it answers requests before they reach your handlers.
+///
+/// ```
+/// use actix_web::{App, test, web};
+/// # let oauth = mcp_oauth::McpOAuth::builder()
+/// #     .resource("https://mcp.example.com/mcp")
+/// #     .authorization_server("https://auth.example.com")
+/// #     .jwks_uri("https://auth.example.com/jwks")
+/// #     .build()?;
+/// # actix_web::rt::System::new().block_on(async {
+/// let app = App::new().wrap(oauth).route("/mcp", web::post().to(|| async { "ok" }));
+/// let app = test::init_service(app).await;
+/// let res = test::call_service(&app, test::TestRequest::post().uri("/mcp").to_request()).await;
+/// assert_eq!(res.status(), 401);
+/// assert_eq!(
+///     res.headers().get("www-authenticate").unwrap(),
+///     r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#
+/// );
+/// # });
+/// # Ok::<(), mcp_oauth::ConfigError>(())
+/// ```
 pub struct McpOAuthMiddleware<S> {
     service: Rc<S>,
     inner: Arc<Inner>,

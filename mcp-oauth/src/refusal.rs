@@ -68,6 +68,16 @@ pub enum Refusal {
 ///
 /// The [`description`](TokenRejection::description) is safe to send to the
 /// client: it never contains any part of the token.
+///
+/// ```
+/// use mcp_oauth::{Refusal, TokenRejection};
+///
+/// let refusal = Refusal::InvalidToken(TokenRejection::WrongAudience);
+/// assert_eq!(refusal.status().as_u16(), 401);
+/// assert_eq!(refusal.description(), "The token audience does not include this resource");
+/// // `Display` may say more, for logs:
+/// assert_eq!(TokenRejection::InvalidClaim("exp").to_string(), "invalid claim `exp`");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TokenRejection {
@@ -75,7 +85,8 @@ pub enum TokenRejection {
     Malformed,
     /// Larger than the configured cap.
     TooLarge,
-    /// `alg` is not on the allow-list (this includes `none` in any casing).
+    /// `alg` is not on the allow-list (this includes `none` in any casing; an unsigned
+    /// token, with an empty signature segment, is already [`Malformed`](Self::Malformed)).
     DisallowedAlgorithm,
     /// `typ` names something other than an access token.
     WrongType,
@@ -185,6 +196,19 @@ impl Refusal {
     }
 
     /// The client-safe description: for the challenge's `error_description` and the body.
+    ///
+    /// ```
+    /// use mcp_oauth::Refusal;
+    ///
+    /// let refusal = Refusal::InsufficientScope {
+    ///     required: vec!["mcp".into(), "files:write".into()],
+    ///     granted: vec!["mcp".into()],
+    /// };
+    /// assert_eq!(refusal.description(), "Required scope missing: files:write");
+    /// // Server-side details stay in the log:
+    /// let down = Refusal::Unavailable("JWKS at https://auth.example.com/jwks: timeout".into());
+    /// assert_eq!(down.description(), "The token cannot be validated right now; try again later");
+    /// ```
     pub fn description(&self) -> Cow<'_, str> {
         match self {
             Self::MissingToken => "A bearer token is required".into(),
@@ -263,11 +287,30 @@ pub struct AuthError {
 
 impl AuthError {
     /// The refusal inside.
+    ///
+    /// ```
+    /// use mcp_oauth::{AuthError, Refusal, TokenRejection};
+    ///
+    /// let err = AuthError::from(Refusal::InvalidToken(TokenRejection::Expired));
+    /// assert!(matches!(err.refusal(), Refusal::InvalidToken(TokenRejection::Expired)));
+    /// ```
     pub fn refusal(&self) -> &Refusal {
         &self.refusal
     }
 
-    /// The `WWW-Authenticate` value this error answers with, if it has one.
+    /// The `WWW-Authenticate` value this error answers with, if it has one: every
+    /// refusal but [`Refusal::MiddlewareNotInstalled`] (a server bug, not the client's).
+    ///
+    /// ```
+    /// use mcp_oauth::{AuthError, Refusal, TokenRejection};
+    ///
+    /// let err = AuthError::from(Refusal::InvalidToken(TokenRejection::Expired));
+    /// assert_eq!(
+    ///     err.challenge().unwrap(),
+    ///     r#"Bearer error="invalid_token", error_description="The access token expired""#
+    /// );
+    /// assert!(AuthError::from(Refusal::MiddlewareNotInstalled).challenge().is_none());
+    /// ```
     pub fn challenge(&self) -> Option<HeaderValue> {
         if matches!(self.refusal, Refusal::MiddlewareNotInstalled) {
             return None;

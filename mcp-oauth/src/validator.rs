@@ -8,6 +8,15 @@ use crate::refusal::Refusal;
 
 /// A boxed future that need not be `Send`: validators run on actix worker threads,
 /// and the HTTP client they use (awc) is `!Send`.
+///
+/// ```
+/// use std::rc::Rc;
+/// use mcp_oauth::LocalBoxFuture;
+///
+/// let shared = Rc::new(6); // `Rc` is `!Send`: fine in a `LocalBoxFuture`
+/// let answer: LocalBoxFuture<'_, i32> = Box::pin(async move { *shared * 7 });
+/// assert_eq!(actix_web::rt::System::new().block_on(answer), 42);
+/// ```
 pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// Judges a bearer token: the token in, [`VerifiedClaims`] or a typed [`Refusal`] out.

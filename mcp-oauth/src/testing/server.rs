@@ -14,7 +14,20 @@ use super::keys::{self, KeyRing};
 use super::token::TokenBuilder;
 use crate::McpOAuthBuilder;
 
-/// How the JWKS endpoint misbehaves.
+/// How the JWKS endpoint misbehaves. Set with [`TestAuthServer::set_jwks_fault`].
+///
+/// ```
+/// use mcp_oauth::testing::{JwksFault, TestAuthServer};
+///
+/// let auth = TestAuthServer::start();
+/// let resource = "http://127.0.0.1:8080/mcp";
+/// let oauth = auth.configure(resource).build()?;
+/// auth.set_jwks_fault(JwksFault::Status(500));
+/// let token = auth.token().audience(resource).sign();
+/// let err = actix_web::rt::System::new().block_on(oauth.authenticate(&token)).unwrap_err();
+/// assert_eq!(err.refusal().status().as_u16(), 503); // not 401: the token may be fine
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum JwksFault {
@@ -70,6 +83,18 @@ impl Shared {
 /// An OAuth 2.1 authorization server for tests, listening on 127.0.0.1.
 ///
 /// Stops when dropped.
+///
+/// ```
+/// use mcp_oauth::testing::TestAuthServer;
+///
+/// let auth = TestAuthServer::start();
+/// let resource = "http://127.0.0.1:8080/mcp";
+/// let oauth = auth.configure(resource).build()?;
+/// let token = auth.token().audience(resource).sign();
+/// let client = actix_web::rt::System::new().block_on(oauth.authenticate(&token))?;
+/// assert_eq!(client.issuer(), Some(auth.issuer()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct TestAuthServer {
     shared: Arc<Shared>,
     handle: ServerHandle,
@@ -86,6 +111,11 @@ impl std::fmt::Debug for TestAuthServer {
 impl TestAuthServer {
     /// Generates keys and starts listening on an ephemeral port of 127.0.0.1.
     ///
+    /// ```
+    /// let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// assert!(auth.issuer().starts_with("http://127.0.0.1:"));
+    /// ```
+    ///
     /// # Panics
     /// If no loopback port can be bound or key generation fails.
     pub fn start() -> Self {
@@ -93,6 +123,12 @@ impl TestAuthServer {
     }
 
     /// Like [`start`](Self::start), on a chosen port of 127.0.0.1 (0: any free port).
+    ///
+    /// ```no_run
+    /// // For a client that must be configured with a fixed authorization server URL.
+    /// let auth = mcp_oauth::testing::TestAuthServer::start_on_port(9000);
+    /// assert_eq!(auth.issuer(), "http://127.0.0.1:9000");
+    /// ```
     ///
     /// # Panics
     /// If the port cannot be bound or key generation fails.
@@ -150,23 +186,66 @@ impl TestAuthServer {
     }
 
     /// The issuer identifier, `http://127.0.0.1:<port>` (no trailing slash).
+    ///
+    /// ```
+    /// let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// let port: u16 = auth.issuer().trim_start_matches("http://127.0.0.1:").parse()?;
+    /// assert_ne!(port, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn issuer(&self) -> &str {
         &self.shared.issuer
     }
 
-    /// The JWKS URL.
+    /// The JWKS URL: RSA (`kid` `rsa-1`, then `rsa-2`, ... after rotations), EC P-256,
+    /// EC P-384 and Ed25519 public keys.
+    ///
+    /// ```
+    /// let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// assert_eq!(auth.jwks_uri(), format!("{}/jwks", auth.issuer()));
+    /// let body = actix_web::rt::System::new().block_on(async {
+    ///     let mut res = awc::Client::default().get(auth.jwks_uri()).send().await?;
+    ///     Ok::<_, Box<dyn std::error::Error>>(res.body().await?)
+    /// })?;
+    /// let jwks: serde_json::Value = serde_json::from_slice(&body)?;
+    /// assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(4));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn jwks_uri(&self) -> String {
         format!("{}/jwks", self.shared.issuer)
     }
 
     /// The token endpoint: `client_credentials` (`client_id`, `scope` and `resource`
     /// honoured; no client authentication) and `authorization_code` with PKCE.
+    ///
+    /// ```
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let form = [("grant_type", "client_credentials"), ("resource", resource), ("scope", "mcp")];
+    /// let oauth = auth.configure(resource).required_scopes(["mcp"]).build()?;
+    /// let client = actix_web::rt::System::new().block_on(async {
+    ///     let mut res = awc::Client::default().post(auth.token_endpoint()).send_form(&form).await?;
+    ///     let body: serde_json::Value = res.json().await?;
+    ///     let token = body["access_token"].as_str().unwrap_or_default();
+    ///     Ok::<_, Box<dyn std::error::Error>>(oauth.authenticate(token).await?)
+    /// })?;
+    /// assert_eq!(client.client_id(), Some("test-client"));
+    /// assert_eq!(client.scopes(), ["mcp"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn token_endpoint(&self) -> String {
         format!("{}/token", self.shared.issuer)
     }
 
     /// A builder for the resource `resource`, already pointing at this server:
     /// resource, authorization server and JWKS URI set.
+    ///
+    /// ```
+    /// let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// let oauth = auth.configure("http://127.0.0.1:8080/mcp").required_scopes(["mcp"]).build()?;
+    /// assert_eq!(oauth.resource(), "http://127.0.0.1:8080/mcp");
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
     pub fn configure(&self, resource: &str) -> McpOAuthBuilder {
         crate::McpOAuth::builder()
             .resource(resource)
@@ -177,12 +256,41 @@ impl TestAuthServer {
     /// A token builder: RS256, `typ: at+jwt`, the current RSA `kid`, this issuer,
     /// `sub` `test-user`, `client_id` `test-client`, issued now, valid for an hour.
     /// Set the audience: by default there is none.
+    ///
+    /// ```
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = auth.configure(resource).build()?;
+    /// let token = auth.token().audience(resource).sign();
+    /// let client = actix_web::rt::System::new().block_on(oauth.authenticate(&token))?;
+    /// assert_eq!(client.subject(), Some("test-user"));
+    /// assert_eq!(client.client_id(), Some("test-client"));
+    /// assert!(client.scopes().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn token(&self) -> TokenBuilder {
         TokenBuilder::new(self.shared.state().ring.clone(), &self.shared.issuer)
     }
 
     /// Replaces the RSA key with a new one under a new `kid` (the old key is no longer
-    /// published). Returns the new `kid`. Tokens built afterwards use the new key.
+    /// published). Returns the new `kid`. Builders made by [`token`](Self::token)
+    /// afterwards use the new key; the EC and Ed25519 keys stay.
+    ///
+    /// ```
+    /// use mcp_oauth::{Refusal, TokenRejection};
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// let old = auth.token().audience(resource).sign();
+    /// assert_eq!(auth.rotate_keys(), "rsa-2");
+    /// let new = auth.token().audience(resource).sign();
+    /// actix_web::rt::System::new().block_on(async {
+    ///     assert!(oauth.authenticate(&new).await.is_ok());
+    ///     let err = oauth.authenticate(&old).await.unwrap_err(); // its key is gone
+    ///     assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::UnknownKey));
+    /// });
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
     pub fn rotate_keys(&self) -> String {
         let mut state = self.shared.state();
         state.rotations += 1;
@@ -192,16 +300,54 @@ impl TestAuthServer {
     }
 
     /// Makes the JWKS endpoint misbehave (or behave again with [`JwksFault::None`]).
+    ///
+    /// ```
+    /// use mcp_oauth::testing::{JwksFault, TestAuthServer};
+    /// # let auth = TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// let token = auth.token().audience(resource).sign();
+    /// actix_web::rt::System::new().block_on(async {
+    ///     assert!(oauth.authenticate(&token).await.is_ok()); // keys fetched
+    ///     auth.set_jwks_fault(JwksFault::Garbage);
+    ///     assert!(oauth.authenticate(&token).await.is_ok()); // the cached keys still serve
+    /// });
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
     pub fn set_jwks_fault(&self, fault: JwksFault) {
         self.shared.state().fault = fault;
     }
 
     /// Sends `Cache-Control: max-age=<secs>` with the JWKS (none by default).
+    ///
+    /// ```
+    /// let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// auth.set_jwks_max_age(Some(600));
+    /// let res = actix_web::rt::System::new()
+    ///     .block_on(async { awc::Client::default().get(auth.jwks_uri()).send().await })?;
+    /// let cache_control = res.headers().get("cache-control").map(|v| v.to_str()).transpose()?;
+    /// assert_eq!(cache_control, Some("max-age=600"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_jwks_max_age(&self, secs: Option<u64>) {
         self.shared.state().jwks_max_age = secs;
     }
 
-    /// How many times the JWKS was requested.
+    /// How many times the JWKS was requested (failed requests included).
+    ///
+    /// ```
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// let token = auth.token().audience(resource).sign();
+    /// actix_web::rt::System::new().block_on(async {
+    ///     for _ in 0..3 {
+    ///         assert!(oauth.authenticate(&token).await.is_ok());
+    ///     }
+    /// });
+    /// assert_eq!(auth.jwks_requests(), 1); // fetched once, then cached
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
     pub fn jwks_requests(&self) -> usize {
         self.shared.jwks_requests.load(Ordering::SeqCst)
     }

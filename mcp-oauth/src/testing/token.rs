@@ -26,6 +26,10 @@ enum Signing {
 /// Builds a token for [`TestAuthServer`](super::TestAuthServer). Every claim and header
 /// member can be set or removed, to make both good tokens and every kind of bad one.
 ///
+/// In the method examples, `header(&token)` and `claims(&token)` are the decoded JSON
+/// parts, and `authenticate(&token)` is [`McpOAuth::authenticate`](crate::McpOAuth::authenticate)
+/// for `auth.configure(resource)`, run to completion.
+///
 /// ```
 /// # let auth = mcp_oauth::testing::TestAuthServer::start();
 /// let expired = auth.token().audience("http://127.0.0.1:8080/mcp").expired().sign();
@@ -93,14 +97,58 @@ impl TokenBuilder {
     }
 
     /// `sub`.
+    ///
+    /// ```
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # fn part(jwt: &str, i: usize) -> serde_json::Value {
+    /// #     use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    /// #     let segment = jwt.split('.').nth(i).unwrap_or_default();
+    /// #     let bytes = URL_SAFE_NO_PAD.decode(segment).unwrap_or_default();
+    /// #     serde_json::from_slice(&bytes).unwrap_or_default()
+    /// # }
+    /// # let header = |jwt: &str| part(jwt, 0);
+    /// # let claims = |jwt: &str| part(jwt, 1);
+    /// let token = auth.token().subject("alice").sign();
+    /// assert_eq!(claims(&token)["sub"], "alice");
+    /// ```
     pub fn subject(self, sub: &str) -> Self {
         self.claim("sub", json!(sub))
     }
     /// `client_id`.
+    ///
+    /// ```
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # fn part(jwt: &str, i: usize) -> serde_json::Value {
+    /// #     use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    /// #     let segment = jwt.split('.').nth(i).unwrap_or_default();
+    /// #     let bytes = URL_SAFE_NO_PAD.decode(segment).unwrap_or_default();
+    /// #     serde_json::from_slice(&bytes).unwrap_or_default()
+    /// # }
+    /// # let header = |jwt: &str| part(jwt, 0);
+    /// # let claims = |jwt: &str| part(jwt, 1);
+    /// let token = auth.token().client_id("inspector").sign();
+    /// assert_eq!(claims(&token)["client_id"], "inspector");
+    /// ```
     pub fn client_id(self, client_id: &str) -> Self {
         self.claim("client_id", json!(client_id))
     }
     /// `scope`, space-separated (an empty string removes the claim).
+    ///
+    /// ```
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # fn part(jwt: &str, i: usize) -> serde_json::Value {
+    /// #     use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    /// #     let segment = jwt.split('.').nth(i).unwrap_or_default();
+    /// #     let bytes = URL_SAFE_NO_PAD.decode(segment).unwrap_or_default();
+    /// #     serde_json::from_slice(&bytes).unwrap_or_default()
+    /// # }
+    /// # let header = |jwt: &str| part(jwt, 0);
+    /// # let claims = |jwt: &str| part(jwt, 1);
+    /// let token = auth.token().scope("mcp files:read").sign();
+    /// assert_eq!(claims(&token)["scope"], "mcp files:read");
+    /// let token = auth.token().scope("mcp").scope("").sign();
+    /// assert!(claims(&token).get("scope").is_none());
+    /// ```
     pub fn scope(self, scope: &str) -> Self {
         if scope.is_empty() {
             self.without_claim("scope")
@@ -109,100 +157,402 @@ impl TokenBuilder {
         }
     }
     /// `scp` as a JSON array (the Okta shape).
+    ///
+    /// ```
+    /// # use mcp_oauth::{Refusal, TokenRejection};
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// # let authenticate =
+    /// #     |token: &str| actix_web::rt::System::new().block_on(oauth.authenticate(token));
+    /// let token = auth.token().audience(resource).scp_array(&["mcp", "files:read"]).sign();
+    /// let client = authenticate(&token)?;
+    /// assert_eq!(client.scopes(), ["mcp", "files:read"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn scp_array(self, scopes: &[&str]) -> Self {
         self.claim("scp", json!(scopes))
     }
     /// `aud` as a string.
+    ///
+    /// ```
+    /// # use mcp_oauth::{Refusal, TokenRejection};
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// # let authenticate =
+    /// #     |token: &str| actix_web::rt::System::new().block_on(oauth.authenticate(token));
+    /// let token = auth.token().audience(resource).sign();
+    /// assert!(authenticate(&token).is_ok());
+    /// let token = auth.token().audience("http://127.0.0.1:8080/other").sign();
+    /// let err = authenticate(&token).unwrap_err();
+    /// assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::WrongAudience));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn audience(self, aud: &str) -> Self {
         self.claim("aud", json!(aud))
     }
     /// `aud` as an array.
+    ///
+    /// ```
+    /// # use mcp_oauth::{Refusal, TokenRejection};
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// # let authenticate =
+    /// #     |token: &str| actix_web::rt::System::new().block_on(oauth.authenticate(token));
+    /// let token = auth.token().audiences(&["https://other.example.com", resource]).sign();
+    /// let client = authenticate(&token)?; // one accepted audience is enough
+    /// assert_eq!(client.audiences(), ["https://other.example.com", resource]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn audiences(self, auds: &[&str]) -> Self {
         self.claim("aud", json!(auds))
     }
     /// `iss` (default: the server's issuer).
+    ///
+    /// ```
+    /// # use mcp_oauth::{Refusal, TokenRejection};
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// # let authenticate =
+    /// #     |token: &str| actix_web::rt::System::new().block_on(oauth.authenticate(token));
+    /// let token = auth.token().audience(resource).issuer("https://evil.example.com").sign();
+    /// let err = authenticate(&token).unwrap_err();
+    /// assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::WrongIssuer));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn issuer(self, iss: &str) -> Self {
         self.claim("iss", json!(iss))
     }
     /// `exp` = now + `d`.
+    ///
+    /// ```
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # fn part(jwt: &str, i: usize) -> serde_json::Value {
+    /// #     use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    /// #     let segment = jwt.split('.').nth(i).unwrap_or_default();
+    /// #     let bytes = URL_SAFE_NO_PAD.decode(segment).unwrap_or_default();
+    /// #     serde_json::from_slice(&bytes).unwrap_or_default()
+    /// # }
+    /// # let header = |jwt: &str| part(jwt, 0);
+    /// # let claims = |jwt: &str| part(jwt, 1);
+    /// use std::time::Duration;
+    ///
+    /// let token = auth.token().expires_in(Duration::from_secs(300)).sign();
+    /// let (iat, exp) = (claims(&token)["iat"].as_i64(), claims(&token)["exp"].as_i64());
+    /// let lifetime = exp.zip(iat).map(|(e, i)| e - i);
+    /// assert!(matches!(lifetime, Some(300 | 301))); // whole seconds, read at two instants
+    /// ```
     pub fn expires_in(self, d: Duration) -> Self {
         self.claim("exp", json!(now() + d.as_secs() as i64))
     }
     /// `exp` ten minutes ago (well past any leeway).
+    ///
+    /// ```
+    /// # use mcp_oauth::{Refusal, TokenRejection};
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// # let authenticate =
+    /// #     |token: &str| actix_web::rt::System::new().block_on(oauth.authenticate(token));
+    /// let token = auth.token().audience(resource).expired().sign();
+    /// let err = authenticate(&token).unwrap_err();
+    /// assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::Expired));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn expired(self) -> Self {
         self.claim("exp", json!(now() - 600))
     }
     /// `nbf` ten minutes from now.
+    ///
+    /// ```
+    /// # use mcp_oauth::{Refusal, TokenRejection};
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// # let authenticate =
+    /// #     |token: &str| actix_web::rt::System::new().block_on(oauth.authenticate(token));
+    /// let token = auth.token().audience(resource).not_yet_valid().sign();
+    /// let err = authenticate(&token).unwrap_err();
+    /// assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::NotYetValid));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn not_yet_valid(self) -> Self {
         self.claim("nbf", json!(now() + 600))
     }
     /// `iat` ten minutes from now.
+    ///
+    /// ```
+    /// # use mcp_oauth::{Refusal, TokenRejection};
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// # let authenticate =
+    /// #     |token: &str| actix_web::rt::System::new().block_on(oauth.authenticate(token));
+    /// let token = auth.token().audience(resource).issued_in_future().sign();
+    /// let err = authenticate(&token).unwrap_err();
+    /// assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::IssuedInFuture));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn issued_in_future(self) -> Self {
         self.claim("iat", json!(now() + 600))
     }
     /// Any claim.
+    ///
+    /// ```
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # fn part(jwt: &str, i: usize) -> serde_json::Value {
+    /// #     use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    /// #     let segment = jwt.split('.').nth(i).unwrap_or_default();
+    /// #     let bytes = URL_SAFE_NO_PAD.decode(segment).unwrap_or_default();
+    /// #     serde_json::from_slice(&bytes).unwrap_or_default()
+    /// # }
+    /// # let header = |jwt: &str| part(jwt, 0);
+    /// # let claims = |jwt: &str| part(jwt, 1);
+    /// use serde_json::json;
+    ///
+    /// let token = auth.token().claim("tenant_id", json!("acme")).claim("exp", json!("soon")).sign();
+    /// assert_eq!(claims(&token)["tenant_id"], "acme");
+    /// assert_eq!(claims(&token)["exp"], "soon"); // any value, even a wrong one
+    /// ```
     pub fn claim(mut self, name: &str, value: Value) -> Self {
         self.claims.insert(name.to_owned(), value);
         self
     }
     /// Removes a claim (e.g. `exp` or `aud`).
+    ///
+    /// ```
+    /// # use mcp_oauth::{Refusal, TokenRejection};
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// # let authenticate =
+    /// #     |token: &str| actix_web::rt::System::new().block_on(oauth.authenticate(token));
+    /// let token = auth.token().audience(resource).without_claim("exp").sign();
+    /// let err = authenticate(&token).unwrap_err();
+    /// assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::MissingExpiry));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn without_claim(mut self, name: &str) -> Self {
         self.claims.remove(name);
         self
     }
 
     /// Any header member (e.g. `crit`, `jku`).
+    ///
+    /// ```
+    /// # use mcp_oauth::{Refusal, TokenRejection};
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// # let authenticate =
+    /// #     |token: &str| actix_web::rt::System::new().block_on(oauth.authenticate(token));
+    /// let token = auth.token().audience(resource).header("crit", serde_json::json!(["exp"])).sign();
+    /// let err = authenticate(&token).unwrap_err();
+    /// assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::UnsupportedCritical));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn header(mut self, name: &str, value: Value) -> Self {
         self.header.insert(name.to_owned(), value);
         self
     }
     /// Removes a header member (e.g. `typ`).
+    ///
+    /// ```
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # fn part(jwt: &str, i: usize) -> serde_json::Value {
+    /// #     use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    /// #     let segment = jwt.split('.').nth(i).unwrap_or_default();
+    /// #     let bytes = URL_SAFE_NO_PAD.decode(segment).unwrap_or_default();
+    /// #     serde_json::from_slice(&bytes).unwrap_or_default()
+    /// # }
+    /// # let header = |jwt: &str| part(jwt, 0);
+    /// # let claims = |jwt: &str| part(jwt, 1);
+    /// let token = auth.token().without_header("typ").sign();
+    /// assert!(header(&token).get("typ").is_none());
+    /// assert_eq!(header(&token)["alg"], "RS256"); // `alg` and `kid` are set by `sign`
+    /// ```
     pub fn without_header(mut self, name: &str) -> Self {
         self.header.remove(name);
         self
     }
     /// `typ`.
+    ///
+    /// ```
+    /// # use mcp_oauth::{Refusal, TokenRejection};
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// # let authenticate =
+    /// #     |token: &str| actix_web::rt::System::new().block_on(oauth.authenticate(token));
+    /// let token = auth.token().audience(resource).typ("dpop+jwt").sign(); // not an access token
+    /// let err = authenticate(&token).unwrap_err();
+    /// assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::WrongType));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn typ(self, typ: &str) -> Self {
         self.header("typ", json!(typ))
     }
-    /// `kid` (default: the published key's).
+    /// `kid` (default: the `kid` of the signing key; none with [`hs256`](Self::hs256)).
+    ///
+    /// ```
+    /// # use mcp_oauth::{Refusal, TokenRejection};
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// # let authenticate =
+    /// #     |token: &str| actix_web::rt::System::new().block_on(oauth.authenticate(token));
+    /// let token = auth.token().audience(resource).kid("no-such-key").sign();
+    /// let err = authenticate(&token).unwrap_err();
+    /// assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::UnknownKey));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn kid(mut self, kid: &str) -> Self {
         self.kid = Some(Some(kid.to_owned()));
         self
     }
     /// No `kid` header.
+    ///
+    /// ```
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # fn part(jwt: &str, i: usize) -> serde_json::Value {
+    /// #     use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    /// #     let segment = jwt.split('.').nth(i).unwrap_or_default();
+    /// #     let bytes = URL_SAFE_NO_PAD.decode(segment).unwrap_or_default();
+    /// #     serde_json::from_slice(&bytes).unwrap_or_default()
+    /// # }
+    /// # let header = |jwt: &str| part(jwt, 0);
+    /// # let claims = |jwt: &str| part(jwt, 1);
+    /// let token = auth.token().without_kid().sign();
+    /// assert!(header(&token).get("kid").is_none());
+    /// ```
     pub fn without_kid(mut self) -> Self {
         self.kid = Some(None);
         self
     }
 
     /// Sign with the published key for `alg` (RS*, PS*, ES256, ES384, EdDSA).
+    /// An HS* algorithm makes [`sign`](Self::sign) panic: use [`hs256`](Self::hs256).
+    ///
+    /// ```
+    /// # use mcp_oauth::{Refusal, TokenRejection};
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// # let authenticate =
+    /// #     |token: &str| actix_web::rt::System::new().block_on(oauth.authenticate(token));
+    /// use mcp_oauth::Algorithm;
+    /// # let header = |jwt: &str| -> serde_json::Value {
+    /// #     use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    /// #     let segment = jwt.split('.').next().unwrap_or_default();
+    /// #     let bytes = URL_SAFE_NO_PAD.decode(segment).unwrap_or_default();
+    /// #     serde_json::from_slice(&bytes).unwrap_or_default()
+    /// # };
+    ///
+    /// let token = auth.token().audience(resource).algorithm(Algorithm::ES256).sign();
+    /// assert_eq!(header(&token)["kid"], "ec256-1");
+    /// assert!(authenticate(&token).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn algorithm(mut self, alg: Algorithm) -> Self {
         self.signing = Signing::Published(alg);
         self
     }
-    /// Sign with an RSA key that is not published, under the published `kid`.
+    /// Sign (RS256) with an RSA key that is not published, under the published `kid`.
+    ///
+    /// ```
+    /// # use mcp_oauth::{Refusal, TokenRejection};
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// # let authenticate =
+    /// #     |token: &str| actix_web::rt::System::new().block_on(oauth.authenticate(token));
+    /// let token = auth.token().audience(resource).signed_by_unpublished_key().sign();
+    /// let err = authenticate(&token).unwrap_err();
+    /// assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::BadSignature));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn signed_by_unpublished_key(mut self) -> Self {
         self.signing = Signing::Unpublished(Algorithm::RS256);
         self
     }
-    /// Sign with HS256 and a shared secret.
+    /// Sign with HS256 and a shared secret (no `kid` unless set).
+    ///
+    /// ```
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # fn part(jwt: &str, i: usize) -> serde_json::Value {
+    /// #     use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    /// #     let segment = jwt.split('.').nth(i).unwrap_or_default();
+    /// #     let bytes = URL_SAFE_NO_PAD.decode(segment).unwrap_or_default();
+    /// #     serde_json::from_slice(&bytes).unwrap_or_default()
+    /// # }
+    /// # let header = |jwt: &str| part(jwt, 0);
+    /// # let claims = |jwt: &str| part(jwt, 1);
+    /// let token = auth.token().hs256(b"a shared secret of 32 bytes or more").sign();
+    /// assert_eq!(header(&token)["alg"], "HS256");
+    /// assert!(header(&token).get("kid").is_none());
+    /// ```
     pub fn hs256(mut self, secret: &[u8]) -> Self {
         self.signing = Signing::Hmac(Algorithm::HS256, secret.to_vec());
         self
     }
     /// HS256 keyed with the published RSA public key (RFC 8725 §2.1 attack).
+    ///
+    /// ```
+    /// # use mcp_oauth::{Refusal, TokenRejection};
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// # let authenticate =
+    /// #     |token: &str| actix_web::rt::System::new().block_on(oauth.authenticate(token));
+    /// let token = auth.token().audience(resource).hs256_with_rsa_public_key().sign(); // HS* never goes with JWKS keys
+    /// let err = authenticate(&token).unwrap_err();
+    /// assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::DisallowedAlgorithm));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn hs256_with_rsa_public_key(mut self) -> Self {
         self.signing = Signing::HmacWithRsaPublicKey;
         self
     }
     /// No signature, `alg` set to `alg_text` (`none`, `None`, `nOnE`, ...).
+    ///
+    /// ```
+    /// # use mcp_oauth::{Refusal, TokenRejection};
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # let resource = "http://127.0.0.1:8080/mcp";
+    /// # let oauth = auth.configure(resource).build()?;
+    /// # let authenticate =
+    /// #     |token: &str| actix_web::rt::System::new().block_on(oauth.authenticate(token));
+    /// let token = auth.token().audience(resource).alg_none("nOnE").sign();
+    /// assert!(token.ends_with('.')); // an empty signature
+    /// let err = authenticate(&token).unwrap_err(); // refused before `alg` is even read
+    /// assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::Malformed));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn alg_none(mut self, alg_text: &str) -> Self {
         self.signing = Signing::Unsigned(alg_text.to_owned());
         self
     }
 
     /// The compact JWS.
+    ///
+    /// ```
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// # fn part(jwt: &str, i: usize) -> serde_json::Value {
+    /// #     use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    /// #     let segment = jwt.split('.').nth(i).unwrap_or_default();
+    /// #     let bytes = URL_SAFE_NO_PAD.decode(segment).unwrap_or_default();
+    /// #     serde_json::from_slice(&bytes).unwrap_or_default()
+    /// # }
+    /// # let header = |jwt: &str| part(jwt, 0);
+    /// # let claims = |jwt: &str| part(jwt, 1);
+    /// let token = auth.token().sign();
+    /// assert_eq!(token.split('.').count(), 3);
+    /// assert_eq!(header(&token), serde_json::json!({"typ": "at+jwt", "alg": "RS256", "kid": "rsa-1"}));
+    /// assert_eq!(claims(&token)["iss"], auth.issuer());
+    /// ```
     pub fn sign(self) -> String {
         let mut header = self.header;
         let (alg_text, default_kid) = match &self.signing {
