@@ -12,21 +12,30 @@ use crate::scope;
 
 /// Builds the challenge for `refusal`. `resource` is `None` only for a refusal that
 /// was rendered without the middleware (then there is no metadata URL to name).
-pub(crate) fn bearer(refusal: &Refusal, resource: Option<&ProtectedResource>) -> HeaderValue {
+///
+/// `request_scopes` is what this request needs when that is more than the global scopes
+/// (e.g. a `tools/call` of a guarded tool): a 401 names it so the client can ask for the
+/// right scopes up front.
+pub(crate) fn bearer(
+    refusal: &Refusal,
+    resource: Option<&ProtectedResource>,
+    request_scopes: Option<&[String]>,
+) -> HeaderValue {
     let metadata = resource.map(|r| r.metadata_url());
     let global: &[String] = resource.map(|r| r.required_scopes()).unwrap_or(&[]);
+    let needed = request_scopes.unwrap_or(global);
     let mut params = Params::default();
     match refusal {
         // RFC 6750 §3.1: no error information when the request had no credentials.
         Refusal::MissingToken | Refusal::Unavailable(_) => {
             params.push("resource_metadata", metadata);
-            params.push_scope(global.iter());
+            params.push_scope(needed.iter());
         }
         Refusal::InvalidToken(_) => {
             params.push("error", refusal.error_code());
             params.push("error_description", Some(&*refusal.description()));
             params.push("resource_metadata", metadata);
-            params.push_scope(global.iter());
+            params.push_scope(needed.iter());
         }
         Refusal::InsufficientScope { required, granted } => {
             // Required ∪ granted-and-relevant (item 44): valid under 2025-11-25 and
@@ -44,7 +53,7 @@ pub(crate) fn bearer(refusal: &Refusal, resource: Option<&ProtectedResource>) ->
             params.push("error_description", Some(&*refusal.description()));
             params.push("resource_metadata", metadata);
         }
-        Refusal::MiddlewareNotInstalled => {}
+        Refusal::PayloadTooLarge | Refusal::MiddlewareNotInstalled => {}
     }
     params.finish()
 }
@@ -121,9 +130,9 @@ mod tests {
 
     #[test]
     fn challenge_without_resource_still_has_a_parameter() {
-        let v = bearer(&Refusal::MissingToken, None);
+        let v = bearer(&Refusal::MissingToken, None, None);
         assert_eq!(v.to_str().unwrap(), "Bearer realm=\"mcp\"");
-        let v = bearer(&Refusal::InvalidToken(TokenRejection::Expired), None);
+        let v = bearer(&Refusal::InvalidToken(TokenRejection::Expired), None, None);
         assert_eq!(
             v.to_str().unwrap(),
             "Bearer error=\"invalid_token\", error_description=\"The access token expired\""
@@ -133,7 +142,7 @@ mod tests {
     #[test]
     fn custom_rejection_text_is_sanitised_in_the_challenge() {
         let r = Refusal::InvalidToken(TokenRejection::Other("bad \"quote\"\n".into()));
-        let v = bearer(&r, None);
+        let v = bearer(&r, None, None);
         assert_eq!(
             v.to_str().unwrap(),
             "Bearer error=\"invalid_token\", error_description=\"bad 'quote' \""

@@ -246,7 +246,7 @@ impl AuthenticatedClient {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes().iter().any(|s| s == scope)
+        crate::scope::grants(self.scopes(), scope, self.inner.resource.scope_hierarchy())
     }
 
     /// Succeeds when every scope in `scopes` was granted; otherwise an error that
@@ -275,17 +275,40 @@ impl AuthenticatedClient {
         if scopes.iter().all(|s| self.has_scope(s)) {
             return Ok(());
         }
+        Err(self.insufficient(scopes))
+    }
+
+    /// Succeeds when at least one scope in `scopes` was granted; otherwise the 403
+    /// step-up error, whose challenge names all of them (any one would do).
+    ///
+    /// ```
+    /// # fn f(client: mcp_oauth::AuthenticatedClient) -> Result<(), mcp_oauth::AuthError> {
+    /// client.require_any_scope(&["files:write", "files:admin"])?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The 403 [`AuthError`].
+    pub fn require_any_scope(&self, scopes: &[&str]) -> Result<(), AuthError> {
+        if scopes.is_empty() || scopes.iter().any(|s| self.has_scope(s)) {
+            return Ok(());
+        }
+        Err(self.insufficient(scopes))
+    }
+
+    /// The 403 for this request: the middleware's required scopes plus `scopes`.
+    fn insufficient(&self, scopes: &[&str]) -> AuthError {
         let mut required: Vec<String> = self.inner.resource.required_scopes().to_vec();
         for s in scopes {
             if !required.iter().any(|r| r == s) {
                 required.push((*s).to_owned());
             }
         }
-        Err(Refusal::InsufficientScope {
+        Refusal::InsufficientScope {
             required,
             granted: self.scopes().to_vec(),
         }
-        .for_resource(self.inner.resource.clone()))
+        .for_resource(self.inner.resource.clone())
     }
 
     /// The raw token, only when the middleware was built with

@@ -11,7 +11,9 @@ use crate::jwks::{JwksCache, JwksSettings};
 use crate::jwt::{self, JwtValidator, KeySource, TypPolicy};
 use crate::metadata::MetadataDocument;
 use crate::middleware::{Inner, McpOAuth};
+use crate::policy::{DEFAULT_MAX_BODY_BYTES, McpPolicy, Requirement};
 use crate::resource::ProtectedResource;
+use crate::resource::ResourceParts;
 use crate::scope;
 use crate::token::DEFAULT_MAX_TOKEN_BYTES;
 use crate::url_policy::secure_url;
@@ -107,6 +109,12 @@ pub struct McpOAuthBuilder {
     pub(crate) jwks: JwksSettings,
     pub(crate) max_token_bytes: usize,
     pub(crate) expose_token: bool,
+    /// Per JSON-RPC method and per tool requirements.
+    pub(crate) method_scopes: Vec<(String, Requirement)>,
+    pub(crate) tool_scopes: Vec<(String, Requirement)>,
+    pub(crate) mcp_endpoints: Vec<String>,
+    pub(crate) max_mcp_body_bytes: usize,
+    pub(crate) scope_hierarchy: bool,
     /// Problems found while reading the environment, reported by `build()`.
     pub(crate) problems: Vec<ConfigProblem>,
 }
@@ -143,6 +151,11 @@ impl Default for McpOAuthBuilder {
             jwks: JwksSettings::default(),
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             expose_token: false,
+            method_scopes: Vec::new(),
+            tool_scopes: Vec::new(),
+            mcp_endpoints: Vec::new(),
+            max_mcp_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            scope_hierarchy: false,
             problems: Vec::new(),
         }
     }
@@ -590,6 +603,109 @@ impl McpOAuthBuilder {
         self
     }
 
+    /// Scopes every JSON-RPC request with this `method` needs (all of them), on top of the
+    /// required scopes: e.g. `tools/call`. The middleware reads the body of POSTs to the
+    /// MCP endpoint (single messages and batches) and answers 403 with a step-up
+    /// challenge before the MCP service runs.
+    ///
+    /// ```
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .require_scope_for_method("tools/call", ["tools:call"])
+    ///     .build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn require_scope_for_method<I, S>(mut self, method: &str, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let scopes = scopes.into_iter().map(Into::into).collect();
+        self.method_scopes
+            .push((method.to_owned(), Requirement { scopes, any: false }));
+        self
+    }
+
+    /// Scopes a `tools/call` of the tool `name` needs (all of them). Tools guarded with
+    /// `#[require_scope]` register themselves; this is for tools you cannot annotate.
+    ///
+    /// ```
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .require_scope_for_tool("delete_file", ["files:delete"])
+    ///     .build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn require_scope_for_tool<I, S>(mut self, name: &str, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let scopes = scopes.into_iter().map(Into::into).collect();
+        self.tool_scopes
+            .push((name.to_owned(), Requirement { scopes, any: false }));
+        self
+    }
+
+    /// Another request path that receives MCP JSON-RPC POSTs (e.g. the legacy
+    /// transport's `/message`). The resource's own path is always one.
+    ///
+    /// ```
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .mcp_endpoint("/message")
+    ///     .build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn mcp_endpoint(mut self, path: impl Into<String>) -> Self {
+        self.mcp_endpoints.push(path.into());
+        self
+    }
+
+    /// Largest MCP request body read to decide its scopes. Default 4 MiB; a larger body
+    /// is refused with 413 (it could not be checked).
+    ///
+    /// ```
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .max_mcp_body_bytes(1 << 20)
+    ///     .build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn max_mcp_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_mcp_body_bytes = bytes;
+        self
+    }
+
+    /// Scope hierarchy (MCP 2026-07-28): a granted `prefix:*` covers every
+    /// `prefix:…` scope, e.g. `tools:*` grants `tools:call`. Off by default.
+    ///
+    /// ```
+    /// # use mcp_oauth::testing::TestAuthServer;
+    /// # let auth = TestAuthServer::start();
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = auth.configure(resource).required_scopes(["tools:call"]).scope_hierarchy(true).build()?;
+    /// let token = auth.token().audience(resource).scope("tools:*").sign();
+    /// assert!(actix_web::rt::System::new().block_on(oauth.authenticate(&token)).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn scope_hierarchy(mut self, on: bool) -> Self {
+        self.scope_hierarchy = on;
+        self
+    }
+
     /// Largest token accepted, in bytes, before any parsing. Default 16 KiB.
     ///
     /// ```
@@ -732,6 +848,25 @@ impl McpOAuthBuilder {
             }
         }
 
+        for (what, rules) in [
+            ("require_scope_for_method", &self.method_scopes),
+            ("require_scope_for_tool", &self.tool_scopes),
+        ] {
+            for (name, rule) in rules {
+                if name.is_empty() || rule.scopes.is_empty() {
+                    problem(
+                        what,
+                        format!("`{name}` needs a name and at least one scope"),
+                    );
+                }
+                for s in rule.scopes.iter().filter(|s| !scope::is_scope_token(s)) {
+                    problem(what, format!("`{s}` is not a scope token (RFC 6749 §3.3)"));
+                }
+            }
+        }
+        for p in self.mcp_endpoints.iter().filter(|p| !p.starts_with('/')) {
+            problem("mcp_endpoint", format!("`{p}` must start with `/`"));
+        }
         if self.leeway > MAX_LEEWAY {
             problem(
                 "MCP_OAUTH_LEEWAY_SECS",
@@ -783,10 +918,23 @@ impl McpOAuthBuilder {
             return Err(ConfigError::new(problems));
         };
 
+        // scopes_supported: required, configured, and those guards and per-method/per-tool
+        // rules use (the scopes a client needs to use this server; nothing more).
+        let policy = self.mcp_policy(&resource);
         let mut supported = self.required_scopes.clone();
-        for s in &self.scopes_supported {
-            if !supported.contains(s) {
-                supported.push(s.clone());
+        let mut extra: Vec<String> = self.scopes_supported.clone();
+        extra.extend(crate::guard::guarded_scopes().map(str::to_owned));
+        for rule in policy
+            .methods
+            .values()
+            .chain(policy.tools.values())
+            .flatten()
+        {
+            extra.extend(rule.scopes.iter().cloned());
+        }
+        for s in extra {
+            if !supported.contains(&s) {
+                supported.push(s);
             }
         }
         let document = MetadataDocument {
@@ -802,7 +950,8 @@ impl McpOAuthBuilder {
             &document,
             self.required_scopes.clone(),
             &supported,
-        );
+        )
+        .with_scope_hierarchy(self.scope_hierarchy);
         Ok(McpOAuth::from_inner(Inner {
             resource: Arc::new(protected),
             validator,
@@ -814,7 +963,40 @@ impl McpOAuthBuilder {
                 .collect(),
             max_token_bytes: self.max_token_bytes,
             expose_token: self.expose_token,
+            policy,
         }))
+    }
+
+    /// The MCP-aware policy: configured rules, tools registered by `#[require_scope]`, and
+    /// the endpoints whose bodies are read (the resource's path plus any added).
+    fn mcp_policy(&self, resource: &str) -> McpPolicy {
+        let mut policy = McpPolicy {
+            max_body: self.max_mcp_body_bytes,
+            ..McpPolicy::default()
+        }
+        .with_guarded_tools();
+        for (method, r) in &self.method_scopes {
+            policy
+                .methods
+                .entry(method.clone())
+                .or_default()
+                .push(r.clone());
+        }
+        for (tool, r) in &self.tool_scopes {
+            policy
+                .tools
+                .entry(tool.clone())
+                .or_default()
+                .push(r.clone());
+        }
+        let path = ResourceParts::split(resource).path;
+        policy.endpoints.push(if path.is_empty() {
+            "/".to_owned()
+        } else {
+            path.to_owned()
+        });
+        policy.endpoints.extend(self.mcp_endpoints.iter().cloned());
+        policy
     }
 
     /// The built-in JWT strategy, or `None` with problems recorded.

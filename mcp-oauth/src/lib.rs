@@ -10,11 +10,14 @@ mod client;
 mod config;
 mod env;
 mod error;
+mod guard;
 mod http;
+mod jsonrpc;
 mod jwks;
 mod jwt;
 mod metadata;
 mod middleware;
+mod policy;
 mod refusal;
 mod resource;
 mod scope;
@@ -43,3 +46,15 @@ pub use validator::{LocalBoxFuture, TokenValidator};
 /// JWS signing algorithms (re-exported from `jsonwebtoken`), for
 /// [`McpOAuthBuilder::algorithms`].
 pub use jsonwebtoken::Algorithm;
+
+/// What `#[require_scope]` expands to. Not public API: no stability promise.
+#[doc(hidden)]
+pub mod __private {
+    #[cfg(feature = "rmcp")]
+    pub use crate::guard::check_tool;
+    pub use crate::guard::{GuardedScopes, GuardedTool, check};
+    pub use actix_web;
+    pub use inventory;
+    #[cfg(feature = "rmcp")]
+    pub use rmcp;
+}

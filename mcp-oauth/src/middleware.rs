@@ -9,9 +9,11 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::http::Method;
 use actix_web::{Error, HttpMessage, ResponseError};
 
+use crate::claims::VerifiedClaims;
 use crate::client::AuthenticatedClient;
 use crate::config::McpOAuthBuilder;
 use crate::error::ConfigError;
+use crate::policy::{McpPolicy, Requirement};
 use crate::refusal::{AuthError, Refusal};
 use crate::resource::ProtectedResource;
 use crate::validator::{LocalBoxFuture, TokenValidator};
@@ -59,6 +61,7 @@ pub(crate) struct Inner {
     pub(crate) public_paths: Vec<String>,
     pub(crate) max_token_bytes: usize,
     pub(crate) expose_token: bool,
+    pub(crate) policy: McpPolicy,
 }
 
 impl std::fmt::Debug for McpOAuth {
@@ -230,20 +233,68 @@ impl Inner {
         }
     }
 
-    async fn admit(&self, req: &mut ServiceRequest) -> Result<AuthenticatedClient, Refusal> {
-        token::reject_form_body_token(req).await?;
-        let token = token::bearer_token(req, self.max_token_bytes)?;
-        self.admit_token(token).await
+    /// Admits the request or says how to refuse it. The body is read first (when the
+    /// MCP policy needs it) so that even a 401 names the scopes this request needs.
+    async fn admit(&self, req: &mut ServiceRequest) -> Result<AuthenticatedClient, AuthError> {
+        let needs = self
+            .policy
+            .requirements(req)
+            .await
+            .map_err(|r| r.for_resource(self.resource.clone()))?;
+        let request_scopes = (!needs.is_empty()).then(|| self.request_scopes(&needs));
+        let refuse = |r: Refusal| match &request_scopes {
+            Some(scopes) => r.for_request(self.resource.clone(), scopes.clone()),
+            None => r.for_resource(self.resource.clone()),
+        };
+        token::reject_form_body_token(req).await.map_err(refuse)?;
+        let token = token::bearer_token(req, self.max_token_bytes).map_err(refuse)?;
+        let claims = self.validate(token).await.map_err(refuse)?;
+        let hierarchy = self.resource.scope_hierarchy();
+        let global = self.resource.required_scopes();
+        let met = scope::require_all(global, claims.scopes(), hierarchy).is_ok()
+            && needs.iter().all(|r| r.is_met(claims.scopes(), hierarchy));
+        if !met {
+            // One challenge naming everything this request needs (SEP-2350).
+            return Err(refuse(Refusal::InsufficientScope {
+                required: request_scopes.clone().unwrap_or_else(|| global.to_vec()),
+                granted: claims.scopes().to_vec(),
+            }));
+        }
+        Ok(self.client(claims, token))
     }
 
-    async fn admit_token(&self, token: &str) -> Result<AuthenticatedClient, Refusal> {
+    /// The global scopes plus those of this request's operations, each once.
+    fn request_scopes(&self, needs: &[Requirement]) -> Vec<String> {
+        let mut scopes = self.resource.required_scopes().to_vec();
+        for s in needs.iter().flat_map(|r| &r.scopes) {
+            if !scopes.contains(s) {
+                scopes.push(s.clone());
+            }
+        }
+        scopes
+    }
+
+    async fn validate(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
         if token.len() > self.max_token_bytes {
             return Err(Refusal::InvalidToken(crate::TokenRejection::TooLarge));
         }
-        let claims = self.validator.validate(token).await?;
-        scope::require_all(self.resource.required_scopes(), claims.scopes())?;
+        self.validator.validate(token).await
+    }
+
+    /// Validation and the global scopes, for [`McpOAuth::authenticate`].
+    async fn admit_token(&self, token: &str) -> Result<AuthenticatedClient, Refusal> {
+        let claims = self.validate(token).await?;
+        scope::require_all(
+            self.resource.required_scopes(),
+            claims.scopes(),
+            self.resource.scope_hierarchy(),
+        )?;
+        Ok(self.client(claims, token))
+    }
+
+    fn client(&self, claims: VerifiedClaims, token: &str) -> AuthenticatedClient {
         let raw = self.expose_token.then(|| token.to_owned());
-        Ok(AuthenticatedClient::new(claims, self.resource.clone(), raw))
+        AuthenticatedClient::new(claims, self.resource.clone(), raw)
     }
 }
 
@@ -340,10 +391,8 @@ where
                         .await
                         .map(ServiceResponse::map_into_left_body)
                 }
-                Err(refusal) => {
-                    let res = refusal
-                        .for_resource(inner.resource.clone())
-                        .error_response();
+                Err(refused) => {
+                    let res = refused.error_response();
                     Ok(req.into_response(res).map_into_right_body())
                 }
             }

@@ -59,6 +59,9 @@ pub enum Refusal {
     /// `invalid_token`, so clients do not loop on re-authorization (item 37).
     /// The detail goes to the log, never to the client.
     Unavailable(String),
+    /// The MCP request body is larger than the configured cap, so the scopes it needs
+    /// cannot be decided. 413, no challenge.
+    PayloadTooLarge,
     /// [`AuthenticatedClient`](crate::AuthenticatedClient) was used on a route the
     /// middleware does not cover. A server bug, answered 500 and logged loudly.
     MiddlewareNotInstalled,
@@ -174,6 +177,7 @@ impl Refusal {
             Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MiddlewareNotInstalled => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -191,7 +195,10 @@ impl Refusal {
             Self::InvalidRequest(_) => Some("invalid_request"),
             Self::InvalidToken(_) => Some("invalid_token"),
             Self::InsufficientScope { .. } => Some("insufficient_scope"),
-            Self::MissingToken | Self::Unavailable(_) | Self::MiddlewareNotInstalled => None,
+            Self::MissingToken
+            | Self::Unavailable(_)
+            | Self::PayloadTooLarge
+            | Self::MiddlewareNotInstalled => None,
         }
     }
 
@@ -225,6 +232,7 @@ impl Refusal {
             Self::Unavailable(_) => {
                 "The token cannot be validated right now; try again later".into()
             }
+            Self::PayloadTooLarge => "The request body is too large".into(),
             Self::MiddlewareNotInstalled => "Server misconfiguration".into(),
         }
     }
@@ -234,6 +242,7 @@ impl Refusal {
         match self {
             Self::MissingToken => "unauthorized",
             Self::Unavailable(_) => "temporarily_unavailable",
+            Self::PayloadTooLarge => "payload_too_large",
             Self::MiddlewareNotInstalled => "server_error",
             other => other.error_code().unwrap_or("unauthorized"),
         }
@@ -244,6 +253,20 @@ impl Refusal {
         AuthError {
             refusal: self,
             resource: Some(resource),
+            request_scopes: None,
+        }
+    }
+
+    /// Like [`for_resource`](Self::for_resource), for a request that needs `scopes`.
+    pub(crate) fn for_request(
+        self,
+        resource: Arc<ProtectedResource>,
+        scopes: Vec<String>,
+    ) -> AuthError {
+        AuthError {
+            refusal: self,
+            resource: Some(resource),
+            request_scopes: Some(scopes),
         }
     }
 }
@@ -256,6 +279,7 @@ impl fmt::Display for Refusal {
             Self::InvalidToken(why) => write!(f, "invalid token: {why}"),
             Self::InsufficientScope { .. } => f.write_str(&self.description()),
             Self::Unavailable(detail) => write!(f, "token validation unavailable: {detail}"),
+            Self::PayloadTooLarge => f.write_str("MCP request body over the inspection cap"),
             Self::MiddlewareNotInstalled => f.write_str(
                 "AuthenticatedClient used on a route that the McpOAuth middleware does not wrap",
             ),
@@ -283,6 +307,9 @@ impl std::error::Error for Refusal {}
 pub struct AuthError {
     refusal: Refusal,
     resource: Option<Arc<ProtectedResource>>,
+    /// What this request needs, when it needs more than the global scopes (a guarded
+    /// tool): named by the `scope` of a 401 challenge.
+    request_scopes: Option<Vec<String>>,
 }
 
 impl AuthError {
@@ -312,10 +339,17 @@ impl AuthError {
     /// assert!(AuthError::from(Refusal::MiddlewareNotInstalled).challenge().is_none());
     /// ```
     pub fn challenge(&self) -> Option<HeaderValue> {
-        if matches!(self.refusal, Refusal::MiddlewareNotInstalled) {
+        if matches!(
+            self.refusal,
+            Refusal::MiddlewareNotInstalled | Refusal::PayloadTooLarge
+        ) {
             return None;
         }
-        Some(challenge::bearer(&self.refusal, self.resource.as_deref()))
+        Some(challenge::bearer(
+            &self.refusal,
+            self.resource.as_deref(),
+            self.request_scopes.as_deref(),
+        ))
     }
 }
 
@@ -326,6 +360,7 @@ impl From<Refusal> for AuthError {
         Self {
             refusal,
             resource: None,
+            request_scopes: None,
         }
     }
 }

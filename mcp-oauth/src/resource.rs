@@ -24,6 +24,8 @@ pub(crate) struct ProtectedResource {
     required_scopes: Vec<String>,
     /// Scopes this resource knows (required ∪ supported): what a step-up may repeat.
     known_scopes: Vec<String>,
+    /// A granted `prefix:*` covers `prefix:…` (opt-in).
+    scope_hierarchy: bool,
 }
 
 impl ProtectedResource {
@@ -50,6 +52,7 @@ impl ProtectedResource {
             metadata_json,
             required_scopes,
             known_scopes,
+            scope_hierarchy: false,
         }
     }
 
@@ -67,6 +70,16 @@ impl ProtectedResource {
 
     pub(crate) fn required_scopes(&self) -> &[String] {
         &self.required_scopes
+    }
+
+    /// Turns the scope hierarchy on or off.
+    pub(crate) fn with_scope_hierarchy(mut self, on: bool) -> Self {
+        self.scope_hierarchy = on;
+        self
+    }
+
+    pub(crate) fn scope_hierarchy(&self) -> bool {
+        self.scope_hierarchy
     }
 
     pub(crate) fn knows_scope(&self, scope: &str) -> bool {

@@ -20,10 +20,28 @@ pub(crate) fn split(scope: &str) -> Vec<String> {
     out
 }
 
-/// Every scope in `required` must be in `granted` (case-sensitive, order-free);
-/// otherwise 403 `insufficient_scope` naming them.
-pub(crate) fn require_all(required: &[String], granted: &[String]) -> Result<(), Refusal> {
-    if required.iter().all(|r| granted.contains(r)) {
+/// Is `required` granted? Exactly (case-sensitive, RFC 6749 §3.3), or, with the scope
+/// hierarchy on, through a granted `prefix:*` covering `prefix:anything` (MCP 2026-07-28:
+/// servers MUST honour scope hierarchies).
+pub(crate) fn grants(granted: &[String], required: &str, hierarchy: bool) -> bool {
+    granted.iter().any(|g| {
+        g == required
+            || (hierarchy
+                && g.strip_suffix('*').is_some_and(|prefix| {
+                    prefix.ends_with(':')
+                        && required.starts_with(prefix)
+                        && required.len() > prefix.len()
+                }))
+    })
+}
+
+/// Every scope in `required` must be granted; otherwise 403 `insufficient_scope` naming them.
+pub(crate) fn require_all(
+    required: &[String],
+    granted: &[String],
+    hierarchy: bool,
+) -> Result<(), Refusal> {
+    if required.iter().all(|r| grants(granted, r, hierarchy)) {
         Ok(())
     } else {
         Err(Refusal::InsufficientScope {
@@ -56,7 +74,19 @@ mod tests {
     #[test]
     fn scopes_are_case_sensitive() {
         let granted = vec!["Tools:Call".to_owned()];
-        assert!(require_all(&["tools:call".to_owned()], &granted).is_err());
-        assert!(require_all(&["Tools:Call".to_owned()], &granted).is_ok());
+        assert!(require_all(&["tools:call".to_owned()], &granted, false).is_err());
+        assert!(require_all(&["Tools:Call".to_owned()], &granted, false).is_ok());
+    }
+
+    #[test]
+    fn a_wildcard_grants_its_subtree_only_with_the_hierarchy_on() {
+        let granted = vec!["tools:*".to_owned()];
+        assert!(grants(&granted, "tools:call", true));
+        assert!(grants(&granted, "tools:admin:delete", true));
+        assert!(!grants(&granted, "tools:call", false));
+        assert!(!grants(&granted, "tools:", true));
+        assert!(!grants(&granted, "toolsx:call", true));
+        assert!(!grants(&granted, "files:read", true));
+        assert!(!grants(&["*".to_owned()], "files:read", true));
     }
 }

@@ -12,6 +12,7 @@ mod extraction;
 mod extractor;
 mod jwks;
 mod jwt;
+mod mcp_policy;
 mod metadata;
 mod no_leaks;
 mod validator;
