@@ -117,6 +117,22 @@ impl AuthenticatedClient {
         self.inner.claims.subject()
     }
 
+    /// Who this is, for binding state such as MCP sessions to a caller: the issuer and
+    /// the subject (falling back to the client id), joined so that no two callers share
+    /// one. A session created by one principal must not be used by another.
+    ///
+    /// ```
+    /// # fn f(a: mcp_oauth::AuthenticatedClient, b: mcp_oauth::AuthenticatedClient) {
+    /// let same_caller = a.principal() == b.principal();
+    /// # let _ = same_caller; }
+    /// ```
+    pub fn principal(&self) -> String {
+        let issuer = self.issuer().unwrap_or("");
+        let who = self.subject().or(self.client_id()).unwrap_or("");
+        // Length-prefixed, so ("a b", "c") and ("a", "b c") never collide.
+        format!("{}:{issuer}{who}", issuer.len())
+    }
+
     /// `client_id`, or `azp`.
     ///
     /// ```
