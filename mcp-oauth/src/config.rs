@@ -15,6 +15,7 @@ use crate::policy::{DEFAULT_MAX_BODY_BYTES, McpPolicy, Requirement};
 use crate::resource::ProtectedResource;
 use crate::resource::ResourceParts;
 use crate::scope;
+use crate::session::{DEFAULT_MAX_SESSIONS, SessionOwners};
 use crate::token::DEFAULT_MAX_TOKEN_BYTES;
 use crate::url_policy::secure_url;
 use crate::validator::TokenValidator;
@@ -115,6 +116,7 @@ pub struct McpOAuthBuilder {
     pub(crate) mcp_endpoints: Vec<String>,
     pub(crate) max_mcp_body_bytes: usize,
     pub(crate) scope_hierarchy: bool,
+    pub(crate) session_binding: bool,
     /// Problems found while reading the environment, reported by `build()`.
     pub(crate) problems: Vec<ConfigProblem>,
 }
@@ -156,6 +158,7 @@ impl Default for McpOAuthBuilder {
             mcp_endpoints: Vec::new(),
             max_mcp_body_bytes: DEFAULT_MAX_BODY_BYTES,
             scope_hierarchy: false,
+            session_binding: true,
             problems: Vec::new(),
         }
     }
@@ -706,6 +709,25 @@ impl McpOAuthBuilder {
         self
     }
 
+    /// Binds each MCP session (`Mcp-Session-Id`) to the principal that created it: a
+    /// request of another principal naming it is answered 404 and never reaches the MCP
+    /// service. On by default (MCP Security Best Practices, session hijacking).
+    ///
+    /// ```
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .session_binding(false) // e.g. when a gateway in front already binds sessions
+    ///     .build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn session_binding(mut self, on: bool) -> Self {
+        self.session_binding = on;
+        self
+    }
+
     /// Largest token accepted, in bytes, before any parsing. Default 16 KiB.
     ///
     /// ```
@@ -964,6 +986,9 @@ impl McpOAuthBuilder {
             max_token_bytes: self.max_token_bytes,
             expose_token: self.expose_token,
             policy,
+            sessions: self
+                .session_binding
+                .then(|| SessionOwners::new(DEFAULT_MAX_SESSIONS)),
         }))
     }
 

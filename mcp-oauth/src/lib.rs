@@ -21,6 +21,7 @@ mod policy;
 mod refusal;
 mod resource;
 mod scope;
+mod session;
 mod token;
 mod url_policy;
 mod validator;
@@ -28,6 +29,10 @@ mod validator;
 #[cfg(feature = "rmcp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rmcp")))]
 pub mod rmcp;
+
+#[cfg(feature = "cors")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cors")))]
+pub mod cors;
 
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]

@@ -16,6 +16,7 @@ use crate::error::ConfigError;
 use crate::policy::{McpPolicy, Requirement};
 use crate::refusal::{AuthError, Refusal};
 use crate::resource::ProtectedResource;
+use crate::session::{SESSION_HEADER, SessionOwners, Verdict};
 use crate::validator::{LocalBoxFuture, TokenValidator};
 use crate::{metadata, scope, token};
 
@@ -62,6 +63,15 @@ pub(crate) struct Inner {
     pub(crate) max_token_bytes: usize,
     pub(crate) expose_token: bool,
     pub(crate) policy: McpPolicy,
+    /// `None` when session binding is turned off.
+    pub(crate) sessions: Option<SessionOwners>,
+}
+
+fn header_str(headers: &actix_web::http::header::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 impl std::fmt::Debug for McpOAuth {
@@ -385,11 +395,38 @@ where
             let mut req = req;
             match inner.admit(&mut req).await {
                 Ok(client) => {
+                    let Some(sessions) = &inner.sessions else {
+                        req.extensions_mut().insert(client);
+                        return service
+                            .call(req)
+                            .await
+                            .map(ServiceResponse::map_into_left_body);
+                    };
+                    // Session binding: a session id never authenticates, and another
+                    // principal's session is answered like an unknown one (item 22).
+                    let principal = client.principal();
+                    let requested = header_str(req.headers(), SESSION_HEADER);
+                    if let Some(id) = &requested
+                        && sessions.check(id, &principal) == Verdict::Refuse
+                    {
+                        tracing::warn!(target: "mcp_oauth", "refused a request for another principal's MCP session");
+                        let res = actix_web::HttpResponse::NotFound().json(serde_json::json!({
+                            "error": "session_not_found",
+                            "error_description": "No such MCP session",
+                        }));
+                        return Ok(req.into_response(res).map_into_right_body());
+                    }
+                    let deleting = req.method() == Method::DELETE;
                     req.extensions_mut().insert(client);
-                    service
-                        .call(req)
-                        .await
-                        .map(ServiceResponse::map_into_left_body)
+                    let res = service.call(req).await?;
+                    match (&requested, header_str(res.headers(), SESSION_HEADER)) {
+                        (Some(id), _) if deleting && res.status().is_success() => {
+                            sessions.forget(id)
+                        }
+                        (None, Some(created)) => sessions.bind(&created, &principal),
+                        _ => {}
+                    }
+                    Ok(res.map_into_left_body())
                 }
                 Err(refused) => {
                     let res = refused.error_response();

@@ -361,3 +361,67 @@ async fn in_json_response_mode_a_tool_call_reaches_the_tool_with_the_caller() {
     client.cancel().await.unwrap();
     servers.stop().await;
 }
+
+/// A raw Streamable HTTP POST with an optional token and session id: the status and the
+/// `Mcp-Session-Id` of the answer.
+async fn raw_post(
+    servers: &Servers,
+    token: Option<&str>,
+    session: Option<&str>,
+    body: Value,
+) -> (u16, Option<String>) {
+    let mut req = awc::Client::default()
+        .post(servers.resource.as_str())
+        .insert_header(("content-type", "application/json"))
+        .insert_header(("accept", "application/json, text/event-stream"));
+    if let Some(t) = token {
+        req = req.insert_header(("authorization", format!("Bearer {t}")));
+    }
+    if let Some(s) = session {
+        req = req.insert_header(("mcp-session-id", s));
+    }
+    let res = req.send_json(&body).await.unwrap();
+    let session = res
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (res.status().as_u16(), session)
+}
+
+// spec-checklist item 22: a session is bound to the principal that created it; a session id
+// never authenticates.
+#[actix_web::test]
+async fn another_principal_cannot_use_a_session_and_a_session_id_never_authenticates() {
+    let servers = Servers::start(Mode::StatefulSse);
+    let token_of = |sub: &str| {
+        servers
+            .auth
+            .token()
+            .audience(&servers.resource)
+            .subject(sub)
+            .scope("mcp:tools")
+            .sign()
+    };
+    let (alice, mallory) = (token_of("alice"), token_of("mallory"));
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let (status, session) = raw_post(&servers, Some(&alice), None, init).await;
+    assert_eq!(status, 200);
+    let session = session.expect("initialize opens a session");
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let (status, _) = raw_post(&servers, Some(&alice), Some(&session), initialized).await;
+    assert_eq!(status, 202);
+
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    // Mallory, with a valid token of her own, names Alice's session: like an unknown one.
+    let (status, _) = raw_post(&servers, Some(&mallory), Some(&session), list.clone()).await;
+    assert_eq!(status, 404);
+    // Without a token the session id is worth nothing.
+    let (status, _) = raw_post(&servers, None, Some(&session), list.clone()).await;
+    assert_eq!(status, 401);
+    // Alice keeps using it.
+    let (status, _) = raw_post(&servers, Some(&alice), Some(&session), list).await;
+    assert_eq!(status, 200);
+    servers.stop().await;
+}

@@ -8,6 +8,7 @@
 mod common;
 
 mod config;
+mod cors;
 mod extraction;
 mod extractor;
 mod jwks;

@@ -1,0 +1,73 @@
+//! CORS for browser MCP clients (feature `cors`), as `actix-cors` configurations.
+//!
+//! Browsers need: preflights answered without a challenge (the middleware lets
+//! preflights through), `Authorization`, `Content-Type`, `Mcp-Protocol-Version`,
+//! `Mcp-Session-Id` and `Last-Event-ID` allowed, and `WWW-Authenticate` and
+//! `Mcp-Session-Id` exposed so the client can read the challenge and the session
+//! (spec-checklist item 24). Wrap the CORS layer *outside* `McpOAuth`, so refusals get the
+//! CORS headers too:
+//!
+//! ```
+//! use actix_web::App;
+//!
+//! let oauth = mcp_oauth::McpOAuth::builder()
+//!     .resource("https://mcp.example.com/mcp")
+//!     .authorization_server("https://auth.example.com")
+//!     .jwks_uri("https://auth.example.com/jwks")
+//!     .build()?;
+//! let app = App::new()
+//!     .wrap(oauth.clone())
+//!     .wrap(mcp_oauth::cors::for_origins(["https://inspector.example.com"])); // outermost
+//! # let _ = app;
+//! # Ok::<(), mcp_oauth::ConfigError>(())
+//! ```
+
+use actix_cors::Cors;
+use actix_web::http::{Method, header};
+
+/// Request headers MCP clients send.
+pub const ALLOWED_HEADERS: [&str; 5] = [
+    "authorization",
+    "content-type",
+    "mcp-protocol-version",
+    "mcp-session-id",
+    "last-event-id",
+];
+
+/// Response headers MCP clients must be able to read.
+pub const EXPOSED_HEADERS: [&str; 3] =
+    ["www-authenticate", "mcp-session-id", "mcp-protocol-version"];
+
+fn base(cors: Cors) -> Cors {
+    cors.allowed_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allowed_headers(ALLOWED_HEADERS.map(header::HeaderName::from_static))
+        .expose_headers(EXPOSED_HEADERS.map(header::HeaderName::from_static))
+        .max_age(86_400)
+}
+
+/// CORS for the listed origins only (e.g. your MCP Inspector deployment). Credentials
+/// (cookies) are not allowed: MCP clients send bearer tokens.
+///
+/// ```
+/// let cors = mcp_oauth::cors::for_origins(["https://inspector.example.com", "http://localhost:6274"]);
+/// # let _ = cors;
+/// ```
+pub fn for_origins<'a>(origins: impl IntoIterator<Item = &'a str>) -> Cors {
+    let mut cors = Cors::default();
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    base(cors)
+}
+
+/// CORS for any origin. Bearer tokens are not sent by browsers on their own (unlike
+/// cookies), so this is safe for a token-protected MCP server; prefer
+/// [`for_origins`] when you know your clients.
+///
+/// ```
+/// let cors = mcp_oauth::cors::any_origin();
+/// # let _ = cors;
+/// ```
+pub fn any_origin() -> Cors {
+    base(Cors::default().allow_any_origin())
+}
