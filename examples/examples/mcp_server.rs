@@ -1,5 +1,6 @@
-//! A real MCP server (rmcp, Streamable HTTP at `/mcp`) protected by mcp-oauth, configured
-//! from the environment. Tools: `echo` and `whoami`.
+//! A real MCP server (rmcp, Streamable HTTP at `/mcp`, and the legacy HTTP+SSE transport
+//! at `/sse` + `/message` for 2024-11-05 clients) protected by mcp-oauth, configured from
+//! the environment. Tools: `echo` and `whoami`.
 //!
 //! ```sh
 //! MCP_OAUTH_RESOURCE=https://mcp.example.com/mcp \
@@ -10,11 +11,18 @@
 //! cargo run -p examples --example mcp_server
 //! ```
 //!
+//! Both transports are one protected resource, `MCP_OAUTH_RESOURCE` (the `/mcp` URL): a
+//! token for it works on `/mcp`, `/sse` and `/message`. The legacy stream, with a token:
+//!
+//! ```sh
+//! curl -N -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/sse
+//! ```
+//!
 //! No identity provider at hand? `cargo run -p examples --example quickstart`.
 
 mod common;
 
-use mcp_oauth::McpOAuth;
+use mcp_oauth::McpOAuthBuilder;
 
 /// The `--help`-style text printed when the configuration is unusable.
 fn usage() -> String {
@@ -35,7 +43,11 @@ fn usage() -> String {
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     common::init_tracing();
-    let oauth = match McpOAuth::from_env() {
+    // `/message` receives JSON-RPC too: the scope policy reads its bodies as well.
+    let oauth = match McpOAuthBuilder::from_env()
+        .mcp_endpoint(common::legacy_sse::MESSAGE_PATH)
+        .build()
+    {
         Ok(oauth) => oauth,
         Err(err) => {
             eprintln!("{err}\n\n{}", usage());
@@ -45,7 +57,7 @@ async fn main() -> std::io::Result<()> {
     let addr = std::env::var("BIND_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
     let listener = std::net::TcpListener::bind(&addr)?;
     eprintln!(
-        "MCP endpoint on {addr} at /mcp; metadata: {}",
+        "MCP endpoint on {addr} at /mcp (legacy HTTP+SSE: /sse + /message); metadata: {}",
         oauth.resource_metadata_url()
     );
     common::serve(oauth, listener)?.await

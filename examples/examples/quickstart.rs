@@ -3,6 +3,9 @@
 //! Starts a test authorization server in this process (never use it in production: it
 //! hands tokens to anyone), an MCP server protected by mcp-oauth on `127.0.0.1:8080`
 //! (or `BIND_ADDR`, a loopback address), and prints a token and curl commands to try.
+//! It speaks Streamable HTTP at `/mcp` and the legacy HTTP+SSE transport (2024-11-05) at
+//! `/sse` + `/message`, both with the same token: e.g.
+//! `curl -N -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/sse`.
 //! For a real identity provider, see the `mcp_server` example.
 
 mod common;
@@ -22,6 +25,8 @@ async fn main() -> std::io::Result<()> {
         .configure(&resource)
         .required_scopes(["mcp:tools"])
         .resource_name("Quickstart MCP server")
+        // `/message` (legacy transport) receives JSON-RPC too: the scope policy reads it.
+        .mcp_endpoint(common::legacy_sse::MESSAGE_PATH)
         .build()
     {
         Ok(oauth) => oauth,
@@ -35,6 +40,7 @@ async fn main() -> std::io::Result<()> {
     println!(
         r#"
 MCP server  {resource}  (tools: echo, whoami; every request needs scope mcp:tools)
+Legacy HTTP+SSE transport  {base}/sse + {base}/message  (same resource, same tokens)
 Test authorization server  {issuer}  (in-process, for trying things out only)
 
 An access token for {resource}, scope mcp:tools, valid for an hour:
@@ -56,7 +62,11 @@ SESSION=$(mcp -o /dev/null -D - -d '{{"jsonrpc":"2.0","id":1,"method":"initializ
 mcp -H "Mcp-Session-Id: $SESSION" -d '{{"jsonrpc":"2.0","method":"notifications/initialized"}}'
 mcp -H "Mcp-Session-Id: $SESSION" -d '{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"whoami","arguments":{{}}}}}}'
 
-# 4. A fresh token from the test authorization server (client credentials)
+# 4. The legacy HTTP+SSE transport (2024-11-05), same token: the stream names the
+#    /message?sessionId=... to POST JSON-RPC to (202; answers arrive on the stream)
+curl -N -H "Authorization: Bearer $TOKEN" {base}/sse
+
+# 5. A fresh token from the test authorization server (client credentials)
 curl -sS {token_endpoint} -d grant_type=client_credentials -d scope=mcp:tools --data-urlencode resource="$MCP"
 
 Press Ctrl-C to stop.

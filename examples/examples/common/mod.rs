@@ -1,8 +1,20 @@
 //! The MCP server shared by the `quickstart` and `mcp_server` examples: two tools, served
-//! over Streamable HTTP at `/mcp` by rmcp-actix-web, behind the `McpOAuth` middleware.
+//! over Streamable HTTP at `/mcp` by rmcp-actix-web and over the legacy HTTP+SSE transport
+//! (2024-11-05) at `/sse` + `/message` ([`legacy_sse`]), all behind the `McpOAuth`
+//! middleware.
+//!
+//! One protected resource, two transports: the resource (and the token audience) is the
+//! `/mcp` URL, and a token for it is accepted on `/mcp`, `/sse` and `/message` alike,
+//! since audience binding is per server, not per path. The metadata stays at
+//! `/.well-known/oauth-protected-resource/mcp`, and every 401 points there. Build the
+//! middleware with `.mcp_endpoint(legacy_sse::MESSAGE_PATH)` so its per-tool scope policy
+//! also reads the bodies posted to `/message`.
+
+pub(crate) mod legacy_sse;
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, middleware::Logger};
@@ -81,7 +93,9 @@ pub(crate) fn init_tracing() {
 }
 
 /// The HTTP server: `McpOAuth` wraps the whole app, so it also answers the metadata at
-/// `/.well-known/oauth-protected-resource/mcp`; the MCP endpoint is `/mcp`.
+/// `/.well-known/oauth-protected-resource/mcp`; the MCP endpoint is `/mcp` (Streamable
+/// HTTP), and legacy clients use `/sse` + `/message` (HTTP+SSE, 2024-11-05) with the same
+/// tokens.
 pub(crate) fn serve(oauth: McpOAuth, listener: TcpListener) -> std::io::Result<Server> {
     // Built once, outside `HttpServer::new`, so every worker shares the sessions.
     let mcp = StreamableHttpService::builder()
@@ -91,12 +105,17 @@ pub(crate) fn serve(oauth: McpOAuth, listener: TcpListener) -> std::io::Result<S
         .allowed_hosts(allowed_hosts(&oauth))
         .on_request_fn(mcp_oauth::rmcp::forward_client)
         .build();
+    // Also shared by every worker: a POST may reach another worker than its stream.
+    let legacy = legacy_sse::LegacySse::new(|| ExampleServer)
+        .max_sessions(1000)
+        .keep_alive(Duration::from_secs(15));
     Ok(HttpServer::new(move || {
         App::new()
             .wrap(oauth.clone())
             // The path only (`%U`), never the query: a client might put a token there.
             .wrap(Logger::new("%U %s %Dms"))
             .service(mcp.clone().scope_with_path("/mcp"))
+            .service(legacy.services())
     })
     .listen(listener)?
     .run())
