@@ -52,6 +52,81 @@ pub use validator::{LocalBoxFuture, TokenValidator};
 /// [`McpOAuthBuilder::algorithms`].
 pub use jsonwebtoken::Algorithm;
 
+/// Requires OAuth scopes for an actix-web handler or an rmcp tool: a client without them
+/// gets a 403 `insufficient_scope` step-up challenge naming what it needs.
+///
+/// On actix-web handlers (`async fn` with a return type), put the route attribute on top.
+/// The handler need not take an [`AuthenticatedClient`] itself; `return` and `?` in its
+/// body keep their meaning:
+///
+/// ```no_run,standalone_crate
+/// use actix_web::{App, HttpResponse, HttpServer, Responder, get, post, web};
+/// use mcp_oauth::{AuthenticatedClient, McpOAuth, require_scope};
+///
+/// #[get("/files")]
+/// #[require_scope("files:read")]
+/// async fn list_files() -> impl Responder {
+///     HttpResponse::Ok().json(["a.txt", "b.txt"])
+/// }
+///
+/// #[post("/files/{name}/delete")]
+/// #[require_scope(any("files:delete", "files:admin"))] // either one
+/// async fn delete_file(
+///     name: web::Path<String>,
+///     client: AuthenticatedClient,
+/// ) -> Result<HttpResponse, actix_web::Error> {
+///     let who = client.subject().unwrap_or("?");
+///     Ok(HttpResponse::Ok().body(format!("{name} deleted by {who}")))
+/// }
+///
+/// #[actix_web::main]
+/// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let oauth = McpOAuth::from_env()?;
+///     HttpServer::new(move || {
+///         App::new()
+///             .wrap(oauth.clone()) // without it, guarded handlers answer 500
+///             .service(list_files)
+///             .service(delete_file)
+///     })
+///     .bind(("127.0.0.1", 8080))?
+///     .run()
+///     .await?;
+///     Ok(())
+/// }
+/// ```
+///
+/// On rmcp tools (feature `rmcp`), `#[require_scope]` goes **above** `#[tool]`. The
+/// middleware then refuses a `tools/call` of the tool with an HTTP 403 before the MCP
+/// service runs, and `scopes_supported` lists the scopes. (Not compiled here, since it
+/// needs rmcp's `macros` feature; the same code is compiled in `tests/ui/pass/`.)
+///
+/// ```ignore
+/// use mcp_oauth::require_scope;
+/// use rmcp::{ServerHandler, tool, tool_handler, tool_router};
+///
+/// #[derive(Clone)]
+/// struct Files;
+///
+/// #[tool_router]
+/// impl Files {
+///     #[require_scope("files:delete")]
+///     #[tool(description = "Deletes every file")]
+///     fn delete_all(&self) -> String {
+///         "deleted".to_owned()
+///     }
+///
+///     #[require_scope(any("files:read", "files:admin"))]
+///     #[tool(name = "list", description = "Lists the files")]
+///     async fn list_files(&self) -> String {
+///         "a.txt b.txt".to_owned()
+///     }
+/// }
+///
+/// #[tool_handler]
+/// impl ServerHandler for Files {}
+/// ```
+pub use mcp_oauth_macros::require_scope;
+
 /// What `#[require_scope]` expands to. Not public API: no stability promise.
 #[doc(hidden)]
 pub mod __private {

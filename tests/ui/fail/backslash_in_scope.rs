@@ -1,0 +1,10 @@
+use mcp_oauth::require_scope;
+
+#[require_scope(r"files\read")]
+async fn handler() -> &'static str {
+    "ok"
+}
+
+fn main() {
+    let _ = handler;
+}
