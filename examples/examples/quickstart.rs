@@ -36,16 +36,22 @@ async fn main() -> std::io::Result<()> {
         }
     };
     let token = auth.token().audience(&resource).scope("mcp:tools").sign();
+    let wide_token = auth
+        .token()
+        .audience(&resource)
+        .scope("mcp:tools tools:call")
+        .sign();
 
     println!(
         r#"
-MCP server  {resource}  (tools: echo, whoami; every request needs scope mcp:tools)
+MCP server  {resource}  (every request needs scope mcp:tools; tool echo also needs tools:call)
 Legacy HTTP+SSE transport  {base}/sse + {base}/message  (same resource, same tokens)
 Test authorization server  {issuer}  (in-process, for trying things out only)
 
-An access token for {resource}, scope mcp:tools, valid for an hour:
+Two access tokens for {resource}, valid for an hour: scope mcp:tools, and mcp:tools tools:call
 
 export TOKEN={token}
+export WIDE_TOKEN={wide_token}
 MCP={resource}
 
 # 1. No token: 401, and a WWW-Authenticate challenge pointing at the metadata
@@ -62,12 +68,18 @@ SESSION=$(mcp -o /dev/null -D - -d '{{"jsonrpc":"2.0","id":1,"method":"initializ
 mcp -H "Mcp-Session-Id: $SESSION" -d '{{"jsonrpc":"2.0","method":"notifications/initialized"}}'
 mcp -H "Mcp-Session-Id: $SESSION" -d '{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"whoami","arguments":{{}}}}}}'
 
-# 4. The legacy HTTP+SSE transport (2024-11-05), same token: the stream names the
+# 4. Step-up: echo needs tools:call. With TOKEN the middleware answers an HTTP 403 whose
+#    challenge names the scopes to ask for; the wider token gets the answer.
+ECHO='{{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{{"name":"echo","arguments":{{"message":"hi"}}}}}}'
+mcp -i -H "Mcp-Session-Id: $SESSION" -d "$ECHO"
+TOKEN=$WIDE_TOKEN mcp -H "Mcp-Session-Id: $SESSION" -d "$ECHO"
+
+# 5. The legacy HTTP+SSE transport (2024-11-05), same token: the stream names the
 #    /message?sessionId=... to POST JSON-RPC to (202; answers arrive on the stream)
 curl -N -H "Authorization: Bearer $TOKEN" {base}/sse
 
-# 5. A fresh token from the test authorization server (client credentials)
-curl -sS {token_endpoint} -d grant_type=client_credentials -d scope=mcp:tools --data-urlencode resource="$MCP"
+# 6. A fresh token from the test authorization server (client credentials)
+curl -sS {token_endpoint} -d grant_type=client_credentials -d scope='mcp:tools tools:call' --data-urlencode resource="$MCP"
 
 Press Ctrl-C to stop.
 "#,

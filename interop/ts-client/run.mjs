@@ -164,12 +164,28 @@ async function main() {
   await client.connect(transport);
   const tools = (await client.listTools()).tools.map((t) => t.name).sort();
   check('tools/list lists echo and whoami', tools.includes('echo') && tools.includes('whoami'), JSON.stringify(tools));
-  const echo = await client.callTool({ name: 'echo', arguments: { message: 'hello from TypeScript' } });
-  check('tools/call echo answers', JSON.stringify(echo.content).includes('hello from TypeScript'), JSON.stringify(echo));
+  // Step-up: `echo` needs `tools:call`, which the first authorization did not ask for. The
+  // middleware answers the call with an HTTP 403 insufficient_scope challenge; the SDK
+  // re-authorizes with the scope it names, and the call then succeeds.
+  const echoCall = { name: 'echo', arguments: { message: 'hello from TypeScript' } };
+  provider.code = undefined;
+  let steppedUp = false;
+  try {
+    await client.callTool(echoCall);
+  } catch (e) {
+    steppedUp = e instanceof UnauthorizedError;
+    if (!steppedUp) throw e;
+  }
+  check('a call of a guarded tool sends the client to re-authorize', steppedUp);
+  const stepScope = (provider.authorizationUrl?.searchParams.get('scope') ?? '').split(' ');
+  check('the re-authorization asks for the tool scope', stepScope.includes('tools:call') && stepScope.includes('mcp:tools'), stepScope.join(' '));
+  await transport.finishAuth(provider.code);
+  const echo = await client.callTool(echoCall);
+  check('after the step-up, tools/call echo answers', JSON.stringify(echo.content).includes('hello from TypeScript'), JSON.stringify(echo));
   const who = JSON.stringify(await client.callTool({ name: 'whoami', arguments: {} }));
   check('whoami sees the authenticated subject', who.includes('test-user'), who);
   check('whoami sees the registered client id', who.includes(provider.client.client_id), who);
-  check('whoami sees the granted scope', who.includes('mcp:tools'), who);
+  check('whoami sees the granted scopes', who.includes('mcp:tools') && who.includes('tools:call'), who);
   await client.close();
 }
 

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer};
-use mcp_oauth::AuthenticatedClient;
 use mcp_oauth::testing::TestAuthServer;
+use mcp_oauth::{AuthenticatedClient, require_scope};
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::model::{CallToolRequestParams, CallToolResult, ServerCapabilities, ServerConfig};
 use rmcp::service::{ClientInitializeError, RoleClient, RunningService};
@@ -48,6 +48,12 @@ impl Tools {
     #[tool(description = "Returns the message unchanged")]
     fn echo(&self, Parameters(EchoArgs { message }): Parameters<EchoArgs>) -> String {
         message
+    }
+
+    #[require_scope("notes:delete")]
+    #[tool(description = "Deletes a note (needs scope notes:delete)")]
+    fn delete_note(&self) -> String {
+        "deleted".to_owned()
     }
 
     #[tool(description = "The access token's subject, client id and scopes")]
@@ -259,7 +265,7 @@ async fn with_a_token_the_rmcp_client_lists_the_tools_and_calls_them_as_the_toke
         .map(|t| t.name.into())
         .collect();
     names.sort();
-    assert_eq!(names, ["echo", "whoami"]);
+    assert_eq!(names, ["delete_note", "echo", "whoami"]);
 
     let echoed = client
         .call_tool(call("echo", json!({"message": "hello through OAuth"})))
@@ -424,4 +430,42 @@ async fn another_principal_cannot_use_a_session_and_a_session_id_never_authentic
     let (status, _) = raw_post(&servers, Some(&alice), Some(&session), list).await;
     assert_eq!(status, 200);
     servers.stop().await;
+}
+
+// spec-checklist items 35, 44: a guarded tool is refused with a real HTTP 403 step-up
+// challenge in both response modes, and a wider token then succeeds.
+#[actix_web::test]
+async fn a_guarded_tool_is_a_403_step_up_then_succeeds_with_a_wider_token() {
+    for mode in [Mode::StatefulSse, Mode::StatelessJson] {
+        let servers = Servers::start(mode);
+        let narrow = servers
+            .connect(Some(&servers.token("mcp:tools")))
+            .await
+            .unwrap();
+        // Unguarded tools work with the narrow token.
+        narrow
+            .call_tool(call("echo", json!({"message": "hi"})))
+            .await
+            .unwrap();
+        let err = narrow
+            .call_tool(call("delete_note", json!({})))
+            .await
+            .expect_err("the guarded tool must be refused");
+        let text = format!("{err:?}");
+        assert!(text.contains("insufficient_scope"), "{text}");
+        assert!(text.contains("notes:delete"), "{text}");
+        narrow.cancel().await.unwrap();
+
+        let wide = servers
+            .connect(Some(&servers.token("mcp:tools notes:delete")))
+            .await
+            .unwrap();
+        let result = wide
+            .call_tool(call("delete_note", json!({})))
+            .await
+            .unwrap();
+        assert_eq!(text_of(&result), "deleted");
+        wide.cancel().await.unwrap();
+        servers.stop().await;
+    }
 }

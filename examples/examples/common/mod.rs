@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, middleware::Logger};
-use mcp_oauth::{AuthenticatedClient, McpOAuth};
+use mcp_oauth::{AuthenticatedClient, McpOAuth, require_scope};
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -49,7 +49,11 @@ pub(crate) struct ExampleServer;
 
 #[tool_router]
 impl ExampleServer {
-    #[tool(description = "Returns the message unchanged")]
+    /// Needs `tools:call` on top of the server's scopes: a `tools/call` of `echo` with a
+    /// token without it is refused by the middleware with an HTTP 403 step-up challenge,
+    /// before it reaches this server (and checked here again).
+    #[require_scope("tools:call")]
+    #[tool(description = "Returns the message unchanged (needs scope tools:call)")]
     fn echo(&self, Parameters(EchoArgs { message }): Parameters<EchoArgs>) -> String {
         message
     }
