@@ -97,10 +97,9 @@ pub use jsonwebtoken::Algorithm;
 ///
 /// On rmcp tools (feature `rmcp`), `#[require_scope]` goes **above** `#[tool]`. The
 /// middleware then refuses a `tools/call` of the tool with an HTTP 403 before the MCP
-/// service runs, and `scopes_supported` lists the scopes. (Not compiled here, since it
-/// needs rmcp's `macros` feature; the same code is compiled in `tests/ui/pass/`.)
+/// service runs, and `scopes_supported` lists the scopes.
 ///
-/// ```ignore
+/// ```no_run,standalone_crate
 /// use mcp_oauth::require_scope;
 /// use rmcp::{ServerHandler, tool, tool_handler, tool_router};
 ///
