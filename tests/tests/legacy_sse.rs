@@ -18,53 +18,13 @@ use actix_web::{App, HttpServer};
 use futures_util::StreamExt as _;
 use futures_util::stream::LocalBoxStream;
 use legacy_sse::{LegacySse, MESSAGE_PATH, SSE_PATH};
+use mcp_oauth::McpOAuthBuilder;
 use mcp_oauth::testing::TestAuthServer;
-use mcp_oauth::{AuthenticatedClient, McpOAuthBuilder};
-use rmcp::handler::server::wrapper::{Json, Parameters};
-use rmcp::model::{ServerCapabilities, ServerConfig};
-use rmcp::{ServerHandler, tool, tool_handler, tool_router};
 use serde_json::{Value, json};
 
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct EchoArgs {
-    /// The text to send back.
-    message: String,
-}
+mod support;
 
-#[derive(serde::Serialize, schemars::JsonSchema)]
-struct WhoAmI {
-    subject: Option<String>,
-    client_id: Option<String>,
-    scopes: Vec<String>,
-}
-
-/// The tools of the examples.
-#[derive(Clone)]
-struct Tools;
-
-#[tool_router]
-impl Tools {
-    #[tool(description = "Returns the message unchanged")]
-    fn echo(&self, Parameters(EchoArgs { message }): Parameters<EchoArgs>) -> String {
-        message
-    }
-
-    #[tool(description = "The access token's subject, client id and scopes")]
-    fn whoami(&self, client: AuthenticatedClient) -> Json<WhoAmI> {
-        Json(WhoAmI {
-            subject: client.subject().map(str::to_owned),
-            client_id: client.client_id().map(str::to_owned),
-            scopes: client.scopes().to_vec(),
-        })
-    }
-}
-
-#[tool_handler]
-impl ServerHandler for Tools {
-    fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-    }
-}
+use support::Tools;
 
 /// An authorization server, and an MCP server whose resource is
 /// `http://127.0.0.1:<port>/mcp` (scope `mcp:tools` required), serving the legacy
@@ -292,6 +252,16 @@ impl Sse {
         serde_json::from_str(&event.data).unwrap()
     }
 
+    /// POSTs `body` to this session with `token`, expects 202, and returns the next
+    /// message on the stream.
+    async fn ask(&mut self, servers: &Servers, token: &str, body: Value) -> Value {
+        let reply = servers
+            .post(&self.endpoint.clone(), Some(token), body)
+            .await;
+        assert_eq!(reply.status, 202, "{reply:?}");
+        self.message().await
+    }
+
     /// Nothing but keep-alives for a while.
     async fn assert_quiet(&mut self) {
         if let Some(event) = self.next_within(Duration::from_millis(500)).await {
@@ -387,15 +357,13 @@ async fn with_a_token_a_session_initializes_lists_the_tools_and_whoami_names_the
 
     sse.initialize(&servers, &token).await;
 
-    let reply = servers
-        .post(
-            &sse.endpoint,
-            Some(&token),
+    let listed = sse
+        .ask(
+            &servers,
+            &token,
             json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
         )
         .await;
-    assert_eq!(reply.status, 202, "{reply:?}");
-    let listed = sse.message().await;
     assert_eq!(listed["id"], 2, "{listed}");
     let mut names: Vec<&str> = listed["result"]["tools"]
         .as_array()
@@ -404,13 +372,11 @@ async fn with_a_token_a_session_initializes_lists_the_tools_and_whoami_names_the
         .map(|t| t["name"].as_str().unwrap())
         .collect();
     names.sort_unstable();
-    assert_eq!(names, ["echo", "whoami"]);
+    assert_eq!(names, ["delete_note", "echo", "whoami"]);
 
-    let reply = servers
-        .post(&sse.endpoint, Some(&token), call(3, "whoami", json!({})))
+    let whoami = sse
+        .ask(&servers, &token, call(3, "whoami", json!({})))
         .await;
-    assert_eq!(reply.status, 202, "{reply:?}");
-    let whoami = sse.message().await;
     assert_eq!(whoami["id"], 3, "{whoami}");
     assert_eq!(
         whoami["result"]["structuredContent"],
@@ -420,11 +386,9 @@ async fn with_a_token_a_session_initializes_lists_the_tools_and_whoami_names_the
     // The tool sees the caller of each POST, not of the GET: the same principal with a
     // new token (more scopes) is seen with that token's scopes.
     let wider = servers.token("alice", "mcp:tools files:read");
-    let reply = servers
-        .post(&sse.endpoint, Some(&wider), call(4, "whoami", json!({})))
+    let whoami = sse
+        .ask(&servers, &wider, call(4, "whoami", json!({})))
         .await;
-    assert_eq!(reply.status, 202, "{reply:?}");
-    let whoami = sse.message().await;
     assert_eq!(whoami["id"], 4, "{whoami}");
     assert_eq!(
         whoami["result"]["structuredContent"]["scopes"],
@@ -493,11 +457,9 @@ async fn another_principal_posting_to_a_session_gets_404_and_nothing_reaches_it(
     sse.assert_quiet().await;
 
     // Alice's session is unharmed.
-    let reply = servers
-        .post(&sse.endpoint, Some(&alice), call(3, "whoami", json!({})))
+    let whoami = sse
+        .ask(&servers, &alice, call(3, "whoami", json!({})))
         .await;
-    assert_eq!(reply.status, 202, "{reply:?}");
-    let whoami = sse.message().await;
     assert_eq!(whoami["id"], 3, "{whoami}");
     assert_eq!(whoami["result"]["structuredContent"]["subject"], "alice");
     servers.stop().await;
@@ -585,15 +547,13 @@ async fn the_middleware_applies_the_tool_scope_policy_to_message_bodies() {
 
     // Same principal, stepped-up token: the same session runs the tool.
     let stepped_up = servers.token("alice", "mcp:tools echo:call");
-    let reply = servers
-        .post(
-            &sse.endpoint,
-            Some(&stepped_up),
+    let echoed = sse
+        .ask(
+            &servers,
+            &stepped_up,
             call(3, "echo", json!({"message": "hi"})),
         )
         .await;
-    assert_eq!(reply.status, 202, "{reply:?}");
-    let echoed = sse.message().await;
     assert_eq!(echoed["result"]["content"][0]["text"], "hi", "{echoed}");
     servers.stop().await;
 }

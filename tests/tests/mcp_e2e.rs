@@ -13,65 +13,20 @@ use std::sync::Arc;
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer};
 use mcp_oauth::testing::TestAuthServer;
-use mcp_oauth::{AuthenticatedClient, require_scope};
-use rmcp::handler::server::wrapper::{Json, Parameters};
-use rmcp::model::{CallToolRequestParams, CallToolResult, ServerCapabilities, ServerConfig};
+use rmcp::ServiceExt;
+use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::{ClientInitializeError, RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::{
     InsufficientScopeError, StreamableHttpClientTransportConfig,
 };
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-use rmcp::{ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use rmcp_actix_web::transport::StreamableHttpService;
 use serde_json::{Value, json};
 
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct EchoArgs {
-    /// The text to send back.
-    message: String,
-}
+mod support;
 
-#[derive(serde::Serialize, schemars::JsonSchema)]
-struct WhoAmI {
-    subject: Option<String>,
-    client_id: Option<String>,
-    scopes: Vec<String>,
-}
-
-/// The tools of the `mcp_server` example.
-#[derive(Clone)]
-struct Tools;
-
-#[tool_router]
-impl Tools {
-    #[tool(description = "Returns the message unchanged")]
-    fn echo(&self, Parameters(EchoArgs { message }): Parameters<EchoArgs>) -> String {
-        message
-    }
-
-    #[require_scope("notes:delete")]
-    #[tool(description = "Deletes a note (needs scope notes:delete)")]
-    fn delete_note(&self) -> String {
-        "deleted".to_owned()
-    }
-
-    #[tool(description = "The access token's subject, client id and scopes")]
-    fn whoami(&self, client: AuthenticatedClient) -> Json<WhoAmI> {
-        Json(WhoAmI {
-            subject: client.subject().map(str::to_owned),
-            client_id: client.client_id().map(str::to_owned),
-            scopes: client.scopes().to_vec(),
-        })
-    }
-}
-
-#[tool_handler]
-impl ServerHandler for Tools {
-    fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-    }
-}
+use support::Tools;
 
 /// How the MCP endpoint answers.
 #[derive(Clone, Copy, PartialEq, Eq)]
