@@ -443,3 +443,40 @@ fn guarded_tools_are_registered_under_their_tool_names() {
     assert!(find("notes").is_none());
     assert_eq!(tools.len(), 2, "{tools:?}");
 }
+
+// spec-checklist item 10: the scopes guards use are offered in `scopes_supported`, merged
+// with the configured ones, each once.
+#[actix_web::test]
+async fn guarded_scopes_are_offered_in_the_metadata() {
+    let server = Server::start(true);
+    let mut res = server
+        .client
+        .get(format!(
+            "{}/.well-known/oauth-protected-resource/mcp",
+            server.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    let metadata: Value = res.json().await.unwrap();
+    let supported: Vec<String> =
+        serde_json::from_value(metadata["scopes_supported"].clone()).unwrap();
+    for scope in [
+        "mcp",
+        "profile",
+        "files:read",
+        "files:delete",
+        "files:admin",
+        "root",
+        "items:read",
+        "files:purge",
+        "notes:read",
+        "notes:admin",
+    ] {
+        assert_eq!(
+            supported.iter().filter(|s| *s == scope).count(),
+            1,
+            "{scope} in {supported:?}"
+        );
+    }
+}
