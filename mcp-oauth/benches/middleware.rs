@@ -1,7 +1,10 @@
 //! The middleware in-process: one actix `App` with `POST /mcp` answering 200 "ok", called
 //! through `actix_web::test::init_service` + `call_service`, per request:
 //! - `middleware/unprotected`: the bare `App` (routing + handler: the baseline);
-//! - `middleware/rs256_valid`: wrapped with [`McpOAuth`] (warm JWKS), a valid RS256 token;
+//! - `middleware/rs256_valid`: wrapped with [`McpOAuth`] (warm JWKS, validation cache off:
+//!   `cache_ttl(Duration::ZERO)`), a valid RS256 token, verified on every request;
+//! - `middleware/rs256_valid_cached`: the same with the validation cache on (the default):
+//!   the same token every time, so every request is a cache hit;
 //! - `middleware/no_token`: wrapped, no `Authorization` header (the 401 + challenge path).
 //!
 //! Like `benches/validation.rs`, each sample is timed with `iter_custom` inside one
@@ -71,6 +74,12 @@ fn middleware(c: &mut Criterion) {
     let oauth = auth
         .configure(RESOURCE)
         .required_scopes(["mcp"])
+        .cache_ttl(Duration::ZERO)
+        .build()
+        .unwrap();
+    let cached_oauth = auth
+        .configure(RESOURCE)
+        .required_scopes(["mcp"])
         .build()
         .unwrap();
     let token = auth.token().audience(RESOURCE).scope("mcp").sign();
@@ -81,6 +90,11 @@ fn middleware(c: &mut Criterion) {
     ));
     let protected = sys.block_on(test::init_service(
         App::new().wrap(oauth).route("/mcp", web::post().to(ok)),
+    ));
+    let cached = sys.block_on(test::init_service(
+        App::new()
+            .wrap(cached_oauth.clone())
+            .route("/mcp", web::post().to(ok)),
     ));
 
     let bare_request = || test::TestRequest::post().uri("/mcp").to_request();
@@ -95,6 +109,9 @@ fn middleware(c: &mut Criterion) {
     // The first authorized call fetches the JWKS: the cache is warm from here on.
     check(&sys, &protected, &authorized_request, StatusCode::OK);
     check(&sys, &protected, &bare_request, StatusCode::UNAUTHORIZED);
+    // The first call fills the validation cache: hits from here on.
+    check(&sys, &cached, &authorized_request, StatusCode::OK);
+    assert_eq!(cached_oauth.cache_len(), Some(1));
     let jwks_fetches = auth.jwks_requests();
 
     let mut group = c.benchmark_group("middleware");
@@ -103,6 +120,9 @@ fn middleware(c: &mut Criterion) {
     });
     group.bench_function("rs256_valid", |b| {
         b.iter_custom(|iters| sys.block_on(time_calls(&protected, &authorized_request, iters)));
+    });
+    group.bench_function("rs256_valid_cached", |b| {
+        b.iter_custom(|iters| sys.block_on(time_calls(&cached, &authorized_request, iters)));
     });
     group.bench_function("no_token", |b| {
         b.iter_custom(|iters| sys.block_on(time_calls(&protected, &bare_request, iters)));

@@ -2,10 +2,14 @@
 //! a bare `jsonwebtoken::decode` of the same token with the same key.
 //!
 //! One group per algorithm (`validate/RS256`, `validate/ES256`, `validate/EdDSA`,
-//! `validate/HS256`), each with two functions:
-//! - `mcp_oauth`: `McpOAuth::authenticate(&token)`: header, `alg` allow-list, `typ`,
+//! `validate/HS256`), each with two functions (three for RS256):
+//! - `mcp_oauth`: `McpOAuth::authenticate(&token)` with the validation cache off
+//!   (`cache_ttl(Duration::ZERO)`): header, `alg` allow-list, `typ`,
 //!   `crit`, `iss`, key lookup in the JWKS cache, signature, `aud`, `exp`/`nbf`/`iat`,
 //!   required scopes, and the `AuthenticatedClient` it returns;
+//! - `mcp_oauth_cached` (RS256 only): the same call with the validation cache on (the
+//!   default) and the same token every time: a cache hit (SHA-256 of the token, one
+//!   lookup, a copy of the claims), then the required scopes and the `AuthenticatedClient`;
 //! - `jsonwebtoken_decode`: `jsonwebtoken::decode::<serde_json::Value>` with the
 //!   [`DecodingKey`] built from the JWKS the test authorization server serves (or the
 //!   shared secret for HS256), and a [`Validation`] doing comparable work: the same
@@ -27,7 +31,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::hint::black_box;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::rt::{System, SystemRunner};
 use criterion::{Criterion, criterion_main};
@@ -62,7 +66,10 @@ const ASYMMETRIC: [Algorithm; 9] = [
 /// key and validation rules.
 struct Case {
     name: &'static str,
+    /// Validation cache off: every call verifies the signature.
     oauth: McpOAuth,
+    /// Validation cache on (RS256 only): every call after the first is a hit.
+    cached: Option<McpOAuth>,
     token: String,
     key: DecodingKey,
     validation: Validation,
@@ -112,6 +119,7 @@ fn cases(sys: &SystemRunner, auth: &TestAuthServer) -> Vec<Case> {
     let jwks_oauth = auth
         .configure(RESOURCE)
         .required_scopes([SCOPE])
+        .cache_ttl(Duration::ZERO)
         .build()
         .unwrap();
     let mut cases = Vec::new();
@@ -127,9 +135,16 @@ fn cases(sys: &SystemRunner, auth: &TestAuthServer) -> Vec<Case> {
             .algorithm(alg)
             .sign();
         let kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
+        let cached = (alg == Algorithm::RS256).then(|| {
+            auth.configure(RESOURCE)
+                .required_scopes([SCOPE])
+                .build()
+                .unwrap()
+        });
         cases.push(Case {
             name,
             oauth: jwks_oauth.clone(),
+            cached,
             key: published_key(sys, auth, &kid),
             validation: floor_validation(&same_family(alg), auth.issuer()),
             token,
@@ -140,11 +155,13 @@ fn cases(sys: &SystemRunner, auth: &TestAuthServer) -> Vec<Case> {
         .authorization_server(auth.issuer())
         .hs256_secret(HS256_SECRET)
         .required_scopes([SCOPE])
+        .cache_ttl(Duration::ZERO)
         .build()
         .unwrap();
     cases.push(Case {
         name: "HS256",
         oauth: hs_oauth,
+        cached: None,
         token: auth
             .token()
             .audience(RESOURCE)
@@ -162,6 +179,12 @@ fn cases(sys: &SystemRunner, auth: &TestAuthServer) -> Vec<Case> {
             "{}: mcp_oauth refused the token: {client:?}",
             case.name
         );
+        assert_eq!(case.oauth.cache_len(), None, "{}: cache on", case.name);
+        if let Some(cached) = &case.cached {
+            // The first call validates and fills the cache; the bench only hits it.
+            assert!(sys.block_on(cached.authenticate(&case.token)).is_ok());
+            assert_eq!(cached.cache_len(), Some(1), "{}: not cached", case.name);
+        }
         let decoded =
             jsonwebtoken::decode::<serde_json::Value>(&case.token, &case.key, &case.validation);
         assert!(
@@ -197,6 +220,19 @@ fn validation(c: &mut Criterion) {
                 })
             });
         });
+        if let Some(cached) = &case.cached {
+            group.bench_function("mcp_oauth_cached", |b| {
+                b.iter_custom(|iters| {
+                    sys.block_on(async {
+                        let start = Instant::now();
+                        for _ in 0..iters {
+                            black_box(cached.authenticate(black_box(&case.token)).await.is_ok());
+                        }
+                        start.elapsed()
+                    })
+                });
+            });
+        }
         group.bench_function("jsonwebtoken_decode", |b| {
             b.iter_custom(|iters| {
                 sys.block_on(async {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey};
 
+use crate::cache::{CachedValidator, DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_CACHE_TTL};
 use crate::error::{ConfigError, ConfigProblem};
 use crate::jwks::{JwksCache, JwksSettings};
 use crate::jwt::{self, JwtValidator, KeySource, TypPolicy};
@@ -117,6 +118,9 @@ pub struct McpOAuthBuilder {
     pub(crate) max_mcp_body_bytes: usize,
     pub(crate) scope_hierarchy: bool,
     pub(crate) session_binding: bool,
+    /// How long an accepted token is remembered; zero turns the cache off.
+    pub(crate) cache_ttl: Duration,
+    pub(crate) cache_max_entries: usize,
     /// Problems found while reading the environment, reported by `build()`.
     pub(crate) problems: Vec<ConfigProblem>,
 }
@@ -159,6 +163,8 @@ impl Default for McpOAuthBuilder {
             max_mcp_body_bytes: DEFAULT_MAX_BODY_BYTES,
             scope_hierarchy: false,
             session_binding: true,
+            cache_ttl: DEFAULT_CACHE_TTL,
+            cache_max_entries: DEFAULT_CACHE_MAX_ENTRIES,
             problems: Vec::new(),
         }
     }
@@ -510,7 +516,8 @@ impl McpOAuthBuilder {
 
     /// Judge tokens with your own [`TokenValidator`] instead of the JWT strategy.
     /// Challenges, statuses, metadata and scope checks stay the middleware's.
-    /// No JWKS URI is needed then, and the JWT settings are not used.
+    /// No JWKS URI is needed then, and the JWT settings are not used. What it accepts is
+    /// cached like the JWT strategy's results (see [`cache_ttl`](Self::cache_ttl)).
     ///
     /// ```
     /// use mcp_oauth::{LocalBoxFuture, Refusal, TokenValidator, VerifiedClaims};
@@ -728,6 +735,74 @@ impl McpOAuthBuilder {
         self
     }
 
+    /// How long an accepted token is remembered, so that a repeated token costs a hash
+    /// and a lookup instead of a signature verification (or your validator's call).
+    /// Default 60 s. An entry never outlives the token's `exp`, refusals are never
+    /// cached, and the token itself is never stored (the key is its SHA-256).
+    /// `Duration::ZERO` turns the cache off: every request is validated, so a revocation
+    /// your [`validator`](Self::validator) sees, or a key removed from the JWKS, takes
+    /// effect at once rather than within the TTL. (`MCP_OAUTH_CACHE_TTL_SECS`)
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::time::Duration;
+    /// use mcp_oauth::{LocalBoxFuture, McpOAuth, Refusal, TokenValidator, VerifiedClaims};
+    ///
+    /// /// Accepts every token, counting its calls.
+    /// struct Counting(Arc<AtomicUsize>);
+    /// impl TokenValidator for Counting {
+    ///     fn validate<'a>(&'a self, _: &'a str) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>> {
+    ///         self.0.fetch_add(1, Ordering::SeqCst);
+    ///         Box::pin(async { Ok(VerifiedClaims::from_claims(Default::default())) })
+    ///     }
+    /// }
+    /// let calls = Arc::new(AtomicUsize::new(0));
+    /// let builder = McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .validator(Counting(calls.clone()));
+    /// let cached = builder.clone().cache_ttl(Duration::from_secs(30)).build()?;
+    /// let uncached = builder.cache_ttl(Duration::ZERO).build()?;
+    /// actix_web::rt::System::new().block_on(async {
+    ///     for _ in 0..3 {
+    ///         cached.authenticate("some-token").await?;
+    ///     }
+    ///     assert_eq!(calls.load(Ordering::SeqCst), 1); // validated once
+    ///     for _ in 0..3 {
+    ///         uncached.authenticate("some-token").await?;
+    ///     }
+    ///     assert_eq!(calls.load(Ordering::SeqCst), 4); // every time
+    ///     Ok::<_, mcp_oauth::AuthError>(())
+    /// })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn cache_ttl(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = ttl;
+        self
+    }
+
+    /// Most tokens the validation cache remembers. Default 10,000. When full, the oldest
+    /// entry makes room, so a flood of distinct tokens cannot grow memory (invalid tokens
+    /// are never cached at all). Must be more than zero: turn the cache off with
+    /// [`cache_ttl(Duration::ZERO)`](Self::cache_ttl). (`MCP_OAUTH_CACHE_MAX_ENTRIES`)
+    ///
+    /// ```
+    /// # let builder = mcp_oauth::McpOAuth::builder()
+    /// #     .resource("https://mcp.example.com/mcp")
+    /// #     .authorization_server("https://auth.example.com")
+    /// #     .jwks_uri("https://auth.example.com/jwks");
+    /// let oauth = builder.clone().cache_max_entries(100_000).build()?; // many clients
+    /// let err = builder.cache_max_entries(0).build().unwrap_err();
+    /// assert_eq!(err.problems()[0].setting(), "MCP_OAUTH_CACHE_MAX_ENTRIES");
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn cache_max_entries(mut self, entries: usize) -> Self {
+        self.cache_max_entries = entries;
+        self
+    }
+
     /// Largest token accepted, in bytes, before any parsing. Default 16 KiB.
     ///
     /// ```
@@ -913,6 +988,12 @@ impl McpOAuthBuilder {
         if self.max_token_bytes == 0 {
             problem("max_token_bytes", "must be more than zero".into());
         }
+        if self.cache_max_entries == 0 {
+            problem(
+                "MCP_OAUTH_CACHE_MAX_ENTRIES",
+                "must be more than zero (a TTL of 0 turns the cache off)".into(),
+            );
+        }
 
         // The resource is always an accepted audience; configured ones are added to it.
         let mut audiences: Vec<String> = resource.iter().cloned().collect();
@@ -938,6 +1019,18 @@ impl McpOAuthBuilder {
         let (Some(resource), Some(validator), true) = (resource, validator, problems.is_empty())
         else {
             return Err(ConfigError::new(problems));
+        };
+        // The cache wraps whichever validator judges the tokens.
+        let cache = (!self.cache_ttl.is_zero()).then(|| {
+            Arc::new(CachedValidator::new(
+                validator.clone(),
+                self.cache_ttl,
+                self.cache_max_entries,
+            ))
+        });
+        let validator = match &cache {
+            Some(cache) => cache.clone() as Arc<dyn TokenValidator>,
+            None => validator,
         };
 
         // scopes_supported: required, configured, and those guards and per-method/per-tool
@@ -977,6 +1070,7 @@ impl McpOAuthBuilder {
         Ok(McpOAuth::from_inner(Inner {
             resource: Arc::new(protected),
             validator,
+            cache,
             // `/health/` and `/health` mean the same subtree.
             public_paths: self
                 .public_paths

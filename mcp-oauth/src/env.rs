@@ -75,6 +75,14 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
         "claim to read scopes from (default: scope, then scp)",
     ),
     ("MCP_OAUTH_PUBLIC_PATHS", "paths served without a token"),
+    (
+        "MCP_OAUTH_CACHE_TTL_SECS",
+        "seconds an accepted token is remembered, never past its `exp`; 0 turns the cache off (default 60)",
+    ),
+    (
+        "MCP_OAUTH_CACHE_MAX_ENTRIES",
+        "most tokens the validation cache remembers, oldest evicted first (default 10000)",
+    ),
 ];
 
 impl McpOAuthBuilder {
@@ -152,6 +160,8 @@ impl McpOAuthBuilder {
         let algorithms = read("MCP_OAUTH_ALGORITHMS");
         let leeway = read("MCP_OAUTH_LEEWAY_SECS");
         let typ = read("MCP_OAUTH_TYP");
+        let cache_ttl = read("MCP_OAUTH_CACHE_TTL_SECS");
+        let cache_max_entries = read("MCP_OAUTH_CACHE_MAX_ENTRIES");
 
         if let Some(names) = algorithms {
             let mut algs = Vec::new();
@@ -172,6 +182,24 @@ impl McpOAuthBuilder {
                 Err(_) => problems.push(ConfigProblem::new(
                     "MCP_OAUTH_LEEWAY_SECS",
                     format!("`{secs}` is not a whole number of seconds"),
+                )),
+            }
+        }
+        if let Some(secs) = cache_ttl {
+            match secs.parse::<u64>() {
+                Ok(s) => b.cache_ttl = Duration::from_secs(s),
+                Err(_) => problems.push(ConfigProblem::new(
+                    "MCP_OAUTH_CACHE_TTL_SECS",
+                    format!("`{secs}` is not a whole number of seconds"),
+                )),
+            }
+        }
+        if let Some(n) = cache_max_entries {
+            match n.parse::<usize>() {
+                Ok(n) => b.cache_max_entries = n,
+                Err(_) => problems.push(ConfigProblem::new(
+                    "MCP_OAUTH_CACHE_MAX_ENTRIES",
+                    format!("`{n}` is not a whole number"),
                 )),
             }
         }

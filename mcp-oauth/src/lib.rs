@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod cache;
 mod challenge;
 mod claims;
 mod client;

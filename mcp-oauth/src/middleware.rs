@@ -9,6 +9,7 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::http::Method;
 use actix_web::{Error, HttpMessage, ResponseError};
 
+use crate::cache::CachedValidator;
 use crate::claims::VerifiedClaims;
 use crate::client::AuthenticatedClient;
 use crate::config::McpOAuthBuilder;
@@ -58,7 +59,10 @@ pub struct McpOAuth {
 
 pub(crate) struct Inner {
     pub(crate) resource: Arc<ProtectedResource>,
+    /// The validator the requests use: [`cache`](Self::cache) when there is one.
     pub(crate) validator: Arc<dyn TokenValidator>,
+    /// The validation cache (the same object as `validator`), `None` when turned off.
+    pub(crate) cache: Option<Arc<CachedValidator>>,
     pub(crate) public_paths: Vec<String>,
     pub(crate) max_token_bytes: usize,
     pub(crate) expose_token: bool,
@@ -183,6 +187,30 @@ impl McpOAuth {
     /// ```
     pub fn resource_metadata_url(&self) -> &str {
         self.inner.resource.metadata_url()
+    }
+
+    /// How many validation results the cache holds (live or expired but not yet dropped;
+    /// never more than [`cache_max_entries`](McpOAuthBuilder::cache_max_entries)), or
+    /// `None` when the cache is off. For tests: no stability promise.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mcp_oauth::testing::TestAuthServer;
+    ///
+    /// let auth = TestAuthServer::start();
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = auth.configure(resource).build()?;
+    /// assert_eq!(oauth.cache_len(), Some(0));
+    /// let token = auth.token().audience(resource).sign();
+    /// actix_web::rt::System::new().block_on(oauth.authenticate(&token))?;
+    /// assert_eq!(oauth.cache_len(), Some(1));
+    /// let uncached = auth.configure(resource).cache_ttl(Duration::ZERO).build()?;
+    /// assert_eq!(uncached.cache_len(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(hidden)]
+    pub fn cache_len(&self) -> Option<usize> {
+        self.inner.cache.as_ref().map(|c| c.len())
     }
 
     /// Validates a bearer token outside a request (e.g. for a WebSocket handshake or a

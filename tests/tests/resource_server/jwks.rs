@@ -208,7 +208,11 @@ async fn concurrent_requests_while_the_jwks_is_down_cause_one_fetch() {
 // keep serving while one refresh runs in the background.
 #[actix_web::test]
 async fn stale_keys_keep_serving_while_a_background_refresh_fetches_new_ones() {
-    let srv = TestServer::with(|b| b.jwks_cache_ttl(Duration::ZERO, Duration::from_secs(3600)));
+    // No validation cache: the second request must consult the (stale) keys.
+    let srv = TestServer::with(|b| {
+        b.jwks_cache_ttl(Duration::ZERO, Duration::from_secs(3600))
+            .cache_ttl(Duration::ZERO)
+    });
     srv.auth.set_jwks_max_age(Some(0));
     let token = srv.valid_token();
     assert_admitted(&srv.post_mcp(&token).await);

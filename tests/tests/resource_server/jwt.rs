@@ -180,7 +180,8 @@ async fn unknown_kid_refetches_once_then_is_401() {
 // key stops working.
 #[actix_web::test]
 async fn rotated_key_is_accepted_after_refetch() {
-    let srv = TestServer::start();
+    // No validation cache: the old token must be verified again to meet its missing key.
+    let srv = TestServer::with(|b| b.cache_ttl(Duration::ZERO));
     let old = srv.valid_token();
     assert_admitted(&srv.post_mcp(&old).await);
     assert_eq!(srv.auth.jwks_requests(), 1);

@@ -7,6 +7,7 @@
 
 mod common;
 
+mod cache;
 mod config;
 mod cors;
 mod extraction;

@@ -1,0 +1,480 @@
+//! The validation cache: [`CachedValidator`] remembers what another [`TokenValidator`]
+//! accepted, so a repeated token costs a SHA-256 and a map lookup instead of a signature
+//! verification (or, later, an introspection call).
+//!
+//! Rules (issue 3, "Validation cache"):
+//! - only accepted tokens are cached; a refusal (bad token, 503) is never remembered;
+//! - the key is the SHA-256 of the token: the token itself is never stored;
+//! - an entry lives min(TTL, time left to the token's `exp`) (the TTL alone without an
+//!   `exp`) and is checked on every read, against both the monotonic deadline and the
+//!   wall clock: a cached result never outlives `exp`;
+//! - at most `max_entries` entries: a flood of distinct valid tokens evicts the oldest
+//!   (FIFO), it never grows memory. Invalid tokens never reach the cache at all.
+//!
+//! # Layout
+//! The entries are split into up to [`MAX_SHARDS`] shards chosen by the key's first bytes
+//! (uniform: they are SHA-256 output), each a `Mutex` around a `HashMap` and a `VecDeque`
+//! of its keys in insertion order, with its share of `max_entries`. Every actix worker
+//! shares one cache; a hit holds its shard's lock for one lookup and one `Arc` clone, and
+//! the shards keep workers from queueing on a single lock. The `VecDeque` holds exactly
+//! the map's keys, each once (an entry is only ever removed from its front, and replacing
+//! a key keeps its place), so evicting is `pop_front` + `remove`: O(1). Expired entries are
+//! not removed when read (that would break the invariant); they are skipped, replaced when
+//! their token is validated again, and dropped when they reach the front.
+//!
+//! `dashmap` would give the sharded map, but not the insertion order a bounded cache needs
+//! to evict in O(1): each shard would still need its own queue, so std's `Mutex` it is.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_lc_rs::digest;
+
+use crate::claims::VerifiedClaims;
+use crate::refusal::Refusal;
+use crate::validator::{LocalBoxFuture, TokenValidator};
+
+/// How long an accepted token is remembered, at most (`MCP_OAUTH_CACHE_TTL_SECS`).
+pub(crate) const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
+/// How many accepted tokens are remembered, at most (`MCP_OAUTH_CACHE_MAX_ENTRIES`).
+pub(crate) const DEFAULT_CACHE_MAX_ENTRIES: usize = 10_000;
+
+/// Most shards: about one per worker thread of a large machine.
+const MAX_SHARDS: usize = 16;
+/// Fewest entries per shard worth a shard of its own (a small cache stays one FIFO).
+const MIN_SHARD_ENTRIES: usize = 64;
+
+/// The SHA-256 of a token.
+type Key = [u8; 32];
+
+fn key_of(token: &str) -> Key {
+    let digest = digest::digest(&digest::SHA256, token.as_bytes());
+    let mut key = [0u8; 32];
+    key.copy_from_slice(digest.as_ref());
+    key
+}
+
+/// How long a result validated at `now` may be served: min(`ttl`, time left to `exp`),
+/// or `ttl` without an `exp`. `None` when that is no time at all (the token is expired, or
+/// within the leeway past its `exp`: never cached).
+fn lifetime(ttl: Duration, exp: Option<SystemTime>, now: SystemTime) -> Option<Duration> {
+    let left = match exp {
+        None => ttl,
+        Some(exp) => exp.duration_since(now).ok()?.min(ttl),
+    };
+    (!left.is_zero()).then_some(left)
+}
+
+/// An accepted token's claims, and until when they may be served.
+struct Entry {
+    claims: Arc<VerifiedClaims>,
+    /// Insertion + [`lifetime`], on the monotonic clock.
+    deadline: Instant,
+    /// The token's `exp`, checked on the wall clock too: a clock step forward must not
+    /// let an entry outlive it.
+    exp: Option<SystemTime>,
+}
+
+impl Entry {
+    fn is_live(&self, now: Instant, wall: SystemTime) -> bool {
+        now < self.deadline && self.exp.is_none_or(|exp| wall < exp)
+    }
+}
+
+/// One shard: its entries, and their keys oldest first (exactly the map's keys, once each).
+struct Shard {
+    map: HashMap<Key, Entry>,
+    order: VecDeque<Key>,
+    capacity: usize,
+}
+
+impl Shard {
+    fn new(capacity: usize) -> Self {
+        Self {
+            map: HashMap::new(),
+            order: VecDeque::new(),
+            capacity,
+        }
+    }
+
+    fn get(&self, key: &Key, now: Instant, wall: SystemTime) -> Option<Arc<VerifiedClaims>> {
+        self.map
+            .get(key)
+            .filter(|e| e.is_live(now, wall))
+            .map(|e| e.claims.clone())
+    }
+
+    /// Stores `entry` under `key`: in place when the key is known (keeping its place in
+    /// the queue), else at the back, after dropping expired entries from the front and,
+    /// when still full, the oldest.
+    fn put(&mut self, key: Key, entry: Entry, now: Instant, wall: SystemTime) {
+        if let Some(slot) = self.map.get_mut(&key) {
+            *slot = entry;
+            return;
+        }
+        while let Some(oldest) = self.order.front() {
+            let full = self.map.len() >= self.capacity;
+            let expired = self.map.get(oldest).is_none_or(|e| !e.is_live(now, wall));
+            if !(full || expired) {
+                break;
+            }
+            if let Some(oldest) = self.order.pop_front() {
+                self.map.remove(&oldest);
+            }
+        }
+        self.order.push_back(key);
+        self.map.insert(key, entry);
+    }
+}
+
+/// A [`TokenValidator`] that remembers what `inner` accepted (see the module docs).
+pub(crate) struct CachedValidator {
+    inner: Arc<dyn TokenValidator>,
+    ttl: Duration,
+    max_entries: usize,
+    shards: Box<[Mutex<Shard>]>,
+}
+
+impl std::fmt::Debug for CachedValidator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedValidator")
+            .field("ttl", &self.ttl)
+            .field("max_entries", &self.max_entries)
+            .field("shards", &self.shards.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl CachedValidator {
+    /// Caches what `inner` accepts for at most `ttl` (and never past `exp`), keeping at
+    /// most `max_entries` (at least one).
+    pub(crate) fn new(inner: Arc<dyn TokenValidator>, ttl: Duration, max_entries: usize) -> Self {
+        let max_entries = max_entries.max(1);
+        let n = max_entries.div_ceil(MIN_SHARD_ENTRIES).clamp(1, MAX_SHARDS);
+        // The shares add up to `max_entries` exactly.
+        let shards = (0..n)
+            .map(|i| {
+                let share = max_entries / n + usize::from(i < max_entries % n);
+                Mutex::new(Shard::new(share))
+            })
+            .collect();
+        Self {
+            inner,
+            ttl,
+            max_entries,
+            shards,
+        }
+    }
+
+    /// Entries held, live or expired-but-not-yet-dropped: what memory is spent on.
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|s| lock(s).map.len()).sum()
+    }
+
+    fn shard(&self, key: &Key) -> &Mutex<Shard> {
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&key[..8]);
+        // Truncation is fine: only the remainder matters.
+        let index = (u64::from_le_bytes(first) % self.shards.len() as u64) as usize;
+        &self.shards[index]
+    }
+
+    /// The cached claims for `key`, when live.
+    fn get(&self, key: &Key) -> Option<VerifiedClaims> {
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let claims = lock(self.shard(key)).get(key, now, wall)?;
+        // Cloned outside the lock.
+        Some(VerifiedClaims::clone(&claims))
+    }
+
+    /// Remembers `claims`, accepted just now for the token hashed to `key`.
+    fn put(&self, key: Key, claims: &VerifiedClaims) {
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let exp = claims.expires_at();
+        let Some(life) = lifetime(self.ttl, exp, wall) else {
+            return;
+        };
+        // An absurd TTL (centuries) overflows `Instant`: then the result is not cached.
+        let Some(deadline) = now.checked_add(life) else {
+            return;
+        };
+        let entry = Entry {
+            claims: Arc::new(claims.clone()),
+            deadline,
+            exp,
+        };
+        lock(self.shard(&key)).put(key, entry, now, wall);
+    }
+}
+
+/// A poisoned shard is still consistent: nothing inside a critical section panics
+/// between the map and the queue updates (short of an allocation failure, which aborts).
+fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
+    shard.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl TokenValidator for CachedValidator {
+    fn validate<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>> {
+        let key = key_of(token);
+        if let Some(claims) = self.get(&key) {
+            return Box::pin(std::future::ready(Ok(claims)));
+        }
+        Box::pin(async move {
+            // Failures return here, before anything is remembered.
+            let claims = self.inner.validate(token).await?;
+            self.put(key, &claims);
+            Ok(claims)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::UNIX_EPOCH;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::refusal::TokenRejection;
+
+    const TTL: Duration = Duration::from_secs(60);
+
+    /// Accepts tokens starting with `ok` (with `exp` = the rest, when it is a number of
+    /// seconds since the epoch), refuses the others; counts its calls.
+    #[derive(Default)]
+    struct Counting(AtomicUsize);
+
+    impl TokenValidator for Counting {
+        fn validate<'a>(
+            &'a self,
+            token: &'a str,
+        ) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move {
+                let Some(rest) = token.strip_prefix("ok") else {
+                    return Err(Refusal::InvalidToken(TokenRejection::Malformed));
+                };
+                let mut claims = json!({"sub": "alice", "scope": "mcp"});
+                if let Ok(exp) = rest.parse::<f64>() {
+                    claims["exp"] = json!(exp);
+                }
+                Ok(VerifiedClaims::from_claims(
+                    claims.as_object().cloned().unwrap_or_default(),
+                ))
+            })
+        }
+    }
+
+    fn cached(ttl: Duration, max: usize) -> (Arc<Counting>, CachedValidator) {
+        let counting = Arc::new(Counting::default());
+        let cache = CachedValidator::new(counting.clone(), ttl, max);
+        (counting, cache)
+    }
+
+    fn validate(cache: &CachedValidator, token: &str) -> Result<VerifiedClaims, Refusal> {
+        actix_web::rt::System::new().block_on(cache.validate(token))
+    }
+
+    fn epoch_secs(t: SystemTime) -> f64 {
+        t.duration_since(UNIX_EPOCH).unwrap().as_secs_f64()
+    }
+
+    #[test]
+    fn lifetime_is_the_ttl_or_the_time_left_to_exp_whichever_is_shorter() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let secs = Duration::from_secs;
+        // No `exp`: the TTL.
+        assert_eq!(lifetime(TTL, None, now), Some(TTL));
+        // `exp` far away: the TTL.
+        assert_eq!(lifetime(TTL, Some(now + secs(3600)), now), Some(TTL));
+        // `exp` sooner than the TTL: until `exp`, to the sub-second.
+        let soon = now + Duration::from_millis(2500);
+        assert_eq!(
+            lifetime(TTL, Some(soon), now),
+            Some(Duration::from_millis(2500))
+        );
+        // At or past `exp` (a token accepted within the leeway): not cached.
+        assert_eq!(lifetime(TTL, Some(now), now), None);
+        assert_eq!(lifetime(TTL, Some(now - secs(30)), now), None);
+        // A zero TTL caches nothing.
+        assert_eq!(lifetime(Duration::ZERO, None, now), None);
+        assert_eq!(lifetime(Duration::ZERO, Some(now + secs(60)), now), None);
+    }
+
+    #[test]
+    fn an_entry_is_live_until_its_deadline_and_its_exp_whichever_comes_first() {
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let entry = |deadline, exp| Entry {
+            claims: Arc::new(VerifiedClaims::from_claims(Default::default())),
+            deadline,
+            exp,
+        };
+        let later = now + Duration::from_secs(10);
+        assert!(entry(later, None).is_live(now, wall));
+        assert!(!entry(later, None).is_live(later, wall));
+        // The wall clock passed `exp` (e.g. it was stepped forward): no longer served.
+        let exp = wall + Duration::from_secs(5);
+        assert!(entry(later, Some(exp)).is_live(now, wall));
+        assert!(!entry(later, Some(exp)).is_live(now, exp));
+        assert!(!entry(later, Some(exp)).is_live(now, exp + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn a_repeated_token_is_validated_once() {
+        let (calls, cache) = cached(TTL, 100);
+        for _ in 0..5 {
+            let claims = validate(&cache, "ok").unwrap();
+            assert_eq!(claims.subject(), Some("alice"));
+            assert_eq!(claims.scopes(), ["mcp"]);
+        }
+        assert_eq!(calls.0.load(Ordering::SeqCst), 1);
+        assert_eq!(cache.len(), 1);
+        // Another token is another entry.
+        validate(&cache, "ok ").unwrap();
+        assert_eq!(calls.0.load(Ordering::SeqCst), 2);
+        assert_eq!(cache.len(), 2);
+    }
+
+    #[test]
+    fn refusals_are_not_cached() {
+        let (calls, cache) = cached(TTL, 100);
+        for _ in 0..3 {
+            assert!(validate(&cache, "bad").is_err());
+        }
+        assert_eq!(calls.0.load(Ordering::SeqCst), 3);
+        assert_eq!(cache.len(), 0);
+    }
+
+    #[test]
+    fn an_expired_token_is_not_cached_and_an_expiring_one_only_until_exp() {
+        let (calls, cache) = cached(TTL, 100);
+        let past = format!("ok{}", epoch_secs(SystemTime::now()) - 1.0);
+        validate(&cache, &past).unwrap(); // (the inner validator's leeway accepted it)
+        validate(&cache, &past).unwrap();
+        assert_eq!(calls.0.load(Ordering::SeqCst), 2);
+        assert_eq!(cache.len(), 0);
+
+        // `exp` in 1 s, TTL 60 s: served from the cache until `exp`, then validated again.
+        let exp = SystemTime::now() + Duration::from_secs(1);
+        let soon = format!("ok{}", epoch_secs(exp));
+        validate(&cache, &soon).unwrap();
+        validate(&cache, &soon).unwrap();
+        assert_eq!(calls.0.load(Ordering::SeqCst), 3);
+        std::thread::sleep(exp.duration_since(SystemTime::now()).unwrap_or_default());
+        validate(&cache, &soon).unwrap();
+        assert_eq!(calls.0.load(Ordering::SeqCst), 4);
+    }
+
+    #[test]
+    fn entries_end_at_the_ttl() {
+        let ttl = Duration::from_millis(500);
+        let (calls, cache) = cached(ttl, 100);
+        validate(&cache, "ok").unwrap();
+        validate(&cache, "ok").unwrap();
+        assert_eq!(calls.0.load(Ordering::SeqCst), 1);
+        std::thread::sleep(ttl);
+        validate(&cache, "ok").unwrap();
+        assert_eq!(calls.0.load(Ordering::SeqCst), 2);
+        // Validated again: the entry was replaced in place, not added.
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn the_shares_of_the_shards_add_up_to_max_entries() {
+        for max in [1, 2, 63, 64, 65, 1000, 1001, 10_000, 100_000] {
+            let (_, cache) = cached(TTL, max);
+            let shares: usize = cache.shards.iter().map(|s| lock(s).capacity).sum();
+            assert_eq!(shares, max, "{max}");
+            assert!(cache.shards.iter().all(|s| lock(s).capacity > 0), "{max}");
+            assert!(cache.shards.len() <= MAX_SHARDS);
+        }
+        assert_eq!(cached(TTL, 64).1.shards.len(), 1);
+        assert_eq!(cached(TTL, 10_000).1.shards.len(), MAX_SHARDS);
+    }
+
+    #[test]
+    fn a_flood_of_distinct_tokens_stays_within_max_entries() {
+        let (calls, cache) = cached(TTL, 1000);
+        actix_web::rt::System::new().block_on(async {
+            for i in 0..20_000 {
+                cache.validate(&format!("ok #{i}")).await.unwrap();
+            }
+        });
+        assert_eq!(calls.0.load(Ordering::SeqCst), 20_000);
+        // Full (up to how evenly the keys fell into the shards), never over.
+        let len = cache.len();
+        assert!((900..=1000).contains(&len), "{len}");
+        for shard in cache.shards.iter() {
+            let shard = lock(shard);
+            assert!(shard.map.len() <= shard.capacity);
+            assert_eq!(shard.map.len(), shard.order.len());
+            assert!(shard.order.iter().all(|k| shard.map.contains_key(k)));
+        }
+    }
+
+    #[test]
+    fn eviction_drops_the_oldest_entry_first() {
+        // Below `MIN_SHARD_ENTRIES`: one shard, so the order is global.
+        let (calls, cache) = cached(TTL, 3);
+        for t in ["ok a", "ok b", "ok c", "ok d"] {
+            validate(&cache, t).unwrap();
+        }
+        assert_eq!(cache.len(), 3);
+        assert_eq!(calls.0.load(Ordering::SeqCst), 4);
+        // b, c and d are still cached; a was evicted.
+        for t in ["ok b", "ok c", "ok d"] {
+            validate(&cache, t).unwrap();
+        }
+        assert_eq!(calls.0.load(Ordering::SeqCst), 4);
+        validate(&cache, "ok a").unwrap();
+        assert_eq!(calls.0.load(Ordering::SeqCst), 5);
+        assert_eq!(cache.len(), 3);
+    }
+
+    #[test]
+    fn expired_entries_at_the_front_make_room_before_live_ones_are_evicted() {
+        let mut shard = Shard::new(3);
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let entry = |deadline| Entry {
+            claims: Arc::new(VerifiedClaims::from_claims(Default::default())),
+            deadline,
+            exp: None,
+        };
+        let later = now + TTL;
+        shard.put([1; 32], entry(now + Duration::from_millis(1)), now, wall);
+        shard.put([2; 32], entry(later), now, wall);
+        let after = now + Duration::from_millis(2);
+        // [1] has expired: inserting drops it although the shard is not full.
+        shard.put([3; 32], entry(later), after, wall);
+        assert_eq!(shard.order, [[2; 32], [3; 32]]);
+        assert!(shard.get(&[2; 32], after, wall).is_some());
+        assert!(shard.get(&[1; 32], after, wall).is_none());
+    }
+
+    #[test]
+    fn keys_are_sha256_digests_never_the_token() {
+        let (_, cache) = cached(TTL, 100);
+        let token = "ok-a-secret-token-value";
+        validate(&cache, token).unwrap();
+        let shard = lock(cache.shard(&key_of(token)));
+        let key = shard.order.front().copied().unwrap();
+        assert_eq!(key.len(), 32);
+        // SHA-256("ok-a-secret-token-value"), as `sha256sum` computes it.
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "d8d5b5e9cdad2d1a08bfeee107ecc37ebbaa5e461a1fd7ff369c0bc284b77ed9"
+        );
+        assert!(!key.windows(token.len()).any(|w| w == token.as_bytes()));
+        // Nothing of the token in what is kept: not in the key, not in the claims.
+        let entry = &shard.map[&key];
+        let kept = format!("{:?}", entry.claims);
+        assert!(!kept.contains(token));
+        assert!(!format!("{cache:?}").contains(token));
+    }
+}

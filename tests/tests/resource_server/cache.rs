@@ -1,0 +1,348 @@
+//! The validation cache (issue 3, "Validation cache"): a repeated valid token is validated
+//! once, never served past its `exp`, never when the cache is off; refusals are not
+//! cached; a flood of distinct valid tokens stays within the configured bound.
+//! Proven with validators that count their calls, not with timings.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use mcp_oauth::{
+    LocalBoxFuture, McpOAuth, McpOAuthBuilder, Refusal, TokenRejection, TokenValidator,
+    VerifiedClaims,
+};
+use serde_json::json;
+
+use crate::common::*;
+
+/// A validator the test can watch and steer: counts its calls; accepts every token not
+/// revoked, with scope `mcp:read`; a token `exp-<secs>` gets that `exp` (and is accepted
+/// even past it: the cache alone must stop serving it); the first `fail_first` calls
+/// are refused with `failure`.
+#[derive(Clone, Default)]
+struct Watched {
+    calls: Arc<AtomicUsize>,
+    revoked: Arc<Mutex<HashSet<String>>>,
+    fail_first: usize,
+    failure: Option<Refusal>,
+}
+
+impl Watched {
+    fn failing_once(failure: Refusal) -> Self {
+        Self {
+            fail_first: 1,
+            failure: Some(failure),
+            ..Self::default()
+        }
+    }
+
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    fn revoke(&self, token: &str) {
+        self.revoked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(token.to_owned());
+    }
+}
+
+impl TokenValidator for Watched {
+    fn validate<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>> {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async move {
+            if call < self.fail_first
+                && let Some(failure) = &self.failure
+            {
+                return Err(failure.clone());
+            }
+            let revoked = self
+                .revoked
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(token);
+            if revoked {
+                return Err(Refusal::InvalidToken(TokenRejection::Other(
+                    "The access token was revoked".into(),
+                )));
+            }
+            let mut claims = json!({"sub": "watched-user", "scope": "mcp:read"});
+            if let Some(exp) = token
+                .strip_prefix("exp-")
+                .and_then(|e| e.parse::<u64>().ok())
+            {
+                claims["exp"] = json!(exp);
+            }
+            Ok(VerifiedClaims::from_claims(
+                claims.as_object().cloned().unwrap_or_default(),
+            ))
+        })
+    }
+}
+
+/// A resource server judging tokens with `validator`, adjusted by `f`.
+fn watched_server(
+    validator: &Watched,
+    f: impl FnOnce(McpOAuthBuilder) -> McpOAuthBuilder,
+) -> TestServer {
+    let validator = validator.clone();
+    Setup::new().start(move |auth, resource| {
+        f(McpOAuth::builder()
+            .resource(resource)
+            .authorization_server(auth.issuer())
+            .validator(validator))
+    })
+}
+
+#[actix_web::test]
+async fn a_repeated_valid_token_is_validated_once() {
+    let validator = Watched::default();
+    let srv = watched_server(&validator, |b| b);
+    for _ in 0..5 {
+        let body = assert_admitted(&srv.post_mcp("token-a").await);
+        assert_eq!(body["subject"], "watched-user");
+        assert_eq!(body["scopes"], json!(["mcp:read"]));
+    }
+    assert_eq!(validator.calls(), 1);
+    // Another token is validated on its own.
+    assert_admitted(&srv.post_mcp("token-b").await);
+    assert_admitted(&srv.post_mcp("token-b").await);
+    assert_eq!(validator.calls(), 2);
+}
+
+/// Admits `token`, then makes its key unknown (a rotation, seen through a token with
+/// the new `kid`) and the JWKS unreachable, and sends `token` again.
+async fn after_rotation_and_outage(srv: &TestServer, token: &str) -> Reply {
+    assert_admitted(&srv.post_mcp(token).await);
+    assert_eq!(srv.auth.jwks_requests(), 1);
+    srv.auth.rotate_keys();
+    assert_admitted(&srv.post_mcp(&srv.valid_token()).await); // refetched: the old key is gone
+    assert_eq!(srv.auth.jwks_requests(), 2);
+    srv.auth
+        .set_jwks_fault(mcp_oauth::testing::JwksFault::Status(500));
+    srv.post_mcp(token).await
+}
+
+// The JWT strategy is cached too: a cached token is not verified again, so neither a key
+// rotation nor a JWKS outage reaches it (the JWKS is not even asked). Without the cache
+// the same token is refused: its key is gone.
+#[actix_web::test]
+async fn a_cached_jwt_is_not_verified_again() {
+    let srv = TestServer::start();
+    let token = srv.valid_token();
+    assert_admitted(&after_rotation_and_outage(&srv, &token).await);
+    assert_admitted(&srv.post_mcp(&token).await);
+    assert_eq!(srv.auth.jwks_requests(), 2);
+
+    let srv = TestServer::with(|b| b.cache_ttl(Duration::ZERO));
+    let token = srv.valid_token();
+    let reply = after_rotation_and_outage(&srv, &token).await;
+    assert!(matches!(reply.status, 401 | 503), "{}", reply.status);
+}
+
+// Scope checks are not cached: they run on every request, on the cached claims.
+#[actix_web::test]
+async fn scope_checks_still_run_for_a_cached_token() {
+    let validator = Watched::default();
+    let srv = watched_server(&validator, |b| b.required_scopes(["mcp:tools"]));
+    for _ in 0..3 {
+        let reply = srv.post_mcp("token-read-only").await;
+        assert_eq!(reply.status, 403, "{}", reply.text());
+    }
+    // The token itself was valid: validated once, refused for its scopes every time.
+    assert_eq!(validator.calls(), 1);
+}
+
+// A cached result never outlives the token's `exp`, whatever the TTL. The validator
+// accepts the token even after `exp`: only the cache can have stopped serving it.
+#[actix_web::test]
+async fn a_token_expiring_while_cached_is_validated_again_from_its_exp() {
+    let validator = Watched::default();
+    let srv = watched_server(&validator, |b| b.cache_ttl(Duration::from_secs(60)));
+    let exp = now() + 2;
+    let token = format!("exp-{exp}");
+    assert_admitted(&srv.post_mcp(&token).await);
+    assert_admitted(&srv.post_mcp(&token).await);
+    assert_eq!(validator.calls(), 1);
+    // This behaviour is about time, hence the sleep (until just past `exp`).
+    let exp_at = UNIX_EPOCH + Duration::from_secs(exp as u64);
+    let wait = exp_at.duration_since(SystemTime::now()).unwrap_or_default();
+    actix_web::rt::time::sleep(wait + Duration::from_millis(100)).await;
+    assert_admitted(&srv.post_mcp(&token).await);
+    assert_eq!(validator.calls(), 2);
+}
+
+// The same with the JWT strategy and no leeway: accepted (and cached) before `exp`,
+// refused from `exp` on although the cache TTL is 60 s.
+#[actix_web::test]
+async fn a_cached_jwt_is_refused_from_its_exp() {
+    let srv = TestServer::with(|b| b.cache_ttl(Duration::from_secs(60)).leeway(Duration::ZERO));
+    // `exp` is whole seconds: 1 to 2 s from now.
+    let token = srv.token().expires_in(Duration::from_secs(2)).sign();
+    assert_admitted(&srv.post_mcp(&token).await);
+    assert_admitted(&srv.post_mcp(&token).await);
+    actix_web::rt::time::sleep(Duration::from_millis(2100)).await;
+    srv.assert_invalid_token(&srv.post_mcp(&token).await, "The access token expired");
+}
+
+#[actix_web::test]
+async fn cache_ttl_zero_validates_every_request() {
+    let validator = Watched::default();
+    let srv = watched_server(&validator, |b| b.cache_ttl(Duration::ZERO));
+    for _ in 0..4 {
+        assert_admitted(&srv.post_mcp("token-a").await);
+    }
+    assert_eq!(validator.calls(), 4);
+}
+
+// `MCP_OAUTH_CACHE_TTL_SECS=0`: a revocation takes effect at once. With a cache, a
+// revoked token is served until its entry ends (at most the TTL).
+#[actix_web::test]
+async fn a_revocation_takes_effect_at_once_without_the_cache_and_within_the_ttl_with_it() {
+    let uncached = Watched::default();
+    let srv = watched_server(&uncached, |b| b.cache_ttl(Duration::ZERO));
+    assert_admitted(&srv.post_mcp("token-r").await);
+    uncached.revoke("token-r");
+    srv.assert_invalid_token(
+        &srv.post_mcp("token-r").await,
+        "The access token was revoked",
+    );
+
+    let cached = Watched::default();
+    let srv = watched_server(&cached, |b| b.cache_ttl(Duration::from_millis(500)));
+    assert_admitted(&srv.post_mcp("token-r").await);
+    cached.revoke("token-r");
+    assert_admitted(&srv.post_mcp("token-r").await); // still cached
+    // This behaviour is about time, hence the sleep (one TTL).
+    actix_web::rt::time::sleep(Duration::from_millis(600)).await;
+    srv.assert_invalid_token(
+        &srv.post_mcp("token-r").await,
+        "The access token was revoked",
+    );
+    assert_eq!(cached.calls(), 2);
+}
+
+// A refusal is never remembered: the next request with the same token is validated again.
+#[actix_web::test]
+async fn an_outage_is_not_cached() {
+    let validator = Watched::failing_once(Refusal::Unavailable("backend down".into()));
+    let srv = watched_server(&validator, |b| b);
+    srv.assert_unavailable(&srv.post_mcp("token-a").await);
+    assert_admitted(&srv.post_mcp("token-a").await);
+    assert_admitted(&srv.post_mcp("token-a").await);
+    assert_eq!(validator.calls(), 2);
+}
+
+#[actix_web::test]
+async fn an_invalid_token_verdict_is_not_cached() {
+    let validator = Watched::failing_once(Refusal::InvalidToken(TokenRejection::BadSignature));
+    let srv = watched_server(&validator, |b| b);
+    srv.assert_invalid_token(
+        &srv.post_mcp("token-a").await,
+        TokenRejection::BadSignature.description(),
+    );
+    assert_admitted(&srv.post_mcp("token-a").await);
+    assert_eq!(validator.calls(), 2);
+}
+
+// Memory stays bounded: 100,000 distinct valid tokens (HS256: cheap to sign) through a
+// cache of 1,000 entries; the cache is full, never over, and the middleware keeps working.
+#[actix_web::test]
+async fn a_hundred_thousand_distinct_valid_tokens_stay_within_max_entries() {
+    const SECRET: &[u8] = b"cache-test-secret-of-32-bytes-or-more";
+    const MAX: usize = 1_000;
+    let auth = mcp_oauth::testing::TestAuthServer::start();
+    let resource = "http://127.0.0.1:8080/mcp";
+    let oauth = McpOAuth::builder()
+        .resource(resource)
+        .authorization_server(auth.issuer())
+        .hs256_secret(SECRET)
+        .cache_max_entries(MAX)
+        .build()
+        .unwrap();
+    assert_eq!(oauth.cache_len(), Some(0));
+    let template = auth.token().audience(resource).hs256(SECRET);
+    for i in 0..100_000u32 {
+        let token = template.clone().claim("jti", json!(i)).sign();
+        let client = oauth.authenticate(&token).await;
+        assert!(client.is_ok(), "token {i}: {client:?}");
+        if i % 10_000 == 0 {
+            assert!(oauth.cache_len().unwrap() <= MAX);
+        }
+    }
+    let len = oauth.cache_len().unwrap();
+    assert!((MAX * 9 / 10..=MAX).contains(&len), "{len}");
+
+    // And through HTTP, with the same bound.
+    let srv = Setup::new().start(|auth, resource| {
+        McpOAuth::builder()
+            .resource(resource)
+            .authorization_server(auth.issuer())
+            .hs256_secret(SECRET)
+            .cache_max_entries(10)
+    });
+    for i in 0..50u32 {
+        let token = srv.token().hs256(SECRET).claim("jti", json!(i)).sign();
+        assert_admitted(&srv.post_mcp(&token).await);
+    }
+    let token = srv.token().hs256(SECRET).claim("jti", json!(0)).sign();
+    assert_admitted(&srv.post_mcp(&token).await); // evicted long ago: validated again
+}
+
+#[test]
+fn the_cache_settings_come_from_the_environment() {
+    let base = [
+        ("MCP_OAUTH_RESOURCE", "https://mcp.example.com/mcp"),
+        (
+            "MCP_OAUTH_AUTHORIZATION_SERVERS",
+            "https://auth.example.com",
+        ),
+        ("MCP_OAUTH_JWKS_URI", "https://auth.example.com/jwks"),
+    ];
+    let build = |extra: &[(&'static str, &'static str)]| {
+        McpOAuthBuilder::from_vars(base.iter().chain(extra).copied()).build()
+    };
+    assert_eq!(build(&[]).unwrap().cache_len(), Some(0)); // on by default
+    let off = build(&[("MCP_OAUTH_CACHE_TTL_SECS", "0")]).unwrap();
+    assert_eq!(off.cache_len(), None);
+    let on = build(&[
+        ("MCP_OAUTH_CACHE_TTL_SECS", "300"),
+        ("MCP_OAUTH_CACHE_MAX_ENTRIES", "50000"),
+    ])
+    .unwrap();
+    assert_eq!(on.cache_len(), Some(0));
+
+    // Parse errors and a zero bound are reported, all at once.
+    let err = build(&[
+        ("MCP_OAUTH_CACHE_TTL_SECS", "1m"),
+        ("MCP_OAUTH_CACHE_MAX_ENTRIES", "-5"),
+    ])
+    .unwrap_err();
+    let settings: Vec<&str> = err.problems().iter().map(|p| p.setting()).collect();
+    assert_eq!(
+        settings,
+        ["MCP_OAUTH_CACHE_TTL_SECS", "MCP_OAUTH_CACHE_MAX_ENTRIES"]
+    );
+    assert!(
+        err.to_string()
+            .contains("`1m` is not a whole number of seconds")
+    );
+    assert!(err.to_string().contains("`-5` is not a whole number"));
+    let err = build(&[("MCP_OAUTH_CACHE_MAX_ENTRIES", "0")]).unwrap_err();
+    assert_eq!(err.problems()[0].setting(), "MCP_OAUTH_CACHE_MAX_ENTRIES");
+    assert!(
+        mcp_oauth::ENV_VARIABLES
+            .iter()
+            .any(|(name, _)| *name == "MCP_OAUTH_CACHE_TTL_SECS")
+    );
+    assert!(
+        mcp_oauth::ENV_VARIABLES
+            .iter()
+            .any(|(name, _)| *name == "MCP_OAUTH_CACHE_MAX_ENTRIES")
+    );
+}
