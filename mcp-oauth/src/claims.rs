@@ -105,13 +105,9 @@ impl VerifiedClaims {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
+        let given: Vec<String> = scopes.into_iter().map(Into::into).collect();
         self.scopes.clear();
-        for s in scopes {
-            let s = s.into();
-            if !s.is_empty() && !self.scopes.contains(&s) {
-                self.scopes.push(s);
-            }
-        }
+        scope::extend_unique(&mut self.scopes, given.iter().map(String::as_str));
         self
     }
 
@@ -219,12 +215,8 @@ fn scopes_of(value: &Value) -> Vec<String> {
     match value {
         Value::String(s) => scope::split(s),
         Value::Array(items) => {
-            let mut out: Vec<String> = Vec::new();
-            for s in items.iter().filter_map(Value::as_str) {
-                if !s.is_empty() && !out.iter().any(|o| o == s) {
-                    out.push(s.to_owned());
-                }
-            }
+            let mut out = Vec::new();
+            scope::extend_unique(&mut out, items.iter().filter_map(Value::as_str));
             out
         }
         _ => Vec::new(),

@@ -315,11 +315,7 @@ impl AuthenticatedClient {
     /// The 403 for this request: the middleware's required scopes plus `scopes`.
     fn insufficient(&self, scopes: &[&str]) -> AuthError {
         let mut required: Vec<String> = self.inner.resource.required_scopes().to_vec();
-        for s in scopes {
-            if !required.iter().any(|r| r == s) {
-                required.push((*s).to_owned());
-            }
-        }
+        crate::scope::extend_unique(&mut required, scopes.iter().copied());
         Refusal::InsufficientScope {
             required,
             granted: self.scopes().to_vec(),

@@ -1047,11 +1047,7 @@ impl McpOAuthBuilder {
         {
             extra.extend(rule.scopes.iter().cloned());
         }
-        for s in extra {
-            if !supported.contains(&s) {
-                supported.push(s);
-            }
-        }
+        scope::extend_unique(&mut supported, extra.iter().map(String::as_str));
         let document = MetadataDocument {
             resource: &resource,
             authorization_servers: &self.authorization_servers,

@@ -304,11 +304,10 @@ impl Inner {
     /// The global scopes plus those of this request's operations, each once.
     fn request_scopes(&self, needs: &[Requirement]) -> Vec<String> {
         let mut scopes = self.resource.required_scopes().to_vec();
-        for s in needs.iter().flat_map(|r| &r.scopes) {
-            if !scopes.contains(s) {
-                scopes.push(s.clone());
-            }
-        }
+        scope::extend_unique(
+            &mut scopes,
+            needs.iter().flat_map(|r| &r.scopes).map(String::as_str),
+        );
         scopes
     }
 
@@ -432,10 +431,12 @@ where
                     };
                     // Session binding: a session id never authenticates, and another
                     // principal's session is answered like an unknown one (item 22).
-                    let principal = client.principal();
+                    // The principal (a formatted string) is made only when a session is
+                    // named or created, not on every request.
+                    let owner = client.clone();
                     let requested = header_str(req.headers(), SESSION_HEADER);
                     if let Some(id) = &requested
-                        && sessions.check(id, &principal) == Verdict::Refuse
+                        && sessions.check(id, &owner.principal()) == Verdict::Refuse
                     {
                         tracing::warn!(target: "mcp_oauth", "refused a request for another principal's MCP session");
                         let res = actix_web::HttpResponse::NotFound().json(serde_json::json!({
@@ -451,7 +452,7 @@ where
                         (Some(id), _) if deleting && res.status().is_success() => {
                             sessions.forget(id)
                         }
-                        (None, Some(created)) => sessions.bind(&created, &principal),
+                        (None, Some(created)) => sessions.bind(&created, &owner.principal()),
                         _ => {}
                     }
                     Ok(res.map_into_left_body())

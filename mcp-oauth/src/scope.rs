@@ -11,13 +11,19 @@ pub(crate) fn is_scope_token(s: &str) -> bool {
 
 /// Splits a space-delimited `scope` string; empty and duplicate entries are dropped.
 pub(crate) fn split(scope: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for s in scope.split(' ') {
-        if !s.is_empty() && !out.iter().any(|o| o == s) {
-            out.push(s.to_owned());
+    let mut out = Vec::new();
+    extend_unique(&mut out, scope.split(' '));
+    out
+}
+
+/// Appends each non-empty scope of `more` that `list` does not hold yet, in order: the
+/// one place scope lists are deduplicated.
+pub(crate) fn extend_unique<'a>(list: &mut Vec<String>, more: impl IntoIterator<Item = &'a str>) {
+    for s in more {
+        if !s.is_empty() && !list.iter().any(|o| o == s) {
+            list.push(s.to_owned());
         }
     }
-    out
 }
 
 /// Is `required` granted? Exactly (case-sensitive, RFC 6749 §3.3), or, with the scope
