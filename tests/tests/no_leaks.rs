@@ -1,5 +1,14 @@
 //! spec-checklist items 20 and 41: tokens are secrets. They never appear in logs (at any
 //! level), response bodies or response headers, whatever went wrong.
+//!
+//! A binary of its own: it captures `tracing` output, whose per-callsite interest cache is
+//! process-wide, and other tests running beside it in one process made the capture miss
+//! events now and then.
+#![allow(clippy::unwrap_used)]
+
+#[path = "resource_server/common.rs"]
+#[allow(dead_code)]
+mod common;
 
 use mcp_oauth::testing::JwksFault;
 
