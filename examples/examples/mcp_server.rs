@@ -5,11 +5,15 @@
 //! ```sh
 //! MCP_OAUTH_RESOURCE=https://mcp.example.com/mcp \
 //! MCP_OAUTH_AUTHORIZATION_SERVERS=https://auth.example.com \
-//! MCP_OAUTH_JWKS_URI=https://auth.example.com/.well-known/jwks.json \
 //! MCP_OAUTH_REQUIRED_SCOPES=mcp:tools \
 //! BIND_ADDR=0.0.0.0:8080 \
 //! cargo run -p examples --example mcp_server
 //! ```
+//!
+//! Everything else is discovered from the issuer's metadata (RFC 8414 / OpenID Connect)
+//! at startup, which fails with a report naming each URL tried if the authorization
+//! server cannot be used. Opaque tokens: add `MCP_OAUTH_VALIDATION=introspection` (or
+//! `hybrid`) and `MCP_OAUTH_INTROSPECTION_CLIENT_ID` / `_SECRET`.
 //!
 //! Both transports are one protected resource, `MCP_OAUTH_RESOURCE` (the `/mcp` URL): a
 //! token for it works on `/mcp`, `/sse` and `/message`. The legacy stream, with a token:
@@ -54,6 +58,11 @@ async fn main() -> std::io::Result<()> {
             std::process::exit(2);
         }
     };
+    // Discovery and the startup checks, before serving (the report is logged).
+    if let Err(err) = oauth.discover().await {
+        eprintln!("{err}");
+        std::process::exit(1);
+    }
     let addr = std::env::var("BIND_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
     let listener = std::net::TcpListener::bind(&addr)?;
     eprintln!(

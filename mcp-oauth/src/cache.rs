@@ -9,7 +9,12 @@
 //!   `exp`) and is checked on every read, against both the monotonic deadline and the
 //!   wall clock: a cached result never outlives `exp`;
 //! - at most `max_entries` entries: a flood of distinct valid tokens evicts the oldest
-//!   (FIFO), it never grows memory. Invalid tokens never reach the cache at all.
+//!   (FIFO), it never grows memory. Invalid tokens never reach the cache at all;
+//! - single flight: concurrent requests with the same uncached token share one
+//!   validation (one introspection call, one signature check). Its outcome, failure
+//!   included, goes to the requests that waited for it, and is then forgotten. The map of
+//!   flights in progress is bounded by `max_entries` too; past that, requests validate on
+//!   their own.
 //!
 //! # Layout
 //! The entries are split into up to [`MAX_SHARDS`] shards chosen by the key's first bytes
@@ -134,7 +139,11 @@ pub(crate) struct CachedValidator {
     ttl: Duration,
     max_entries: usize,
     shards: Box<[Mutex<Shard>]>,
+    flights: Mutex<HashMap<Key, Flight>>,
 }
+
+/// One validation in progress, shared by every request for the same token.
+type Flight = Arc<tokio::sync::OnceCell<Result<VerifiedClaims, Refusal>>>;
 
 impl std::fmt::Debug for CachedValidator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -164,6 +173,7 @@ impl CachedValidator {
             ttl,
             max_entries,
             shards,
+            flights: Mutex::new(HashMap::new()),
         }
     }
 
@@ -210,6 +220,31 @@ impl CachedValidator {
 
 /// A poisoned shard is still consistent: nothing inside a critical section panics
 /// between the map and the queue updates (short of an allocation failure, which aborts).
+impl CachedValidator {
+    /// Joins the flight for `key`, or starts one; `None` when too many are in progress.
+    fn board(&self, key: Key) -> Option<Flight> {
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(flight) = flights.get(&key) {
+            return Some(flight.clone());
+        }
+        if flights.len() >= self.max_entries {
+            return None;
+        }
+        let flight = Flight::default();
+        flights.insert(key, flight.clone());
+        Some(flight)
+    }
+
+    /// The first request back removes the flight; later ones find the cache (or, after a
+    /// failure, start afresh).
+    fn land(&self, key: &Key, flight: &Flight) {
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        if flights.get(key).is_some_and(|f| Arc::ptr_eq(f, flight)) {
+            flights.remove(key);
+        }
+    }
+}
+
 fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
     shard.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -224,10 +259,23 @@ impl TokenValidator for CachedValidator {
             return Box::pin(std::future::ready(Ok(claims)));
         }
         Box::pin(async move {
-            // Failures return here, before anything is remembered.
-            let claims = self.inner.validate(token).await?;
-            self.put(key, &claims);
-            Ok(claims)
+            let validate = || async {
+                // A flight that just landed may have filled the cache.
+                if let Some(claims) = self.get(&key) {
+                    return Ok(claims);
+                }
+                // Failures return here, before anything is remembered.
+                let claims = self.inner.validate(token).await?;
+                self.put(key, &claims);
+                Ok(claims)
+            };
+            let Some(flight) = self.board(key) else {
+                return validate().await;
+            };
+            // If the request running the validation goes away, a waiting one takes over.
+            let outcome = flight.get_or_init(validate).await.clone();
+            self.land(&key, &flight);
+            outcome
         })
     }
 }
@@ -256,6 +304,8 @@ mod tests {
         ) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>> {
             self.0.fetch_add(1, Ordering::SeqCst);
             Box::pin(async move {
+                // Lets concurrent requests meet, as a real (network) validation would.
+                actix_web::rt::task::yield_now().await;
                 let Some(rest) = token.strip_prefix("ok") else {
                     return Err(Refusal::InvalidToken(TokenRejection::Malformed));
                 };
@@ -282,6 +332,37 @@ mod tests {
 
     fn epoch_secs(t: SystemTime) -> f64 {
         t.duration_since(UNIX_EPOCH).unwrap().as_secs_f64()
+    }
+
+    /// `n` concurrent validations of `token`, as separate tasks.
+    fn burst(cache: &Arc<CachedValidator>, token: &'static str, n: usize) -> usize {
+        actix_web::rt::System::new().block_on(async {
+            let tasks: Vec<_> = (0..n)
+                .map(|_| {
+                    let cache = cache.clone();
+                    actix_web::rt::spawn(async move { cache.validate(token).await.is_ok() })
+                })
+                .collect();
+            let mut ok = 0;
+            for t in tasks {
+                ok += usize::from(t.await.unwrap());
+            }
+            ok
+        })
+    }
+
+    #[test]
+    fn concurrent_requests_for_one_token_share_one_validation() {
+        let counting = Arc::new(Counting::default());
+        let cache = Arc::new(CachedValidator::new(counting.clone(), TTL, 100));
+        assert_eq!(burst(&cache, "ok", 200), 200);
+        assert_eq!(counting.0.load(Ordering::SeqCst), 1);
+        // A failure is shared by the burst that waited for it, then forgotten.
+        assert_eq!(burst(&cache, "bad", 200), 0);
+        assert_eq!(counting.0.load(Ordering::SeqCst), 2);
+        assert_eq!(burst(&cache, "bad", 1), 0);
+        assert_eq!(counting.0.load(Ordering::SeqCst), 3);
+        assert!(cache.flights.lock().unwrap().is_empty());
     }
 
     #[test]

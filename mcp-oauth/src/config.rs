@@ -6,13 +6,18 @@ use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey};
 
+use crate::authority::{Authorities, Authority, Validation};
+use crate::authorization_server::AuthorizationServer;
 use crate::cache::{CachedValidator, DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_CACHE_TTL};
+use crate::discovery::{Discovery, Needs};
 use crate::error::{ConfigError, ConfigProblem};
+use crate::introspection::{ClientAuthMethod, ClientCredentials, Introspector};
 use crate::jwks::{JwksCache, JwksSettings};
 use crate::jwt::{self, JwtValidator, KeySource, TypPolicy};
 use crate::metadata::MetadataDocument;
 use crate::middleware::{Inner, McpOAuth};
 use crate::policy::{DEFAULT_MAX_BODY_BYTES, McpPolicy, Requirement};
+use crate::report::Strictness;
 use crate::resource::ProtectedResource;
 use crate::resource::ResourceParts;
 use crate::scope;
@@ -93,7 +98,7 @@ impl std::fmt::Debug for Secret {
 #[derive(Debug, Clone)]
 pub struct McpOAuthBuilder {
     pub(crate) resource: Option<String>,
-    pub(crate) authorization_servers: Vec<String>,
+    pub(crate) authorization_servers: Vec<AuthorizationServer>,
     pub(crate) issuer: Option<String>,
     pub(crate) audiences: Vec<String>,
     pub(crate) jwks_uri: Option<String>,
@@ -121,6 +126,14 @@ pub struct McpOAuthBuilder {
     /// How long an accepted token is remembered; zero turns the cache off.
     pub(crate) cache_ttl: Duration,
     pub(crate) cache_max_entries: usize,
+    pub(crate) validation: Validation,
+    pub(crate) introspection_endpoint: Option<String>,
+    pub(crate) introspection_client_id: Option<String>,
+    pub(crate) introspection_client_secret: Option<Secret>,
+    pub(crate) introspection_auth: ClientAuthMethod,
+    pub(crate) strictness: Strictness,
+    pub(crate) retry_discovery: bool,
+    pub(crate) diagnostics_path: Option<String>,
     /// Problems found while reading the environment, reported by `build()`.
     pub(crate) problems: Vec<ConfigProblem>,
 }
@@ -165,6 +178,14 @@ impl Default for McpOAuthBuilder {
             session_binding: true,
             cache_ttl: DEFAULT_CACHE_TTL,
             cache_max_entries: DEFAULT_CACHE_MAX_ENTRIES,
+            validation: Validation::default(),
+            introspection_endpoint: None,
+            introspection_client_id: None,
+            introspection_client_secret: None,
+            introspection_auth: ClientAuthMethod::default(),
+            strictness: Strictness::default(),
+            retry_discovery: false,
+            diagnostics_path: None,
             problems: Vec::new(),
         }
     }
@@ -191,8 +212,11 @@ impl McpOAuthBuilder {
         self
     }
 
-    /// Adds an authorization server (its RFC 8414 issuer identifier) to the metadata's
-    /// `authorization_servers`. At least one is required. (`MCP_OAUTH_AUTHORIZATION_SERVERS`)
+    /// Adds a trusted authorization server: its RFC 8414 issuer identifier, or an
+    /// [`AuthorizationServer`] with settings of its own. It is listed in the metadata's
+    /// `authorization_servers`, its tokens are accepted (a JWT is judged only by the
+    /// issuer its `iss` names), and whatever endpoint is not configured is discovered
+    /// from its metadata. At least one is required. (`MCP_OAUTH_AUTHORIZATION_SERVERS`)
     ///
     /// ```
     /// # fn metadata(oauth: mcp_oauth::McpOAuth) -> serde_json::Value {
@@ -212,14 +236,17 @@ impl McpOAuthBuilder {
     /// assert_eq!(doc["authorization_servers"], serde_json::json!(["https://auth.example.com"]));
     /// # Ok::<(), mcp_oauth::ConfigError>(())
     /// ```
-    pub fn authorization_server(mut self, issuer: impl Into<String>) -> Self {
+    pub fn authorization_server(mut self, issuer: impl Into<AuthorizationServer>) -> Self {
         self.authorization_servers.push(issuer.into());
         self
     }
 
-    /// The `iss` tokens must carry, code point for code point. Default: the
-    /// authorization server, when exactly one is configured. It must be one of the
-    /// authorization servers, and is required when several are. (`MCP_OAUTH_ISSUER`)
+    /// Which authorization server the builder's [`jwks_uri`](Self::jwks_uri),
+    /// [`hs256_secret`](Self::hs256_secret) and
+    /// [`introspection_endpoint`](Self::introspection_endpoint) belong to. Default: the
+    /// authorization server, when exactly one is configured. It must be one of them, and
+    /// is required when several are and one of those settings is given; for settings of
+    /// several issuers, use [`AuthorizationServer`]. (`MCP_OAUTH_ISSUER`)
     ///
     /// ```
     /// let builder = mcp_oauth::McpOAuth::builder()
@@ -255,17 +282,17 @@ impl McpOAuthBuilder {
         self
     }
 
-    /// Where the issuer publishes its signing keys. Required unless an
-    /// [`hs256_secret`](Self::hs256_secret) or a [`validator`](Self::validator) is set;
-    /// `https` only, except on loopback hosts. Nothing is fetched before the first
-    /// token. (`MCP_OAUTH_JWKS_URI`)
+    /// Where the issuer publishes its signing keys, when its metadata's `jwks_uri` should
+    /// not be used (by default it is discovered). `https` only, except on loopback hosts.
+    /// Nothing is fetched before the first token or [`McpOAuth::discover`].
+    /// (`MCP_OAUTH_JWKS_URI`)
     ///
     /// ```
     /// let builder = mcp_oauth::McpOAuth::builder()
     ///     .resource("https://mcp.example.com/mcp")
     ///     .authorization_server("https://auth.example.com");
-    /// let err = builder.clone().build().unwrap_err();
-    /// assert_eq!(err.problems()[0].setting(), "MCP_OAUTH_JWKS_URI");
+    /// let err = builder.clone().jwks_uri("http://auth.example.com/jwks").build().unwrap_err();
+    /// assert_eq!(err.problems()[0].setting(), "MCP_OAUTH_JWKS_URI"); // not https
     /// let oauth = builder.jwks_uri("https://auth.example.com/.well-known/jwks.json").build()?;
     /// # let _ = oauth;
     /// # Ok::<(), mcp_oauth::ConfigError>(())
@@ -843,8 +870,149 @@ impl McpOAuthBuilder {
         self
     }
 
-    /// Checks everything and builds the middleware. Does no I/O: keys are fetched on
-    /// first use, and the last good keys keep serving when a refresh fails.
+    /// How tokens are validated: locally as JWTs (the default), by RFC 7662
+    /// introspection, or both (`Hybrid`: JWTs from issuers with keys locally, the rest
+    /// introspected). Introspection needs
+    /// [`introspection_client`](Self::introspection_client) credentials.
+    /// (`MCP_OAUTH_VALIDATION`: `jwt`, `introspection` or `hybrid`)
+    ///
+    /// ```
+    /// use mcp_oauth::Validation;
+    /// # let builder = mcp_oauth::McpOAuth::builder()
+    /// #     .resource("https://mcp.example.com/mcp")
+    /// #     .authorization_server("https://auth.example.com");
+    ///
+    /// let err = builder.clone().validation(Validation::Introspection).build().unwrap_err();
+    /// assert_eq!(err.problems()[0].setting(), "MCP_OAUTH_INTROSPECTION_CLIENT_ID");
+    /// let oauth = builder
+    ///     .validation(Validation::Introspection)
+    ///     .introspection_client("mcp-resource", "a secret from a file")
+    ///     .build()?; // the introspection endpoint is discovered
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn validation(mut self, validation: Validation) -> Self {
+        self.validation = validation;
+        self
+    }
+
+    /// The introspection endpoint, when the metadata's `introspection_endpoint` should
+    /// not be used (by default it is discovered). With several authorization servers it
+    /// belongs to the [`issuer`](Self::issuer). `https` only, except on loopback hosts.
+    /// (`MCP_OAUTH_INTROSPECTION_ENDPOINT`)
+    ///
+    /// ```
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .validation(mcp_oauth::Validation::Introspection)
+    ///     .introspection_endpoint("https://auth.example.com/oauth2/introspect")
+    ///     .introspection_client("mcp-resource", "a secret from a file")
+    ///     .build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn introspection_endpoint(mut self, uri: impl Into<String>) -> Self {
+        self.introspection_endpoint = Some(uri.into());
+        self
+    }
+
+    /// The client id and secret this resource server authenticates to the introspection
+    /// endpoint with (RFC 7662 §2.1 requires it). The secret never appears in errors,
+    /// logs or `Debug` output. (`MCP_OAUTH_INTROSPECTION_CLIENT_ID`,
+    /// `MCP_OAUTH_INTROSPECTION_CLIENT_SECRET` or `_FILE`)
+    ///
+    /// ```
+    /// let builder = mcp_oauth::McpOAuth::builder()
+    ///     .introspection_client("mcp-resource", "s3cr3t-value");
+    /// assert!(!format!("{builder:?}").contains("s3cr3t-value"));
+    /// ```
+    pub fn introspection_client(
+        mut self,
+        client_id: impl Into<String>,
+        secret: impl AsRef<[u8]>,
+    ) -> Self {
+        self.introspection_client_id = Some(client_id.into());
+        self.introspection_client_secret = Some(Secret(secret.as_ref().to_vec()));
+        self
+    }
+
+    /// How the introspection client authenticates: `client_secret_basic` (the default)
+    /// or `client_secret_post`. (`MCP_OAUTH_INTROSPECTION_AUTH_METHOD`)
+    ///
+    /// ```
+    /// use mcp_oauth::ClientAuthMethod;
+    ///
+    /// let builder = mcp_oauth::McpOAuth::builder()
+    ///     .introspection_client("mcp-resource", "secret")
+    ///     .introspection_auth_method(ClientAuthMethod::ClientSecretPost);
+    /// # let _ = builder;
+    /// ```
+    pub fn introspection_auth_method(mut self, method: ClientAuthMethod) -> Self {
+        self.introspection_auth = method;
+        self
+    }
+
+    /// Which discovery findings stop [`McpOAuth::discover`] (see [`Strictness`]).
+    /// Default: [`Strictness::Standard`], which refuses only what would make every client
+    /// fail. (`MCP_OAUTH_DISCOVERY_STRICTNESS`: `lenient`, `standard` or `strict`)
+    ///
+    /// ```
+    /// let builder = mcp_oauth::McpOAuth::builder()
+    ///     .discovery_strictness(mcp_oauth::Strictness::Strict);
+    /// # let _ = builder;
+    /// ```
+    pub fn discovery_strictness(mut self, strictness: Strictness) -> Self {
+        self.strictness = strictness;
+        self
+    }
+
+    /// When an authorization server whose metadata is needed cannot be reached (or
+    /// serves no usable metadata) at [`McpOAuth::discover`]: `false` (the default)
+    /// makes `discover` fail, naming each URL tried and why; `true` lets it succeed and
+    /// keeps retrying in the background, with back-off from 1 s to 60 s, while requests
+    /// that need that server get a 503. (`MCP_OAUTH_DISCOVERY_RETRY`: `true` or `false`)
+    ///
+    /// ```
+    /// let builder = mcp_oauth::McpOAuth::builder().retry_discovery_in_background(true);
+    /// # let _ = builder;
+    /// ```
+    pub fn retry_discovery_in_background(mut self, retry: bool) -> Self {
+        self.retry_discovery = retry;
+        self
+    }
+
+    /// Serves the latest [`StartupReport`](crate::StartupReport) as JSON at this path,
+    /// without a token (it holds only what the authorization servers publish). Off by
+    /// default. (`MCP_OAUTH_DIAGNOSTICS_PATH`)
+    ///
+    /// ```
+    /// # use mcp_oauth::testing::TestAuthServer;
+    /// use actix_web::{App, test};
+    ///
+    /// # let auth = TestAuthServer::start();
+    /// let oauth = auth
+    ///     .configure("http://127.0.0.1:8080/mcp")
+    ///     .diagnostics_path("/.well-known/mcp-oauth/report")
+    ///     .build()?;
+    /// actix_web::rt::System::new().block_on(async {
+    ///     oauth.discover().await?;
+    ///     let app = test::init_service(App::new().wrap(oauth)).await;
+    ///     let req = test::TestRequest::get().uri("/.well-known/mcp-oauth/report").to_request();
+    ///     let report: serde_json::Value = test::call_and_read_body_json(&app, req).await;
+    ///     assert_eq!(report["authorization_servers"][0]["status"], "ready");
+    ///     Ok::<_, Box<dyn std::error::Error>>(())
+    /// })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn diagnostics_path(mut self, path: impl Into<String>) -> Self {
+        self.diagnostics_path = Some(path.into());
+        self
+    }
+
+    /// Checks everything and builds the middleware. Does no I/O: metadata and keys are
+    /// fetched by [`McpOAuth::discover`] or on first use, and the last good keys keep
+    /// serving when a refresh fails.
     ///
     /// ```
     /// use std::time::Duration;
@@ -859,7 +1027,6 @@ impl McpOAuthBuilder {
     ///     "MCP_OAUTH_RESOURCE",
     ///     "MCP_OAUTH_AUTHORIZATION_SERVERS",
     ///     "MCP_OAUTH_LEEWAY_SECS",
-    ///     "MCP_OAUTH_JWKS_URI",
     /// ]);
     /// ```
     ///
@@ -894,14 +1061,19 @@ impl McpOAuthBuilder {
             },
         };
 
-        // Authorization servers (item 9) and the issuer.
-        if self.authorization_servers.is_empty() {
+        // Authorization servers (item 9) and the issuer the top-level endpoints belong to.
+        let issuers: Vec<&str> = self
+            .authorization_servers
+            .iter()
+            .map(|s| s.issuer.as_str())
+            .collect();
+        if issuers.is_empty() {
             problem(
                 "MCP_OAUTH_AUTHORIZATION_SERVERS",
                 "required: at least one authorization server issuer URL".into(),
             );
         }
-        for issuer in &self.authorization_servers {
+        for (i, issuer) in issuers.iter().enumerate() {
             match secure_url(issuer) {
                 Ok(url) if url.query().is_some() => problem(
                     "MCP_OAUTH_AUTHORIZATION_SERVERS",
@@ -910,10 +1082,19 @@ impl McpOAuthBuilder {
                 Ok(_) => {}
                 Err(e) => problem("MCP_OAUTH_AUTHORIZATION_SERVERS", e),
             }
+            if issuers[..i].contains(issuer) {
+                problem(
+                    "MCP_OAUTH_AUTHORIZATION_SERVERS",
+                    format!("`{issuer}` is listed twice"),
+                );
+            }
         }
-        let issuer = match (&self.issuer, self.authorization_servers.as_slice()) {
+        let top_level_endpoints = self.jwks_uri.is_some()
+            || self.hs256_secret.is_some()
+            || self.introspection_endpoint.is_some();
+        let issuer = match (&self.issuer, issuers.as_slice()) {
             (Some(i), servers) => {
-                if !servers.is_empty() && !servers.contains(i) {
+                if !servers.is_empty() && !servers.contains(&i.as_str()) {
                     problem(
                         "MCP_OAUTH_ISSUER",
                         format!("`{i}` is not one of the authorization servers advertised"),
@@ -921,15 +1102,18 @@ impl McpOAuthBuilder {
                 }
                 Some(i.clone())
             }
-            (None, [one]) => Some(one.clone()),
-            (None, []) => None,
-            (None, _) => {
+            (None, [one]) => Some((*one).to_owned()),
+            (None, [_, _, ..]) if top_level_endpoints => {
                 problem(
                     "MCP_OAUTH_ISSUER",
-                    "required when several authorization servers are configured".into(),
+                    "required when several authorization servers are configured: it names \
+                     the one MCP_OAUTH_JWKS_URI, MCP_OAUTH_HS256_SECRET or \
+                     MCP_OAUTH_INTROSPECTION_ENDPOINT belongs to"
+                        .into(),
                 );
                 None
             }
+            (None, _) => None,
         };
 
         // Scopes.
@@ -995,30 +1179,48 @@ impl McpOAuthBuilder {
             );
         }
 
-        // The resource is always an accepted audience; configured ones are added to it.
-        let mut audiences: Vec<String> = resource.iter().cloned().collect();
-        audiences.extend(
-            self.audiences
-                .iter()
-                .filter(|a| !audiences.contains(a))
-                .cloned()
-                .collect::<Vec<_>>(),
-        );
-        if self.audiences.iter().any(|a| a.trim().is_empty()) {
+        if self
+            .audiences
+            .iter()
+            .chain(self.authorization_servers.iter().flat_map(|s| &s.audiences))
+            .any(|a| a.trim().is_empty())
+        {
             problem("MCP_OAUTH_AUDIENCE", "an audience cannot be empty".into());
         }
+        if let Some(p) = &self.diagnostics_path
+            && (!p.starts_with('/') || p == "/")
+        {
+            problem(
+                "MCP_OAUTH_DIAGNOSTICS_PATH",
+                format!("`{p}` must start with `/` and not be the root"),
+            );
+        }
 
-        // How tokens are judged.
-        let validator: Option<Arc<dyn TokenValidator>> = match &self.validator {
-            Some(ValidatorSlot(v)) => Some(v.clone()),
-            None => self
-                .jwt_validator(issuer, audiences, &mut problem)
-                .map(|v| Arc::new(v) as Arc<dyn TokenValidator>),
+        // How tokens are judged: each authorization server by itself, unless the
+        // application brings its own validator.
+        let authorities = Arc::new(Authorities {
+            list: self
+                .authorization_servers
+                .iter()
+                .map(|server| {
+                    self.authority(server, issuer.as_deref(), resource.as_deref(), &mut problem)
+                })
+                .collect(),
+        });
+        let validator: Arc<dyn TokenValidator> = match &self.validator {
+            Some(ValidatorSlot(v)) => v.clone(),
+            None => authorities.clone(),
         };
 
-        let (Some(resource), Some(validator), true) = (resource, validator, problems.is_empty())
-        else {
-            return Err(ConfigError::new(problems));
+        // The same problem found for several authorization servers is reported once.
+        let mut unique: Vec<ConfigProblem> = Vec::with_capacity(problems.len());
+        for p in problems {
+            if !unique.contains(&p) {
+                unique.push(p);
+            }
+        }
+        let (Some(resource), true) = (resource, unique.is_empty()) else {
+            return Err(ConfigError::new(unique));
         };
         // The cache wraps whichever validator judges the tokens.
         let cache = (!self.cache_ttl.is_zero()).then(|| {
@@ -1048,9 +1250,10 @@ impl McpOAuthBuilder {
             extra.extend(rule.scopes.iter().cloned());
         }
         scope::extend_unique(&mut supported, extra.iter().map(String::as_str));
+        let issuers: Vec<String> = issuers.iter().map(|i| (*i).to_owned()).collect();
         let document = MetadataDocument {
             resource: &resource,
-            authorization_servers: &self.authorization_servers,
+            authorization_servers: &issuers,
             scopes_supported: &supported,
             bearer_methods_supported: ["header"],
             resource_name: self.resource_name.as_deref(),
@@ -1079,6 +1282,9 @@ impl McpOAuthBuilder {
             sessions: self
                 .session_binding
                 .then(|| SessionOwners::new(DEFAULT_MAX_SESSIONS)),
+            authorities,
+            retry_discovery: self.retry_discovery,
+            diagnostics_path: self.diagnostics_path.clone(),
         }))
     }
 
@@ -1115,78 +1321,183 @@ impl McpOAuthBuilder {
     }
 
     /// The built-in JWT strategy, or `None` with problems recorded.
-    fn jwt_validator(
+    /// One authorization server's validators and discovery, from its own settings, the
+    /// builder's defaults and, for the [`issuer`](Self::issuer), the top-level endpoints.
+    fn authority(
         &self,
-        issuer: Option<String>,
-        audiences: Vec<String>,
+        server: &AuthorizationServer,
+        keys_issuer: Option<&str>,
+        resource: Option<&str>,
         problem: &mut impl FnMut(&'static str, String),
-    ) -> Option<JwtValidator> {
-        let keys = match (&self.jwks_uri, &self.hs256_secret) {
-            (Some(_), Some(_)) => {
-                problem(
-                    "MCP_OAUTH_HS256_SECRET",
-                    "set either a JWKS URI or a shared secret, not both (RFC 8725 §2.1)".into(),
-                );
-                None
-            }
-            (None, None) => {
-                problem(
-                    "MCP_OAUTH_JWKS_URI",
-                    "required: where the issuer publishes its keys (or set MCP_OAUTH_HS256_SECRET)"
-                        .into(),
-                );
-                None
-            }
-            (Some(uri), None) => match secure_url(uri) {
-                Ok(_) => Some(KeySource::Jwks(Arc::new(JwksCache::new(
-                    uri.clone(),
-                    self.jwks,
-                )))),
-                Err(e) => {
-                    problem("MCP_OAUTH_JWKS_URI", e);
-                    None
-                }
-            },
-            (None, Some(secret)) => {
-                if secret.0.len() < MIN_HS256_SECRET_BYTES {
-                    problem(
-                        "MCP_OAUTH_HS256_SECRET",
-                        format!("must be at least {MIN_HS256_SECRET_BYTES} bytes (RFC 7518 §3.2)"),
-                    );
-                }
-                Some(KeySource::Secret(DecodingKey::from_secret(&secret.0)))
-            }
+    ) -> Authority {
+        let ours = keys_issuer == Some(server.issuer.as_str());
+        let top = |value: &Option<String>| if ours { value.clone() } else { None };
+        let jwks_uri = server.jwks_uri.clone().or_else(|| top(&self.jwks_uri));
+        let secret = if ours {
+            self.hs256_secret.clone()
+        } else {
+            None
         };
-        let symmetric = matches!(keys, Some(KeySource::Secret(_)));
-        let algorithms = match &self.algorithms {
-            Some(list) => list.clone(),
-            None if symmetric => vec![Algorithm::HS256],
-            None => jwt::DEFAULT_ALGORITHMS.to_vec(),
-        };
-        if algorithms.is_empty() {
+        let introspection_endpoint = server
+            .introspection_endpoint
+            .clone()
+            .or_else(|| top(&self.introspection_endpoint));
+        // A custom validator judges every token: nothing here is needed then.
+        let judging = self.validator.is_none();
+        let verifies_jwts = judging && self.validation.verifies_jwts();
+        let introspects = judging && self.validation.introspects();
+
+        for (setting, uri) in [
+            ("MCP_OAUTH_JWKS_URI", &jwks_uri),
+            ("MCP_OAUTH_INTROSPECTION_ENDPOINT", &introspection_endpoint),
+        ] {
+            if let Some(Err(e)) = uri.as_deref().map(secure_url) {
+                problem(setting, e);
+            }
+        }
+        if !self.validation.verifies_jwts() && (jwks_uri.is_some() || secret.is_some()) {
             problem(
-                "MCP_OAUTH_ALGORITHMS",
-                "at least one algorithm is required".into(),
+                if secret.is_some() {
+                    "MCP_OAUTH_HS256_SECRET"
+                } else {
+                    "MCP_OAUTH_JWKS_URI"
+                },
+                "not used by the `introspection` validation (use `hybrid` to verify JWTs too)"
+                    .into(),
             );
         }
-        for alg in &algorithms {
-            if jwt::is_hmac(*alg) != symmetric {
-                let why = if symmetric {
-                    "only HS256, HS384 or HS512 can be used with a shared secret"
-                } else {
-                    "HS* algorithms need a shared secret and are never accepted with JWKS keys"
-                };
-                problem("MCP_OAUTH_ALGORITHMS", format!("{alg:?}: {why}"));
-            }
+        if jwks_uri.is_some() && secret.is_some() {
+            problem(
+                "MCP_OAUTH_HS256_SECRET",
+                "set either a JWKS URI or a shared secret, not both (RFC 8725 §2.1)".into(),
+            );
         }
-        Some(JwtValidator {
-            issuer: issuer?,
-            audiences,
-            algorithms,
-            leeway_secs: self.leeway.as_secs(),
-            typ: self.typ,
-            scope_claim: self.scope_claim.clone(),
-            keys: keys?,
-        })
+
+        // The resource is always an accepted audience; configured ones are added to it.
+        let mut audiences: Vec<String> = resource.iter().map(|r| (*r).to_owned()).collect();
+        scope::extend_unique(
+            &mut audiences,
+            self.audiences
+                .iter()
+                .chain(&server.audiences)
+                .map(String::as_str),
+        );
+
+        let discovery = Arc::new(Discovery::new(
+            server.issuer.clone(),
+            Needs {
+                jwks: verifies_jwts && secret.is_none(),
+                jwks_uri: jwks_uri.clone().filter(|_| verifies_jwts),
+                introspection: introspects,
+                introspection_endpoint: introspection_endpoint.clone().filter(|_| introspects),
+                introspection_auth: self.introspection_auth.as_str(),
+            },
+            self.strictness,
+            self.jwks.limits,
+        ));
+
+        let jwt = verifies_jwts.then(|| {
+            let keys = match (&secret, &jwks_uri) {
+                (Some(secret), _) => {
+                    if secret.0.len() < MIN_HS256_SECRET_BYTES {
+                        problem(
+                            "MCP_OAUTH_HS256_SECRET",
+                            format!(
+                                "must be at least {MIN_HS256_SECRET_BYTES} bytes (RFC 7518 §3.2)"
+                            ),
+                        );
+                    }
+                    KeySource::Secret(DecodingKey::from_secret(&secret.0))
+                }
+                (None, Some(uri)) => {
+                    KeySource::Jwks(Arc::new(JwksCache::new(uri.clone(), self.jwks)))
+                }
+                (None, None) => KeySource::Discovered {
+                    discovery: discovery.clone(),
+                    cache: std::sync::OnceLock::new(),
+                    settings: self.jwks,
+                },
+            };
+            let symmetric = secret.is_some();
+            let algorithms = match server.algorithms.as_ref().or(self.algorithms.as_ref()) {
+                Some(list) => list.clone(),
+                None if symmetric => vec![Algorithm::HS256],
+                None => jwt::DEFAULT_ALGORITHMS.to_vec(),
+            };
+            if algorithms.is_empty() {
+                problem(
+                    "MCP_OAUTH_ALGORITHMS",
+                    "at least one algorithm is required".into(),
+                );
+            }
+            for alg in &algorithms {
+                if jwt::is_hmac(*alg) != symmetric {
+                    let why = if symmetric {
+                        "only HS256, HS384 or HS512 can be used with a shared secret"
+                    } else {
+                        "HS* algorithms need a shared secret and are never accepted with JWKS keys"
+                    };
+                    problem("MCP_OAUTH_ALGORITHMS", format!("{alg:?}: {why}"));
+                }
+            }
+            JwtValidator {
+                issuer: server.issuer.clone(),
+                audiences: audiences.clone(),
+                algorithms,
+                leeway_secs: self.leeway.as_secs(),
+                typ: self.typ,
+                scope_claim: self.scope_claim.clone(),
+                keys,
+            }
+        });
+
+        let introspection = if introspects {
+            let credentials = match (
+                &server.introspection_client,
+                &self.introspection_client_id,
+                &self.introspection_client_secret,
+            ) {
+                (Some((id, secret)), _, _) => Some((id.clone(), secret.clone())),
+                (None, Some(id), Some(secret)) => Some((id.clone(), secret.clone())),
+                (None, Some(_), None) => {
+                    problem(
+                        "MCP_OAUTH_INTROSPECTION_CLIENT_SECRET",
+                        "required with MCP_OAUTH_INTROSPECTION_CLIENT_ID".into(),
+                    );
+                    None
+                }
+                (None, None, _) => {
+                    problem(
+                        "MCP_OAUTH_INTROSPECTION_CLIENT_ID",
+                        "required to introspect tokens: the authorization server must \
+                         authenticate this resource server (RFC 7662 §2.1)"
+                            .into(),
+                    );
+                    None
+                }
+            };
+            credentials.map(|(id, secret)| Introspector {
+                issuer: server.issuer.clone(),
+                endpoint: introspection_endpoint,
+                discovery: discovery.clone(),
+                client: ClientCredentials {
+                    id,
+                    secret,
+                    method: self.introspection_auth,
+                },
+                audiences,
+                leeway_secs: self.leeway.as_secs(),
+                scope_claim: self.scope_claim.clone(),
+                limits: self.jwks.limits,
+            })
+        } else {
+            None
+        };
+
+        Authority {
+            discovery,
+            jwt,
+            introspection,
+        }
     }
 }

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::authorization_server::AuthorizationServer;
 use crate::config::McpOAuthBuilder;
 use crate::error::ConfigProblem;
 use crate::jwt::{self, TypPolicy};
@@ -27,11 +28,15 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
     ),
     (
         "MCP_OAUTH_AUTHORIZATION_SERVERS",
-        "issuer URLs of the authorization servers (required)",
+        "issuer URLs of the trusted authorization servers; their endpoints are discovered (required)",
+    ),
+    (
+        "MCP_OAUTH_VALIDATION",
+        "`jwt` (default), `introspection` or `hybrid` (JWTs locally, other tokens introspected)",
     ),
     (
         "MCP_OAUTH_ISSUER",
-        "the `iss` tokens must carry (default: the single authorization server)",
+        "the authorization server the JWKS URI, HS256 secret or introspection endpoint belong to (default: the single one)",
     ),
     (
         "MCP_OAUTH_AUDIENCE",
@@ -39,7 +44,7 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
     ),
     (
         "MCP_OAUTH_JWKS_URI",
-        "the issuer's JWKS URL (required unless MCP_OAUTH_HS256_SECRET)",
+        "the issuer's JWKS URL (default: the metadata's jwks_uri)",
     ),
     (
         "MCP_OAUTH_ALGORITHMS",
@@ -48,6 +53,34 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
     (
         "MCP_OAUTH_HS256_SECRET",
         "shared secret of at least 32 bytes for HS256 tokens",
+    ),
+    (
+        "MCP_OAUTH_INTROSPECTION_ENDPOINT",
+        "the RFC 7662 introspection endpoint (default: the metadata's introspection_endpoint)",
+    ),
+    (
+        "MCP_OAUTH_INTROSPECTION_CLIENT_ID",
+        "client id this server introspects with (required by `introspection` and `hybrid`)",
+    ),
+    (
+        "MCP_OAUTH_INTROSPECTION_CLIENT_SECRET",
+        "its client secret (use MCP_OAUTH_INTROSPECTION_CLIENT_SECRET_FILE for a file)",
+    ),
+    (
+        "MCP_OAUTH_INTROSPECTION_AUTH_METHOD",
+        "`client_secret_basic` (default) or `client_secret_post`",
+    ),
+    (
+        "MCP_OAUTH_DISCOVERY_STRICTNESS",
+        "which metadata findings stop startup: `lenient`, `standard` (default) or `strict`",
+    ),
+    (
+        "MCP_OAUTH_DISCOVERY_RETRY",
+        "`true`: start even if an authorization server is unreachable, retrying in the background (default false)",
+    ),
+    (
+        "MCP_OAUTH_DIAGNOSTICS_PATH",
+        "path serving the discovery report as JSON (default: none)",
     ),
     ("MCP_OAUTH_REQUIRED_SCOPES", "scopes every request needs"),
     (
@@ -142,7 +175,10 @@ impl McpOAuthBuilder {
 
         let mut read_list = |name: &'static str| read(name).map(|v| list(&v)).unwrap_or_default();
         let mut b = McpOAuthBuilder {
-            authorization_servers: read_list("MCP_OAUTH_AUTHORIZATION_SERVERS"),
+            authorization_servers: read_list("MCP_OAUTH_AUTHORIZATION_SERVERS")
+                .into_iter()
+                .map(AuthorizationServer::new)
+                .collect(),
             audiences: read_list("MCP_OAUTH_AUDIENCE"),
             required_scopes: read_list("MCP_OAUTH_REQUIRED_SCOPES"),
             scopes_supported: read_list("MCP_OAUTH_SCOPES_SUPPORTED"),
@@ -157,6 +193,15 @@ impl McpOAuthBuilder {
         b.resource_name = read("MCP_OAUTH_RESOURCE_NAME");
         b.resource_documentation = read("MCP_OAUTH_RESOURCE_DOCUMENTATION");
         b.scope_claim = read("MCP_OAUTH_SCOPE_CLAIM");
+        b.introspection_endpoint = read("MCP_OAUTH_INTROSPECTION_ENDPOINT");
+        b.introspection_client_id = read("MCP_OAUTH_INTROSPECTION_CLIENT_ID");
+        b.introspection_client_secret = read("MCP_OAUTH_INTROSPECTION_CLIENT_SECRET")
+            .map(|s| crate::config::Secret(s.into_bytes()));
+        b.diagnostics_path = read("MCP_OAUTH_DIAGNOSTICS_PATH");
+        let validation = read("MCP_OAUTH_VALIDATION");
+        let auth_method = read("MCP_OAUTH_INTROSPECTION_AUTH_METHOD");
+        let strictness = read("MCP_OAUTH_DISCOVERY_STRICTNESS");
+        let retry = read("MCP_OAUTH_DISCOVERY_RETRY");
         let algorithms = read("MCP_OAUTH_ALGORITHMS");
         let leeway = read("MCP_OAUTH_LEEWAY_SECS");
         let typ = read("MCP_OAUTH_TYP");
@@ -203,6 +248,34 @@ impl McpOAuthBuilder {
                 )),
             }
         }
+        parse_into(
+            &mut b.validation,
+            validation,
+            "MCP_OAUTH_VALIDATION",
+            &mut problems,
+        );
+        parse_into(
+            &mut b.introspection_auth,
+            auth_method,
+            "MCP_OAUTH_INTROSPECTION_AUTH_METHOD",
+            &mut problems,
+        );
+        parse_into(
+            &mut b.strictness,
+            strictness,
+            "MCP_OAUTH_DISCOVERY_STRICTNESS",
+            &mut problems,
+        );
+        if let Some(v) = retry {
+            match v.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => b.retry_discovery = true,
+                "false" | "0" | "no" => b.retry_discovery = false,
+                _ => problems.push(ConfigProblem::new(
+                    "MCP_OAUTH_DISCOVERY_RETRY",
+                    format!("`{v}` is neither `true` nor `false`"),
+                )),
+            }
+        }
         if let Some(t) = typ {
             match t.to_ascii_lowercase().as_str() {
                 "lenient" => b.typ = TypPolicy::Lenient,
@@ -219,6 +292,21 @@ impl McpOAuthBuilder {
 }
 
 /// `NAME` or the contents of `NAME_FILE`; both set is a problem.
+/// Parses a setting with its `FromStr`, whose error says what is accepted.
+fn parse_into<T: std::str::FromStr<Err = String>>(
+    slot: &mut T,
+    value: Option<String>,
+    name: &'static str,
+    problems: &mut Vec<ConfigProblem>,
+) {
+    if let Some(v) = value {
+        match v.parse() {
+            Ok(parsed) => *slot = parsed,
+            Err(why) => problems.push(ConfigProblem::new(name, why)),
+        }
+    }
+}
+
 fn value(
     vars: &HashMap<String, String>,
     name: &'static str,

@@ -87,8 +87,8 @@ impl ConfigError {
     ///
     /// ```
     /// let err = mcp_oauth::McpOAuth::builder().build().unwrap_err();
-    /// assert_eq!(err.problems().len(), 3); // resource, authorization server, JWKS URI
-    /// assert!(err.to_string().starts_with("invalid mcp-oauth configuration (3 problems):"));
+    /// assert_eq!(err.problems().len(), 2); // the resource, an authorization server
+    /// assert!(err.to_string().starts_with("invalid mcp-oauth configuration (2 problems):"));
     /// ```
     pub fn problems(&self) -> &[ConfigProblem] {
         &self.problems

@@ -1,6 +1,10 @@
-//! Outbound HTTP (JWKS today; discovery and introspection build on it): every call
-//! has a total timeout, a response-size cap, no redirects, and TLS through rustls
-//! with webpki roots and an explicit crypto provider (rust-deps.md pitfall 1).
+//! Outbound HTTP (discovery, JWKS, introspection): every call has a total timeout, a
+//! response-size cap, no redirects, and TLS through rustls with webpki roots and an
+//! explicit crypto provider (rust-deps.md pitfall 1).
+//!
+//! awc clients are `!Send`, so each worker thread keeps its own, per actix `System` and
+//! timeout: connections to the authorization server are reused (keep-alive), which
+//! matters for introspection, one call per new token.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -46,12 +50,34 @@ pub(crate) struct Fetched {
 
 /// GETs `url` expecting JSON. Must run on an actix (or tokio `LocalSet`) thread: awc is `!Send`.
 pub(crate) async fn get_json(url: &str, limits: HttpLimits) -> Result<Fetched, FetchError> {
-    let client = client(limits.timeout);
+    let request = client(limits.timeout)
+        .get(url)
+        .insert_header((header::ACCEPT, "application/json"));
+    read(request.send(), limits).await
+}
+
+/// POSTs an `application/x-www-form-urlencoded` body (introspection, RFC 7662 §2.1).
+/// `authorization` is a whole `Authorization` header value, when the caller authenticates
+/// with one; it is never logged.
+pub(crate) async fn post_form(
+    url: &str,
+    form: String,
+    authorization: Option<&str>,
+    limits: HttpLimits,
+) -> Result<Fetched, FetchError> {
+    let mut request = client(limits.timeout)
+        .post(url)
+        .insert_header((header::ACCEPT, "application/json"))
+        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"));
+    if let Some(value) = authorization {
+        request = request.insert_header((header::AUTHORIZATION, value));
+    }
+    read(request.send_body(form), limits).await
+}
+
+async fn read(sent: awc::SendClientRequest, limits: HttpLimits) -> Result<Fetched, FetchError> {
     let call = async {
-        let mut res = client
-            .get(url)
-            .insert_header((header::ACCEPT, "application/json"))
-            .send()
+        let mut res = sent
             .await
             .map_err(|e| FetchError::Transport(e.to_string()))?;
         if !res.status().is_success() {
@@ -78,6 +104,29 @@ pub(crate) async fn get_json(url: &str, limits: HttpLimits) -> Result<Fetched, F
 }
 
 fn client(timeout: Duration) -> awc::Client {
+    type Clients = std::cell::RefCell<Vec<(usize, Duration, awc::Client)>>;
+    thread_local! {
+        static CLIENTS: Clients = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    // A client's connection pool lives on the runtime that made it: key by System too.
+    let system = actix_web::rt::System::try_current().map_or(usize::MAX, |s| s.id());
+    CLIENTS.with(|clients| {
+        let mut clients = clients.borrow_mut();
+        if let Some((_, _, c)) = clients
+            .iter()
+            .find(|(id, t, _)| *id == system && *t == timeout)
+        {
+            return c.clone();
+        }
+        // Clients of Systems that have ended are dropped here; the list stays tiny.
+        clients.retain(|(id, _, _)| *id == system);
+        let c = new_client(timeout);
+        clients.push((system, timeout, c.clone()));
+        c
+    })
+}
+
+fn new_client(timeout: Duration) -> awc::Client {
     awc::Client::builder()
         .connector(
             awc::Connector::new()

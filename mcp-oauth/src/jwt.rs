@@ -5,8 +5,7 @@
 //! key (by `kid`, from this issuer only, pinned to `alg`) → signature →
 //! `aud` → `exp` / `nbf` / `iat` with bounded leeway.
 
-use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -14,8 +13,10 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::checks::{self, Expiry};
 use crate::claims::VerifiedClaims;
-use crate::jwks::JwksCache;
+use crate::discovery::Discovery;
+use crate::jwks::{JwksCache, JwksSettings};
 use crate::refusal::{Refusal, TokenRejection};
 use crate::resource::ResourceParts;
 use crate::validator::{LocalBoxFuture, TokenValidator};
@@ -100,9 +101,15 @@ pub(crate) fn is_hmac(alg: Algorithm) -> bool {
 
 /// Where verification keys come from.
 pub(crate) enum KeySource {
-    /// The issuer's JWKS: asymmetric algorithms only.
+    /// A configured JWKS URI.
     Jwks(Arc<JwksCache>),
-    /// A shared secret: HS* only, and only for this issuer.
+    /// The `jwks_uri` of the issuer's metadata, known once discovery has found it.
+    Discovered {
+        discovery: Arc<Discovery>,
+        cache: OnceLock<Arc<JwksCache>>,
+        settings: JwksSettings,
+    },
+    /// A shared secret (HS*).
     Secret(DecodingKey),
 }
 
@@ -110,12 +117,55 @@ impl std::fmt::Debug for KeySource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Jwks(cache) => f.debug_tuple("Jwks").field(cache).finish(),
+            Self::Discovered { discovery, .. } => f
+                .debug_tuple("Discovered")
+                .field(&discovery.issuer())
+                .finish(),
             Self::Secret(_) => f.write_str("Secret(..)"),
         }
     }
 }
 
-/// Validates JWT access tokens of one issuer.
+impl KeySource {
+    /// The key set's cache; `None` for a shared secret. Discovering the JWKS URI first
+    /// if need be (a 503 while the metadata cannot be had).
+    async fn jwks(&self) -> Result<Option<&Arc<JwksCache>>, Refusal> {
+        match self {
+            Self::Jwks(cache) => Ok(Some(cache)),
+            Self::Secret(_) => Ok(None),
+            Self::Discovered {
+                discovery,
+                cache,
+                settings,
+            } => {
+                if let Some(cache) = cache.get() {
+                    return Ok(Some(cache));
+                }
+                let found = discovery.metadata().await?;
+                let uri = found.jwks_uri.clone().ok_or_else(|| {
+                    Refusal::Unavailable(format!(
+                        "the authorization server {} has no usable jwks_uri",
+                        discovery.issuer()
+                    ))
+                })?;
+                Ok(Some(
+                    cache.get_or_init(|| Arc::new(JwksCache::new(uri, *settings))),
+                ))
+            }
+        }
+    }
+
+    /// Whether tokens of this issuer can be verified locally (for the hybrid strategy).
+    pub(crate) async fn available(&self) -> Result<bool, Refusal> {
+        match self {
+            Self::Discovered { discovery, .. } => {
+                Ok(discovery.metadata().await?.jwks_uri.is_some())
+            }
+            Self::Jwks(_) | Self::Secret(_) => Ok(true),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct JwtValidator {
     pub(crate) issuer: String,
@@ -177,7 +227,7 @@ impl<'a> Compact<'a> {
 }
 
 impl JwtValidator {
-    async fn check(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
+    pub(crate) async fn check(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
         let invalid = Refusal::InvalidToken;
         let jws = Compact::split(token).map_err(invalid)?;
         let header: Header = decode_json(jws.header).map_err(invalid)?;
@@ -199,75 +249,37 @@ impl JwtValidator {
             return Err(invalid(TokenRejection::WrongIssuer));
         }
 
-        let verified = match &self.keys {
-            KeySource::Jwks(cache) => {
+        let verified = match self.keys.jwks().await? {
+            Some(cache) => {
                 let key = cache.key_for(header.kid.as_deref(), alg).await?;
                 let signature = URL_SAFE_NO_PAD
                     .decode(jws.signature)
                     .map_err(|_| invalid(TokenRejection::Malformed))?;
                 key.verifies(alg, jws.signing_input.as_bytes(), &signature)
             }
-            KeySource::Secret(key) => matches!(
-                jsonwebtoken::crypto::verify(jws.signature, jws.signing_input.as_bytes(), key, alg),
-                Ok(true)
-            ),
+            None => match &self.keys {
+                KeySource::Secret(key) => matches!(
+                    jsonwebtoken::crypto::verify(
+                        jws.signature,
+                        jws.signing_input.as_bytes(),
+                        key,
+                        alg
+                    ),
+                    Ok(true)
+                ),
+                _ => false,
+            },
         };
         if !verified {
             return Err(invalid(TokenRejection::BadSignature));
         }
 
-        self.check_audience(&claims)?;
-        self.check_times(&claims)?;
+        checks::audience(&claims, &self.audiences)?;
+        checks::times(&claims, self.leeway_secs, Expiry::Required)?;
         Ok(VerifiedClaims::from_claims_with_scope_claim(
             claims,
             self.scope_claim.as_deref(),
         ))
-    }
-
-    /// `aud` (string or array) must contain an accepted audience (RFC 9068 §4, item 39).
-    fn check_audience(&self, claims: &Map<String, Value>) -> Result<(), Refusal> {
-        let matches = |aud: &str| self.audiences.iter().any(|ours| audience_eq(aud, ours));
-        let ok = match claims.get("aud") {
-            None => return Err(Refusal::InvalidToken(TokenRejection::MissingAudience)),
-            Some(Value::String(aud)) => matches(aud),
-            Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).any(matches),
-            Some(_) => return Err(Refusal::InvalidToken(TokenRejection::InvalidClaim("aud"))),
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(Refusal::InvalidToken(TokenRejection::WrongAudience))
-        }
-    }
-
-    /// `exp` required; `nbf` and `iat` honoured; all with the bounded leeway.
-    fn check_times(&self, claims: &Map<String, Value>) -> Result<(), Refusal> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0);
-        let leeway = self.leeway_secs as f64;
-        let time = |name: &'static str| -> Result<Option<f64>, Refusal> {
-            match claims.get(name) {
-                None => Ok(None),
-                Some(v) => v
-                    .as_f64()
-                    .filter(|t| t.is_finite())
-                    .map(Some)
-                    .ok_or(Refusal::InvalidToken(TokenRejection::InvalidClaim(name))),
-            }
-        };
-        let exp = time("exp")?.ok_or(Refusal::InvalidToken(TokenRejection::MissingExpiry))?;
-        if now >= exp + leeway {
-            return Err(Refusal::InvalidToken(TokenRejection::Expired));
-        }
-        if time("nbf")?.is_some_and(|nbf| now + leeway < nbf) {
-            return Err(Refusal::InvalidToken(TokenRejection::NotYetValid));
-        }
-        if time("iat")?.is_some_and(|iat| now + leeway < iat) {
-            return Err(Refusal::InvalidToken(TokenRejection::IssuedInFuture));
-        }
-        Ok(())
     }
 }
 
@@ -278,6 +290,35 @@ impl TokenValidator for JwtValidator {
     ) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>> {
         Box::pin(self.check(token))
     }
+}
+
+/// What a token looks like before anything about it is verified.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// A compact JWS with a JSON header naming an `alg`, and its payload's `iss` (not
+    /// verified: only used to pick whose keys or endpoint judge it).
+    Jwt { issuer: Option<String> },
+    /// Anything else: an opaque token, for introspection.
+    Opaque,
+}
+
+pub(crate) fn shape(token: &str) -> Shape {
+    #[derive(Deserialize)]
+    struct Issuer {
+        #[serde(default)]
+        iss: Option<Value>,
+    }
+    let Ok(jws) = Compact::split(token) else {
+        return Shape::Opaque;
+    };
+    if decode_json::<Header>(jws.header).is_err() {
+        return Shape::Opaque;
+    }
+    let issuer = decode_json::<Issuer>(jws.payload)
+        .ok()
+        .and_then(|c| c.iss)
+        .and_then(|v| v.as_str().map(str::to_owned));
+    Shape::Jwt { issuer }
 }
 
 fn decode_json<T: serde::de::DeserializeOwned>(segment: &str) -> Result<T, TokenRejection> {

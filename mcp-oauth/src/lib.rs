@@ -4,15 +4,20 @@
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod authority;
+mod authorization_server;
 mod cache;
 mod challenge;
+mod checks;
 mod claims;
 mod client;
 mod config;
+mod discovery;
 mod env;
 mod error;
 mod guard;
 mod http;
+mod introspection;
 mod jsonrpc;
 mod jwks;
 mod jwt;
@@ -20,6 +25,7 @@ mod metadata;
 mod middleware;
 mod policy;
 mod refusal;
+mod report;
 mod resource;
 mod scope;
 mod session;
@@ -39,14 +45,21 @@ pub mod cors;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
+pub use authority::Validation;
+pub use authorization_server::AuthorizationServer;
 pub use claims::VerifiedClaims;
 pub use client::{AuthenticatedClient, BearerToken};
 pub use config::{DEFAULT_LEEWAY, MAX_LEEWAY, MIN_HS256_SECRET_BYTES, McpOAuthBuilder};
 pub use env::ENV_VARIABLES;
 pub use error::{ConfigError, ConfigProblem};
+pub use introspection::ClientAuthMethod;
 pub use jwt::TypPolicy;
 pub use middleware::{McpOAuth, McpOAuthMiddleware};
 pub use refusal::{AuthError, Refusal, TokenRejection};
+pub use report::{
+    AuthorizationServerReport, Check, DiscoveryStatus, Finding, Severity, StartupError,
+    StartupReport, Strictness,
+};
 pub use validator::{LocalBoxFuture, TokenValidator};
 
 /// JWS signing algorithms (re-exported from `jsonwebtoken`), for

@@ -66,3 +66,18 @@ pub(crate) fn not_found() -> HttpResponse {
             "error_description": "No protected resource metadata at this path",
         }))
 }
+
+/// The optional diagnostics path: the latest discovery report, never cached.
+pub(crate) fn diagnostics(method: &Method, report: &crate::report::StartupReport) -> HttpResponse {
+    match *method {
+        Method::GET | Method::HEAD => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(report),
+        _ => HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, "GET, HEAD"))
+            .json(serde_json::json!({
+                "error": "method_not_allowed",
+                "error_description": "The discovery report is read with GET",
+            })),
+    }
+}

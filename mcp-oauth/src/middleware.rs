@@ -9,6 +9,7 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::http::Method;
 use actix_web::{Error, HttpMessage, ResponseError};
 
+use crate::authority::Authorities;
 use crate::cache::CachedValidator;
 use crate::claims::VerifiedClaims;
 use crate::client::AuthenticatedClient;
@@ -16,6 +17,7 @@ use crate::config::McpOAuthBuilder;
 use crate::error::ConfigError;
 use crate::policy::{McpPolicy, Requirement};
 use crate::refusal::{AuthError, Refusal};
+use crate::report::{Check, StartupError, StartupReport};
 use crate::resource::ProtectedResource;
 use crate::session::{SESSION_HEADER, SessionOwners, Verdict};
 use crate::validator::{LocalBoxFuture, TokenValidator};
@@ -69,6 +71,9 @@ pub(crate) struct Inner {
     pub(crate) policy: McpPolicy,
     /// `None` when session binding is turned off.
     pub(crate) sessions: Option<SessionOwners>,
+    pub(crate) authorities: Arc<Authorities>,
+    pub(crate) retry_discovery: bool,
+    pub(crate) diagnostics_path: Option<String>,
 }
 
 fn header_str(headers: &actix_web::http::header::HeaderMap, name: &str) -> Option<String> {
@@ -90,6 +95,7 @@ impl std::fmt::Debug for McpOAuth {
 /// Where a request goes.
 enum Route {
     Metadata,
+    Diagnostics,
     UnknownMetadata,
     Public,
     Protected,
@@ -208,6 +214,67 @@ impl McpOAuth {
     /// assert_eq!(uncached.cache_len(), None);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    /// Discovers every authorization server's metadata now (RFC 8414, then OpenID
+    /// Connect; see [`StartupReport`]), checks it, logs the report with `tracing` and
+    /// returns it. Call it once at startup, before serving: the first requests then find
+    /// the keys' location known. Without it, discovery happens on the first token that
+    /// needs it.
+    ///
+    /// ```
+    /// # use mcp_oauth::testing::TestAuthServer;
+    /// # let auth = TestAuthServer::start();
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("http://127.0.0.1:8080/mcp")
+    ///     .authorization_server(auth.issuer()) // nothing else: the rest is discovered
+    ///     .build()?;
+    /// let report = actix_web::rt::System::new().block_on(oauth.discover())?;
+    /// let server = &report.authorization_servers[0];
+    /// assert_eq!(server.jwks_uri.as_deref(), Some(auth.jwks_uri().as_str()));
+    /// assert!(report.is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A [`StartupError`] when a finding is an error under the configured
+    /// [`Strictness`](crate::Strictness), e.g. no usable metadata where it is needed
+    /// (naming each URL tried and why), or no PKCE `S256`. With
+    /// [`retry_discovery_in_background`](McpOAuthBuilder::retry_discovery_in_background),
+    /// servers that could not be discovered are not errors: they are retried in the
+    /// background while the requests that need them get a 503.
+    pub async fn discover(&self) -> Result<StartupReport, StartupError> {
+        let authorities = &self.inner.authorities;
+        let report = authorities.discover().await;
+        if report.is_ok() {
+            return Ok(report);
+        }
+        let only_unreachable = report.errors().all(|(_, f)| f.check == Check::Discovery);
+        if self.inner.retry_discovery && only_unreachable {
+            for discovery in authorities.discoveries().filter(|d| !d.is_ready()) {
+                discovery.retry_in_background();
+            }
+            return Ok(report);
+        }
+        Err(StartupError::new(report))
+    }
+
+    /// The latest discovery report, without fetching anything: what
+    /// [`discover`](Self::discover) or the last attempt found.
+    ///
+    /// ```
+    /// use mcp_oauth::DiscoveryStatus;
+    ///
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .build()?;
+    /// let report = oauth.report();
+    /// assert_eq!(report.authorization_servers[0].status, DiscoveryStatus::Pending);
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn report(&self) -> StartupReport {
+        self.inner.authorities.report()
+    }
+
     #[doc(hidden)]
     pub fn cache_len(&self) -> Option<usize> {
         self.inner.cache.as_ref().map(|c| c.len())
@@ -249,6 +316,9 @@ impl Inner {
         let path = req.path();
         if self.resource.is_metadata_path(path) {
             return Route::Metadata;
+        }
+        if self.diagnostics_path.as_deref() == Some(path) {
+            return Route::Diagnostics;
         }
         if self.resource.is_other_metadata_path(path) {
             return Route::UnknownMetadata;
@@ -405,6 +475,10 @@ where
             match inner.route(&req) {
                 Route::Metadata => {
                     let res = metadata::respond(req.method(), &inner.resource);
+                    return Ok(req.into_response(res).map_into_right_body());
+                }
+                Route::Diagnostics => {
+                    let res = metadata::diagnostics(req.method(), &inner.authorities.report());
                     return Ok(req.into_response(res).map_into_right_body());
                 }
                 Route::UnknownMetadata => {

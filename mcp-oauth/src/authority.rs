@@ -1,0 +1,193 @@
+//! The authorization servers this resource trusts, and which of them judges a token.
+//!
+//! Routing (issue 3, "Several authorization servers"): a JWT goes to the issuer its
+//! `iss` names, and only to that issuer's keys or introspection endpoint (RFC 8725
+//! §3.8: never the union of several issuers' keys). A JWT from an issuer not
+//! configured is a 401 before anything is fetched. Under the `hybrid` strategy, a JWT
+//! whose issuer has keys is verified locally and every other token is introspected; an
+//! opaque token is introspected by each issuer that introspects, in configuration
+//! order, until one says it is active.
+
+use std::sync::Arc;
+
+use crate::claims::VerifiedClaims;
+use crate::discovery::Discovery;
+use crate::introspection::Introspector;
+use crate::jwt::{self, JwtValidator, Shape};
+use crate::refusal::{Refusal, TokenRejection};
+use crate::report::StartupReport;
+use crate::validator::{LocalBoxFuture, TokenValidator};
+
+/// How tokens are validated. (`MCP_OAUTH_VALIDATION`)
+///
+/// ```
+/// use mcp_oauth::Validation;
+///
+/// assert_eq!(Validation::default(), Validation::Jwt);
+/// assert_eq!("hybrid".parse(), Ok(Validation::Hybrid));
+/// assert!("opaque".parse::<Validation>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Validation {
+    /// JWT access tokens (RFC 9068), verified locally with the issuer's JWKS (configured
+    /// or discovered) or a shared secret.
+    #[default]
+    Jwt,
+    /// Every token is sent to the issuer's RFC 7662 introspection endpoint (configured or
+    /// discovered). Needs introspection client credentials.
+    Introspection,
+    /// JWTs from issuers with keys are verified locally; every other token is
+    /// introspected.
+    Hybrid,
+}
+
+impl std::str::FromStr for Validation {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "jwt" => Ok(Self::Jwt),
+            "introspection" => Ok(Self::Introspection),
+            "hybrid" => Ok(Self::Hybrid),
+            _ => Err(format!(
+                "`{s}` is not one of `jwt`, `introspection`, `hybrid`"
+            )),
+        }
+    }
+}
+
+impl Validation {
+    pub(crate) fn verifies_jwts(self) -> bool {
+        matches!(self, Self::Jwt | Self::Hybrid)
+    }
+
+    pub(crate) fn introspects(self) -> bool {
+        matches!(self, Self::Introspection | Self::Hybrid)
+    }
+}
+
+/// One trusted issuer: its discovery, and how it judges tokens.
+#[derive(Debug)]
+pub(crate) struct Authority {
+    pub(crate) discovery: Arc<Discovery>,
+    pub(crate) jwt: Option<JwtValidator>,
+    pub(crate) introspection: Option<Introspector>,
+}
+
+impl Authority {
+    fn issuer(&self) -> &str {
+        self.discovery.issuer()
+    }
+
+    async fn judge_jwt(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
+        match (&self.jwt, &self.introspection) {
+            (Some(jwt), None) => jwt.check(token).await,
+            (None, Some(introspection)) => introspection.introspect(token).await,
+            (Some(jwt), Some(introspection)) => {
+                if jwt.keys.available().await? {
+                    jwt.check(token).await
+                } else {
+                    introspection.introspect(token).await
+                }
+            }
+            (None, None) => Err(Refusal::InvalidToken(TokenRejection::WrongIssuer)),
+        }
+    }
+}
+
+/// Every trusted issuer, in configuration order.
+#[derive(Debug)]
+pub(crate) struct Authorities {
+    pub(crate) list: Vec<Authority>,
+}
+
+impl Authorities {
+    fn find(&self, issuer: &str) -> Option<&Authority> {
+        // Code point for code point (RFC 9068 §4, spec-checklist §4.8).
+        self.list.iter().find(|a| a.issuer() == issuer)
+    }
+
+    async fn check(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
+        match jwt::shape(token) {
+            Shape::Jwt { issuer } => {
+                if let Some(authority) = issuer.as_deref().and_then(|i| self.find(i)) {
+                    return authority.judge_jwt(token).await;
+                }
+                if issuer.is_none() && self.introspects() {
+                    return self.introspect(token).await;
+                }
+                // Not one of ours. With a single JWT issuer, its validator says precisely
+                // what is wrong (alg, typ, crit, then iss), still before any key fetch.
+                let mut verifiers = self.list.iter().filter_map(|a| a.jwt.as_ref());
+                match (verifiers.next(), verifiers.next()) {
+                    (Some(only), None) => only.check(token).await,
+                    _ => Err(Refusal::InvalidToken(TokenRejection::WrongIssuer)),
+                }
+            }
+            Shape::Opaque if self.introspects() => self.introspect(token).await,
+            Shape::Opaque => Err(Refusal::InvalidToken(TokenRejection::Malformed)),
+        }
+    }
+
+    fn introspects(&self) -> bool {
+        self.list.iter().any(|a| a.introspection.is_some())
+    }
+
+    /// An opaque token carries no issuer: ask each introspecting issuer in turn. The
+    /// first `active` answer wins; if none is, an unreachable one makes it a 503.
+    async fn introspect(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
+        let mut refusal = Refusal::InvalidToken(TokenRejection::Inactive);
+        for introspector in self.list.iter().filter_map(|a| a.introspection.as_ref()) {
+            match introspector.introspect(token).await {
+                Ok(claims) => return Ok(claims),
+                Err(unavailable @ Refusal::Unavailable(_)) => refusal = unavailable,
+                Err(other) if matches!(refusal, Refusal::InvalidToken(_)) => refusal = other,
+                Err(_) => {}
+            }
+        }
+        Err(refusal)
+    }
+
+    /// The latest report of every issuer, without fetching anything.
+    pub(crate) fn report(&self) -> StartupReport {
+        StartupReport {
+            authorization_servers: self.list.iter().map(|a| a.discovery.report()).collect(),
+        }
+    }
+
+    /// Discovers every issuer not yet discovered, concurrently.
+    pub(crate) async fn discover(&self) -> StartupReport {
+        let tasks: Vec<_> = self
+            .list
+            .iter()
+            .map(|a| {
+                let discovery = a.discovery.clone();
+                actix_web::rt::spawn(async move { discovery.discover().await })
+            })
+            .collect();
+        let mut reports = Vec::with_capacity(tasks.len());
+        for (task, authority) in tasks.into_iter().zip(&self.list) {
+            reports.push(match task.await {
+                Ok(report) => report,
+                Err(_) => authority.discovery.report(),
+            });
+        }
+        StartupReport {
+            authorization_servers: reports,
+        }
+    }
+
+    pub(crate) fn discoveries(&self) -> impl Iterator<Item = &Arc<Discovery>> {
+        self.list.iter().map(|a| &a.discovery)
+    }
+}
+
+impl TokenValidator for Authorities {
+    fn validate<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>> {
+        Box::pin(self.check(token))
+    }
+}
