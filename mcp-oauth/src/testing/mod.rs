@@ -23,12 +23,21 @@
 //! # Ok::<(), mcp_oauth::ConfigError>(())
 //! ```
 //!
+//! For resource servers that discover their authorization server: the issuer may have
+//! a path ([`TestAuthServer::builder`] and
+//! [`issuer_path`](TestAuthServerBuilder::issuer_path)), with the metadata served at
+//! every discovery location ([`MetadataDocument`]), each of which can be made to fail
+//! ([`MetadataFault`]) and the documents patched
+//! ([`patch_metadata`](TestAuthServer::patch_metadata)).
+//!
 //! Nothing here exists without the `testing` feature; never enable it in production
 //! builds (the server hands out tokens to anyone who asks).
 
+mod discovery;
 mod keys;
 mod server;
 mod token;
 
-pub use server::{JwksFault, TestAuthServer};
+pub use discovery::{MetadataDocument, MetadataFault};
+pub use server::{JwksFault, TestAuthServer, TestAuthServerBuilder};
 pub use token::TokenBuilder;
