@@ -241,6 +241,8 @@ fn document(shared: &Shared) -> Map<String, Value> {
         "token_endpoint": format!("{base}/token"),
         "authorization_endpoint": format!("{base}/authorize"),
         "registration_endpoint": format!("{base}/register"),
+        "introspection_endpoint": format!("{base}/introspect"),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "client_credentials"],
         "authorization_response_iss_parameter_supported": true,

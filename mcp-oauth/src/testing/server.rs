@@ -11,6 +11,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use serde_json::{Map, Value, json};
 
 use super::discovery::{MetadataDocument, MetadataFault};
+use super::introspection::{IntrospectionFault, TokenStore};
 use super::keys::{self, KeyRing};
 use super::token::TokenBuilder;
 use crate::McpOAuthBuilder;
@@ -58,6 +59,14 @@ pub(crate) struct State {
     pub(super) metadata_faults: [MetadataFault; 3],
     /// Members merged into every metadata document (`null`: removed).
     pub(super) metadata_patch: Map<String, Value>,
+    /// Introspection clients: client id → secret.
+    pub(super) introspection_clients: HashMap<String, String>,
+    pub(super) introspection_fault: IntrospectionFault,
+    pub(super) last_introspection_auth: Option<&'static str>,
+    /// Whether `/token` issues opaque access tokens.
+    pub(super) opaque_tokens: bool,
+    /// Opaque tokens issued and tokens revoked.
+    pub(super) tokens: TokenStore,
 }
 
 /// What an authorization code stands for (single use, five minutes).
@@ -70,14 +79,15 @@ struct PendingCode {
     expires: Instant,
 }
 
-/// At most this many registered clients and pending codes are kept.
-const MAX_ENTRIES: usize = 1024;
+/// At most this many registered clients, pending codes and introspection clients are kept.
+pub(super) const MAX_ENTRIES: usize = 1024;
 
 pub(crate) struct Shared {
     state: Mutex<State>,
     jwks_requests: AtomicUsize,
     /// Metadata requests per discovery location (indexed by [`MetadataDocument::slot`]).
     pub(super) metadata_requests: [AtomicUsize; 3],
+    pub(super) introspection_requests: AtomicUsize,
     pub(crate) issuer: String,
     /// The issuer without a terminating `/`: endpoint URLs are `{base}/jwks` etc.
     pub(super) base: String,
@@ -246,7 +256,7 @@ impl TestAuthServer {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn token(&self) -> TokenBuilder {
-        TokenBuilder::new(self.shared.state().ring.clone(), &self.shared.issuer)
+        TokenBuilder::new(self.shared.clone())
     }
 
     /// Replaces the RSA key with a new one under a new `kid` (the old key is no longer
@@ -374,7 +384,7 @@ impl TestAuthServerBuilder {
     /// missing leading `/` is added). Default: no path.
     ///
     /// Every endpoint then lives under the issuer (`{issuer}/jwks`, `/token`,
-    /// `/register`, `/authorize`, a terminating `/` of the issuer
+    /// `/register`, `/authorize`, `/introspect`, a terminating `/` of the issuer
     /// not doubled), and the metadata is served at the three discovery locations of
     /// [`MetadataDocument`]: `/.well-known/oauth-authorization-server/tenant1`,
     /// `/.well-known/openid-configuration/tenant1` and
@@ -456,9 +466,15 @@ impl TestAuthServerBuilder {
                             codes: HashMap::new(),
                             metadata_faults: [MetadataFault::None; 3],
                             metadata_patch: Map::new(),
+                            introspection_clients: HashMap::new(),
+                            introspection_fault: IntrospectionFault::None,
+                            last_introspection_auth: None,
+                            opaque_tokens: false,
+                            tokens: TokenStore::default(),
                         }),
                         jwks_requests: AtomicUsize::new(0),
                         metadata_requests: Default::default(),
+                        introspection_requests: AtomicUsize::new(0),
                         issuer: format!("{origin}{path}"),
                         base: format!("{origin}{trimmed}"),
                         path: trimmed.clone(),
@@ -478,6 +494,10 @@ impl TestAuthServerBuilder {
                             .route(&format!("{p}/token"), web::post().to(token))
                             .route(&format!("{p}/register"), web::post().to(register))
                             .route(&format!("{p}/authorize"), web::get().to(authorize))
+                            .route(
+                                &format!("{p}/introspect"),
+                                web::post().to(super::introspection::introspect),
+                            )
                     })
                     .workers(1)
                     .disable_signals()
@@ -616,13 +636,17 @@ async fn token(shared: web::Data<Shared>, form: web::Form<TokenRequest>) -> Http
             );
         }
     };
-    let ring = shared.state().ring.clone();
-    let token = TokenBuilder::new(ring, &shared.issuer)
+    let opaque = shared.state().opaque_tokens;
+    let builder = TokenBuilder::new(shared.into_inner())
         .subject(&subject)
         .client_id(&client_id)
         .audience(&resource)
-        .scope(&scope)
-        .sign();
+        .scope(&scope);
+    let token = if opaque {
+        builder.opaque()
+    } else {
+        builder.sign()
+    };
     let mut body = json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600});
     if !scope.is_empty() {
         body["scope"] = json!(scope);
