@@ -70,6 +70,9 @@ mod keys;
 mod server;
 mod token;
 
+#[cfg(test)]
+mod tests;
+
 pub use discovery::{MetadataDocument, MetadataFault};
 pub use introspection::IntrospectionFault;
 pub use server::{JwksFault, TestAuthServer, TestAuthServerBuilder};
