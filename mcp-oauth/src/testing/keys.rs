@@ -135,6 +135,54 @@ impl KeyRing {
     }
 }
 
+impl KeyRing {
+    /// Whether `signature` over `input` verifies with the published key for the JWS
+    /// `alg` text (RS*, PS*, ES256, ES384, EdDSA; anything else, HS* and `none`
+    /// included, never verifies). The unpublished RSA key is not tried.
+    pub(crate) fn verify(&self, alg: &str, input: &[u8], signature: &[u8]) -> bool {
+        use signature::VerificationAlgorithm;
+        let (algorithm, public_key): (&'static dyn VerificationAlgorithm, &[u8]) = match alg {
+            "RS256" => (
+                &signature::RSA_PKCS1_2048_8192_SHA256,
+                self.rsa.public_key().as_ref(),
+            ),
+            "RS384" => (
+                &signature::RSA_PKCS1_2048_8192_SHA384,
+                self.rsa.public_key().as_ref(),
+            ),
+            "RS512" => (
+                &signature::RSA_PKCS1_2048_8192_SHA512,
+                self.rsa.public_key().as_ref(),
+            ),
+            "PS256" => (
+                &signature::RSA_PSS_2048_8192_SHA256,
+                self.rsa.public_key().as_ref(),
+            ),
+            "PS384" => (
+                &signature::RSA_PSS_2048_8192_SHA384,
+                self.rsa.public_key().as_ref(),
+            ),
+            "PS512" => (
+                &signature::RSA_PSS_2048_8192_SHA512,
+                self.rsa.public_key().as_ref(),
+            ),
+            "ES256" => (
+                &signature::ECDSA_P256_SHA256_FIXED,
+                self.ec256.public_key().as_ref(),
+            ),
+            "ES384" => (
+                &signature::ECDSA_P384_SHA384_FIXED,
+                self.ec384.public_key().as_ref(),
+            ),
+            "EdDSA" => (&signature::ED25519, self.ed.public_key().as_ref()),
+            _ => return false,
+        };
+        signature::UnparsedPublicKey::new(algorithm, public_key)
+            .verify(input, signature)
+            .is_ok()
+    }
+}
+
 /// HMAC with SHA-2 for HS256/384/512.
 pub(crate) fn hmac(alg: Algorithm, secret: &[u8], input: &[u8]) -> Vec<u8> {
     use aws_lc_rs::hmac;

@@ -23,12 +23,57 @@
 //! # Ok::<(), mcp_oauth::ConfigError>(())
 //! ```
 //!
+//! For resource servers that discover their authorization server or introspect tokens:
+//! the issuer may have a path ([`TestAuthServer::builder`] and
+//! [`issuer_path`](TestAuthServerBuilder::issuer_path)), with the metadata served at
+//! every discovery location ([`MetadataDocument`]), each of which can be made to fail
+//! ([`MetadataFault`]) and the documents patched
+//! ([`patch_metadata`](TestAuthServer::patch_metadata)). The RFC 7662 introspection
+//! endpoint authenticates its callers (`client_secret_basic` or `client_secret_post`,
+//! [`introspection_client`](TestAuthServer::introspection_client)), knows the JWTs
+//! this server signs, the [opaque tokens](TokenBuilder::opaque) it issues and the
+//! tokens [revoked](TestAuthServer::revoke), and can misbehave too
+//! ([`IntrospectionFault`]).
+//!
+//! ```
+//! use mcp_oauth::testing::{MetadataDocument, TestAuthServer};
+//!
+//! let auth = TestAuthServer::builder().issuer_path("/tenant1").start();
+//! auth.introspection_client("my-resource-server", "its secret");
+//! let token = auth.token().audience("http://127.0.0.1:8080/mcp").opaque();
+//! let (metadata, introspection): (serde_json::Value, serde_json::Value) =
+//!     actix_web::rt::System::new().block_on(async {
+//!         let client = awc::Client::default();
+//!         let url = auth.metadata_url(MetadataDocument::OAuth);
+//!         let metadata: serde_json::Value = client.get(url).send().await?.json().await?;
+//!         let endpoint = metadata["introspection_endpoint"].as_str().unwrap_or_default();
+//!         let form = [
+//!             ("token", token.as_str()),
+//!             ("client_id", "my-resource-server"),
+//!             ("client_secret", "its secret"),
+//!         ];
+//!         let introspection = client.post(endpoint).send_form(&form).await?.json().await?;
+//!         Ok::<_, Box<dyn std::error::Error>>((metadata, introspection))
+//!     })?;
+//! assert_eq!(metadata["issuer"], auth.issuer());
+//! assert_eq!(introspection["active"], true);
+//! assert_eq!(introspection["aud"], "http://127.0.0.1:8080/mcp");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Nothing here exists without the `testing` feature; never enable it in production
 //! builds (the server hands out tokens to anyone who asks).
 
+mod discovery;
+mod introspection;
 mod keys;
 mod server;
 mod token;
 
-pub use server::{JwksFault, TestAuthServer};
+#[cfg(test)]
+mod tests;
+
+pub use discovery::{MetadataDocument, MetadataFault};
+pub use introspection::IntrospectionFault;
+pub use server::{JwksFault, TestAuthServer, TestAuthServerBuilder};
 pub use token::TokenBuilder;

@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 use actix_web::dev::ServerHandle;
 use actix_web::http::header;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
+use super::discovery::{MetadataDocument, MetadataFault};
+use super::introspection::{IntrospectionFault, TokenStore};
 use super::keys::{self, KeyRing};
 use super::token::TokenBuilder;
 use crate::McpOAuthBuilder;
@@ -53,6 +55,18 @@ pub(crate) struct State {
     clients: HashMap<String, Vec<String>>,
     /// Authorization codes not yet redeemed.
     codes: HashMap<String, PendingCode>,
+    /// Per discovery location (indexed by [`MetadataDocument::slot`]).
+    pub(super) metadata_faults: [MetadataFault; 3],
+    /// Members merged into every metadata document (`null`: removed).
+    pub(super) metadata_patch: Map<String, Value>,
+    /// Introspection clients: client id → secret.
+    pub(super) introspection_clients: HashMap<String, String>,
+    pub(super) introspection_fault: IntrospectionFault,
+    pub(super) last_introspection_auth: Option<&'static str>,
+    /// Whether `/token` issues opaque access tokens.
+    pub(super) opaque_tokens: bool,
+    /// Opaque tokens issued and tokens revoked.
+    pub(super) tokens: TokenStore,
 }
 
 /// What an authorization code stands for (single use, five minutes).
@@ -65,13 +79,20 @@ struct PendingCode {
     expires: Instant,
 }
 
-/// At most this many registered clients and pending codes are kept.
-const MAX_ENTRIES: usize = 1024;
+/// At most this many registered clients, pending codes and introspection clients are kept.
+pub(super) const MAX_ENTRIES: usize = 1024;
 
 pub(crate) struct Shared {
     state: Mutex<State>,
     jwks_requests: AtomicUsize,
-    issuer: String,
+    /// Metadata requests per discovery location (indexed by [`MetadataDocument::slot`]).
+    pub(super) metadata_requests: [AtomicUsize; 3],
+    pub(super) introspection_requests: AtomicUsize,
+    pub(crate) issuer: String,
+    /// The issuer without a terminating `/`: endpoint URLs are `{base}/jwks` etc.
+    pub(super) base: String,
+    /// The issuer's path without a terminating `/` (empty: no path).
+    pub(super) path: String,
 }
 
 impl Shared {
@@ -133,59 +154,25 @@ impl TestAuthServer {
     /// # Panics
     /// If the port cannot be bound or key generation fails.
     pub fn start_on_port(port: u16) -> Self {
-        let ring = Arc::new(KeyRing::generate());
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::Builder::new()
-            .name("mcp-oauth-test-auth-server".into())
-            .spawn(move || {
-                actix_web::rt::System::new().block_on(async move {
-                    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
-                        .expect("bind a loopback port");
-                    let port = listener.local_addr().expect("local addr").port();
-                    let shared = Arc::new(Shared {
-                        state: Mutex::new(State {
-                            ring,
-                            rotations: 1,
-                            fault: JwksFault::None,
-                            jwks_max_age: None,
-                            clients: HashMap::new(),
-                            codes: HashMap::new(),
-                        }),
-                        jwks_requests: AtomicUsize::new(0),
-                        issuer: format!("http://127.0.0.1:{port}"),
-                    });
-                    let data = web::Data::from(shared.clone());
-                    let server = HttpServer::new(move || {
-                        App::new()
-                            .app_data(data.clone())
-                            .route(
-                                "/.well-known/oauth-authorization-server",
-                                web::get().to(metadata),
-                            )
-                            .route("/.well-known/openid-configuration", web::get().to(metadata))
-                            .route("/jwks", web::get().to(jwks))
-                            .route("/token", web::post().to(token))
-                            .route("/register", web::post().to(register))
-                            .route("/authorize", web::get().to(authorize))
-                    })
-                    .workers(1)
-                    .disable_signals()
-                    .shutdown_timeout(0)
-                    .listen(listener)
-                    .expect("listen")
-                    .run();
-                    let _ = tx.send((shared, server.handle()));
-                    let _ = server.await;
-                });
-            })
-            .expect("spawn the test authorization server thread");
-        let (shared, handle) = rx
-            .recv()
-            .expect("the test authorization server did not start");
-        Self { shared, handle }
+        Self::builder().port(port).start()
     }
 
-    /// The issuer identifier, `http://127.0.0.1:<port>` (no trailing slash).
+    /// A builder, for a fixed port or an issuer with a path.
+    ///
+    /// ```
+    /// let auth = mcp_oauth::testing::TestAuthServer::builder().issuer_path("/realms/test").start();
+    /// assert!(auth.issuer().ends_with("/realms/test"));
+    /// ```
+    pub fn builder() -> TestAuthServerBuilder {
+        TestAuthServerBuilder::default()
+    }
+
+    pub(super) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// The issuer identifier, `http://127.0.0.1:<port>` (no trailing slash), followed by
+    /// the [`issuer_path`](TestAuthServerBuilder::issuer_path) if one was given.
     ///
     /// ```
     /// let auth = mcp_oauth::testing::TestAuthServer::start();
@@ -212,7 +199,7 @@ impl TestAuthServer {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn jwks_uri(&self) -> String {
-        format!("{}/jwks", self.shared.issuer)
+        format!("{}/jwks", self.shared.base)
     }
 
     /// The token endpoint: `client_credentials` (`client_id`, `scope` and `resource`
@@ -234,7 +221,7 @@ impl TestAuthServer {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn token_endpoint(&self) -> String {
-        format!("{}/token", self.shared.issuer)
+        format!("{}/token", self.shared.base)
     }
 
     /// A builder for the resource `resource`, already pointing at this server:
@@ -269,7 +256,7 @@ impl TestAuthServer {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn token(&self) -> TokenBuilder {
-        TokenBuilder::new(self.shared.state().ring.clone(), &self.shared.issuer)
+        TokenBuilder::new(self.shared.clone())
     }
 
     /// Replaces the RSA key with a new one under a new `kid` (the old key is no longer
@@ -360,22 +347,174 @@ impl Drop for TestAuthServer {
     }
 }
 
-async fn metadata(shared: web::Data<Shared>) -> HttpResponse {
-    let issuer = &shared.issuer;
-    HttpResponse::Ok().json(json!({
-        "issuer": issuer,
-        "jwks_uri": format!("{issuer}/jwks"),
-        "token_endpoint": format!("{issuer}/token"),
-        "authorization_endpoint": format!("{issuer}/authorize"),
-        "registration_endpoint": format!("{issuer}/register"),
-        "response_types_supported": ["code"],
-        "grant_types_supported": ["authorization_code", "client_credentials"],
-        "authorization_response_iss_parameter_supported": true,
-        "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "subject_types_supported": ["public"],
-    }))
+/// Configures a [`TestAuthServer`] before it starts: the port and a path in the issuer.
+/// Made by [`TestAuthServer::builder`].
+///
+/// ```
+/// use mcp_oauth::testing::TestAuthServer;
+///
+/// let auth = TestAuthServer::builder().issuer_path("/tenant1").start();
+/// assert!(auth.issuer().ends_with("/tenant1"));
+/// assert_eq!(auth.jwks_uri(), format!("{}/jwks", auth.issuer()));
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct TestAuthServerBuilder {
+    port: u16,
+    path: String,
+}
+
+impl TestAuthServerBuilder {
+    /// Listen on this port of 127.0.0.1 (default 0: any free port).
+    ///
+    /// ```
+    /// # let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    /// // `port` is free (found by binding port 0 and letting go)
+    /// let auth = mcp_oauth::testing::TestAuthServer::builder().port(port).start();
+    /// assert_eq!(auth.issuer(), format!("http://127.0.0.1:{port}"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// A path in the issuer identifier: `issuer_path("/tenant1")` makes the issuer
+    /// `http://127.0.0.1:PORT/tenant1` (a terminating `/` is kept only if given; a
+    /// missing leading `/` is added). Default: no path.
+    ///
+    /// Every endpoint then lives under the issuer (`{issuer}/jwks`, `/token`,
+    /// `/register`, `/authorize`, `/introspect`, a terminating `/` of the issuer
+    /// not doubled), and the metadata is served at the three discovery locations of
+    /// [`MetadataDocument`]: `/.well-known/oauth-authorization-server/tenant1`,
+    /// `/.well-known/openid-configuration/tenant1` and
+    /// `/tenant1/.well-known/openid-configuration`.
+    ///
+    /// ```
+    /// use mcp_oauth::testing::{MetadataDocument, TestAuthServer};
+    ///
+    /// let auth = TestAuthServer::builder().issuer_path("/tenant1").start();
+    /// let base = auth.issuer().trim_end_matches("/tenant1");
+    /// assert_eq!(
+    ///     auth.metadata_url(MetadataDocument::OAuth),
+    ///     format!("{base}/.well-known/oauth-authorization-server/tenant1")
+    /// );
+    /// let metadata: serde_json::Value = actix_web::rt::System::new().block_on(async {
+    ///     let url = auth.metadata_url(MetadataDocument::OidcAppended);
+    ///     let mut res = awc::Client::default().get(url).send().await?;
+    ///     Ok::<_, Box<dyn std::error::Error>>(res.json().await?)
+    /// })?;
+    /// assert_eq!(metadata["issuer"], auth.issuer());
+    /// assert_eq!(metadata["token_endpoint"], format!("{}/token", auth.issuer()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// Only ASCII letters, digits and `-._~/` may appear in `path` (no empty, `.` or
+    /// `..` segment); anything else makes [`start`](Self::start) panic.
+    pub fn issuer_path(mut self, path: &str) -> Self {
+        self.path = if path.is_empty() || path.starts_with('/') {
+            path.to_owned()
+        } else {
+            format!("/{path}")
+        };
+        self
+    }
+
+    /// Generates keys and starts listening on 127.0.0.1.
+    ///
+    /// ```
+    /// let auth = mcp_oauth::testing::TestAuthServer::builder().start();
+    /// assert!(auth.issuer().starts_with("http://127.0.0.1:"));
+    /// ```
+    ///
+    /// # Panics
+    /// If the port cannot be bound, key generation fails, or the issuer path has a
+    /// character or segment [`issuer_path`](Self::issuer_path) does not allow.
+    pub fn start(self) -> TestAuthServer {
+        let path = self.path;
+        let trimmed = path.strip_suffix('/').unwrap_or(&path).to_owned();
+        let segments_ok = trimmed.is_empty()
+            || trimmed
+                .split('/')
+                .skip(1)
+                .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
+        assert!(
+            segments_ok
+                && path
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b)),
+            "issuer path {path:?}: only ASCII letters, digits and -._~/ and no empty, . or .. segment"
+        );
+        let port = self.port;
+        let ring = Arc::new(KeyRing::generate());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("mcp-oauth-test-auth-server".into())
+            .spawn(move || {
+                actix_web::rt::System::new().block_on(async move {
+                    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+                        .expect("bind a loopback port");
+                    let port = listener.local_addr().expect("local addr").port();
+                    let origin = format!("http://127.0.0.1:{port}");
+                    let shared = Arc::new(Shared {
+                        state: Mutex::new(State {
+                            ring,
+                            rotations: 1,
+                            fault: JwksFault::None,
+                            jwks_max_age: None,
+                            clients: HashMap::new(),
+                            codes: HashMap::new(),
+                            metadata_faults: [MetadataFault::None; 3],
+                            metadata_patch: Map::new(),
+                            introspection_clients: HashMap::new(),
+                            introspection_fault: IntrospectionFault::None,
+                            last_introspection_auth: None,
+                            opaque_tokens: false,
+                            tokens: TokenStore::default(),
+                        }),
+                        jwks_requests: AtomicUsize::new(0),
+                        metadata_requests: Default::default(),
+                        introspection_requests: AtomicUsize::new(0),
+                        issuer: format!("{origin}{path}"),
+                        base: format!("{origin}{trimmed}"),
+                        path: trimmed.clone(),
+                    });
+                    let data = web::Data::from(shared.clone());
+                    let server = HttpServer::new(move || {
+                        let p = &trimmed;
+                        let mut app = App::new().app_data(data.clone());
+                        for doc in MetadataDocument::served(!p.is_empty()) {
+                            app = app.route(
+                                &doc.path(p),
+                                web::get()
+                                    .to(move |shared| super::discovery::metadata(shared, doc)),
+                            );
+                        }
+                        app.route(&format!("{p}/jwks"), web::get().to(jwks))
+                            .route(&format!("{p}/token"), web::post().to(token))
+                            .route(&format!("{p}/register"), web::post().to(register))
+                            .route(&format!("{p}/authorize"), web::get().to(authorize))
+                            .route(
+                                &format!("{p}/introspect"),
+                                web::post().to(super::introspection::introspect),
+                            )
+                    })
+                    .workers(1)
+                    .disable_signals()
+                    .shutdown_timeout(0)
+                    .listen(listener)
+                    .expect("listen")
+                    .run();
+                    let _ = tx.send((shared, server.handle()));
+                    let _ = server.await;
+                });
+            })
+            .expect("spawn the test authorization server thread");
+        let (shared, handle) = rx
+            .recv()
+            .expect("the test authorization server did not start");
+        TestAuthServer { shared, handle }
+    }
 }
 
 async fn jwks(shared: web::Data<Shared>) -> HttpResponse {
@@ -497,13 +636,17 @@ async fn token(shared: web::Data<Shared>, form: web::Form<TokenRequest>) -> Http
             );
         }
     };
-    let ring = shared.state().ring.clone();
-    let token = TokenBuilder::new(ring, &shared.issuer)
+    let opaque = shared.state().opaque_tokens;
+    let builder = TokenBuilder::new(shared.into_inner())
         .subject(&subject)
         .client_id(&client_id)
         .audience(&resource)
-        .scope(&scope)
-        .sign();
+        .scope(&scope);
+    let token = if opaque {
+        builder.opaque()
+    } else {
+        builder.sign()
+    };
     let mut body = json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600});
     if !scope.is_empty() {
         body["scope"] = json!(scope);

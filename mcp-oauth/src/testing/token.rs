@@ -7,6 +7,7 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value, json};
 
 use super::keys::{self, KeyRing};
+use super::server::Shared;
 
 /// How the token is signed.
 #[derive(Debug, Clone)]
@@ -39,6 +40,8 @@ enum Signing {
 /// ```
 #[derive(Clone)]
 pub struct TokenBuilder {
+    /// The server, for [`opaque`](Self::opaque).
+    shared: Arc<Shared>,
     ring: Arc<KeyRing>,
     header: Map<String, Value>,
     claims: Map<String, Value>,
@@ -76,10 +79,12 @@ fn now() -> i64 {
 }
 
 impl TokenBuilder {
-    pub(crate) fn new(ring: Arc<KeyRing>, issuer: &str) -> Self {
+    /// A builder with the server's current keys and its issuer.
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        let ring = shared.state().ring.clone();
         let now = now();
         let mut claims = Map::new();
-        claims.insert("iss".into(), json!(issuer));
+        claims.insert("iss".into(), json!(shared.issuer));
         claims.insert("sub".into(), json!("test-user"));
         claims.insert("client_id".into(), json!("test-client"));
         claims.insert("iat".into(), json!(now));
@@ -88,6 +93,7 @@ impl TokenBuilder {
         let mut header = Map::new();
         header.insert("typ".into(), json!("at+jwt"));
         Self {
+            shared,
             ring,
             header,
             claims,
@@ -584,6 +590,41 @@ impl TokenBuilder {
             Signing::Unsigned(_) => Vec::new(),
         };
         format!("{input}.{}", keys::b64(&signature))
+    }
+}
+
+impl TokenBuilder {
+    /// An opaque access token standing for these claims: 32 random bytes, base64url
+    /// (43 characters, no `.`), registered at the server, which
+    /// [introspection](super::TestAuthServer::introspection_client) then reports as
+    /// active (with these claims) until it expires or is
+    /// [revoked](super::TestAuthServer::revoke). Header and signing settings are
+    /// ignored. A JWKS-validating resource server refuses it as malformed.
+    ///
+    /// The server remembers at most the 131 072 (2¹⁷) most recent opaque tokens:
+    /// beyond that the oldest is forgotten and introspects as inactive.
+    ///
+    /// ```
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// auth.introspection_client("rs", "rs-secret");
+    /// let token = auth.token().audience("http://127.0.0.1:8080/mcp").scope("mcp").opaque();
+    /// assert!(!token.contains('.'));
+    /// let body: serde_json::Value = actix_web::rt::System::new().block_on(async {
+    ///     let mut res = awc::Client::default()
+    ///         .post(auth.introspection_endpoint())
+    ///         .basic_auth("rs", "rs-secret")
+    ///         .send_form(&[("token", token.as_str())])
+    ///         .await?;
+    ///     Ok::<_, Box<dyn std::error::Error>>(res.json().await?)
+    /// })?;
+    /// assert_eq!(body["active"], true);
+    /// assert_eq!(body["scope"], "mcp");
+    /// assert_eq!(body["aud"], "http://127.0.0.1:8080/mcp");
+    /// assert_eq!(body["token_type"], "Bearer");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn opaque(self) -> String {
+        self.shared.issue_opaque(self.claims)
     }
 }
 
