@@ -191,6 +191,13 @@ impl CachedValidator {
     }
 
     /// The cached claims for `key`, when live.
+    /// The claims of `token` if it is cached: a hash, a lookup and an `Arc` clone. The
+    /// middleware's fast path.
+    pub(crate) fn hit(&self, token: &str) -> Option<Arc<VerifiedClaims>> {
+        let key = key_of(token);
+        lock(self.shard(&key)).get(&key, Instant::now(), SystemTime::now())
+    }
+
     fn get(&self, key: &Key) -> Option<VerifiedClaims> {
         let (now, wall) = (Instant::now(), SystemTime::now());
         let claims = lock(self.shard(key)).get(key, now, wall)?;

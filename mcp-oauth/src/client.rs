@@ -37,7 +37,8 @@ pub struct AuthenticatedClient {
 }
 
 struct ClientInner {
-    claims: VerifiedClaims,
+    /// Shared with the validation cache: a cache hit clones no claims.
+    claims: Arc<VerifiedClaims>,
     resource: Arc<ProtectedResource>,
     /// Present only with `expose_token_to_handlers(true)`.
     token: Option<BearerToken>,
@@ -92,7 +93,7 @@ impl std::fmt::Debug for BearerToken {
 
 impl AuthenticatedClient {
     pub(crate) fn new(
-        claims: VerifiedClaims,
+        claims: Arc<VerifiedClaims>,
         resource: Arc<ProtectedResource>,
         token: Option<String>,
     ) -> Self {

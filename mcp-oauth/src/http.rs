@@ -77,9 +77,13 @@ pub(crate) async fn post_form(
 
 async fn read(sent: awc::SendClientRequest, limits: HttpLimits) -> Result<Fetched, FetchError> {
     let call = async {
-        let mut res = sent
-            .await
-            .map_err(|e| FetchError::Transport(e.to_string()))?;
+        let mut res = sent.await.map_err(|e| match e {
+            awc::error::SendRequestError::Timeout
+            | awc::error::SendRequestError::Connect(awc::error::ConnectError::Timeout) => {
+                FetchError::Timeout
+            }
+            other => FetchError::Transport(other.to_string()),
+        })?;
         if !res.status().is_success() {
             return Err(FetchError::Status(res.status().as_u16()));
         }

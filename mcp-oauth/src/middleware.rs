@@ -381,14 +381,16 @@ impl Inner {
         scopes
     }
 
-    async fn validate(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
+    async fn validate(&self, token: &str) -> Result<Arc<VerifiedClaims>, Refusal> {
         if token.len() > self.max_token_bytes {
             return Err(Refusal::InvalidToken(crate::TokenRejection::TooLarge));
         }
-        self.validator.validate(token).await
+        if let Some(claims) = self.cache.as_ref().and_then(|c| c.hit(token)) {
+            return Ok(claims);
+        }
+        self.validator.validate(token).await.map(Arc::new)
     }
 
-    /// Validation and the global scopes, for [`McpOAuth::authenticate`].
     async fn admit_token(&self, token: &str) -> Result<AuthenticatedClient, Refusal> {
         let claims = self.validate(token).await?;
         scope::require_all(
@@ -399,7 +401,7 @@ impl Inner {
         Ok(self.client(claims, token))
     }
 
-    fn client(&self, claims: VerifiedClaims, token: &str) -> AuthenticatedClient {
+    fn client(&self, claims: Arc<VerifiedClaims>, token: &str) -> AuthenticatedClient {
         let raw = self.expose_token.then(|| token.to_owned());
         AuthenticatedClient::new(claims, self.resource.clone(), raw)
     }

@@ -11,7 +11,7 @@ use actix_web::http::header::HeaderMap;
 use actix_web::web::{self, Bytes};
 use actix_web::{App, HttpResponse, HttpServer};
 use mcp_oauth::testing::TestAuthServer;
-use mcp_oauth::{AuthError, AuthenticatedClient, McpOAuthBuilder};
+use mcp_oauth::{AuthError, AuthenticatedClient, McpOAuth, McpOAuthBuilder};
 use serde_json::{Value, json};
 
 /// The well-known prefix of RFC 9728, spelled out here independently of the library.
@@ -122,6 +122,7 @@ pub(crate) struct Setup {
     workers: usize,
     middleware: bool,
     dispatch: Option<tracing::Dispatch>,
+    auth: Option<TestAuthServer>,
 }
 
 impl Setup {
@@ -131,6 +132,7 @@ impl Setup {
             workers: 1,
             middleware: true,
             dispatch: None,
+            auth: None,
         }
     }
 
@@ -151,6 +153,12 @@ impl Setup {
         self
     }
 
+    /// This authorization server instead of a default `TestAuthServer::start()`.
+    pub(crate) fn auth(mut self, auth: TestAuthServer) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
     /// Every worker thread logs to this dispatcher.
     pub(crate) fn log_to(mut self, dispatch: tracing::Dispatch) -> Self {
         self.dispatch = Some(dispatch);
@@ -163,7 +171,7 @@ impl Setup {
         self,
         configure: impl FnOnce(&TestAuthServer, &str) -> McpOAuthBuilder,
     ) -> TestServer {
-        let auth = TestAuthServer::start();
+        let auth = self.auth.unwrap_or_else(TestAuthServer::start);
         // Bind first, so the resource URL is known before the middleware is built.
         let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
         let port = listener.local_addr().expect("local addr").port();
@@ -174,6 +182,7 @@ impl Setup {
             .expect("the test configuration builds");
         let wrap = self.middleware;
         let dispatch = self.dispatch;
+        let kept = oauth.clone();
         let server = HttpServer::new(move || {
             if let Some(d) = &dispatch {
                 // The factory runs on each worker thread: make the capture its default for
@@ -204,6 +213,7 @@ impl Setup {
             resource,
             base,
             client: client(),
+            oauth: kept,
             handle,
         }
     }
@@ -228,6 +238,8 @@ pub(crate) struct TestServer {
     /// The RFC 9728 §3.1 metadata URL, computed by the test (not read from the library).
     pub(crate) metadata_url: String,
     pub(crate) client: awc::Client,
+    /// The middleware the server runs (a clone shares its state: discovery, cache).
+    pub(crate) oauth: McpOAuth,
     handle: ServerHandle,
 }
 
@@ -573,4 +585,10 @@ impl io::Write for LogBuffer {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// A loopback port nothing listens on (bound, then released).
+pub(crate) fn free_port() -> u16 {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local addr").port()
 }

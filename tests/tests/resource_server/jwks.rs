@@ -162,7 +162,9 @@ async fn concurrently(srv: &TestServer, token: &str, count: usize) -> Vec<u16> {
     replies.iter().map(|r| r.status).collect()
 }
 
-// Single flight: a burst of requests with a new kid after rotation causes one fetch.
+// Single flight: 1,000 concurrent requests with tokens signed by a new kid after rotation
+// cause exactly one fetch. The tokens are distinct, so the validation cache's own single
+// flight cannot hide the JWKS cache's.
 #[actix_web::test]
 async fn concurrent_requests_with_a_new_kid_cause_exactly_one_jwks_fetch() {
     let srv = Setup::new().workers(2).start(|auth, resource| {
@@ -173,8 +175,11 @@ async fn concurrent_requests_with_a_new_kid_cause_exactly_one_jwks_fetch() {
     assert_eq!(srv.auth.jwks_requests(), 1);
 
     srv.auth.rotate_keys();
-    let token = srv.valid_token();
-    let statuses = concurrently(&srv, &token, 200).await;
+    let tokens: Vec<String> = (0..1000)
+        .map(|i| srv.token().claim("jti", serde_json::json!(i)).sign())
+        .collect();
+    let replies = join_all(tokens.iter().map(|t| srv.post_mcp(t))).await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     assert_eq!(srv.auth.jwks_requests(), 2);
 }

@@ -1,0 +1,322 @@
+//! The `introspection` and `hybrid` strategies against a real RFC 7662 endpoint
+//! (spec-checklist §5; issue 3, "Introspection").
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use mcp_oauth::testing::{IntrospectionFault, TestAuthServer};
+use mcp_oauth::{ClientAuthMethod, McpOAuth, McpOAuthBuilder, Validation};
+use serde_json::json;
+
+use crate::common::*;
+
+const CLIENT_ID: &str = "mcp-resource:1";
+const SECRET: &str = "s3cret with % and :";
+
+/// Introspection with the endpoint discovered and the given adjustments.
+fn introspecting(adjust: impl FnOnce(McpOAuthBuilder) -> McpOAuthBuilder) -> TestServer {
+    let auth = TestAuthServer::start();
+    auth.introspection_client(CLIENT_ID, SECRET);
+    Setup::new().workers(2).auth(auth).start(|auth, resource| {
+        adjust(
+            McpOAuth::builder()
+                .resource(resource)
+                .authorization_server(auth.issuer())
+                .validation(Validation::Introspection)
+                .introspection_client(CLIENT_ID, SECRET),
+        )
+    })
+}
+
+// §5.1-5.3: an opaque token, introspected at the discovered endpoint with
+// client_secret_basic (form-urlencoded id and secret), is admitted with its claims.
+#[actix_web::test]
+async fn an_active_opaque_token_is_admitted_with_its_claims() {
+    let srv = introspecting(|b| b);
+    let token = srv
+        .token()
+        .subject("alice")
+        .scope("mcp:tools files:read")
+        .opaque();
+    assert!(!token.contains('.'), "opaque");
+    let who = assert_admitted(&srv.post_mcp(&token).await);
+    assert_eq!(who["subject"], "alice");
+    assert_eq!(who["scopes"], json!(["mcp:tools", "files:read"]));
+    assert_eq!(who["issuer"], srv.auth.issuer());
+    assert_eq!(srv.auth.introspection_requests(), 1);
+    assert_eq!(
+        srv.auth.last_introspection_auth(),
+        Some("client_secret_basic")
+    );
+    // Cached: the second request does not introspect.
+    assert_admitted(&srv.post_mcp(&token).await);
+    assert_eq!(srv.auth.introspection_requests(), 1);
+}
+
+#[actix_web::test]
+async fn client_secret_post_is_used_when_configured() {
+    let srv = introspecting(|b| b.introspection_auth_method(ClientAuthMethod::ClientSecretPost));
+    assert_admitted(&srv.post_mcp(&srv.token().opaque()).await);
+    assert_eq!(
+        srv.auth.last_introspection_auth(),
+        Some("client_secret_post")
+    );
+}
+
+// §5.4: active:false (unknown, revoked, expired) is 401 invalid_token, without detail.
+#[actix_web::test]
+async fn an_inactive_token_is_401_invalid_token() {
+    let srv = introspecting(|b| b);
+    let reply = srv
+        .post_mcp("an-opaque-token-the-server-never-issued")
+        .await;
+    srv.assert_invalid_token(&reply, "The access token is not active");
+    let expired = srv.token().expired().opaque();
+    srv.assert_invalid_token(
+        &srv.post_mcp(&expired).await,
+        "The access token is not active",
+    );
+}
+
+// §5.5: our credentials refused is the server's fault: 503, never 401, never cached.
+#[actix_web::test]
+async fn refused_client_credentials_are_503_and_not_cached() {
+    let srv = introspecting(|b| b.introspection_client(CLIENT_ID, "the wrong secret"));
+    let token = srv.token().opaque();
+    srv.assert_unavailable(&srv.post_mcp(&token).await);
+    srv.assert_unavailable(&srv.post_mcp(&token).await);
+    assert_eq!(srv.auth.introspection_requests(), 2);
+}
+
+// §5.5: an authorization server error, a body that is not JSON, a timeout: 503, and the
+// next request asks again (nothing cached).
+#[actix_web::test]
+async fn authorization_server_faults_are_503_and_not_cached() {
+    let srv = introspecting(|b| b.http_timeout(Duration::from_millis(300)));
+    let token = srv.token().opaque();
+    let faults = [
+        IntrospectionFault::Status(500),
+        IntrospectionFault::Garbage,
+        IntrospectionFault::Delay(Duration::from_secs(2)),
+    ];
+    for (i, fault) in faults.into_iter().enumerate() {
+        srv.auth.set_introspection_fault(fault);
+        srv.assert_unavailable(&srv.post_mcp(&token).await);
+        assert_eq!(srv.auth.introspection_requests(), i + 1);
+    }
+    srv.auth.set_introspection_fault(IntrospectionFault::None);
+    assert_admitted(&srv.post_mcp(&token).await);
+}
+
+// §5.3 fail closed, §5.6: an answer is trusted only when active is the boolean true, and
+// an active token is still checked (audience, token type).
+#[actix_web::test]
+async fn an_active_answer_is_checked_like_a_jwt() {
+    let srv = introspecting(|b| b);
+    let token = srv.token().opaque();
+    srv.auth
+        .set_introspection_fault(IntrospectionFault::NonBooleanActive);
+    srv.assert_invalid_token(
+        &srv.post_mcp(&token).await,
+        "The access token is not active",
+    );
+    srv.auth.set_introspection_fault(IntrospectionFault::Patch(
+        json!({"aud": "https://other.example.com/mcp"}),
+    ));
+    srv.assert_invalid_token(
+        &srv.post_mcp(&token).await,
+        "The token audience does not include this resource",
+    );
+    srv.auth
+        .set_introspection_fault(IntrospectionFault::Patch(json!({"aud": null})));
+    srv.assert_invalid_token(&srv.post_mcp(&token).await, "The token has no audience");
+    srv.auth.set_introspection_fault(IntrospectionFault::Patch(
+        json!({"token_type": "refresh_token"}),
+    ));
+    srv.assert_invalid_token(
+        &srv.post_mcp(&token).await,
+        "The token is not an access token",
+    );
+    srv.auth.set_introspection_fault(IntrospectionFault::Patch(
+        json!({"iss": "https://evil.example.com"}),
+    ));
+    srv.assert_invalid_token(
+        &srv.post_mcp(&token).await,
+        "The token issuer is not accepted",
+    );
+    srv.auth.set_introspection_fault(IntrospectionFault::None);
+    assert_admitted(&srv.post_mcp(&token).await);
+}
+
+// Single flight: 1,000 concurrent requests with one new token make one introspection.
+#[actix_web::test]
+async fn a_thousand_concurrent_requests_with_one_new_token_introspect_once() {
+    let srv = introspecting(|b| b);
+    srv.auth
+        .set_introspection_fault(IntrospectionFault::Delay(Duration::from_millis(200)));
+    let token = srv.token().opaque();
+    let replies = join_all((0..1000).map(|_| srv.post_mcp(&token))).await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(srv.auth.introspection_requests(), 1);
+}
+
+// A token revoked at the authorization server stops working within the cache TTL, and at
+// once with the cache off.
+#[actix_web::test]
+async fn a_revoked_token_stops_working_within_the_ttl() {
+    let srv = introspecting(|b| b.cache_ttl(Duration::from_secs(1)));
+    let token = srv.token().opaque();
+    assert_admitted(&srv.post_mcp(&token).await);
+    srv.auth.revoke(&token);
+    assert_admitted(&srv.post_mcp(&token).await); // still cached
+    actix_web::rt::time::sleep(Duration::from_millis(1100)).await;
+    srv.assert_invalid_token(
+        &srv.post_mcp(&token).await,
+        "The access token is not active",
+    );
+
+    let srv = introspecting(|b| b.cache_ttl(Duration::ZERO));
+    let token = srv.token().opaque();
+    assert_admitted(&srv.post_mcp(&token).await);
+    srv.auth.revoke(&token);
+    srv.assert_invalid_token(
+        &srv.post_mcp(&token).await,
+        "The access token is not active",
+    );
+}
+
+// A configured endpoint needs no discovery.
+#[actix_web::test]
+async fn a_configured_endpoint_is_used_without_discovery() {
+    let auth = TestAuthServer::start();
+    auth.introspection_client(CLIENT_ID, SECRET);
+    let srv = Setup::new().auth(auth).start(|auth, resource| {
+        McpOAuth::builder()
+            .resource(resource)
+            .authorization_server(auth.issuer())
+            .validation(Validation::Introspection)
+            .introspection_endpoint(format!("{}/introspect", auth.issuer()))
+            .introspection_client(CLIENT_ID, SECRET)
+    });
+    assert_admitted(&srv.post_mcp(&srv.token().opaque()).await);
+    assert_eq!(srv.auth.metadata_requests(), 0);
+}
+
+// Hybrid: a JWT from an issuer with keys is verified locally; an opaque token introspected.
+#[actix_web::test]
+async fn hybrid_verifies_jwts_locally_and_introspects_the_rest() {
+    let srv = introspecting(|b| b.validation(Validation::Hybrid));
+    assert_admitted(&srv.post_mcp(&srv.valid_token()).await);
+    assert_eq!(srv.auth.introspection_requests(), 0);
+    assert_eq!(srv.auth.jwks_requests(), 1);
+    assert_admitted(&srv.post_mcp(&srv.token().opaque()).await);
+    assert_eq!(srv.auth.introspection_requests(), 1);
+}
+
+// Hybrid, when the metadata has no jwks_uri: JWTs are introspected too.
+#[actix_web::test]
+async fn hybrid_introspects_jwts_of_an_issuer_without_keys() {
+    let auth = TestAuthServer::start();
+    auth.introspection_client(CLIENT_ID, SECRET);
+    auth.patch_metadata(json!({"jwks_uri": null}));
+    let srv = Setup::new().auth(auth).start(|auth, resource| {
+        McpOAuth::builder()
+            .resource(resource)
+            .authorization_server(auth.issuer())
+            .validation(Validation::Hybrid)
+            .introspection_client(CLIENT_ID, SECRET)
+    });
+    assert_admitted(&srv.post_mcp(&srv.valid_token()).await);
+    assert_eq!(srv.auth.introspection_requests(), 1);
+    assert_eq!(srv.auth.jwks_requests(), 0);
+}
+
+// Environment only: resource, issuer and the client credentials (secret from a file).
+#[actix_web::test]
+async fn the_environment_needs_only_the_resource_the_issuer_and_credentials() {
+    let dir = std::env::temp_dir().join(format!("mcp-oauth-introspection-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let secret_file = dir.join("secret");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+    let auth = TestAuthServer::start();
+    auth.introspection_client(CLIENT_ID, SECRET);
+    let secret_path = secret_file.to_str().unwrap().to_owned();
+    let srv = Setup::new().auth(auth).start(|auth, resource| {
+        McpOAuthBuilder::from_vars([
+            ("MCP_OAUTH_RESOURCE", resource),
+            ("MCP_OAUTH_AUTHORIZATION_SERVERS", auth.issuer()),
+            ("MCP_OAUTH_VALIDATION", "introspection"),
+            ("MCP_OAUTH_INTROSPECTION_CLIENT_ID", CLIENT_ID),
+            (
+                "MCP_OAUTH_INTROSPECTION_CLIENT_SECRET_FILE",
+                secret_path.as_str(),
+            ),
+            ("MCP_OAUTH_INTROSPECTION_AUTH_METHOD", "client_secret_post"),
+        ])
+    });
+    srv.oauth
+        .discover()
+        .await
+        .expect("introspection endpoint discovered");
+    assert_admitted(&srv.post_mcp(&srv.token().opaque()).await);
+    assert_eq!(
+        srv.auth.last_introspection_auth(),
+        Some("client_secret_post")
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn introspection_settings_are_checked_at_build() {
+    let base = || {
+        McpOAuth::builder()
+            .resource("https://mcp.example.com/mcp")
+            .authorization_server("https://auth.example.com")
+            .validation(Validation::Introspection)
+    };
+    let settings = |b: McpOAuthBuilder| -> Vec<&'static str> {
+        b.build()
+            .unwrap_err()
+            .problems()
+            .iter()
+            .map(|p| p.setting())
+            .collect()
+    };
+    assert_eq!(settings(base()), ["MCP_OAUTH_INTROSPECTION_CLIENT_ID"]);
+    assert_eq!(
+        settings(
+            base()
+                .introspection_client("id", "s")
+                .introspection_endpoint("http://auth.example.com/i")
+        ),
+        ["MCP_OAUTH_INTROSPECTION_ENDPOINT"]
+    );
+    assert_eq!(
+        settings(
+            base()
+                .introspection_client("id", "s")
+                .jwks_uri("https://auth.example.com/jwks")
+        ),
+        ["MCP_OAUTH_JWKS_URI"]
+    );
+    let err = McpOAuthBuilder::from_vars([
+        ("MCP_OAUTH_RESOURCE", "https://mcp.example.com/mcp"),
+        (
+            "MCP_OAUTH_AUTHORIZATION_SERVERS",
+            "https://auth.example.com",
+        ),
+        ("MCP_OAUTH_VALIDATION", "opaque"),
+        ("MCP_OAUTH_INTROSPECTION_AUTH_METHOD", "private_key_jwt"),
+    ])
+    .build()
+    .unwrap_err();
+    let named: Vec<&str> = err.problems().iter().map(|p| p.setting()).collect();
+    assert_eq!(
+        named,
+        [
+            "MCP_OAUTH_VALIDATION",
+            "MCP_OAUTH_INTROSPECTION_AUTH_METHOD"
+        ]
+    );
+}
