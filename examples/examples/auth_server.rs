@@ -7,7 +7,13 @@
 //!
 //! It prints `issuer=<url>` on its first line, then serves RFC 8414 / OIDC discovery,
 //! a JWKS, Dynamic Client Registration, an authorization endpoint that approves at once
-//! (PKCE S256 and `resource` required) and a token endpoint, until it is stopped.
+//! (PKCE S256 and `resource` required), a token endpoint and an RFC 7662 introspection
+//! endpoint, until it is stopped.
+//!
+//! - `OPAQUE_TOKENS=true`: the token endpoint issues opaque tokens (for the
+//!   `introspection` and `hybrid` strategies) instead of JWTs.
+//! - `INTROSPECTION_CLIENT_ID` and `INTROSPECTION_CLIENT_SECRET`: the credentials the
+//!   introspection endpoint accepts.
 
 use mcp_oauth::testing::TestAuthServer;
 
@@ -23,15 +29,26 @@ fn main() {
         Err(_) => 0,
     };
     let auth = TestAuthServer::start_on_port(port);
+    let opaque = std::env::var("OPAQUE_TOKENS").is_ok_and(|v| v == "true" || v == "1");
+    auth.set_opaque_tokens(opaque);
+    let client = (
+        std::env::var("INTROSPECTION_CLIENT_ID"),
+        std::env::var("INTROSPECTION_CLIENT_SECRET"),
+    );
+    if let (Ok(id), Ok(secret)) = &client {
+        auth.introspection_client(id, secret);
+    }
     println!("issuer={}", auth.issuer());
     println!("jwks_uri={}", auth.jwks_uri());
+    println!("introspection_endpoint={}", auth.introspection_endpoint());
     println!();
-    println!("Point the MCP server at it:");
-    println!(
-        "  MCP_OAUTH_AUTHORIZATION_SERVERS={} MCP_OAUTH_JWKS_URI={} \\",
-        auth.issuer(),
-        auth.jwks_uri()
-    );
+    println!("Point the MCP server at it (everything else is discovered):");
+    println!("  MCP_OAUTH_AUTHORIZATION_SERVERS={} \\", auth.issuer());
+    if opaque {
+        println!(
+            "  MCP_OAUTH_VALIDATION=introspection MCP_OAUTH_INTROSPECTION_CLIENT_ID=... MCP_OAUTH_INTROSPECTION_CLIENT_SECRET=... \\"
+        );
+    }
     println!(
         "  MCP_OAUTH_RESOURCE=http://127.0.0.1:8080/mcp cargo run -p examples --example mcp_server"
     );

@@ -25,13 +25,14 @@ const bin = (name) => path.join(targetDir, 'debug', 'examples', name);
 
 let passed = 0;
 let failed = 0;
+let strategy = '';
 function check(name, ok, detail = '') {
   if (ok) {
     passed += 1;
-    console.log(`ok   ${name}`);
+    console.log(`ok   [${strategy}] ${name}`);
   } else {
     failed += 1;
-    console.log(`FAIL ${name} ${detail}`);
+    console.log(`FAIL [${strategy}] ${name} ${detail}`);
   }
 }
 
@@ -110,20 +111,39 @@ class AutoApprovingProvider {
   }
 }
 
-async function main() {
-  const auth = start('auth_server', {});
+// The three validation strategies, each with the MCP server configured only by the
+// resource, the issuer and (to introspect) client credentials: the rest is discovered.
+const STRATEGIES = [
+  { name: 'jwt', opaque: false },
+  { name: 'introspection', opaque: true },
+  { name: 'hybrid', opaque: true },
+];
+const INTROSPECTION = { id: 'mcp-resource', secret: 'interop secret: % and spaces' };
+
+async function main({ name, opaque }) {
+  strategy = name;
+  const auth = start('auth_server', {
+    OPAQUE_TOKENS: String(opaque),
+    INTROSPECTION_CLIENT_ID: INTROSPECTION.id,
+    INTROSPECTION_CLIENT_SECRET: INTROSPECTION.secret,
+  });
   const issuer = await firstLine(auth, 'issuer=');
   const port = await freePort();
   const resource = `http://127.0.0.1:${port}/mcp`;
-  start('mcp_server', {
+  const env = {
     BIND_ADDR: `127.0.0.1:${port}`,
     MCP_OAUTH_RESOURCE: resource,
     MCP_OAUTH_AUTHORIZATION_SERVERS: issuer,
-    MCP_OAUTH_JWKS_URI: `${issuer}/jwks`,
+    MCP_OAUTH_VALIDATION: name,
     MCP_OAUTH_REQUIRED_SCOPES: 'mcp:tools',
     MCP_OAUTH_RESOURCE_NAME: 'interop',
     RUST_LOG: 'warn',
-  });
+  };
+  if (name !== 'jwt') {
+    env.MCP_OAUTH_INTROSPECTION_CLIENT_ID = INTROSPECTION.id;
+    env.MCP_OAUTH_INTROSPECTION_CLIENT_SECRET = INTROSPECTION.secret;
+  }
+  start('mcp_server', env);
   const metadataUrl = `http://127.0.0.1:${port}/.well-known/oauth-protected-resource/mcp`;
   await waitFor(metadataUrl);
 
@@ -157,7 +177,9 @@ async function main() {
   check('the authorization server returned a code', typeof provider.code === 'string');
 
   await transport.finishAuth(provider.code);
-  check('the client obtained an access token', typeof provider.savedTokens?.access_token === 'string');
+  const accessToken = provider.savedTokens?.access_token;
+  check('the client obtained an access token', typeof accessToken === 'string');
+  check(`the token is ${opaque ? 'opaque' : 'a JWT'}`, opaque ? !accessToken.includes('.') : accessToken.split('.').length === 3);
 
   transport = new StreamableHTTPClientTransport(new URL(resource), { authProvider: provider });
   client = new Client({ name: 'mcp-oauth-interop', version: '1.0.0' });
@@ -189,13 +211,15 @@ async function main() {
   await client.close();
 }
 
-try {
-  await main();
-} catch (e) {
-  failed += 1;
-  console.log(`FAIL interop run aborted: ${e?.stack ?? e}`);
-} finally {
-  stopAll();
+for (const s of STRATEGIES) {
+  try {
+    await main(s);
+  } catch (e) {
+    failed += 1;
+    console.log(`FAIL [${s.name}] interop run aborted: ${e?.stack ?? e}`);
+  } finally {
+    stopAll();
+  }
 }
 console.log(`interop: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

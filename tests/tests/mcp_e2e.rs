@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer};
+use mcp_oauth::McpOAuthBuilder;
 use mcp_oauth::testing::TestAuthServer;
 use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
@@ -47,14 +48,20 @@ struct Servers {
 
 impl Servers {
     fn start(mode: Mode) -> Self {
-        let auth = TestAuthServer::start();
+        Self::start_with(mode, TestAuthServer::start(), |auth, resource| {
+            auth.configure(resource).required_scopes(["mcp:tools"])
+        })
+    }
+
+    /// With the middleware `configure` returns for (authorization server, resource).
+    fn start_with(
+        mode: Mode,
+        auth: TestAuthServer,
+        configure: impl FnOnce(&TestAuthServer, &str) -> McpOAuthBuilder,
+    ) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let resource = format!("http://{}/mcp", listener.local_addr().unwrap());
-        let oauth = auth
-            .configure(&resource)
-            .required_scopes(["mcp:tools"])
-            .build()
-            .unwrap();
+        let oauth = configure(&auth, &resource).build().unwrap();
         let mcp = StreamableHttpService::builder()
             .service_factory(Arc::new(|| Ok(Tools)))
             .session_manager(Arc::new(LocalSessionManager::default()))
@@ -421,6 +428,65 @@ async fn a_guarded_tool_is_a_403_step_up_then_succeeds_with_a_wider_token() {
             .unwrap();
         assert_eq!(text_of(&result), "deleted");
         wide.cancel().await.unwrap();
+        servers.stop().await;
+    }
+}
+
+// Issue 3, "The example, with a real authorization server": the same MCP server works in
+// all three strategies configured from the environment with only the resource, the
+// issuer and (to introspect) the client credentials: everything else is discovered.
+#[actix_web::test]
+async fn the_mcp_server_works_in_every_strategy_with_only_the_issuer_configured() {
+    for validation in ["jwt", "introspection", "hybrid"] {
+        let auth = TestAuthServer::start();
+        auth.introspection_client("mcp-resource", "introspection secret");
+        let servers = Servers::start_with(Mode::StatefulSse, auth, |auth, resource| {
+            let mut vars = vec![
+                ("MCP_OAUTH_RESOURCE", resource.to_owned()),
+                ("MCP_OAUTH_AUTHORIZATION_SERVERS", auth.issuer().to_owned()),
+                ("MCP_OAUTH_REQUIRED_SCOPES", "mcp:tools".to_owned()),
+                ("MCP_OAUTH_VALIDATION", validation.to_owned()),
+            ];
+            if validation != "jwt" {
+                vars.push(("MCP_OAUTH_INTROSPECTION_CLIENT_ID", "mcp-resource".into()));
+                vars.push((
+                    "MCP_OAUTH_INTROSPECTION_CLIENT_SECRET",
+                    "introspection secret".into(),
+                ));
+            }
+            McpOAuthBuilder::from_vars(vars)
+        });
+        let builder = || {
+            servers
+                .auth
+                .token()
+                .audience(&servers.resource)
+                .subject("alice")
+                .scope("mcp:tools")
+        };
+        let tokens = match validation {
+            "jwt" => vec![builder().sign()],
+            "introspection" => vec![builder().opaque()],
+            _ => vec![builder().sign(), builder().opaque()],
+        };
+        for token in tokens {
+            let client = servers.connect(Some(&token)).await.unwrap();
+            let echoed = client
+                .call_tool(call("echo", json!({"message": validation})))
+                .await
+                .unwrap();
+            assert_eq!(text_of(&echoed), validation);
+            let whoami = client.call_tool(call("whoami", json!({}))).await.unwrap();
+            assert_eq!(
+                whoami.structured_content.as_ref().map(|w| &w["subject"]),
+                Some(&json!("alice")),
+                "{validation}"
+            );
+            client.cancel().await.unwrap();
+        }
+        let introspected = servers.auth.introspection_requests();
+        let expected = if validation == "jwt" { 0 } else { 1 };
+        assert_eq!(introspected, expected, "{validation}");
         servers.stop().await;
     }
 }
