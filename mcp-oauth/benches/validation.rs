@@ -15,6 +15,11 @@
 //!   shared secret for HS256), and a [`Validation`] doing comparable work: the same
 //!   allow-list, audience, issuer, leeway, `exp`/`aud`/`iss` required, `nbf` checked.
 //!
+//! A last group, `validate/introspection`, measures an opaque token:
+//! - `mcp_oauth`: cache off, so every call is an RFC 7662 introspection over loopback HTTP
+//!   to the test authorization server (connection kept alive), its checks, and the client;
+//! - `mcp_oauth_cached`: the cache on: every call after the first is a hit.
+//!
 //! # Executor cost, and why `iter_custom`
 //! `authenticate` is async and uses awc (`!Send`), so it must run on an actix
 //! `System`. Wrapping *each* iteration in `SystemRunner::block_on` would add the cost of
@@ -253,6 +258,40 @@ fn validation(c: &mut Criterion) {
         });
         group.finish();
     }
+
+    // Introspection: uncached (one POST per call) against cached.
+    auth.introspection_client("bench", "bench-secret");
+    let introspecting = |ttl: Duration| {
+        McpOAuth::builder()
+            .resource(RESOURCE)
+            .authorization_server(auth.issuer())
+            .validation(mcp_oauth::Validation::Introspection)
+            .introspection_endpoint(auth.introspection_endpoint())
+            .introspection_client("bench", "bench-secret")
+            .required_scopes([SCOPE])
+            .cache_ttl(ttl)
+            .build()
+            .unwrap()
+    };
+    let opaque = auth.token().audience(RESOURCE).scope(SCOPE).opaque();
+    let mut group = c.benchmark_group("validate/introspection");
+    for (name, oauth) in [
+        ("mcp_oauth", introspecting(Duration::ZERO)),
+        ("mcp_oauth_cached", introspecting(Duration::from_secs(3600))),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                sys.block_on(async {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        black_box(oauth.authenticate(black_box(&opaque)).await.is_ok());
+                    }
+                    start.elapsed()
+                })
+            });
+        });
+    }
+    group.finish();
 
     // The cache stayed warm: no request went to the JWKS while measuring.
     assert_eq!(
