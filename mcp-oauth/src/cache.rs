@@ -37,6 +37,7 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_lc_rs::digest;
 
 use crate::claims::VerifiedClaims;
+use crate::jwks::KeyEpoch;
 use crate::refusal::Refusal;
 use crate::validator::{LocalBoxFuture, TokenValidator};
 
@@ -79,11 +80,14 @@ struct Entry {
     /// The token's `exp`, checked on the wall clock too: a clock step forward must not
     /// let an entry outlive it.
     exp: Option<SystemTime>,
+    /// The key epoch it was validated in: an entry from before a signing key was removed
+    /// from a JWKS is dead (see [`KeyEpoch`]).
+    epoch: u64,
 }
 
 impl Entry {
-    fn is_live(&self, now: Instant, wall: SystemTime) -> bool {
-        now < self.deadline && self.exp.is_none_or(|exp| wall < exp)
+    fn is_live(&self, now: Instant, wall: SystemTime, epoch: u64) -> bool {
+        now < self.deadline && self.exp.is_none_or(|exp| wall < exp) && self.epoch == epoch
     }
 }
 
@@ -103,10 +107,16 @@ impl Shard {
         }
     }
 
-    fn get(&self, key: &Key, now: Instant, wall: SystemTime) -> Option<Arc<VerifiedClaims>> {
+    fn get(
+        &self,
+        key: &Key,
+        now: Instant,
+        wall: SystemTime,
+        epoch: u64,
+    ) -> Option<Arc<VerifiedClaims>> {
         self.map
             .get(key)
-            .filter(|e| e.is_live(now, wall))
+            .filter(|e| e.is_live(now, wall, epoch))
             .map(|e| e.claims.clone())
     }
 
@@ -114,13 +124,17 @@ impl Shard {
     /// the queue), else at the back, after dropping expired entries from the front and,
     /// when still full, the oldest.
     fn put(&mut self, key: Key, entry: Entry, now: Instant, wall: SystemTime) {
+        let epoch = entry.epoch;
         if let Some(slot) = self.map.get_mut(&key) {
             *slot = entry;
             return;
         }
         while let Some(oldest) = self.order.front() {
             let full = self.map.len() >= self.capacity;
-            let expired = self.map.get(oldest).is_none_or(|e| !e.is_live(now, wall));
+            let expired = self
+                .map
+                .get(oldest)
+                .is_none_or(|e| !e.is_live(now, wall, epoch));
             if !(full || expired) {
                 break;
             }
@@ -140,6 +154,7 @@ pub(crate) struct CachedValidator {
     max_entries: usize,
     shards: Box<[Mutex<Shard>]>,
     flights: Mutex<HashMap<Key, Flight>>,
+    epoch: KeyEpoch,
 }
 
 /// One validation in progress, shared by every request for the same token.
@@ -158,7 +173,12 @@ impl std::fmt::Debug for CachedValidator {
 impl CachedValidator {
     /// Caches what `inner` accepts for at most `ttl` (and never past `exp`), keeping at
     /// most `max_entries` (at least one).
-    pub(crate) fn new(inner: Arc<dyn TokenValidator>, ttl: Duration, max_entries: usize) -> Self {
+    pub(crate) fn new(
+        inner: Arc<dyn TokenValidator>,
+        ttl: Duration,
+        max_entries: usize,
+        epoch: KeyEpoch,
+    ) -> Self {
         let max_entries = max_entries.max(1);
         let n = max_entries.div_ceil(MIN_SHARD_ENTRIES).clamp(1, MAX_SHARDS);
         // The shares add up to `max_entries` exactly.
@@ -174,7 +194,12 @@ impl CachedValidator {
             max_entries,
             shards,
             flights: Mutex::new(HashMap::new()),
+            epoch,
         }
+    }
+
+    fn epoch(&self) -> u64 {
+        self.epoch.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Entries held, live or expired-but-not-yet-dropped: what memory is spent on.
@@ -190,17 +215,18 @@ impl CachedValidator {
         &self.shards[index]
     }
 
-    /// The cached claims for `key`, when live.
     /// The claims of `token` if it is cached: a hash, a lookup and an `Arc` clone. The
     /// middleware's fast path.
     pub(crate) fn hit(&self, token: &str) -> Option<Arc<VerifiedClaims>> {
         let key = key_of(token);
-        lock(self.shard(&key)).get(&key, Instant::now(), SystemTime::now())
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        lock(self.shard(&key)).get(&key, now, wall, self.epoch())
     }
 
+    /// The cached claims for `key`, when live.
     fn get(&self, key: &Key) -> Option<VerifiedClaims> {
         let (now, wall) = (Instant::now(), SystemTime::now());
-        let claims = lock(self.shard(key)).get(key, now, wall)?;
+        let claims = lock(self.shard(key)).get(key, now, wall, self.epoch())?;
         // Cloned outside the lock.
         Some(VerifiedClaims::clone(&claims))
     }
@@ -220,6 +246,7 @@ impl CachedValidator {
             claims: Arc::new(claims.clone()),
             deadline,
             exp,
+            epoch: self.epoch(),
         };
         lock(self.shard(&key)).put(key, entry, now, wall);
     }
@@ -329,7 +356,7 @@ mod tests {
 
     fn cached(ttl: Duration, max: usize) -> (Arc<Counting>, CachedValidator) {
         let counting = Arc::new(Counting::default());
-        let cache = CachedValidator::new(counting.clone(), ttl, max);
+        let cache = CachedValidator::new(counting.clone(), ttl, max, KeyEpoch::default());
         (counting, cache)
     }
 
@@ -359,9 +386,28 @@ mod tests {
     }
 
     #[test]
+    fn entries_from_before_a_key_removal_are_dead() {
+        let counting = Arc::new(Counting::default());
+        let epoch = KeyEpoch::default();
+        let cache = CachedValidator::new(counting.clone(), TTL, 10, epoch.clone());
+        validate(&cache, "ok").unwrap();
+        assert!(cache.hit("ok").is_some());
+        epoch.fetch_add(1, Ordering::AcqRel);
+        assert!(cache.hit("ok").is_none());
+        validate(&cache, "ok").unwrap();
+        assert_eq!(counting.0.load(Ordering::SeqCst), 2);
+        assert!(cache.hit("ok").is_some());
+    }
+
+    #[test]
     fn concurrent_requests_for_one_token_share_one_validation() {
         let counting = Arc::new(Counting::default());
-        let cache = Arc::new(CachedValidator::new(counting.clone(), TTL, 100));
+        let cache = Arc::new(CachedValidator::new(
+            counting.clone(),
+            TTL,
+            100,
+            KeyEpoch::default(),
+        ));
         assert_eq!(burst(&cache, "ok", 200), 200);
         assert_eq!(counting.0.load(Ordering::SeqCst), 1);
         // A failure is shared by the burst that waited for it, then forgotten.
@@ -401,15 +447,16 @@ mod tests {
             claims: Arc::new(VerifiedClaims::from_claims(Default::default())),
             deadline,
             exp,
+            epoch: 0,
         };
         let later = now + Duration::from_secs(10);
-        assert!(entry(later, None).is_live(now, wall));
-        assert!(!entry(later, None).is_live(later, wall));
+        assert!(entry(later, None).is_live(now, wall, 0));
+        assert!(!entry(later, None).is_live(later, wall, 0));
         // The wall clock passed `exp` (e.g. it was stepped forward): no longer served.
         let exp = wall + Duration::from_secs(5);
-        assert!(entry(later, Some(exp)).is_live(now, wall));
-        assert!(!entry(later, Some(exp)).is_live(now, exp));
-        assert!(!entry(later, Some(exp)).is_live(now, exp + Duration::from_secs(1)));
+        assert!(entry(later, Some(exp)).is_live(now, wall, 0));
+        assert!(!entry(later, Some(exp)).is_live(now, exp, 0));
+        assert!(!entry(later, Some(exp)).is_live(now, exp + Duration::from_secs(1), 0));
     }
 
     #[test]
@@ -532,6 +579,7 @@ mod tests {
             claims: Arc::new(VerifiedClaims::from_claims(Default::default())),
             deadline,
             exp: None,
+            epoch: 0,
         };
         let later = now + TTL;
         shard.put([1; 32], entry(now + Duration::from_millis(1)), now, wall);
@@ -540,8 +588,8 @@ mod tests {
         // [1] has expired: inserting drops it although the shard is not full.
         shard.put([3; 32], entry(later), after, wall);
         assert_eq!(shard.order, [[2; 32], [3; 32]]);
-        assert!(shard.get(&[2; 32], after, wall).is_some());
-        assert!(shard.get(&[1; 32], after, wall).is_none());
+        assert!(shard.get(&[2; 32], after, wall, 0).is_some());
+        assert!(shard.get(&[1; 32], after, wall, 0).is_none());
     }
 
     #[test]

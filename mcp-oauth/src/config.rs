@@ -12,7 +12,7 @@ use crate::cache::{CachedValidator, DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_CACHE_TTL
 use crate::discovery::{Discovery, Needs};
 use crate::error::{ConfigError, ConfigProblem};
 use crate::introspection::{ClientAuthMethod, ClientCredentials, Introspector};
-use crate::jwks::{JwksCache, JwksSettings};
+use crate::jwks::{JwksCache, JwksSettings, KeyEpoch};
 use crate::jwt::{self, JwtValidator, KeySource, TypPolicy};
 use crate::metadata::MetadataDocument;
 use crate::middleware::{Inner, McpOAuth};
@@ -1198,12 +1198,19 @@ impl McpOAuthBuilder {
 
         // How tokens are judged: each authorization server by itself, unless the
         // application brings its own validator.
+        let epoch = KeyEpoch::default();
         let authorities = Arc::new(Authorities {
             list: self
                 .authorization_servers
                 .iter()
                 .map(|server| {
-                    self.authority(server, issuer.as_deref(), resource.as_deref(), &mut problem)
+                    self.authority(
+                        server,
+                        issuer.as_deref(),
+                        resource.as_deref(),
+                        &epoch,
+                        &mut problem,
+                    )
                 })
                 .collect(),
         });
@@ -1228,6 +1235,7 @@ impl McpOAuthBuilder {
                 validator.clone(),
                 self.cache_ttl,
                 self.cache_max_entries,
+                epoch.clone(),
             ))
         });
         let validator = match &cache {
@@ -1328,6 +1336,7 @@ impl McpOAuthBuilder {
         server: &AuthorizationServer,
         keys_issuer: Option<&str>,
         resource: Option<&str>,
+        epoch: &KeyEpoch,
         problem: &mut impl FnMut(&'static str, String),
     ) -> Authority {
         let ours = keys_issuer == Some(server.issuer.as_str());
@@ -1409,13 +1418,16 @@ impl McpOAuthBuilder {
                     }
                     KeySource::Secret(DecodingKey::from_secret(&secret.0))
                 }
-                (None, Some(uri)) => {
-                    KeySource::Jwks(Arc::new(JwksCache::new(uri.clone(), self.jwks)))
-                }
+                (None, Some(uri)) => KeySource::Jwks(Arc::new(JwksCache::new(
+                    uri.clone(),
+                    self.jwks,
+                    epoch.clone(),
+                ))),
                 (None, None) => KeySource::Discovered {
                     discovery: discovery.clone(),
                     cache: std::sync::OnceLock::new(),
                     settings: self.jwks,
+                    epoch: epoch.clone(),
                 },
             };
             let symmetric = secret.is_some();

@@ -7,7 +7,7 @@
 //! fails (spec-checklist §4.5-4.6).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -180,6 +180,11 @@ fn signing_algorithm(a: KeyAlgorithm) -> Option<Algorithm> {
 }
 
 /// A parsed key set.
+/// Counts the key sets that lost a key: the validation cache drops what it remembered
+/// from before, so a token signed by a key taken out of the JWKS stops working at the next
+/// fetch, not at its cache entry's end. Shared by every `JwksCache` of one middleware.
+pub(crate) type KeyEpoch = Arc<AtomicU64>;
+
 #[derive(Debug, Default)]
 pub(crate) struct KeySet {
     by_kid: HashMap<String, Arc<VerifyingKey>>,
@@ -232,6 +237,15 @@ impl KeySet {
 
     /// The key for `kid` (untrusted input: only a map lookup), or without a `kid` the
     /// single key that fits `alg`.
+    /// Whether `newer` lacks a key this set has.
+    fn loses_keys_in(&self, newer: &KeySet) -> bool {
+        self.all.len() > newer.all.len()
+            || self
+                .by_kid
+                .keys()
+                .any(|kid| !newer.by_kid.contains_key(kid))
+    }
+
     pub(crate) fn select(&self, kid: Option<&str>, alg: Algorithm) -> Lookup {
         match kid {
             Some(kid) => match self.by_kid.get(kid) {
@@ -301,16 +315,18 @@ pub(crate) struct JwksCache {
     gate: tokio::sync::Mutex<()>,
     /// A background refresh is scheduled or running: schedule no other.
     refreshing: AtomicBool,
+    epoch: KeyEpoch,
 }
 
 impl JwksCache {
-    pub(crate) fn new(uri: String, settings: JwksSettings) -> Self {
+    pub(crate) fn new(uri: String, settings: JwksSettings, epoch: KeyEpoch) -> Self {
         Self {
             uri,
             settings,
             state: RwLock::new(Snapshot::default()),
             gate: tokio::sync::Mutex::new(()),
             refreshing: AtomicBool::new(false),
+            epoch,
         }
     }
 
@@ -404,6 +420,14 @@ impl JwksCache {
             Ok((keys, max_age)) => {
                 let ttl = max_age.unwrap_or(s.default_ttl).clamp(s.min_ttl, s.max_ttl);
                 tracing::debug!(target: "mcp_oauth", uri = %self.uri, keys = keys.all.len(), ?ttl, "JWKS fetched");
+                if self
+                    .snapshot()
+                    .keys
+                    .is_some_and(|old| old.loses_keys_in(&keys))
+                {
+                    tracing::info!(target: "mcp_oauth", uri = %self.uri, "a signing key was removed: cached validations are dropped");
+                    self.epoch.fetch_add(1, Ordering::AcqRel);
+                }
                 self.update(|snap| {
                     snap.keys = Some(Arc::new(keys));
                     snap.generation += 1;

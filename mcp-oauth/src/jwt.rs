@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use crate::checks::{self, Expiry};
 use crate::claims::VerifiedClaims;
 use crate::discovery::Discovery;
-use crate::jwks::{JwksCache, JwksSettings};
+use crate::jwks::{JwksCache, JwksSettings, KeyEpoch};
 use crate::refusal::{Refusal, TokenRejection};
 use crate::resource::ResourceParts;
 use crate::validator::{LocalBoxFuture, TokenValidator};
@@ -108,6 +108,7 @@ pub(crate) enum KeySource {
         discovery: Arc<Discovery>,
         cache: OnceLock<Arc<JwksCache>>,
         settings: JwksSettings,
+        epoch: KeyEpoch,
     },
     /// A shared secret (HS*).
     Secret(DecodingKey),
@@ -137,6 +138,7 @@ impl KeySource {
                 discovery,
                 cache,
                 settings,
+                epoch,
             } => {
                 if let Some(cache) = cache.get() {
                     return Ok(Some(cache));
@@ -148,9 +150,9 @@ impl KeySource {
                         discovery.issuer()
                     ))
                 })?;
-                Ok(Some(
-                    cache.get_or_init(|| Arc::new(JwksCache::new(uri, *settings))),
-                ))
+                Ok(Some(cache.get_or_init(|| {
+                    Arc::new(JwksCache::new(uri, *settings, epoch.clone()))
+                })))
             }
         }
     }

@@ -115,34 +115,46 @@ async fn a_repeated_valid_token_is_validated_once() {
     assert_eq!(validator.calls(), 2);
 }
 
-/// Admits `token`, then makes its key unknown (a rotation, seen through a token with
-/// the new `kid`) and the JWKS unreachable, and sends `token` again.
-async fn after_rotation_and_outage(srv: &TestServer, token: &str) -> Reply {
-    assert_admitted(&srv.post_mcp(token).await);
-    assert_eq!(srv.auth.jwks_requests(), 1);
-    srv.auth.rotate_keys();
-    assert_admitted(&srv.post_mcp(&srv.valid_token()).await); // refetched: the old key is gone
-    assert_eq!(srv.auth.jwks_requests(), 2);
-    srv.auth
-        .set_jwks_fault(mcp_oauth::testing::JwksFault::Status(500));
-    srv.post_mcp(token).await
-}
-
-// The JWT strategy is cached too: a cached token is not verified again, so neither a key
-// rotation nor a JWKS outage reaches it (the JWKS is not even asked). Without the cache
-// the same token is refused: its key is gone.
+// The JWT strategy is cached too: a cached token is not verified again, so a JWKS
+// outage does not reach it (the JWKS is not even asked).
 #[actix_web::test]
 async fn a_cached_jwt_is_not_verified_again() {
     let srv = TestServer::start();
     let token = srv.valid_token();
-    assert_admitted(&after_rotation_and_outage(&srv, &token).await);
     assert_admitted(&srv.post_mcp(&token).await);
-    assert_eq!(srv.auth.jwks_requests(), 2);
+    srv.auth
+        .set_jwks_fault(mcp_oauth::testing::JwksFault::Status(500));
+    assert_admitted(&srv.post_mcp(&token).await);
+    assert_eq!(srv.auth.jwks_requests(), 1);
 
+    // Without the cache the same token meets the outage.
     let srv = TestServer::with(|b| b.cache_ttl(Duration::ZERO));
     let token = srv.valid_token();
-    let reply = after_rotation_and_outage(&srv, &token).await;
-    assert!(matches!(reply.status, 401 | 503), "{}", reply.status);
+    assert_admitted(&srv.post_mcp(&token).await);
+    srv.auth
+        .set_jwks_fault(mcp_oauth::testing::JwksFault::Status(500));
+    srv.auth.rotate_keys();
+    let reply = srv.post_mcp(&srv.valid_token()).await;
+    srv.assert_unavailable(&reply);
+}
+
+// A key removed from the JWKS ends what the cache remembers of the tokens it signed: the
+// next fetch that sees the key gone drops the cached validations (spec-checklist §4.5).
+#[actix_web::test]
+async fn a_cached_jwt_stops_working_once_its_key_leaves_the_jwks() {
+    let srv = TestServer::start();
+    let old = srv.valid_token();
+    assert_admitted(&srv.post_mcp(&old).await);
+    srv.auth.rotate_keys();
+    assert_admitted(&srv.post_mcp(&old).await); // cached: the JWKS is not asked
+    assert_eq!(srv.auth.jwks_requests(), 1);
+    // A token with the new kid makes the middleware refetch: the old key is gone.
+    assert_admitted(&srv.post_mcp(&srv.valid_token()).await);
+    assert_eq!(srv.auth.jwks_requests(), 2);
+    srv.assert_invalid_token(
+        &srv.post_mcp(&old).await,
+        "The token signing key is unknown",
+    );
 }
 
 // Scope checks are not cached: they run on every request, on the cached claims.
@@ -252,6 +264,7 @@ async fn an_invalid_token_verdict_is_not_cached() {
 
 // Memory stays bounded: 100,000 distinct valid tokens (HS256: cheap to sign) through a
 // cache of 1,000 entries; the cache is full, never over, and the middleware keeps working.
+// 100,000 distinct invalid ones leave it as it was.
 #[actix_web::test]
 async fn a_hundred_thousand_distinct_valid_tokens_stay_within_max_entries() {
     const SECRET: &[u8] = b"cache-test-secret-of-32-bytes-or-more";
@@ -277,6 +290,17 @@ async fn a_hundred_thousand_distinct_valid_tokens_stay_within_max_entries() {
     }
     let len = oauth.cache_len().unwrap();
     assert!((MAX * 9 / 10..=MAX).contains(&len), "{len}");
+
+    // 100,000 distinct invalid tokens (another secret): every one refused, none kept.
+    let forged = auth
+        .token()
+        .audience(resource)
+        .hs256(b"not-the-secret-not-the-secret-not-the");
+    for i in 0..100_000u32 {
+        let token = forged.clone().claim("jti", json!(i)).sign();
+        assert!(oauth.authenticate(&token).await.is_err(), "token {i}");
+    }
+    assert_eq!(oauth.cache_len().unwrap(), len);
 
     // And through HTTP, with the same bound.
     let srv = Setup::new().start(|auth, resource| {
