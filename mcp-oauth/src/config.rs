@@ -1400,6 +1400,7 @@ impl McpOAuthBuilder {
                 introspection: introspects,
                 introspection_endpoint: introspection_endpoint.clone().filter(|_| introspects),
                 introspection_auth: self.introspection_auth.as_str(),
+                resource: resource.map(str::to_owned),
             },
             self.strictness,
             self.jwks.limits,

@@ -57,6 +57,7 @@ pub(crate) struct Metadata {
     client_id_metadata_document_supported: bool,
     code_challenge_methods: Option<Vec<String>>,
     response_types: Option<Vec<String>>,
+    protected_resources: Option<Vec<String>>,
 }
 
 impl Metadata {
@@ -96,6 +97,7 @@ impl Metadata {
                 .unwrap_or(false),
             code_challenge_methods: list("code_challenge_methods_supported"),
             response_types: list("response_types_supported"),
+            protected_resources: list("protected_resources"),
         })
     }
 }
@@ -119,6 +121,8 @@ pub(crate) struct Needs {
     pub(crate) introspection: bool,
     pub(crate) introspection_endpoint: Option<String>,
     pub(crate) introspection_auth: &'static str,
+    /// This resource, for the `protected_resources` cross-check.
+    pub(crate) resource: Option<String>,
 }
 
 impl Needs {
@@ -165,6 +169,18 @@ fn assess(
             "`response_types_supported` does not list `code`: the authorization code flow \
              MCP clients use is not offered"
                 .into(),
+        );
+    }
+    if let (Some(listed), Some(ours)) = (&metadata.protected_resources, &needs.resource)
+        && !listed.contains(ours)
+    {
+        finding(
+            Check::ProtectedResources,
+            false,
+            format!(
+                "`protected_resources` does not list `{ours}`: the authorization server may \
+                 not issue tokens for it (RFC 9728 §4)"
+            ),
         );
     }
     if metadata.registration_endpoint.is_none() && !metadata.client_id_metadata_document_supported {

@@ -108,6 +108,8 @@ pub enum Check {
     IntrospectionEndpoint,
     /// `introspection_endpoint_auth_methods_supported` does not list the configured method.
     IntrospectionAuth,
+    /// `protected_resources` is present and does not list this resource.
+    ProtectedResources,
 }
 
 impl fmt::Display for Check {
@@ -121,6 +123,7 @@ impl fmt::Display for Check {
             Self::JwksUri => "jwks_uri",
             Self::IntrospectionEndpoint => "introspection_endpoint",
             Self::IntrospectionAuth => "introspection_auth",
+            Self::ProtectedResources => "protected_resources",
         })
     }
 }

@@ -224,6 +224,15 @@ async fn strictness_decides_which_findings_are_errors() {
     );
 
     let auth = TestAuthServer::start();
+    auth.patch_metadata(json!({"protected_resources": ["https://other.example.com/mcp"]}));
+    let srv = issuer_only(auth);
+    let report = srv.oauth.discover().await.expect("a warning only");
+    assert_eq!(
+        findings(&report, Check::ProtectedResources),
+        [Severity::Warning]
+    );
+
+    let auth = TestAuthServer::start();
     auth.patch_metadata(json!({"response_types_supported": ["token"]}));
     let srv = issuer_only(auth);
     let err = srv.oauth.discover().await.expect_err("no code flow");
