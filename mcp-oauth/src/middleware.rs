@@ -76,7 +76,10 @@ pub(crate) struct Inner {
     pub(crate) diagnostics_path: Option<String>,
 }
 
-fn header_str(headers: &actix_web::http::header::HeaderMap, name: &str) -> Option<String> {
+fn header_str(
+    headers: &actix_web::http::header::HeaderMap,
+    name: &actix_web::http::header::HeaderName,
+) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -510,7 +513,7 @@ where
                     // The principal (a formatted string) is made only when a session is
                     // named or created, not on every request.
                     let owner = client.clone();
-                    let requested = header_str(req.headers(), SESSION_HEADER);
+                    let requested = header_str(req.headers(), &SESSION_HEADER);
                     if let Some(id) = &requested
                         && sessions.check(id, &owner.principal()) == Verdict::Refuse
                     {
@@ -524,7 +527,7 @@ where
                     let deleting = req.method() == Method::DELETE;
                     req.extensions_mut().insert(client);
                     let res = service.call(req).await?;
-                    match (&requested, header_str(res.headers(), SESSION_HEADER)) {
+                    match (&requested, header_str(res.headers(), &SESSION_HEADER)) {
                         (Some(id), _) if deleting && res.status().is_success() => {
                             sessions.forget(id)
                         }

@@ -12,7 +12,8 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 /// The header of the Streamable HTTP transport.
-pub(crate) const SESSION_HEADER: &str = "mcp-session-id";
+pub(crate) const SESSION_HEADER: actix_web::http::header::HeaderName =
+    actix_web::http::header::HeaderName::from_static("mcp-session-id");
 
 /// Sessions remembered at most; past it the least recently used is forgotten (its next
 /// request is then treated as an unknown session by this map, and bound again).
