@@ -109,6 +109,18 @@ impl Authorities {
     }
 
     async fn check(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
+        // One issuer, JWTs only: nothing to route; its validator checks `iss` itself
+        // (and the payload is decoded once, not twice).
+        if let [
+            Authority {
+                jwt: Some(only),
+                introspection: None,
+                ..
+            },
+        ] = self.list.as_slice()
+        {
+            return only.check(token).await;
+        }
         match jwt::shape(token) {
             Shape::Jwt { issuer } => {
                 if let Some(authority) = issuer.as_deref().and_then(|i| self.find(i)) {
