@@ -560,6 +560,30 @@ mod tests {
     }
 
     #[test]
+    fn plain_http_client_endpoints_off_loopback_are_warnings() {
+        let doc = br#"{"issuer": "https://as.example.com",
+            "authorization_endpoint": "http://as.example.com/authorize",
+            "token_endpoint": "https://as.example.com/token",
+            "registration_endpoint": "http://127.0.0.1:9/register",
+            "code_challenge_methods_supported": ["S256"], "response_types_supported": ["code"]}"#;
+        let metadata = Metadata::parse(doc, "https://as.example.com").unwrap();
+        let mut findings = Vec::new();
+        assess(
+            &metadata,
+            &Needs::default(),
+            Strictness::Standard,
+            &mut findings,
+        );
+        let https: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.check == Check::Https)
+            .collect();
+        assert_eq!(https.len(), 1, "{findings:?}"); // loopback http is fine
+        assert!(https[0].message.contains("authorization_endpoint"));
+        assert_eq!(https[0].severity, crate::report::Severity::Warning);
+    }
+
+    #[test]
     fn a_plain_http_jwks_uri_on_a_public_host_is_not_used() {
         let doc =
             br#"{"issuer": "https://as.example.com", "jwks_uri": "http://as.example.com/jwks",

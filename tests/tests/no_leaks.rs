@@ -14,6 +14,9 @@ use mcp_oauth::testing::JwksFault;
 
 use crate::common::*;
 
+const SECRET: &str = "introspection-client-secret-never-logged";
+const WRONG_SECRET: &str = "a-wrong-secret-never-logged-either";
+
 #[actix_web::test]
 async fn tokens_never_appear_in_logs_bodies_or_headers() {
     let logs = LogBuffer::default();
@@ -72,16 +75,63 @@ async fn tokens_never_appear_in_logs_bodies_or_headers() {
     let unjudgeable = down.valid_token();
     replies.push(down.post_mcp(&unjudgeable).await);
 
+    // Introspection (issue 3): opaque tokens and the client secret, through discovery, an
+    // active and an inactive answer, an authorization server error and refused credentials.
+    let introspecting = |secret: &'static str| {
+        let auth = mcp_oauth::testing::TestAuthServer::start();
+        auth.introspection_client("leak-test", SECRET);
+        Setup::new()
+            .auth(auth)
+            .log_to(dispatch.clone())
+            .start(move |auth, resource| {
+                mcp_oauth::McpOAuth::builder()
+                    .resource(resource)
+                    .authorization_server(auth.issuer())
+                    .validation(mcp_oauth::Validation::Introspection)
+                    .introspection_client("leak-test", secret)
+            })
+    };
+    let opaque_srv = introspecting(SECRET);
+    tracing::callsite::rebuild_interest_cache();
+    let active = opaque_srv.token().opaque();
+    let revoked = opaque_srv.token().opaque();
+    opaque_srv.auth.revoke(&revoked);
+    replies.push(opaque_srv.post_mcp(&active).await);
+    replies.push(opaque_srv.post_mcp(&revoked).await);
+    opaque_srv
+        .auth
+        .set_introspection_fault(mcp_oauth::testing::IntrospectionFault::Status(500));
+    let during_outage = opaque_srv.token().opaque();
+    replies.push(opaque_srv.post_mcp(&during_outage).await);
+    let refused_srv = introspecting(WRONG_SECRET);
+    let with_refused_credentials = refused_srv.token().opaque();
+    replies.push(refused_srv.post_mcp(&with_refused_credentials).await);
+
     let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
     assert_eq!(
         statuses,
-        [200, 401, 401, 401, 403, 401, 401, 400, 401, 401, 503]
+        [
+            200, 401, 401, 401, 403, 401, 401, 400, 401, 401, 503, 200, 401, 503, 503
+        ]
     );
 
     let logged = logs.contents();
-    // The capture works: the refusals and the JWKS failure were logged.
+    // The capture works: the refusals, the JWKS failure, discovery and the introspection
+    // failures were logged.
     assert!(logged.contains("The access token expired"), "{logged}");
     assert!(logged.contains("JWKS fetch failed"), "{logged}");
+    assert!(
+        logged.contains("authorization server discovered"),
+        "{logged}"
+    );
+    assert!(logged.contains("introspection failed"), "{logged}");
+    assert!(logged.contains("credentials were refused"), "{logged}");
+    for secret in [SECRET, WRONG_SECRET] {
+        assert!(
+            !logged.contains(secret),
+            "a client secret leaked into the logs"
+        );
+    }
 
     let tokens = [
         &good,
@@ -94,6 +144,10 @@ async fn tokens_never_appear_in_logs_bodies_or_headers() {
         &garbage,
         &too_large,
         &unjudgeable,
+        &active,
+        &revoked,
+        &during_outage,
+        &with_refused_credentials,
     ];
     let everything_sent_back: String = replies.iter().map(Reply::everything).collect();
     for token in tokens {

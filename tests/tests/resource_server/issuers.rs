@@ -136,3 +136,62 @@ fn an_issuer_listed_twice_is_a_configuration_error() {
     );
     assert!(err.to_string().contains("listed twice"), "{err}");
 }
+
+// Each issuer has its own introspection endpoint: an opaque token is offered to each
+// introspecting issuer in turn until one says it is active; a JWT only to its issuer.
+#[actix_web::test]
+async fn each_issuer_introspects_at_its_own_endpoint() {
+    let b = TestAuthServer::start();
+    b.introspection_client("rs-at-b", "secret-at-b");
+    let b_server =
+        AuthorizationServer::new(b.issuer()).introspection_client("rs-at-b", "secret-at-b");
+    let a = TestAuthServer::start();
+    a.introspection_client("rs-at-a", "secret-at-a");
+    let srv = Setup::new().auth(a).start(move |a, resource| {
+        McpOAuth::builder()
+            .resource(resource)
+            .authorization_server(a.issuer())
+            .authorization_server(b_server)
+            .validation(mcp_oauth::Validation::Introspection)
+            .introspection_client("rs-at-a", "secret-at-a")
+    });
+    // B's opaque token: A says inactive, B says active.
+    let from_b = assert_admitted(
+        &srv.post_mcp(&b.token().audience(&srv.resource).opaque())
+            .await,
+    );
+    assert_eq!(from_b["issuer"], b.issuer());
+    assert_eq!(
+        (
+            srv.auth.introspection_requests(),
+            b.introspection_requests()
+        ),
+        (1, 1)
+    );
+    // A's opaque token: A answers first; B is not asked.
+    assert_admitted(&srv.post_mcp(&srv.token().opaque()).await);
+    assert_eq!(
+        (
+            srv.auth.introspection_requests(),
+            b.introspection_requests()
+        ),
+        (2, 1)
+    );
+    // B's JWT goes to B's endpoint only.
+    assert_admitted(
+        &srv.post_mcp(&b.token().audience(&srv.resource).sign())
+            .await,
+    );
+    assert_eq!(
+        (
+            srv.auth.introspection_requests(),
+            b.introspection_requests()
+        ),
+        (2, 2)
+    );
+    // A token neither knows: inactive at both.
+    srv.assert_invalid_token(
+        &srv.post_mcp("neither-issuer-knows-this-token").await,
+        "The access token is not active",
+    );
+}
