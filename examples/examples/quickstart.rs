@@ -10,6 +10,7 @@
 
 mod common;
 
+use mcp_oauth::McpOAuth;
 use mcp_oauth::testing::TestAuthServer;
 
 #[actix_web::main]
@@ -21,8 +22,10 @@ async fn main() -> std::io::Result<()> {
     let resource = format!("{base}/mcp");
 
     let auth = TestAuthServer::start();
-    let oauth = match auth
-        .configure(&resource)
+    // The issuer is all it takes: its metadata (RFC 8414) says where the keys are.
+    let oauth = match McpOAuth::builder()
+        .resource(&resource)
+        .authorization_server(auth.issuer())
         .required_scopes(["mcp:tools"])
         .resource_name("Quickstart MCP server")
         // `/message` (legacy transport) receives JSON-RPC too: the scope policy reads it.
@@ -35,6 +38,10 @@ async fn main() -> std::io::Result<()> {
             std::process::exit(2);
         }
     };
+    if let Err(err) = oauth.discover().await {
+        eprintln!("{err}");
+        std::process::exit(1);
+    }
     let token = auth.token().audience(&resource).scope("mcp:tools").sign();
     let wide_token = auth
         .token()
