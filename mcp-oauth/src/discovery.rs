@@ -387,20 +387,31 @@ impl Discovery {
         if self.is_ready() || self.retrying.swap(true, Ordering::AcqRel) {
             return;
         }
-        let this = self.clone();
+        // Weak: the loop ends with the middleware, not only with success.
+        let weak = Arc::downgrade(self);
         actix_web::rt::spawn(async move {
-            while !this.is_ready() {
-                let wait = this.read(|s| {
-                    s.retry_at
-                        .map(|t| t.saturating_duration_since(Instant::now()))
-                });
-                actix_web::rt::time::sleep(wait.unwrap_or(FIRST_RETRY)).await;
+            loop {
+                let Some(wait) = weak.upgrade().and_then(|this| {
+                    (!this.is_ready()).then(|| {
+                        this.read(|s| {
+                            s.retry_at.map_or(FIRST_RETRY, |t| {
+                                t.saturating_duration_since(Instant::now())
+                            })
+                        })
+                    })
+                }) else {
+                    break;
+                };
+                actix_web::rt::time::sleep(wait).await;
+                let Some(this) = weak.upgrade() else { break };
                 let _gate = this.gate.lock().await;
                 if !this.is_ready() {
                     this.attempt().await;
                 }
             }
-            this.retrying.store(false, Ordering::Release);
+            if let Some(this) = weak.upgrade() {
+                this.retrying.store(false, Ordering::Release);
+            }
         });
     }
 
