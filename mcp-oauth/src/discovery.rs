@@ -390,18 +390,16 @@ impl Discovery {
         // Weak: the loop ends with the middleware, not only with success.
         let weak = Arc::downgrade(self);
         actix_web::rt::spawn(async move {
-            loop {
-                let Some(wait) = weak.upgrade().and_then(|this| {
-                    (!this.is_ready()).then(|| {
-                        this.read(|s| {
-                            s.retry_at.map_or(FIRST_RETRY, |t| {
-                                t.saturating_duration_since(Instant::now())
-                            })
-                        })
+            let pending = |weak: &std::sync::Weak<Self>| {
+                let this = weak.upgrade()?;
+                (!this.is_ready()).then(|| {
+                    this.read(|s| {
+                        s.retry_at
+                            .map_or(FIRST_RETRY, |t| t.saturating_duration_since(Instant::now()))
                     })
-                }) else {
-                    break;
-                };
+                })
+            };
+            while let Some(wait) = pending(&weak) {
                 actix_web::rt::time::sleep(wait).await;
                 let Some(this) = weak.upgrade() else { break };
                 let _gate = this.gate.lock().await;
