@@ -15,6 +15,8 @@
 //! - `INTROSPECTION_CLIENT_ID` and `INTROSPECTION_CLIENT_SECRET`: the credentials the
 //!   introspection endpoint accepts.
 
+use std::io::Write as _;
+
 use mcp_oauth::testing::TestAuthServer;
 
 fn main() {
@@ -38,20 +40,30 @@ fn main() {
     if let (Ok(id), Ok(secret)) = &client {
         auth.introspection_client(id, secret);
     }
-    println!("issuer={}", auth.issuer());
-    println!("jwks_uri={}", auth.jwks_uri());
-    println!("introspection_endpoint={}", auth.introspection_endpoint());
-    println!();
-    println!("Point the MCP server at it (everything else is discovered):");
-    println!("  MCP_OAUTH_AUTHORIZATION_SERVERS={} \\", auth.issuer());
+    // One write, whose failure is ignored: whoever reads the first line may close the pipe,
+    // and the server must keep serving.
+    let mut text = format!(
+        "issuer={}\njwks_uri={}\nintrospection_endpoint={}\n\n",
+        auth.issuer(),
+        auth.jwks_uri(),
+        auth.introspection_endpoint()
+    );
+    text.push_str("Point the MCP server at it (everything else is discovered):\n");
+    text.push_str(&format!(
+        "  MCP_OAUTH_AUTHORIZATION_SERVERS={} \\\n",
+        auth.issuer()
+    ));
     if opaque {
-        println!(
-            "  MCP_OAUTH_VALIDATION=introspection MCP_OAUTH_INTROSPECTION_CLIENT_ID=... MCP_OAUTH_INTROSPECTION_CLIENT_SECRET=... \\"
+        text.push_str(
+            "  MCP_OAUTH_VALIDATION=introspection MCP_OAUTH_INTROSPECTION_CLIENT_ID=... MCP_OAUTH_INTROSPECTION_CLIENT_SECRET=... \\\n",
         );
     }
-    println!(
-        "  MCP_OAUTH_RESOURCE=http://127.0.0.1:8080/mcp cargo run -p examples --example mcp_server"
+    text.push_str(
+        "  MCP_OAUTH_RESOURCE=http://127.0.0.1:8080/mcp cargo run -p examples --example mcp_server\n",
     );
+    let mut stdout = std::io::stdout();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
     loop {
         std::thread::park();
     }

@@ -57,14 +57,25 @@ async function freePort() {
   return port;
 }
 
-async function firstLine(child, prefix) {
-  let buf = '';
-  for await (const chunk of child.stdout) {
-    buf += chunk.toString();
-    const line = buf.split('\n').find((l) => l.startsWith(prefix));
-    if (line) return line.slice(prefix.length).trim();
-  }
-  throw new Error(`process ended before printing ${prefix}`);
+// Resolves with the value of the first line starting with `prefix`. Keeps reading the
+// child's stdout afterwards: a pipe closed under it would make its next write fail.
+function firstLine(child, prefix) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    let found = false;
+    child.stdout.on('data', (chunk) => {
+      if (found) return;
+      buf += chunk.toString();
+      const line = buf.split('\n').find((l) => l.startsWith(prefix));
+      if (line) {
+        found = true;
+        resolve(line.slice(prefix.length).trim());
+      }
+    });
+    child.stdout.on('end', () => {
+      if (!found) reject(new Error(`process ended before printing ${prefix}`));
+    });
+  });
 }
 
 async function waitFor(url, ms = 60_000) {
