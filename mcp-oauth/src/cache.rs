@@ -39,7 +39,7 @@ use aws_lc_rs::digest;
 use crate::claims::VerifiedClaims;
 use crate::jwks::KeyEpoch;
 use crate::refusal::Refusal;
-use crate::validator::{LocalBoxFuture, TokenValidator};
+use crate::validator::TokenValidator;
 
 /// How long an accepted token is remembered, at most (`MCP_OAUTH_CACHE_TTL_SECS`).
 pub(crate) const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
@@ -147,7 +147,8 @@ impl Shard {
     }
 }
 
-/// A [`TokenValidator`] that remembers what `inner` accepted (see the module docs).
+/// Remembers what `inner` accepted (see the module docs); the middleware asks it
+/// [`claims`](Self::claims) instead of asking `inner`.
 pub(crate) struct CachedValidator {
     inner: Arc<dyn TokenValidator>,
     ttl: Duration,
@@ -158,7 +159,7 @@ pub(crate) struct CachedValidator {
 }
 
 /// One validation in progress, shared by every request for the same token.
-type Flight = Arc<tokio::sync::OnceCell<Result<VerifiedClaims, Refusal>>>;
+type Flight = Arc<tokio::sync::OnceCell<Result<Arc<VerifiedClaims>, Refusal>>>;
 
 impl std::fmt::Debug for CachedValidator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -215,24 +216,41 @@ impl CachedValidator {
         &self.shards[index]
     }
 
-    /// The claims of `token` if it is cached: a hash, a lookup and an `Arc` clone. The
-    /// middleware's fast path.
-    pub(crate) fn hit(&self, token: &str) -> Option<Arc<VerifiedClaims>> {
-        let key = key_of(token);
+    /// The cached claims for `key`, when live: one lookup and an `Arc` clone.
+    fn get(&self, key: &Key) -> Option<Arc<VerifiedClaims>> {
         let (now, wall) = (Instant::now(), SystemTime::now());
-        lock(self.shard(&key)).get(&key, now, wall, self.epoch())
+        lock(self.shard(key)).get(key, now, wall, self.epoch())
     }
 
-    /// The cached claims for `key`, when live.
-    fn get(&self, key: &Key) -> Option<VerifiedClaims> {
-        let (now, wall) = (Instant::now(), SystemTime::now());
-        let claims = lock(self.shard(key)).get(key, now, wall, self.epoch())?;
-        // Cloned outside the lock.
-        Some(VerifiedClaims::clone(&claims))
+    /// What `token` is worth: the cached claims, or else those of one validation by the
+    /// inner validator, shared by every request for the same token (single flight) and
+    /// remembered when accepted. The token is hashed once.
+    pub(crate) async fn claims(&self, token: &str) -> Result<Arc<VerifiedClaims>, Refusal> {
+        let key = key_of(token);
+        if let Some(claims) = self.get(&key) {
+            return Ok(claims);
+        }
+        let validate = || async {
+            // A flight that just landed may have filled the cache.
+            if let Some(claims) = self.get(&key) {
+                return Ok(claims);
+            }
+            // Failures return here, before anything is remembered.
+            let claims = Arc::new(self.inner.validate(token).await?);
+            self.put(key, claims.clone());
+            Ok(claims)
+        };
+        let Some(flight) = self.board(key) else {
+            return validate().await;
+        };
+        // If the request running the validation goes away, a waiting one takes over.
+        let outcome = flight.get_or_init(validate).await.clone();
+        self.land(&key, &flight);
+        outcome
     }
 
     /// Remembers `claims`, accepted just now for the token hashed to `key`.
-    fn put(&self, key: Key, claims: &VerifiedClaims) {
+    fn put(&self, key: Key, claims: Arc<VerifiedClaims>) {
         let (now, wall) = (Instant::now(), SystemTime::now());
         let exp = claims.expires_at();
         let Some(life) = lifetime(self.ttl, exp, wall) else {
@@ -243,7 +261,7 @@ impl CachedValidator {
             return;
         };
         let entry = Entry {
-            claims: Arc::new(claims.clone()),
+            claims,
             deadline,
             exp,
             epoch: self.epoch(),
@@ -283,37 +301,6 @@ fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
     shard.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl TokenValidator for CachedValidator {
-    fn validate<'a>(
-        &'a self,
-        token: &'a str,
-    ) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>> {
-        let key = key_of(token);
-        if let Some(claims) = self.get(&key) {
-            return Box::pin(std::future::ready(Ok(claims)));
-        }
-        Box::pin(async move {
-            let validate = || async {
-                // A flight that just landed may have filled the cache.
-                if let Some(claims) = self.get(&key) {
-                    return Ok(claims);
-                }
-                // Failures return here, before anything is remembered.
-                let claims = self.inner.validate(token).await?;
-                self.put(key, &claims);
-                Ok(claims)
-            };
-            let Some(flight) = self.board(key) else {
-                return validate().await;
-            };
-            // If the request running the validation goes away, a waiting one takes over.
-            let outcome = flight.get_or_init(validate).await.clone();
-            self.land(&key, &flight);
-            outcome
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -323,6 +310,7 @@ mod tests {
 
     use super::*;
     use crate::refusal::TokenRejection;
+    use crate::validator::LocalBoxFuture;
 
     const TTL: Duration = Duration::from_secs(60);
 
@@ -361,7 +349,9 @@ mod tests {
     }
 
     fn validate(cache: &CachedValidator, token: &str) -> Result<VerifiedClaims, Refusal> {
-        actix_web::rt::System::new().block_on(cache.validate(token))
+        actix_web::rt::System::new()
+            .block_on(cache.claims(token))
+            .map(|c| VerifiedClaims::clone(&c))
     }
 
     fn epoch_secs(t: SystemTime) -> f64 {
@@ -374,7 +364,7 @@ mod tests {
             let tasks: Vec<_> = (0..n)
                 .map(|_| {
                     let cache = cache.clone();
-                    actix_web::rt::spawn(async move { cache.validate(token).await.is_ok() })
+                    actix_web::rt::spawn(async move { cache.claims(token).await.is_ok() })
                 })
                 .collect();
             let mut ok = 0;
@@ -391,12 +381,12 @@ mod tests {
         let epoch = KeyEpoch::default();
         let cache = CachedValidator::new(counting.clone(), TTL, 10, epoch.clone());
         validate(&cache, "ok").unwrap();
-        assert!(cache.hit("ok").is_some());
+        assert!(cache.get(&key_of("ok")).is_some());
         epoch.fetch_add(1, Ordering::AcqRel);
-        assert!(cache.hit("ok").is_none());
+        assert!(cache.get(&key_of("ok")).is_none());
         validate(&cache, "ok").unwrap();
         assert_eq!(counting.0.load(Ordering::SeqCst), 2);
-        assert!(cache.hit("ok").is_some());
+        assert!(cache.get(&key_of("ok")).is_some());
     }
 
     #[test]
@@ -537,7 +527,7 @@ mod tests {
         let (calls, cache) = cached(TTL, 1000);
         actix_web::rt::System::new().block_on(async {
             for i in 0..20_000 {
-                cache.validate(&format!("ok #{i}")).await.unwrap();
+                cache.claims(&format!("ok #{i}")).await.unwrap();
             }
         });
         assert_eq!(calls.0.load(Ordering::SeqCst), 20_000);

@@ -1238,11 +1238,6 @@ impl McpOAuthBuilder {
                 epoch.clone(),
             ))
         });
-        let validator = match &cache {
-            Some(cache) => cache.clone() as Arc<dyn TokenValidator>,
-            None => validator,
-        };
-
         // scopes_supported: required, configured, and those guards and per-method/per-tool
         // rules use (the scopes a client needs to use this server; nothing more).
         let policy = self.mcp_policy(&resource);

@@ -61,9 +61,10 @@ pub struct McpOAuth {
 
 pub(crate) struct Inner {
     pub(crate) resource: Arc<ProtectedResource>,
-    /// The validator the requests use: [`cache`](Self::cache) when there is one.
+    /// What judges the tokens (the authorization servers, or the application's own).
     pub(crate) validator: Arc<dyn TokenValidator>,
-    /// The validation cache (the same object as `validator`), `None` when turned off.
+    /// The validation cache in front of `validator`, which requests then go through;
+    /// `None` when turned off.
     pub(crate) cache: Option<Arc<CachedValidator>>,
     pub(crate) public_paths: Vec<String>,
     pub(crate) max_token_bytes: usize,
@@ -388,10 +389,10 @@ impl Inner {
         if token.len() > self.max_token_bytes {
             return Err(Refusal::InvalidToken(crate::TokenRejection::TooLarge));
         }
-        if let Some(claims) = self.cache.as_ref().and_then(|c| c.hit(token)) {
-            return Ok(claims);
+        match &self.cache {
+            Some(cache) => cache.claims(token).await,
+            None => self.validator.validate(token).await.map(Arc::new),
         }
-        self.validator.validate(token).await.map(Arc::new)
     }
 
     async fn admit_token(&self, token: &str) -> Result<AuthenticatedClient, Refusal> {
