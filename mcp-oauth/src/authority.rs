@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::claims::VerifiedClaims;
 use crate::discovery::Discovery;
 use crate::introspection::Introspector;
-use crate::jwt::{self, JwtValidator, Shape};
+use crate::jwt::{Jws, JwtValidator};
 use crate::refusal::{Refusal, TokenRejection};
 use crate::report::StartupReport;
 use crate::validator::{LocalBoxFuture, TokenValidator};
@@ -80,13 +80,13 @@ impl Authority {
         self.discovery.issuer()
     }
 
-    async fn judge_jwt(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
+    async fn judge_jwt(&self, token: &str, jws: Jws<'_>) -> Result<VerifiedClaims, Refusal> {
         match (&self.jwt, &self.introspection) {
-            (Some(jwt), None) => jwt.check(token).await,
+            (Some(jwt), None) => jwt.check_jws(jws).await,
             (None, Some(introspection)) => introspection.introspect(token).await,
             (Some(jwt), Some(introspection)) => {
                 if jwt.keys.available().await? {
-                    jwt.check(token).await
+                    jwt.check_jws(jws).await
                 } else {
                     introspection.introspect(token).await
                 }
@@ -109,36 +109,25 @@ impl Authorities {
     }
 
     async fn check(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
-        // One issuer, JWTs only: nothing to route; its validator checks `iss` itself
-        // (and the payload is decoded once, not twice).
-        if let [
-            Authority {
-                jwt: Some(only),
-                introspection: None,
-                ..
-            },
-        ] = self.list.as_slice()
-        {
-            return only.check(token).await;
+        let jws = match Jws::parse(token) {
+            Ok(jws) => jws,
+            Err(_) if self.introspects() => return self.introspect(token).await,
+            Err(why) => return Err(Refusal::InvalidToken(why)),
+        };
+        let issuer = jws.issuer();
+        let has_issuer = issuer.is_some();
+        if let Some(authority) = issuer.and_then(|i| self.find(i)) {
+            return authority.judge_jwt(token, jws).await;
         }
-        match jwt::shape(token) {
-            Shape::Jwt { issuer } => {
-                if let Some(authority) = issuer.as_deref().and_then(|i| self.find(i)) {
-                    return authority.judge_jwt(token).await;
-                }
-                if issuer.is_none() && self.introspects() {
-                    return self.introspect(token).await;
-                }
-                // Not one of ours. With a single JWT issuer, its validator says precisely
-                // what is wrong (alg, typ, crit, then iss), still before any key fetch.
-                let mut verifiers = self.list.iter().filter_map(|a| a.jwt.as_ref());
-                match (verifiers.next(), verifiers.next()) {
-                    (Some(only), None) => only.check(token).await,
-                    _ => Err(Refusal::InvalidToken(TokenRejection::WrongIssuer)),
-                }
-            }
-            Shape::Opaque if self.introspects() => self.introspect(token).await,
-            Shape::Opaque => Err(Refusal::InvalidToken(TokenRejection::Malformed)),
+        if !has_issuer && self.introspects() {
+            return self.introspect(token).await;
+        }
+        // Not one of ours. With a single JWT issuer, its validator says precisely what is
+        // wrong (alg, typ, crit, then iss), still before any key fetch.
+        let mut verifiers = self.list.iter().filter_map(|a| a.jwt.as_ref());
+        match (verifiers.next(), verifiers.next()) {
+            (Some(only), None) => only.check_jws(jws).await,
+            _ => Err(Refusal::InvalidToken(TokenRejection::WrongIssuer)),
         }
     }
 

@@ -230,9 +230,19 @@ impl<'a> Compact<'a> {
 
 impl JwtValidator {
     pub(crate) async fn check(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
+        let jws = Jws::parse(token).map_err(Refusal::InvalidToken)?;
+        self.check_jws(jws).await
+    }
+
+    /// [`check`](Self::check) of a token already parsed (by the router, which read its
+    /// `iss`).
+    pub(crate) async fn check_jws(&self, jws: Jws<'_>) -> Result<VerifiedClaims, Refusal> {
         let invalid = Refusal::InvalidToken;
-        let jws = Compact::split(token).map_err(invalid)?;
-        let header: Header = decode_json(jws.header).map_err(invalid)?;
+        let Jws {
+            parts: jws,
+            header,
+            claims,
+        } = jws;
 
         let alg = algorithm_named(&header.alg)
             .filter(|a| self.algorithms.contains(a))
@@ -245,7 +255,7 @@ impl JwtValidator {
             return Err(invalid(TokenRejection::UnsupportedCritical));
         }
 
-        let claims: Map<String, Value> = decode_json(jws.payload).map_err(invalid)?;
+        let claims = claims.map_err(invalid)?;
         // The issuer picks the keys (RFC 8725 §3.8), so check it before any key is fetched.
         if claims.get("iss").and_then(Value::as_str) != Some(self.issuer.as_str()) {
             return Err(invalid(TokenRejection::WrongIssuer));
@@ -294,33 +304,33 @@ impl TokenValidator for JwtValidator {
     }
 }
 
-/// What a token looks like before anything about it is verified.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Shape {
-    /// A compact JWS with a JSON header naming an `alg`, and its payload's `iss` (not
-    /// verified: only used to pick whose keys or endpoint judge it).
-    Jwt { issuer: Option<String> },
-    /// Anything else: an opaque token, for introspection.
-    Opaque,
+/// A compact JWS with a JSON header, and its payload decoded when it is a JSON object:
+/// read once, by the router (for `iss`) and by the validator.
+pub(crate) struct Jws<'a> {
+    parts: Compact<'a>,
+    header: Header,
+    claims: Result<Map<String, Value>, TokenRejection>,
 }
 
-pub(crate) fn shape(token: &str) -> Shape {
-    #[derive(Deserialize)]
-    struct Issuer {
-        #[serde(default)]
-        iss: Option<Value>,
+impl<'a> Jws<'a> {
+    /// Anything that is not three base64url segments with a JSON header naming an `alg`
+    /// is `Malformed` here (an opaque token, for introspection).
+    pub(crate) fn parse(token: &'a str) -> Result<Self, TokenRejection> {
+        let parts = Compact::split(token)?;
+        let header = decode_json(parts.header)?;
+        let claims = decode_json(parts.payload);
+        Ok(Self {
+            parts,
+            header,
+            claims,
+        })
     }
-    let Ok(jws) = Compact::split(token) else {
-        return Shape::Opaque;
-    };
-    if decode_json::<Header>(jws.header).is_err() {
-        return Shape::Opaque;
+
+    /// The payload's `iss`, not verified: only used to pick whose keys or endpoint judge
+    /// the token.
+    pub(crate) fn issuer(&self) -> Option<&str> {
+        self.claims.as_ref().ok()?.get("iss")?.as_str()
     }
-    let issuer = decode_json::<Issuer>(jws.payload)
-        .ok()
-        .and_then(|c| c.iss)
-        .and_then(|v| v.as_str().map(str::to_owned));
-    Shape::Jwt { issuer }
 }
 
 fn decode_json<T: serde::de::DeserializeOwned>(segment: &str) -> Result<T, TokenRejection> {
