@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::authorization_server::AuthorizationServer;
 use crate::config::McpOAuthBuilder;
 use crate::error::ConfigProblem;
-use crate::jwt::{self, TypPolicy};
+use crate::jwt;
 
 /// Every variable [`McpOAuthBuilder::from_env`] reads, with what it means: for `--help`
 /// texts and error messages. Each may also be given as `NAME_FILE`.
@@ -276,16 +276,7 @@ impl McpOAuthBuilder {
                 )),
             }
         }
-        if let Some(t) = typ {
-            match t.to_ascii_lowercase().as_str() {
-                "lenient" => b.typ = TypPolicy::Lenient,
-                "strict" => b.typ = TypPolicy::Strict,
-                _ => problems.push(ConfigProblem::new(
-                    "MCP_OAUTH_TYP",
-                    format!("`{t}` is neither `lenient` nor `strict`"),
-                )),
-            }
-        }
+        parse_into(&mut b.typ, typ, "MCP_OAUTH_TYP", &mut problems);
         b.problems = problems;
         b
     }

@@ -47,6 +47,18 @@ pub enum TypPolicy {
     Strict,
 }
 
+impl std::str::FromStr for TypPolicy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "lenient" => Ok(Self::Lenient),
+            "strict" => Ok(Self::Strict),
+            _ => Err(format!("`{s}` is neither `lenient` nor `strict`")),
+        }
+    }
+}
+
 impl TypPolicy {
     fn accepts(self, typ: Option<&str>) -> bool {
         let Some(typ) = typ else {
