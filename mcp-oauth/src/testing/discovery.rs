@@ -3,11 +3,10 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde_json::{Map, Value, json};
 
-use super::server::{Shared, TestAuthServer};
+use super::server::{Shared, TestAuthServer, fault_status, merge_patch};
 
 /// One of the URLs where a client looks for the authorization server metadata. For
 /// an issuer with path `/tenant1` (see
@@ -271,10 +270,7 @@ pub(super) async fn metadata(
     match fault {
         MetadataFault::None | MetadataFault::WrongIssuer => {}
         MetadataFault::NotFound => return HttpResponse::NotFound().finish(),
-        MetadataFault::Status(code) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return HttpResponse::build(status).body("unavailable");
-        }
+        MetadataFault::Status(code) => return fault_status(code),
         MetadataFault::Garbage => {
             return HttpResponse::Ok()
                 .content_type("application/json")
@@ -283,13 +279,7 @@ pub(super) async fn metadata(
         MetadataFault::Delay(d) => actix_web::rt::time::sleep(d).await,
     }
     let mut body = document(&shared);
-    for (name, value) in patch {
-        if value.is_null() {
-            body.remove(&name);
-        } else {
-            body.insert(name, value);
-        }
-    }
+    merge_patch(&mut body, patch);
     if fault == MetadataFault::WrongIssuer {
         let issuer = &shared.issuer;
         let wrong = match issuer.strip_suffix('/') {

@@ -4,14 +4,14 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value, json};
 
 use super::keys::{self, KeyRing};
-use super::server::{MAX_ENTRIES, Shared, TestAuthServer};
+use super::server::{MAX_ENTRIES, Shared, TestAuthServer, fault_status, merge_patch};
 use super::token::unix_now;
 
 /// How the introspection endpoint misbehaves (after authenticating the caller, whose
@@ -458,10 +458,7 @@ pub(super) async fn introspect(
     };
 
     match &fault {
-        IntrospectionFault::Status(code) => {
-            let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return HttpResponse::build(status).body("unavailable");
-        }
+        IntrospectionFault::Status(code) => return fault_status(*code),
         IntrospectionFault::Garbage => {
             return HttpResponse::Ok()
                 .content_type("application/json")
@@ -477,13 +474,7 @@ pub(super) async fn introspect(
             response.insert("active".into(), json!(true));
             response.insert("token_type".into(), json!("Bearer"));
             if let IntrospectionFault::Patch(Value::Object(patch)) = &fault {
-                for (name, value) in patch {
-                    if value.is_null() {
-                        response.remove(name);
-                    } else {
-                        response.insert(name.clone(), value.clone());
-                    }
-                }
+                merge_patch(&mut response, patch.clone());
             }
             response
         }

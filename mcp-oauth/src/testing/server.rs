@@ -525,11 +525,7 @@ async fn jwks(shared: web::Data<Shared>) -> HttpResponse {
     };
     match fault {
         JwksFault::None => {}
-        JwksFault::Status(code) => {
-            let status = actix_web::http::StatusCode::from_u16(code)
-                .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
-            return HttpResponse::build(status).body("unavailable");
-        }
+        JwksFault::Status(code) => return fault_status(code),
         JwksFault::Garbage => {
             return HttpResponse::Ok()
                 .content_type("application/json")
@@ -760,4 +756,25 @@ async fn authorize(shared: web::Data<Shared>, query: web::Query<AuthorizeRequest
     HttpResponse::Found()
         .insert_header((header::LOCATION, location.to_string()))
         .finish()
+}
+
+/// The answer of an endpoint made to fail with `code` (500 if it is not a status).
+pub(super) fn fault_status(code: u16) -> HttpResponse {
+    let status = actix_web::http::StatusCode::from_u16(code)
+        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+    HttpResponse::build(status).body("unavailable")
+}
+
+/// Merges `patch` into `target`: a `null` member removes the field, any other sets it.
+pub(super) fn merge_patch(
+    target: &mut serde_json::Map<String, serde_json::Value>,
+    patch: impl IntoIterator<Item = (String, serde_json::Value)>,
+) {
+    for (name, value) in patch {
+        if value.is_null() {
+            target.remove(&name);
+        } else {
+            target.insert(name, value);
+        }
+    }
 }
