@@ -53,7 +53,11 @@ pub(crate) fn bearer(
             params.push("error_description", Some(&*refusal.description()));
             params.push("resource_metadata", metadata);
         }
-        Refusal::PayloadTooLarge | Refusal::MiddlewareNotInstalled => {}
+        Refusal::PayloadTooLarge
+        | Refusal::MalformedMcpBody(_)
+        | Refusal::UnsupportedEncoding
+        | Refusal::BodyTimeout
+        | Refusal::MiddlewareNotInstalled => {}
     }
     params.finish()
 }

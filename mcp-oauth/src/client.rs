@@ -119,19 +119,28 @@ impl AuthenticatedClient {
     }
 
     /// Who this is, for binding state such as MCP sessions to a caller: the issuer and
-    /// the subject (falling back to the client id), joined so that no two callers share
-    /// one. A session created by one principal must not be used by another.
+    /// the subject, or failing that the client id, each tagged with the claim it came
+    /// from, so a client whose `client_id` equals a user's `sub` is not that user, and
+    /// joined so that no two callers share one. A session created by one principal must
+    /// not be used by another.
+    ///
+    /// `None` when the token names neither a subject nor a client: such a caller cannot
+    /// be told apart from others with the same issuer, so it owns no state.
     ///
     /// ```
     /// # fn f(a: mcp_oauth::AuthenticatedClient, b: mcp_oauth::AuthenticatedClient) {
-    /// let same_caller = a.principal() == b.principal();
+    /// let same_caller = a.principal().is_some() && a.principal() == b.principal();
     /// # let _ = same_caller; }
     /// ```
-    pub fn principal(&self) -> String {
+    pub fn principal(&self) -> Option<String> {
         let issuer = self.issuer().unwrap_or("");
-        let who = self.subject().or(self.client_id()).unwrap_or("");
+        let (tag, who) = match (self.subject(), self.client_id()) {
+            (Some(sub), _) => ("sub", sub),
+            (None, Some(client)) => ("client", client),
+            (None, None) => return None,
+        };
         // Length-prefixed, so ("a b", "c") and ("a", "b c") never collide.
-        format!("{}:{issuer}{who}", issuer.len())
+        Some(format!("{}:{issuer}{tag}:{who}", issuer.len()))
     }
 
     /// `client_id`, or `azp`.

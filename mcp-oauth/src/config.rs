@@ -8,10 +8,12 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 
 use crate::authority::{Authorities, Authority, Validation};
 use crate::authorization_server::AuthorizationServer;
+use crate::body::DEFAULT_BODY_TIMEOUT;
 use crate::cache::{CachedValidator, DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_CACHE_TTL};
 use crate::discovery::{Discovery, Needs};
 use crate::error::{ConfigError, ConfigProblem};
 use crate::introspection::{ClientAuthMethod, ClientCredentials, Introspector};
+use crate::jsonrpc::BodyLimits;
 use crate::jwks::{JwksCache, JwksSettings, KeyEpoch};
 use crate::jwt::{self, JwtValidator, KeySource, TypPolicy};
 use crate::metadata::MetadataDocument;
@@ -19,7 +21,6 @@ use crate::middleware::{Inner, McpOAuth};
 use crate::policy::{DEFAULT_MAX_BODY_BYTES, McpPolicy, Requirement};
 use crate::report::Strictness;
 use crate::resource::ProtectedResource;
-use crate::resource::ResourceParts;
 use crate::scope;
 use crate::session::{DEFAULT_MAX_SESSIONS, SessionOwners};
 use crate::token::DEFAULT_MAX_TOKEN_BYTES;
@@ -121,6 +122,8 @@ pub struct McpOAuthBuilder {
     pub(crate) tool_scopes: Vec<(String, Requirement)>,
     pub(crate) mcp_endpoints: Vec<String>,
     pub(crate) max_mcp_body_bytes: usize,
+    pub(crate) mcp_body_limits: BodyLimits,
+    pub(crate) body_timeout: Duration,
     pub(crate) scope_hierarchy: bool,
     pub(crate) session_binding: bool,
     /// How long an accepted token is remembered; zero turns the cache off.
@@ -174,6 +177,8 @@ impl Default for McpOAuthBuilder {
             tool_scopes: Vec::new(),
             mcp_endpoints: Vec::new(),
             max_mcp_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            mcp_body_limits: BodyLimits::default(),
+            body_timeout: DEFAULT_BODY_TIMEOUT,
             scope_hierarchy: false,
             session_binding: true,
             cache_ttl: DEFAULT_CACHE_TTL,
@@ -691,7 +696,10 @@ impl McpOAuthBuilder {
     }
 
     /// Another request path that receives MCP JSON-RPC POSTs (e.g. the legacy
-    /// transport's `/message`). The resource's own path is always one.
+    /// transport's `/message`). Kept for compatibility and no longer needed: the scope
+    /// policy reads every protected POST whose body is a JSON object or array, whatever
+    /// its path, so no endpoint has to be listed (and none can be forgotten). The path
+    /// must still start with `/`.
     ///
     /// ```
     /// let oauth = mcp_oauth::McpOAuth::builder()
@@ -708,8 +716,9 @@ impl McpOAuthBuilder {
         self
     }
 
-    /// Largest MCP request body read to decide its scopes. Default 4 MiB; a larger body
-    /// is refused with 413 (it could not be checked).
+    /// Largest JSON request body read to decide its scopes. Default 4 MiB; a larger
+    /// JSON body is refused with 413 (it could not be checked). Bodies that are not
+    /// JSON are never held. (`MCP_OAUTH_MAX_MCP_BODY_BYTES`)
     ///
     /// ```
     /// let oauth = mcp_oauth::McpOAuth::builder()
@@ -723,6 +732,64 @@ impl McpOAuthBuilder {
     /// ```
     pub fn max_mcp_body_bytes(mut self, bytes: usize) -> Self {
         self.max_mcp_body_bytes = bytes;
+        self
+    }
+
+    /// Most messages in one JSON-RPC batch the scope policy reads; a longer batch is
+    /// refused with 400 and a JSON-RPC `-32600` error. Default 32 (MCP 2025-06-18 and
+    /// later send no batches). (`MCP_OAUTH_MAX_MCP_BATCH_LEN`)
+    ///
+    /// ```
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .max_mcp_batch_len(8)
+    ///     .build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn max_mcp_batch_len(mut self, messages: usize) -> Self {
+        self.mcp_body_limits.max_batch_len = messages;
+        self
+    }
+
+    /// Most distinct method and tool names one body may name (a message repeating a
+    /// member counts each distinct value); more is refused with 400 and a JSON-RPC
+    /// `-32600` error. Default 64. (`MCP_OAUTH_MAX_MCP_NAMES`)
+    ///
+    /// ```
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .max_mcp_names(16)
+    ///     .build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn max_mcp_names(mut self, names: usize) -> Self {
+        self.mcp_body_limits.max_names = names;
+        self
+    }
+
+    /// How long a request body read before the service runs (the scope policy's JSON,
+    /// a form checked for a second token) may take; a slower body is answered 408.
+    /// Default 5 s. Only authenticated requests' bodies are ever read.
+    /// (`MCP_OAUTH_BODY_TIMEOUT_SECS`)
+    ///
+    /// ```
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .body_read_timeout(std::time::Duration::from_secs(2))
+    ///     .build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn body_read_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.body_timeout = timeout;
         self
     }
 
@@ -1240,7 +1307,7 @@ impl McpOAuthBuilder {
         });
         // scopes_supported: required, configured, and those guards and per-method/per-tool
         // rules use (the scopes a client needs to use this server; nothing more).
-        let policy = self.mcp_policy(&resource);
+        let policy = self.mcp_policy();
         let mut supported = self.required_scopes.clone();
         let mut extra: Vec<String> = self.scopes_supported.clone();
         extra.extend(crate::guard::guarded_scopes().map(str::to_owned));
@@ -1291,11 +1358,13 @@ impl McpOAuthBuilder {
         }))
     }
 
-    /// The MCP-aware policy: configured rules, tools registered by `#[require_scope]`, and
-    /// the endpoints whose bodies are read (the resource's path plus any added).
-    fn mcp_policy(&self, resource: &str) -> McpPolicy {
+    /// The MCP-aware policy: configured rules, tools registered by `#[require_scope]`,
+    /// and the bounds on reading bodies.
+    fn mcp_policy(&self) -> McpPolicy {
         let mut policy = McpPolicy {
             max_body: self.max_mcp_body_bytes,
+            limits: self.mcp_body_limits,
+            body_timeout: self.body_timeout,
             ..McpPolicy::default()
         }
         .with_guarded_tools();
@@ -1313,13 +1382,6 @@ impl McpOAuthBuilder {
                 .or_default()
                 .push(r.clone());
         }
-        let path = ResourceParts::split(resource).path;
-        policy.endpoints.push(if path.is_empty() {
-            "/".to_owned()
-        } else {
-            path.to_owned()
-        });
-        policy.endpoints.extend(self.mcp_endpoints.iter().cloned());
         policy
     }
 

@@ -116,6 +116,22 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
         "MCP_OAUTH_CACHE_MAX_ENTRIES",
         "most tokens the validation cache remembers, oldest evicted first (default 10000)",
     ),
+    (
+        "MCP_OAUTH_MAX_MCP_BODY_BYTES",
+        "largest JSON request body read to decide its scopes; larger is 413 (default 4194304)",
+    ),
+    (
+        "MCP_OAUTH_MAX_MCP_BATCH_LEN",
+        "most messages in a JSON-RPC batch; more is 400 (default 32)",
+    ),
+    (
+        "MCP_OAUTH_MAX_MCP_NAMES",
+        "most distinct method and tool names in one body; more is 400 (default 64)",
+    ),
+    (
+        "MCP_OAUTH_BODY_TIMEOUT_SECS",
+        "seconds a request body checked before the service runs may take; slower is 408 (default 5)",
+    ),
 ];
 
 impl McpOAuthBuilder {
@@ -207,6 +223,10 @@ impl McpOAuthBuilder {
         let typ = read("MCP_OAUTH_TYP");
         let cache_ttl = read("MCP_OAUTH_CACHE_TTL_SECS");
         let cache_max_entries = read("MCP_OAUTH_CACHE_MAX_ENTRIES");
+        let max_body = read("MCP_OAUTH_MAX_MCP_BODY_BYTES");
+        let batch = read("MCP_OAUTH_MAX_MCP_BATCH_LEN");
+        let names = read("MCP_OAUTH_MAX_MCP_NAMES");
+        let body_timeout = read("MCP_OAUTH_BODY_TIMEOUT_SECS");
 
         if let Some(names) = algorithms {
             let mut algs = Vec::new();
@@ -247,6 +267,29 @@ impl McpOAuthBuilder {
                     format!("`{n}` is not a whole number"),
                 )),
             }
+        }
+        let mut number = |value: Option<String>, name: &'static str| {
+            let value = value?;
+            let parsed = value.parse::<usize>().ok();
+            if parsed.is_none() {
+                problems.push(ConfigProblem::new(
+                    name,
+                    format!("`{value}` is not a whole number"),
+                ));
+            }
+            parsed
+        };
+        if let Some(n) = number(max_body, "MCP_OAUTH_MAX_MCP_BODY_BYTES") {
+            b.max_mcp_body_bytes = n;
+        }
+        if let Some(n) = number(batch, "MCP_OAUTH_MAX_MCP_BATCH_LEN") {
+            b.mcp_body_limits.max_batch_len = n;
+        }
+        if let Some(n) = number(names, "MCP_OAUTH_MAX_MCP_NAMES") {
+            b.mcp_body_limits.max_names = n;
+        }
+        if let Some(n) = number(body_timeout, "MCP_OAUTH_BODY_TIMEOUT_SECS") {
+            b.body_timeout = Duration::from_secs(n as u64);
         }
         parse_into(
             &mut b.validation,

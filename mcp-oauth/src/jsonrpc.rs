@@ -1,89 +1,192 @@
 //! What a JSON-RPC body asks the MCP server to do, read exactly as the server will read
 //! it (`serde_json`: escapes such as `tools\u002fcall` resolve the same way), so a scope
 //! decision can be made before the MCP service runs.
+//!
+//! The work is linear in the body: every `method` and every `params.name` string is read
+//! once into a set, so a value repeated a million times costs one entry, and the scope
+//! lookups afterwards are one per distinct value ([`Operations`]), never one per
+//! (method, name) pair. The number of distinct values and the batch length are bounded
+//! by [`BodyLimits`]; past a bound the body is refused, never processed further.
 
+use std::collections::HashSet;
 use std::fmt;
 
-use serde::Deserialize;
-use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-/// One thing a message asks for: a method, and for `tools/call` the tool.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Operation {
-    pub(crate) method: String,
-    pub(crate) tool: Option<String>,
+/// The `tools/call` method: its `params.name` names the tool (MCP, "Tools").
+pub(crate) const TOOLS_CALL: &str = "tools/call";
+
+/// Bounds on the work one body may ask of the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BodyLimits {
+    /// Messages in one JSON-RPC batch.
+    pub(crate) max_batch_len: usize,
+    /// Distinct method and tool names in one body, batch included.
+    pub(crate) max_names: usize,
 }
 
-/// The operations of a single message or a batch, or `None` when the body is not JSON
-/// (then the MCP server answers the parse error and executes nothing).
+/// The largest batch read by default. MCP 2025-06-18 and later send no batches at all;
+/// 2025-03-26 clients batch a handful of messages.
+pub(crate) const DEFAULT_MAX_BATCH_LEN: usize = 32;
+/// Distinct method and tool names per body by default: a real message has one of each.
+pub(crate) const DEFAULT_MAX_NAMES: usize = 64;
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        Self {
+            max_batch_len: DEFAULT_MAX_BATCH_LEN,
+            max_names: DEFAULT_MAX_NAMES,
+        }
+    }
+}
+
+/// What a body asks for, each name once: every method of every message, and the tools
+/// named by the messages whose method is `tools/call`.
 ///
-/// A member given twice (`{"method": "a", "method": "b"}`) yields every value: whatever
-/// the server keeps, its scopes were required.
-pub(crate) fn operations(body: &[u8]) -> Option<Vec<Operation>> {
-    serde_json::from_slice::<Operations>(body).ok().map(|o| o.0)
+/// A member given twice (`{"method": "a", "method": "b"}`) contributes every value:
+/// whatever the server keeps, its scopes were required.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Operations {
+    pub(crate) methods: HashSet<String>,
+    pub(crate) tools: HashSet<String>,
+}
+
+/// Why a body that looks like JSON could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyError {
+    /// Not JSON. (Depth is no limit: the values the policy does not read, however deeply
+    /// nested, are skipped by `serde_json` iteratively, in linear time.)
+    Malformed,
+    /// A batch longer than [`BodyLimits::max_batch_len`].
+    BatchTooLong,
+    /// More distinct names than [`BodyLimits::max_names`].
+    TooManyNames,
+}
+
+/// Reads `body` (a JSON value: a message, a batch, or a scalar, which asks for nothing).
+pub(crate) fn operations(body: &[u8], limits: BodyLimits) -> Result<Operations, BodyError> {
+    let mut state = State {
+        limits,
+        ops: Operations::default(),
+        exceeded: None,
+    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let read = BodySeed(&mut state)
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
+    match (read, state.exceeded) {
+        (_, Some(limit)) => Err(limit),
+        (Ok(()), None) => Ok(state.ops),
+        (Err(_), None) => Err(BodyError::Malformed),
+    }
+}
+
+struct State {
+    limits: BodyLimits,
+    ops: Operations,
+    /// Set when a limit stops the read (the deserializer's own error then only unwinds).
+    exceeded: Option<BodyError>,
+}
+
+impl State {
+    fn stop<E: de::Error>(&mut self, why: BodyError) -> E {
+        self.exceeded = Some(why);
+        E::custom("limit exceeded")
+    }
+
+    fn names(&self) -> usize {
+        self.ops.methods.len() + self.ops.tools.len()
+    }
+
+    /// Adds one message's methods and names, checking the bound on distinct names.
+    fn add<E: de::Error>(
+        &mut self,
+        methods: HashSet<String>,
+        names: HashSet<String>,
+    ) -> Result<(), E> {
+        let calls_tools = methods.contains(TOOLS_CALL);
+        self.ops.methods.extend(methods);
+        if calls_tools {
+            self.ops.tools.extend(names);
+        }
+        if self.names() > self.limits.max_names {
+            return Err(self.stop(BodyError::TooManyNames));
+        }
+        Ok(())
+    }
 }
 
 /// The arms of a visitor that reads a non-container value as "nothing here".
 macro_rules! nothing_for_scalars {
-    ($value:expr) => {
+    () => {
         fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Ok($value)
+            Ok(Default::default())
         }
         fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Ok($value)
+            Ok(Default::default())
         }
         fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Ok($value)
+            Ok(Default::default())
         }
         fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Ok($value)
+            Ok(Default::default())
         }
         fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-            Ok($value)
+            Ok(Default::default())
         }
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok($value)
+            Ok(Default::default())
         }
     };
 }
 
-struct Operations(Vec<Operation>);
+/// The whole body: one message, or a batch of them.
+struct BodySeed<'s>(&'s mut State);
 
-impl<'de> Deserialize<'de> for Operations {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(OperationsVisitor)
+impl<'de> DeserializeSeed<'de> for BodySeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
     }
 }
 
-struct OperationsVisitor;
-
-impl<'de> Visitor<'de> for OperationsVisitor {
-    type Value = Operations;
+impl<'de> Visitor<'de> for BodySeed<'_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON-RPC message or batch")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Operations, A::Error> {
-        Ok(Operations(MessageVisitor.visit_map(map)?))
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let (methods, names) = read_message(map)?;
+        self.0.add(methods, names)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Operations, A::Error> {
-        let mut all = Vec::new();
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut len = 0;
         while let Some(message) = seq.next_element::<Message>()? {
-            all.extend(message.0);
+            len += 1;
+            if len > self.0.limits.max_batch_len {
+                return Err(self.0.stop(BodyError::BatchTooLong));
+            }
+            self.0.add(message.methods, message.names)?;
         }
-        Ok(Operations(all))
+        Ok(())
     }
 
     // Anything else (a number, a string, null) is no request at all.
-    nothing_for_scalars!(Operations(Vec::new()));
+    nothing_for_scalars!();
 }
 
-/// One batch element: its operations (none when it is not an object).
-struct Message(Vec<Operation>);
+/// One batch element: its methods and `params.name` values (none when not an object).
+#[derive(Default)]
+struct Message {
+    methods: HashSet<String>,
+    names: HashSet<String>,
+}
 
-impl<'de> Deserialize<'de> for Message {
+impl<'de> de::Deserialize<'de> for Message {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct ElementVisitor;
         impl<'de> Visitor<'de> for ElementVisitor {
@@ -92,57 +195,118 @@ impl<'de> Deserialize<'de> for Message {
                 f.write_str("a JSON-RPC message")
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Message, A::Error> {
-                Ok(Message(MessageVisitor.visit_map(map)?))
+                let (methods, names) = read_message(map)?;
+                Ok(Message { methods, names })
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Message, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Message(Vec::new()))
+                Ok(Message::default())
             }
-            nothing_for_scalars!(Message(Vec::new()));
+            nothing_for_scalars!();
         }
         d.deserialize_any(ElementVisitor)
     }
 }
 
-/// Reads one message object: every `method` string, and every `params.name` string.
-struct MessageVisitor;
+/// Reads one message object: every `method` string, and every `params.name` string, each
+/// distinct value once.
+fn read_message<'de, A: MapAccess<'de>>(
+    mut map: A,
+) -> Result<(HashSet<String>, HashSet<String>), A::Error> {
+    let mut methods = HashSet::new();
+    let mut names = HashSet::new();
+    while let Some(key) = map.next_key::<Key>()? {
+        match key {
+            Key::Method => {
+                if let Some(m) = map.next_value::<StringOrNothing>()?.0 {
+                    methods.insert(m);
+                }
+            }
+            Key::Params => names.extend(map.next_value::<ParamNames>()?.0),
+            Key::Other => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    Ok((methods, names))
+}
 
-impl MessageVisitor {
-    fn visit_map<'de, A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Operation>, A::Error> {
-        let mut methods = Vec::new();
-        let mut names = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "method" => {
-                    if let serde_json::Value::String(m) = map.next_value()? {
-                        methods.push(m);
-                    }
-                }
-                "params" => names.extend(map.next_value::<ParamNames>()?.0),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+/// A member name of interest, compared without keeping the name.
+enum Key {
+    Method,
+    Params,
+    Other,
+}
+
+impl<'de> de::Deserialize<'de> for Key {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+                Ok(match key {
+                    "method" => Key::Method,
+                    "params" => Key::Params,
+                    _ => Key::Other,
+                })
             }
         }
-        let mut ops = Vec::new();
-        for method in methods {
-            if method == "tools/call" && !names.is_empty() {
-                ops.extend(names.iter().map(|n| Operation {
-                    method: method.clone(),
-                    tool: Some(n.clone()),
-                }));
-            } else {
-                ops.push(Operation { method, tool: None });
-            }
-        }
-        Ok(ops)
+        d.deserialize_identifier(KeyVisitor)
     }
 }
 
-/// Every `name` string of a `params` object (none when `params` is not an object).
-struct ParamNames(Vec<String>);
+/// A string value, or `None` for any other value (skipped without allocating).
+struct StringOrNothing(Option<String>);
 
-impl<'de> Deserialize<'de> for ParamNames {
+impl<'de> de::Deserialize<'de> for StringOrNothing {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StringOrNothing;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            // Escaped or not, every string arrives here (serde_json's `visit_str`
+            // default for borrowed strings): the server reads the same text.
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<StringOrNothing, E> {
+                Ok(StringOrNothing(Some(s.to_owned())))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<StringOrNothing, E> {
+                Ok(StringOrNothing(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<StringOrNothing, E> {
+                Ok(StringOrNothing(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<StringOrNothing, E> {
+                Ok(StringOrNothing(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<StringOrNothing, E> {
+                Ok(StringOrNothing(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<StringOrNothing, E> {
+                Ok(StringOrNothing(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StringOrNothing, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(StringOrNothing(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StringOrNothing, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(StringOrNothing(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Every distinct `name` string of a `params` object (none when `params` is not an object).
+#[derive(Default)]
+struct ParamNames(HashSet<String>);
+
+impl<'de> de::Deserialize<'de> for ParamNames {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct ParamsVisitor;
         impl<'de> Visitor<'de> for ParamsVisitor {
@@ -151,11 +315,11 @@ impl<'de> Deserialize<'de> for ParamNames {
                 f.write_str("JSON-RPC params")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ParamNames, A::Error> {
-                let mut names = Vec::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    if key == "name" {
-                        if let serde_json::Value::String(n) = map.next_value()? {
-                            names.push(n);
+                let mut names = HashSet::new();
+                while let Some(key) = map.next_key::<ParamKey>()? {
+                    if key.0 {
+                        if let Some(n) = map.next_value::<StringOrNothing>()?.0 {
+                            names.insert(n);
                         }
                     } else {
                         map.next_value::<IgnoredAny>()?;
@@ -165,11 +329,30 @@ impl<'de> Deserialize<'de> for ParamNames {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ParamNames, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(ParamNames(Vec::new()))
+                Ok(ParamNames::default())
             }
-            nothing_for_scalars!(ParamNames(Vec::new()));
+            nothing_for_scalars!();
         }
         d.deserialize_any(ParamsVisitor)
+    }
+}
+
+/// Whether a `params` member is `name`.
+struct ParamKey(bool);
+
+impl<'de> de::Deserialize<'de> for ParamKey {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ParamKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<ParamKey, E> {
+                Ok(ParamKey(key == "name"))
+            }
+        }
+        d.deserialize_identifier(V)
     }
 }
 
@@ -177,38 +360,38 @@ impl<'de> Deserialize<'de> for ParamNames {
 mod tests {
     use super::*;
 
-    fn op(method: &str, tool: Option<&str>) -> Operation {
-        Operation {
-            method: method.to_owned(),
-            tool: tool.map(str::to_owned),
+    fn read(body: &[u8]) -> Result<Operations, BodyError> {
+        operations(body, BodyLimits::default())
+    }
+
+    fn ops(methods: &[&str], tools: &[&str]) -> Operations {
+        Operations {
+            methods: methods.iter().map(|s| (*s).to_owned()).collect(),
+            tools: tools.iter().map(|s| (*s).to_owned()).collect(),
         }
     }
 
     #[test]
     fn a_single_tool_call_names_its_tool() {
         let body = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"name":"x"}}}"#;
-        assert_eq!(operations(body), Some(vec![op("tools/call", Some("echo"))]));
+        assert_eq!(read(body), Ok(ops(&["tools/call"], &["echo"])));
     }
 
     #[test]
     fn escapes_resolve_as_the_server_reads_them() {
-        let body = br#"{"method":"tools/call","params":{"name":"delete"}}"#;
-        assert_eq!(
-            operations(body),
-            Some(vec![op("tools/call", Some("delete"))])
-        );
+        let body = br#"{"\u006dethod":"tools\u002fcall","params":{"na\u006de":"delete"}}"#;
+        assert_eq!(read(body), Ok(ops(&["tools/call"], &["delete"])));
     }
 
     #[test]
     fn batches_yield_every_operation_and_skip_non_objects() {
-        let body = br#"[{"method":"tools/list"},3,{"method":"tools/call","params":{"name":"a"}},{"method":"notifications/initialized"}]"#;
+        let body = br#"[{"method":"tools/list","params":{"name":"not-a-tool"}},3,{"method":"tools/call","params":{"name":"a"}},{"method":"notifications/initialized"}]"#;
         assert_eq!(
-            operations(body),
-            Some(vec![
-                op("tools/list", None),
-                op("tools/call", Some("a")),
-                op("notifications/initialized", None),
-            ])
+            read(body),
+            Ok(ops(
+                &["tools/list", "tools/call", "notifications/initialized"],
+                &["a"]
+            ))
         );
     }
 
@@ -217,32 +400,96 @@ mod tests {
         let body =
             br#"{"method":"tools/list","method":"tools/call","params":{"name":"a","name":"b"}}"#;
         assert_eq!(
-            operations(body),
-            Some(vec![
-                op("tools/list", None),
-                op("tools/call", Some("a")),
-                op("tools/call", Some("b")),
-            ])
+            read(body),
+            Ok(ops(&["tools/list", "tools/call"], &["a", "b"]))
         );
         let body = br#"{"method":"tools/call","params":{"name":"a"},"params":{"name":"b"}}"#;
-        assert_eq!(
-            operations(body),
-            Some(vec![
-                op("tools/call", Some("a")),
-                op("tools/call", Some("b"))
-            ])
-        );
+        assert_eq!(read(body), Ok(ops(&["tools/call"], &["a", "b"])));
     }
 
     #[test]
-    fn non_json_is_none_and_odd_shapes_are_no_operations() {
-        assert_eq!(operations(b"{not json"), None);
-        assert_eq!(operations(br#"{"method":"x"} trailing"#), None);
-        assert_eq!(operations(b"42"), Some(vec![]));
-        assert_eq!(operations(br#"{"method":7,"params":[1]}"#), Some(vec![]));
+    fn malformed_and_odd_shapes() {
+        assert_eq!(read(b"{not json"), Err(BodyError::Malformed));
         assert_eq!(
-            operations(br#"{"method":"tools/call","params":"x"}"#),
-            Some(vec![op("tools/call", None)])
+            read(br#"{"method":"x"} trailing"#),
+            Err(BodyError::Malformed)
+        );
+        assert_eq!(read(b"42"), Ok(Operations::default()));
+        assert_eq!(
+            read(br#"{"method":7,"params":[1]}"#),
+            Ok(Operations::default())
+        );
+        assert_eq!(
+            read(br#"{"method":{"a":["b"]},"params":{"name":{"x":1}}}"#),
+            Ok(Operations::default())
+        );
+        assert_eq!(
+            read(br#"{"method":"tools/call","params":"x"}"#),
+            Ok(ops(&["tools/call"], &[]))
+        );
+        // Values the policy does not read are skipped by serde_json without recursion:
+        // any depth costs linear time and no stack (the server refuses such a body).
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(read(deep.as_bytes()), Ok(Operations::default()));
+        let deep = format!(
+            r#"{{"method":"tools/call","params":{{"name":"t","arguments":{}1{}}}}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert_eq!(read(deep.as_bytes()), Ok(ops(&["tools/call"], &["t"])));
+    }
+
+    /// Repetition costs one entry per distinct value: 30,000 repeated methods and names
+    /// (about 1 MB) leave one method and one tool, where pairing them made 9 * 10^8.
+    #[test]
+    fn repeated_members_are_read_once() {
+        let mut body = String::from(r#"{"params":{"#);
+        body.push_str(&vec![r#""name":"""#; 30_000].join(","));
+        body.push_str("},");
+        body.push_str(&vec![r#""method":"tools/call""#; 30_000].join(","));
+        body.push('}');
+        assert!(body.len() > 900_000);
+        let read = read(body.as_bytes()).unwrap_or_default();
+        assert_eq!(read, ops(&["tools/call"], &[""]));
+    }
+
+    #[test]
+    fn distinct_names_and_batches_are_bounded() {
+        let limits = BodyLimits {
+            max_batch_len: 3,
+            max_names: 4,
+        };
+        let names: Vec<String> = (0..4).map(|i| format!(r#""name":"t{i}""#)).collect();
+        let body = format!(
+            r#"{{"method":"tools/call","params":{{{}}}}}"#,
+            names.join(",")
+        );
+        assert_eq!(
+            operations(body.as_bytes(), limits),
+            Err(BodyError::TooManyNames)
+        );
+        let body = format!(
+            r#"{{"method":"tools/call","params":{{{}}}}}"#,
+            names[..3].join(",")
+        );
+        assert!(operations(body.as_bytes(), limits).is_ok());
+        let batch = |n: usize| format!("[{}]", vec![r#"{"method":"ping"}"#; n].join(","));
+        assert!(operations(batch(3).as_bytes(), limits).is_ok());
+        assert_eq!(
+            operations(batch(4).as_bytes(), limits),
+            Err(BodyError::BatchTooLong)
+        );
+        // Distinct methods across a batch count too.
+        let methods: Vec<String> = (0..3).map(|i| format!(r#"{{"method":"m{i}"}}"#)).collect();
+        let body = format!("[{}]", methods.join(","));
+        assert!(operations(body.as_bytes(), limits).is_ok());
+        let body = format!(
+            r#"[{},{{"method":"m3","method":"m4","method":"m5"}}]"#,
+            methods[..2].join(",")
+        );
+        assert_eq!(
+            operations(body.as_bytes(), limits),
+            Err(BodyError::TooManyNames)
         );
     }
 }

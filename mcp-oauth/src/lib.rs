@@ -6,6 +6,7 @@
 
 mod authority;
 mod authorization_server;
+mod body;
 mod cache;
 mod challenge;
 mod checks;
@@ -55,7 +56,7 @@ pub use error::{ConfigError, ConfigProblem};
 pub use introspection::ClientAuthMethod;
 pub use jwt::TypPolicy;
 pub use middleware::{McpOAuth, McpOAuthMiddleware};
-pub use refusal::{AuthError, Refusal, TokenRejection};
+pub use refusal::{AuthError, McpBodyProblem, Refusal, TokenRejection};
 pub use report::{
     AuthorizationServerReport, Check, DiscoveryStatus, Finding, Severity, StartupError,
     StartupReport, Strictness,

@@ -67,12 +67,14 @@ pub(crate) fn not_found() -> HttpResponse {
         }))
 }
 
-/// The optional diagnostics path: the latest discovery report, never cached.
+/// The optional diagnostics path: the latest discovery report, never cached, redacted:
+/// each finding's check and severity, not its message (whose error text may name
+/// internal hosts; it stays in the log and in [`McpOAuth::report`](crate::McpOAuth::report)).
 pub(crate) fn diagnostics(method: &Method, report: &crate::report::StartupReport) -> HttpResponse {
     match *method {
         Method::GET | Method::HEAD => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(report),
+            .json(report.redacted()),
         _ => HttpResponse::MethodNotAllowed()
             .insert_header((header::ALLOW, "GET, HEAD"))
             .json(serde_json::json!({

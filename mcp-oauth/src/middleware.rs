@@ -96,6 +96,22 @@ impl std::fmt::Debug for McpOAuth {
     }
 }
 
+/// A CORS preflight (Fetch Standard, "CORS-preflight request"): `OPTIONS` with `Origin`
+/// and `Access-Control-Request-Method`, and no body. It carries no credentials by design,
+/// and challenging it breaks browser clients (spec-checklist item 24); anything else
+/// that merely looks like one is authenticated as usual.
+fn is_preflight(req: &ServiceRequest) -> bool {
+    let headers = req.headers();
+    let no_body = !headers.contains_key(actix_web::http::header::TRANSFER_ENCODING)
+        && headers
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .is_none_or(|v| v.as_bytes() == b"0");
+    req.method() == Method::OPTIONS
+        && headers.contains_key(actix_web::http::header::ORIGIN)
+        && headers.contains_key(actix_web::http::header::ACCESS_CONTROL_REQUEST_METHOD)
+        && no_body
+}
+
 /// Where a request goes.
 enum Route {
     Metadata,
@@ -327,11 +343,7 @@ impl Inner {
         if self.resource.is_other_metadata_path(path) {
             return Route::UnknownMetadata;
         }
-        // A CORS preflight carries no credentials by design; challenging it breaks
-        // browser clients (spec-checklist item 24).
-        if req.method() == Method::OPTIONS
-            && req.headers().contains_key("access-control-request-method")
-        {
+        if is_preflight(req) {
             return Route::Public;
         }
         let public = self.public_paths.iter().any(|p| {
@@ -345,34 +357,56 @@ impl Inner {
         }
     }
 
-    /// Admits the request or says how to refuse it. The body is read first (when the
-    /// MCP policy needs it) so that even a 401 names the scopes this request needs.
+    /// Admits the request or says how to refuse it.
+    ///
+    /// The token is judged first: no body is read for a request that is not
+    /// authenticated, so an anonymous client costs a header parse and (for a new token)
+    /// one validation, never a buffered body. A 401 names the global scopes plus what the
+    /// `Mcp-Method`/`Mcp-Name` headers announce (free to read); the body's operations
+    /// decide the 403 once the token is valid.
     async fn admit(&self, req: &mut ServiceRequest) -> Result<AuthenticatedClient, AuthError> {
+        let announced = self.policy.announced(req);
+        let announced_scopes = (!announced.is_empty()).then(|| self.request_scopes(&announced));
+        let refuse = |r: Refusal, scopes: &Option<Vec<String>>| match scopes {
+            Some(scopes) => r.for_request(self.resource.clone(), scopes.clone()),
+            None => r.for_resource(self.resource.clone()),
+        };
+        let token = token::bearer_token(req, self.max_token_bytes)
+            .map_err(|r| refuse(r, &announced_scopes))?;
+        let claims = self
+            .validate(token)
+            .await
+            .map_err(|r| refuse(r, &announced_scopes))?;
+        let raw = self.expose_token.then(|| token.to_owned());
+        let hierarchy = self.resource.scope_hierarchy();
+        let global = self.resource.required_scopes();
+        let granted = claims.scopes();
+        let insufficient = |scopes: &Option<Vec<String>>| {
+            refuse(
+                Refusal::InsufficientScope {
+                    required: scopes.clone().unwrap_or_else(|| global.to_vec()),
+                    granted: granted.to_vec(),
+                },
+                scopes,
+            )
+        };
+        if scope::require_all(global, granted, hierarchy).is_err() {
+            return Err(insufficient(&announced_scopes));
+        }
+        let (cap, timeout) = (self.policy.max_body, self.policy.body_timeout);
+        token::reject_form_body_token(req, cap, timeout)
+            .await
+            .map_err(|r| refuse(r, &None))?;
         let needs = self
             .policy
             .requirements(req)
             .await
-            .map_err(|r| r.for_resource(self.resource.clone()))?;
-        let request_scopes = (!needs.is_empty()).then(|| self.request_scopes(&needs));
-        let refuse = |r: Refusal| match &request_scopes {
-            Some(scopes) => r.for_request(self.resource.clone(), scopes.clone()),
-            None => r.for_resource(self.resource.clone()),
-        };
-        token::reject_form_body_token(req).await.map_err(refuse)?;
-        let token = token::bearer_token(req, self.max_token_bytes).map_err(refuse)?;
-        let claims = self.validate(token).await.map_err(refuse)?;
-        let hierarchy = self.resource.scope_hierarchy();
-        let global = self.resource.required_scopes();
-        let met = scope::require_all(global, claims.scopes(), hierarchy).is_ok()
-            && needs.iter().all(|r| r.is_met(claims.scopes(), hierarchy));
-        if !met {
+            .map_err(|r| refuse(r, &None))?;
+        if !needs.iter().all(|r| r.is_met(granted, hierarchy)) {
             // One challenge naming everything this request needs (SEP-2350).
-            return Err(refuse(Refusal::InsufficientScope {
-                required: request_scopes.clone().unwrap_or_else(|| global.to_vec()),
-                granted: claims.scopes().to_vec(),
-            }));
+            return Err(insufficient(&Some(self.request_scopes(&needs))));
         }
-        Ok(self.client(claims, token))
+        Ok(self.client(claims, raw))
     }
 
     /// The global scopes plus those of this request's operations, each once.
@@ -402,11 +436,10 @@ impl Inner {
             claims.scopes(),
             self.resource.scope_hierarchy(),
         )?;
-        Ok(self.client(claims, token))
+        Ok(self.client(claims, self.expose_token.then(|| token.to_owned())))
     }
 
-    fn client(&self, claims: Arc<VerifiedClaims>, token: &str) -> AuthenticatedClient {
-        let raw = self.expose_token.then(|| token.to_owned());
+    fn client(&self, claims: Arc<VerifiedClaims>, raw: Option<String>) -> AuthenticatedClient {
         AuthenticatedClient::new(claims, self.resource.clone(), raw)
     }
 }
@@ -484,7 +517,13 @@ where
                     return Ok(req.into_response(res).map_into_right_body());
                 }
                 Route::Diagnostics => {
-                    let res = metadata::diagnostics(req.method(), &inner.authorities.report());
+                    // Only for a caller with a valid token: the report names the
+                    // authorization servers this deployment depends on.
+                    let mut req = req;
+                    let res = match inner.admit(&mut req).await {
+                        Ok(_) => metadata::diagnostics(req.method(), &inner.authorities.report()),
+                        Err(refused) => refused.error_response(),
+                    };
                     return Ok(req.into_response(res).map_into_right_body());
                 }
                 Route::UnknownMetadata => {
@@ -509,21 +548,24 @@ where
                             .await
                             .map(ServiceResponse::map_into_left_body);
                     };
-                    // Session binding: a session id never authenticates, and another
-                    // principal's session is answered like an unknown one (item 22).
-                    // The principal (a formatted string) is made only when a session is
-                    // named or created, not on every request.
-                    let owner = client.clone();
+                    // Session binding: a session id never authenticates, and a session
+                    // not bound to this principal is answered like an unknown one
+                    // (spec-checklist item 22). The principal (a formatted string) is
+                    // made only when a session is named or created.
+                    let principal = client.principal();
                     let requested = header_str(req.headers(), &SESSION_HEADER);
-                    if let Some(id) = &requested
-                        && sessions.check(id, &owner.principal()) == Verdict::Refuse
-                    {
-                        tracing::warn!(target: "mcp_oauth", "refused a request for another principal's MCP session");
-                        let res = actix_web::HttpResponse::NotFound().json(serde_json::json!({
-                            "error": "session_not_found",
-                            "error_description": "No such MCP session",
-                        }));
-                        return Ok(req.into_response(res).map_into_right_body());
+                    if let Some(id) = &requested {
+                        let own = principal
+                            .as_deref()
+                            .is_some_and(|p| sessions.check(id, p) == Verdict::Allow);
+                        if !own {
+                            tracing::debug!(target: "mcp_oauth", "refused a request naming an MCP session this caller does not own");
+                            let res = actix_web::HttpResponse::NotFound().json(serde_json::json!({
+                                "error": "session_not_found",
+                                "error_description": "No such MCP session",
+                            }));
+                            return Ok(req.into_response(res).map_into_right_body());
+                        }
                     }
                     let deleting = req.method() == Method::DELETE;
                     req.extensions_mut().insert(client);
@@ -532,7 +574,20 @@ where
                         (Some(id), _) if deleting && res.status().is_success() => {
                             sessions.forget(id)
                         }
-                        (None, Some(created)) => sessions.bind(&created, &owner.principal()),
+                        (None, Some(created)) => match &principal {
+                            Some(p) => sessions.bind(&created, p),
+                            None => {
+                                // Nobody could be told apart from this caller: a session
+                                // it opened could be used by any of them.
+                                tracing::warn!(target: "mcp_oauth", "refused an MCP session to a token with neither `sub` nor `client_id`");
+                                let refused = actix_web::HttpResponse::Forbidden().json(serde_json::json!({
+                                    "error": "session_not_allowed",
+                                    "error_description": "A session needs a token that names a subject or a client",
+                                }));
+                                let (req, _) = res.into_parts();
+                                return Ok(ServiceResponse::new(req, refused).map_into_right_body());
+                            }
+                        },
                         _ => {}
                     }
                     Ok(res.map_into_left_body())

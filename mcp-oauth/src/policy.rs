@@ -3,20 +3,23 @@
 //! the request body before the MCP service runs (spec-checklist items 35, 43-46).
 
 use std::collections::HashMap;
+use std::time::Duration;
 
-use actix_web::HttpMessage as _;
-use actix_web::dev::{Payload, ServiceRequest};
-use actix_web::http::Method;
-use actix_web::web::{Bytes, BytesMut};
-use futures_core::Stream;
+use actix_web::dev::ServiceRequest;
+use actix_web::http::{Method, header};
 
+use crate::body::{self, DEFAULT_BODY_TIMEOUT};
 use crate::guard;
-use crate::jsonrpc::{self, Operation};
-use crate::refusal::Refusal;
+use crate::jsonrpc::{self, BodyError, BodyLimits, Operations, TOOLS_CALL};
+use crate::refusal::{McpBodyProblem, Refusal};
 use crate::scope;
 
 /// The largest MCP request body inspected by default.
 pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The MCP 2026-07-28 standard request headers (SEP-2243), mirroring the body.
+const MCP_METHOD: &str = "mcp-method";
+const MCP_NAME: &str = "mcp-name";
 
 /// Scopes one operation needs: all of them, or any one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,13 +40,33 @@ impl Requirement {
 }
 
 /// The MCP-aware part of the scope policy.
-#[derive(Debug, Default)]
+///
+/// Which requests it reads: every POST the middleware protects whose body is a JSON
+/// object or array, whatever its path. Deciding "is this the MCP endpoint" from the path
+/// would have to agree with the router on percent-decoding, trailing slashes, merged
+/// slashes and dot segments, and with every transport's extra paths; reading every JSON
+/// POST needs no such agreement, so no spelling of a path reaches an MCP service
+/// unchecked. Bodies that are not JSON (forms, uploads) are streamed through unread
+/// after their first significant byte.
+#[derive(Debug)]
 pub(crate) struct McpPolicy {
     pub(crate) methods: HashMap<String, Vec<Requirement>>,
     pub(crate) tools: HashMap<String, Vec<Requirement>>,
-    /// Request paths whose POST bodies are JSON-RPC (the resource's path, plus any added).
-    pub(crate) endpoints: Vec<String>,
     pub(crate) max_body: usize,
+    pub(crate) limits: BodyLimits,
+    pub(crate) body_timeout: Duration,
+}
+
+impl Default for McpPolicy {
+    fn default() -> Self {
+        Self {
+            methods: HashMap::new(),
+            tools: HashMap::new(),
+            max_body: DEFAULT_MAX_BODY_BYTES,
+            limits: BodyLimits::default(),
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+        }
+    }
 }
 
 impl McpPolicy {
@@ -61,79 +84,94 @@ impl McpPolicy {
         self
     }
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.methods.is_empty() && self.tools.is_empty()
     }
 
-    /// Does this request carry a JSON-RPC body whose operations have requirements?
-    fn inspects(&self, req: &ServiceRequest) -> bool {
-        !self.is_empty()
-            && req.method() == Method::POST
-            && self.endpoints.iter().any(|p| p == req.path())
+    /// What the request's `Mcp-Method` / `Mcp-Name` headers announce it needs: a free
+    /// hint for the 401 challenge's `scope`, read before any body. Never a decision: the
+    /// body decides, once the token is known to be valid.
+    pub(crate) fn announced(&self, req: &ServiceRequest) -> Vec<Requirement> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let Some(method) = header(MCP_METHOD) else {
+            return Vec::new();
+        };
+        let mut ops = Operations::default();
+        ops.methods.insert(method.to_owned());
+        if method == TOOLS_CALL
+            && let Some(name) = header(MCP_NAME)
+        {
+            ops.tools.insert(name.to_owned());
+        }
+        self.for_operations(&ops)
     }
 
-    /// The requirements of this request's operations (reading, and putting back, its body).
+    /// The requirements of this request's operations, read from its body (which is put
+    /// back intact for the service). Called only once the token is known to be valid.
     ///
-    /// A body that is not JSON is handed on untouched: the MCP server answers the parse
-    /// error and executes nothing. A body over the cap is refused, since it could not be
-    /// checked and the server might execute it.
+    /// - not a POST, or no rules: nothing to read;
+    /// - a compressed body: 415, since what it asks cannot be read;
+    /// - a body that is not a JSON object or array: nothing (forms, uploads);
+    /// - a JSON body over the cap: 413; not JSON after all, or over the bounds on batch
+    ///   length and distinct names: 400 with a JSON-RPC error;
+    /// - a body that does not arrive in time: 408.
     pub(crate) async fn requirements(
         &self,
         req: &mut ServiceRequest,
     ) -> Result<Vec<Requirement>, Refusal> {
-        if !self.inspects(req) {
+        if self.is_empty() || req.method() != Method::POST {
             return Ok(Vec::new());
         }
-        let body = read_body(req, self.max_body).await?;
-        let Some(ops) = jsonrpc::operations(&body) else {
-            return Ok(Vec::new());
-        };
+        let encoded = req
+            .headers()
+            .get_all(header::CONTENT_ENCODING)
+            .any(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+        if encoded {
+            return Err(Refusal::UnsupportedEncoding);
+        }
+        let head = body::read_head(req, self.max_body, self.body_timeout, |b| {
+            body::first_significant(b).is_some_and(|c| c != b'{' && c != b'[')
+        })
+        .await?;
+        match body::first_significant(&head.bytes) {
+            Some(b'{' | b'[') => {}
+            None if head.complete => return Ok(Vec::new()),
+            None => return Err(Refusal::PayloadTooLarge),
+            Some(_) => return Ok(Vec::new()),
+        }
+        if !head.complete {
+            return Err(Refusal::PayloadTooLarge);
+        }
+        let ops = jsonrpc::operations(&head.bytes, self.limits).map_err(|e| {
+            Refusal::MalformedMcpBody(match e {
+                BodyError::Malformed => McpBodyProblem::NotJson,
+                BodyError::BatchTooLong => McpBodyProblem::BatchTooLong,
+                BodyError::TooManyNames => McpBodyProblem::TooManyNames,
+            })
+        })?;
         Ok(self.for_operations(&ops))
     }
 
-    fn for_operations(&self, ops: &[Operation]) -> Vec<Requirement> {
+    /// One lookup per distinct method and tool name: linear in the body, whatever it
+    /// repeats. The tools count only when some message calls `tools/call`, which
+    /// [`jsonrpc::operations`] already decided.
+    fn for_operations(&self, ops: &Operations) -> Vec<Requirement> {
         let mut out: Vec<Requirement> = Vec::new();
-        let mut add = |reqs: Option<&Vec<Requirement>>| {
-            for r in reqs.into_iter().flatten() {
-                if !out.contains(r) {
-                    out.push(r.clone());
-                }
-            }
-        };
-        for op in ops {
-            add(self.methods.get(&op.method));
-            if let Some(tool) = &op.tool {
-                add(self.tools.get(tool));
+        let rules = ops
+            .methods
+            .iter()
+            .filter_map(|m| self.methods.get(m))
+            .chain(ops.tools.iter().filter_map(|t| self.tools.get(t)));
+        for r in rules.flatten() {
+            if !out.contains(r) {
+                out.push(r.clone());
             }
         }
         out
     }
-}
-
-/// Reads the whole body, at most `cap` bytes, and puts it back for the service.
-async fn read_body(req: &mut ServiceRequest, cap: usize) -> Result<Bytes, Refusal> {
-    let mut payload = req.take_payload();
-    let mut buf = BytesMut::new();
-    loop {
-        let next = std::future::poll_fn(|cx| std::pin::Pin::new(&mut payload).poll_next(cx)).await;
-        match next {
-            None => break,
-            Some(Err(_)) => {
-                return Err(Refusal::InvalidRequest(
-                    "The request body could not be read",
-                ));
-            }
-            Some(Ok(chunk)) => {
-                if buf.len() + chunk.len() > cap {
-                    return Err(Refusal::PayloadTooLarge);
-                }
-                buf.extend_from_slice(&chunk);
-            }
-        }
-    }
-    let body = buf.freeze();
-    req.set_payload(Payload::from(body.clone()));
-    Ok(body)
 }
 
 #[cfg(test)]
@@ -154,13 +192,14 @@ mod tests {
             .insert("tools/call".into(), vec![req(&["tools:call"], false)]);
         p.tools
             .insert("delete".into(), vec![req(&["files:delete"], false)]);
-        let ops = jsonrpc::operations(br#"[{"method":"tools/call","params":{"name":"delete"}},{"method":"tools/call","params":{"name":"echo"}}]"#)
+        let limits = BodyLimits::default();
+        let ops = jsonrpc::operations(br#"[{"method":"tools/call","params":{"name":"delete"}},{"method":"tools/call","params":{"name":"echo"}}]"#, limits)
             .unwrap_or_default();
         assert_eq!(
             p.for_operations(&ops),
             vec![req(&["tools:call"], false), req(&["files:delete"], false)]
         );
-        let ops = jsonrpc::operations(br#"{"method":"tools/list"}"#).unwrap_or_default();
+        let ops = jsonrpc::operations(br#"{"method":"tools/list"}"#, limits).unwrap_or_default();
         assert!(p.for_operations(&ops).is_empty());
     }
 

@@ -62,9 +62,70 @@ pub enum Refusal {
     /// The MCP request body is larger than the configured cap, so the scopes it needs
     /// cannot be decided. 413, no challenge.
     PayloadTooLarge,
+    /// The MCP request body is not a JSON-RPC message this server reads: it looks like
+    /// JSON and is not, or asks for more than the policy's bounds (batch length,
+    /// distinct method and tool names). 400 with a JSON-RPC error body and no challenge:
+    /// the credentials were fine.
+    MalformedMcpBody(McpBodyProblem),
+    /// The MCP request body is compressed (`Content-Encoding` other than `identity`), so
+    /// the scopes it needs cannot be read before the service runs. 415, no challenge.
+    UnsupportedEncoding,
+    /// The request body did not arrive in time to be checked. 408, no challenge.
+    BodyTimeout,
     /// [`AuthenticatedClient`](crate::AuthenticatedClient) was used on a route the
     /// middleware does not cover. A server bug, answered 500 and logged loudly.
     MiddlewareNotInstalled,
+}
+
+/// What is wrong with an MCP request body (see [`Refusal::MalformedMcpBody`]).
+///
+/// ```
+/// use mcp_oauth::{McpBodyProblem, Refusal};
+///
+/// let refusal = Refusal::MalformedMcpBody(McpBodyProblem::BatchTooLong);
+/// assert_eq!(refusal.status().as_u16(), 400);
+/// assert_eq!(McpBodyProblem::NotJson.json_rpc_code(), -32700);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum McpBodyProblem {
+    /// The body begins like JSON (`{` or `[`) and is not JSON.
+    NotJson,
+    /// A batch longer than the configured bound.
+    BatchTooLong,
+    /// More distinct method and tool names than the configured bound.
+    TooManyNames,
+}
+
+impl McpBodyProblem {
+    /// The JSON-RPC 2.0 error code (§5.1): `-32700` parse error, `-32600` invalid request.
+    ///
+    /// ```
+    /// assert_eq!(mcp_oauth::McpBodyProblem::TooManyNames.json_rpc_code(), -32600);
+    /// ```
+    pub fn json_rpc_code(self) -> i32 {
+        match self {
+            Self::NotJson => -32700,
+            Self::BatchTooLong | Self::TooManyNames => -32600,
+        }
+    }
+
+    /// What the client is told.
+    ///
+    /// ```
+    /// assert!(mcp_oauth::McpBodyProblem::NotJson.description().contains("JSON"));
+    /// ```
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::NotJson => "Parse error: the request body is not JSON",
+            Self::BatchTooLong => {
+                "Invalid request: the batch has more messages than this server reads"
+            }
+            Self::TooManyNames => {
+                "Invalid request: the body names more methods and tools than this server reads"
+            }
+        }
+    }
 }
 
 /// Why a presented token was rejected (always 401 `invalid_token`).
@@ -178,6 +239,9 @@ impl Refusal {
             Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MalformedMcpBody(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedEncoding => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::MiddlewareNotInstalled => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -198,6 +262,9 @@ impl Refusal {
             Self::MissingToken
             | Self::Unavailable(_)
             | Self::PayloadTooLarge
+            | Self::MalformedMcpBody(_)
+            | Self::UnsupportedEncoding
+            | Self::BodyTimeout
             | Self::MiddlewareNotInstalled => None,
         }
     }
@@ -233,6 +300,11 @@ impl Refusal {
                 "The token cannot be validated right now; try again later".into()
             }
             Self::PayloadTooLarge => "The request body is too large".into(),
+            Self::MalformedMcpBody(problem) => problem.description().into(),
+            Self::UnsupportedEncoding => {
+                "A compressed request body cannot be checked; send it with identity encoding".into()
+            }
+            Self::BodyTimeout => "The request body did not arrive in time".into(),
             Self::MiddlewareNotInstalled => "Server misconfiguration".into(),
         }
     }
@@ -243,6 +315,9 @@ impl Refusal {
             Self::MissingToken => "unauthorized",
             Self::Unavailable(_) => "temporarily_unavailable",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::MalformedMcpBody(_) => "invalid_request",
+            Self::UnsupportedEncoding => "unsupported_media_type",
+            Self::BodyTimeout => "request_timeout",
             Self::MiddlewareNotInstalled => "server_error",
             other => other.error_code().unwrap_or("unauthorized"),
         }
@@ -280,6 +355,9 @@ impl fmt::Display for Refusal {
             Self::InsufficientScope { .. } => f.write_str(&self.description()),
             Self::Unavailable(detail) => write!(f, "token validation unavailable: {detail}"),
             Self::PayloadTooLarge => f.write_str("MCP request body over the inspection cap"),
+            Self::MalformedMcpBody(problem) => f.write_str(problem.description()),
+            Self::UnsupportedEncoding => f.write_str("compressed MCP request body"),
+            Self::BodyTimeout => f.write_str("request body read timed out"),
             Self::MiddlewareNotInstalled => f.write_str(
                 "AuthenticatedClient used on a route that the McpOAuth middleware does not wrap",
             ),
@@ -341,7 +419,11 @@ impl AuthError {
     pub fn challenge(&self) -> Option<HeaderValue> {
         if matches!(
             self.refusal,
-            Refusal::MiddlewareNotInstalled | Refusal::PayloadTooLarge
+            Refusal::MiddlewareNotInstalled
+                | Refusal::PayloadTooLarge
+                | Refusal::MalformedMcpBody(_)
+                | Refusal::UnsupportedEncoding
+                | Refusal::BodyTimeout
         ) {
             return None;
         }
@@ -387,6 +469,14 @@ impl ResponseError for AuthError {
         let mut res = HttpResponse::build(self.status_code());
         if let Some(value) = self.challenge() {
             res.insert_header((header::WWW_AUTHENTICATE, value));
+        }
+        if let Refusal::MalformedMcpBody(problem) = self.refusal {
+            // JSON-RPC 2.0 §5: an error response with a null id (none could be read).
+            return res.json(serde_json::json!({
+                "jsonrpc": "2.0",
+                "id": null,
+                "error": { "code": problem.json_rpc_code(), "message": problem.description() },
+            }));
         }
         let description = challenge::sanitize_description(&self.refusal.description());
         res.insert_header((header::CACHE_CONTROL, "no-store"))

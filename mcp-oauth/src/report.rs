@@ -250,6 +250,18 @@ pub struct StartupReport {
 }
 
 impl StartupReport {
+    /// The report without the findings' messages, which may quote error text naming
+    /// internal hosts: what the diagnostics path serves.
+    pub(crate) fn redacted(&self) -> Self {
+        let mut copy = self.clone();
+        for server in &mut copy.authorization_servers {
+            for finding in &mut server.findings {
+                finding.message.clear();
+            }
+        }
+        copy
+    }
+
     fn with(&self, severity: Severity) -> impl Iterator<Item = (&str, &Finding)> {
         self.authorization_servers.iter().flat_map(move |s| {
             s.findings

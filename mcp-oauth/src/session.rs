@@ -4,91 +4,90 @@
 //!
 //! The middleware learns a session when a response of an authenticated request carries
 //! a new `Mcp-Session-Id` (the Streamable HTTP `initialize`), and forgets it when a
-//! `DELETE` of it succeeds. A request naming a session of another principal is answered
-//! 404, like an unknown session, and never reaches the MCP service.
+//! `DELETE` of it succeeds. A request naming a session that is not bound to its own
+//! principal (another principal's, or one this map does not know: never bound, ended,
+//! or evicted) is answered 404, as the transport answers an unknown session, and never
+//! reaches the MCP service. The map fails closed: nothing it forgets becomes usable.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::Instant;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use dashmap::DashMap;
 
 /// The header of the Streamable HTTP transport.
 pub(crate) const SESSION_HEADER: actix_web::http::header::HeaderName =
     actix_web::http::header::HeaderName::from_static("mcp-session-id");
 
-/// Sessions remembered at most; past it the least recently used is forgotten (its next
-/// request is then treated as an unknown session by this map, and bound again).
+/// Sessions remembered at most; past it the oldest binding is dropped, and its session
+/// then answers 404 to everyone (the client starts a new one, MCP transports
+/// "Session Management").
 pub(crate) const DEFAULT_MAX_SESSIONS: usize = 100_000;
 
 #[derive(Debug)]
 pub(crate) struct SessionOwners {
-    owners: Mutex<HashMap<String, Owner>>,
+    owners: DashMap<String, Arc<str>>,
+    /// Binding order, oldest first, for O(1) eviction. May hold ids already forgotten;
+    /// compacted when it grows past twice the bound.
+    order: Mutex<VecDeque<String>>,
     max: usize,
-}
-
-#[derive(Debug)]
-struct Owner {
-    principal: String,
-    last_seen: Instant,
 }
 
 /// What to do with a request naming a session.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
-    /// Its own session, or one this map does not know.
+    /// The session is bound to this principal.
     Allow,
-    /// Another principal's session.
+    /// Another principal's session, or one not bound at all.
     Refuse,
 }
 
 impl SessionOwners {
     pub(crate) fn new(max: usize) -> Self {
         Self {
-            owners: Mutex::new(HashMap::new()),
+            owners: DashMap::new(),
+            order: Mutex::new(VecDeque::new()),
             max: max.max(1),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Owner>> {
-        self.owners.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     pub(crate) fn check(&self, session: &str, principal: &str) -> Verdict {
-        match self.lock().get_mut(session) {
-            Some(owner) if owner.principal != principal => Verdict::Refuse,
-            Some(owner) => {
-                owner.last_seen = Instant::now();
-                Verdict::Allow
-            }
-            None => Verdict::Allow,
+        match self.owners.get(session) {
+            Some(owner) if &**owner == principal => Verdict::Allow,
+            _ => Verdict::Refuse,
         }
     }
 
     /// Records `principal` as the owner of a new session; an existing owner is kept.
+    /// Past the bound, the oldest bindings are dropped (their sessions answer 404).
     pub(crate) fn bind(&self, session: &str, principal: &str) {
-        let mut owners = self.lock();
-        if owners.contains_key(session) {
-            return;
-        }
-        if owners.len() >= self.max {
-            let oldest = owners
-                .iter()
-                .min_by_key(|(_, o)| o.last_seen)
-                .map(|(k, _)| k.clone());
-            if let Some(k) = oldest {
-                owners.remove(&k);
+        match self.owners.entry(session.to_owned()) {
+            dashmap::Entry::Occupied(_) => return,
+            dashmap::Entry::Vacant(slot) => {
+                slot.insert(Arc::from(principal));
             }
         }
-        owners.insert(
-            session.to_owned(),
-            Owner {
-                principal: principal.to_owned(),
-                last_seen: Instant::now(),
-            },
-        );
+        let mut order = self.order.lock().unwrap_or_else(|p| p.into_inner());
+        order.push_back(session.to_owned());
+        while self.owners.len() > self.max {
+            match order.pop_front() {
+                Some(oldest) => {
+                    self.owners.remove(&oldest);
+                }
+                None => break,
+            }
+        }
+        if order.len() > 2 * self.max {
+            order.retain(|id| self.owners.contains_key(id));
+        }
     }
 
     pub(crate) fn forget(&self, session: &str) {
-        self.lock().remove(session);
+        self.owners.remove(session);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.owners.len()
     }
 }
 
@@ -99,21 +98,40 @@ mod tests {
     #[test]
     fn a_session_belongs_to_its_first_principal() {
         let s = SessionOwners::new(10);
-        assert_eq!(s.check("s1", "alice"), Verdict::Allow);
+        assert_eq!(s.check("s1", "alice"), Verdict::Refuse, "unknown");
         s.bind("s1", "alice");
         s.bind("s1", "mallory");
         assert_eq!(s.check("s1", "alice"), Verdict::Allow);
         assert_eq!(s.check("s1", "mallory"), Verdict::Refuse);
         s.forget("s1");
-        assert_eq!(s.check("s1", "mallory"), Verdict::Allow);
+        assert_eq!(s.check("s1", "mallory"), Verdict::Refuse, "ended");
+        assert_eq!(s.check("s1", "alice"), Verdict::Refuse, "ended");
     }
 
     #[test]
-    fn the_map_is_bounded() {
+    fn eviction_drops_the_oldest_binding_and_its_session_is_refused_to_all() {
         let s = SessionOwners::new(2);
         s.bind("a", "p");
-        s.bind("b", "p");
-        s.bind("c", "p");
-        assert_eq!(s.lock().len(), 2);
+        s.bind("b", "q");
+        s.bind("c", "r");
+        assert_eq!(s.len(), 2);
+        assert_eq!(s.check("a", "p"), Verdict::Refuse);
+        assert_eq!(s.check("a", "mallory"), Verdict::Refuse);
+        assert_eq!(s.check("b", "q"), Verdict::Allow);
+        assert_eq!(s.check("c", "r"), Verdict::Allow);
+    }
+
+    #[test]
+    fn the_order_queue_stays_bounded_when_sessions_end() {
+        let s = SessionOwners::new(4);
+        for i in 0..1_000 {
+            let id = format!("s{i}");
+            s.bind(&id, "p");
+            s.forget(&id);
+        }
+        let queued = s.order.lock().map(|o| o.len()).unwrap_or(usize::MAX);
+        assert!(queued <= 8, "{queued}");
+        s.bind("live", "p");
+        assert_eq!(s.check("live", "p"), Verdict::Allow);
     }
 }

@@ -2,9 +2,12 @@
 //!
 //! Finding is kept apart from judging: this module never looks inside the token.
 
-use actix_web::dev::{Payload, ServiceRequest};
+use std::time::Duration;
+
+use actix_web::dev::ServiceRequest;
 use actix_web::http::header;
-use actix_web::web::Bytes;
+
+use crate::body;
 
 use crate::refusal::{Refusal, TokenRejection};
 
@@ -71,9 +74,17 @@ pub(crate) fn bearer_token(req: &ServiceRequest, max_len: usize) -> Result<&str,
 
 /// RFC 6750 §2.2: a form-encoded body may carry `access_token`. This server does not accept
 /// that method, but a body token beside a header token is two methods in one request:
-/// 400 (item 33). Only form bodies of requests that carry an `Authorization` header are
-/// read (at most the actix default of 256 KiB); the body is put back intact.
-pub(crate) async fn reject_form_body_token(req: &mut ServiceRequest) -> Result<(), Refusal> {
+/// 400 (item 33).
+///
+/// Only identity-encoded form bodies are read (a compressed one is handed on as sent: the
+/// token it might carry is never used), at most `cap` bytes within `timeout`; a longer
+/// form is checked over the pairs read so far and streamed on whole, never refused for
+/// its size. The body reaches the service exactly as sent.
+pub(crate) async fn reject_form_body_token(
+    req: &mut ServiceRequest,
+    cap: usize,
+    timeout: Duration,
+) -> Result<(), Refusal> {
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -84,15 +95,23 @@ pub(crate) async fn reject_form_body_token(req: &mut ServiceRequest) -> Result<(
                     .eq_ignore_ascii_case("application/x-www-form-urlencoded")
             })
         });
-    if !is_form || !req.headers().contains_key(header::AUTHORIZATION) {
+    let encoded = req
+        .headers()
+        .get_all(header::CONTENT_ENCODING)
+        .any(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+    if !is_form || encoded {
         return Ok(());
     }
-    let body = req.extract::<Bytes>().await.map_err(|_| {
-        Refusal::InvalidRequest("The form body is too large to check for a second token")
-    })?;
-    let has_token = url::form_urlencoded::parse(&body).any(|(k, _)| k == "access_token");
-    req.set_payload(Payload::from(body));
-    if has_token {
+    let head = body::read_head(req, cap, timeout, |_| false).await?;
+    // A truncated form is judged on its whole pairs: a key is complete once `&` follows.
+    let pairs = match head.complete {
+        true => &head.bytes[..],
+        false => {
+            let end = head.bytes.iter().rposition(|b| *b == b'&').unwrap_or(0);
+            &head.bytes[..end]
+        }
+    };
+    if url::form_urlencoded::parse(pairs).any(|(k, _)| k == "access_token") {
         Err(Refusal::InvalidRequest(
             "A token was sent by more than one method",
         ))
@@ -205,7 +224,10 @@ mod tests {
         );
     }
 
-    fn form(body: &'static str) -> ServiceRequest {
+    const CAP: usize = 1024;
+    const WAIT: Duration = Duration::from_secs(5);
+
+    fn form(body: impl Into<actix_web::web::Bytes>) -> ServiceRequest {
         TestRequest::post()
             .insert_header((
                 "content-type",
@@ -219,17 +241,44 @@ mod tests {
     #[actix_web::test]
     async fn a_form_body_token_beside_a_header_token_is_two_methods() {
         let mut req = form("a=1&access_token=xyz");
-        let err = reject_form_body_token(&mut req).await.unwrap_err();
+        let err = reject_form_body_token(&mut req, CAP, WAIT)
+            .await
+            .unwrap_err();
         assert_eq!(err.status().as_u16(), 400);
         let mut req = form("a=1&access%5Ftoken=xyz");
-        assert!(reject_form_body_token(&mut req).await.is_err());
+        assert!(reject_form_body_token(&mut req, CAP, WAIT).await.is_err());
+    }
+
+    #[actix_web::test]
+    async fn a_form_longer_than_the_cap_is_checked_on_its_head_and_passed_whole() {
+        let long = format!("access_token=x&pad={}", "p".repeat(10 * CAP));
+        let mut req = form(long.clone());
+        assert!(reject_form_body_token(&mut req, CAP, WAIT).await.is_err());
+        let long = format!("pad={}&b=2", "p".repeat(10 * CAP));
+        let mut req = form(long.clone());
+        reject_form_body_token(&mut req, CAP, WAIT).await.unwrap();
+        let body = req.extract::<actix_web::web::Bytes>().await.unwrap();
+        assert_eq!(&body[..], long.as_bytes());
+    }
+
+    #[actix_web::test]
+    async fn a_compressed_form_is_handed_on_unread() {
+        // Its bytes are not form pairs until decompressed: reading them as pairs would
+        // find nothing (or garbage), so they are not read at all.
+        let mut req = TestRequest::post()
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .insert_header(("content-encoding", "br"))
+            .insert_header(("authorization", "Bearer abc"))
+            .set_payload("access_token=xyz")
+            .to_srv_request();
+        assert!(reject_form_body_token(&mut req, CAP, WAIT).await.is_ok());
     }
 
     #[actix_web::test]
     async fn a_form_body_without_token_is_handed_on_intact() {
         let mut req = form("a=1&b=2");
-        reject_form_body_token(&mut req).await.unwrap();
-        let body = req.extract::<Bytes>().await.unwrap();
+        reject_form_body_token(&mut req, CAP, WAIT).await.unwrap();
+        let body = req.extract::<actix_web::web::Bytes>().await.unwrap();
         assert_eq!(&body[..], b"a=1&b=2");
     }
 }

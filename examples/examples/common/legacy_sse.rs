@@ -146,6 +146,15 @@ impl<S: ServerHandler> LegacySse<S> {
 
     /// `GET /sse`: a new session, its MCP server, and the event stream that keeps it.
     fn open(&self, client: AuthenticatedClient) -> HttpResponse {
+        // A caller that names neither a subject nor a client cannot be told apart from
+        // others: a session it opened could be used by any of them.
+        let Some(principal) = client.principal() else {
+            return error(
+                &mut HttpResponse::Forbidden(),
+                "session_not_allowed",
+                "A session needs a token that names a subject or a client",
+            );
+        };
         let Some(id) = new_session_id() else {
             tracing::error!("no randomness for a session id");
             return error(
@@ -169,7 +178,7 @@ impl<S: ServerHandler> LegacySse<S> {
             map.insert(
                 id.clone(),
                 Session {
-                    principal: client.principal(),
+                    principal,
                     inbox: inbox_tx,
                 },
             );
@@ -228,7 +237,7 @@ impl<S: ServerHandler> LegacySse<S> {
         // Clone the sender out: the lock is never held across an await.
         let inbox = match self.sessions.lock().get(&query.session_id) {
             None => return session_not_found(),
-            Some(session) if session.principal != client.principal() => {
+            Some(session) if client.principal().as_ref() != Some(&session.principal) => {
                 // Answered exactly like an unknown session: never reveal another
                 // caller's session.
                 tracing::warn!("refused a legacy SSE message for another principal's session");

@@ -356,7 +356,8 @@ async fn slow_metadata_times_out() {
     assert!(err.to_string().contains("timed out"), "{err}");
 }
 
-// The report on the optional diagnostics path, without a token.
+// The report on the optional diagnostics path: only for a valid token, and without the
+// findings' messages (their error text can name internal hosts).
 #[actix_web::test]
 async fn the_diagnostics_path_serves_the_report() {
     let srv = Setup::new().start(|auth, resource| {
@@ -365,14 +366,28 @@ async fn the_diagnostics_path_serves_the_report() {
             .authorization_server(auth.issuer())
             .diagnostics_path("/.well-known/mcp-oauth")
     });
-    let before = send(srv.get("/.well-known/mcp-oauth")).await;
-    assert_eq!(before.status, 200);
+    // A warning whose message is worth redacting.
+    srv.auth
+        .patch_metadata(serde_json::json!({ "registration_endpoint": null }));
+    let anonymous = send(srv.get("/.well-known/mcp-oauth")).await;
+    assert_eq!(anonymous.status, 401);
+    assert!(!anonymous.text().contains("authorization_servers"));
+    let forged = srv
+        .auth
+        .token()
+        .audience(&srv.resource)
+        .signed_by_unpublished_key()
+        .sign();
     assert_eq!(
-        before.json()["authorization_servers"][0]["status"],
-        "pending"
+        send(srv.get("/.well-known/mcp-oauth").bearer(&forged))
+            .await
+            .status,
+        401
     );
+    let token = srv.valid_token();
     srv.oauth.discover().await.unwrap();
-    let after = send(srv.get("/.well-known/mcp-oauth")).await;
+    let after = send(srv.get("/.well-known/mcp-oauth").bearer(&token)).await;
+    assert_eq!(after.status, 200);
     assert_eq!(after.header("cache-control"), Some("no-store"));
     let doc = after.json();
     assert_eq!(doc["authorization_servers"][0]["status"], "ready");
@@ -380,7 +395,28 @@ async fn the_diagnostics_path_serves_the_report() {
         doc["authorization_servers"][0]["jwks_uri"],
         srv.auth.jwks_uri()
     );
-    assert_eq!(send(srv.post("/.well-known/mcp-oauth")).await.status, 405);
+    let findings = doc["authorization_servers"][0]["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!findings.is_empty(), "{doc}");
+    for finding in &findings {
+        assert_eq!(finding["message"], "", "{finding}");
+        assert!(finding["check"].is_string(), "{finding}");
+    }
+    let full = srv.oauth.report();
+    assert!(
+        full.authorization_servers[0]
+            .findings
+            .iter()
+            .all(|f| !f.message.is_empty())
+    );
+    assert_eq!(
+        send(srv.post("/.well-known/mcp-oauth").bearer(&token))
+            .await
+            .status,
+        405
+    );
 }
 
 // Discovery from the environment alone.
@@ -396,5 +432,7 @@ async fn the_environment_needs_only_the_resource_and_the_issuer() {
     });
     srv.oauth.discover().await.expect("strict and compliant");
     assert_admitted(&srv.post_mcp(&srv.valid_token()).await);
-    assert_eq!(send(srv.get("/diagnostics")).await.status, 200);
+    assert_eq!(send(srv.get("/diagnostics")).await.status, 401);
+    let diagnostics = send(srv.get("/diagnostics").bearer(&srv.valid_token())).await;
+    assert_eq!(diagnostics.status, 200);
 }

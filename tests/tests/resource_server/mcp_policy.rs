@@ -1,7 +1,7 @@
-//! The MCP-aware scope policy: the middleware reads JSON-RPC bodies of POSTs to the MCP
-//! endpoint and refuses with an HTTP 403 step-up challenge before the MCP service runs
-//! (spec-checklist items 35, 43-46). `/mcp/echo` is made an MCP endpoint so that the
-//! handler echoes the body it received: proof that it is handed on intact.
+//! The MCP-aware scope policy: once the token is valid, the middleware reads the JSON-RPC
+//! body of every protected POST and refuses with an HTTP 403 step-up challenge before the
+//! MCP service runs (spec-checklist items 35, 43-46). `/mcp/echo` echoes the body it
+//! received: proof that it is handed on intact.
 
 use mcp_oauth::McpOAuthBuilder;
 
@@ -10,8 +10,7 @@ use crate::common::*;
 const TOOL_CALL_DELETE: &str = r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"delete_file","arguments":{"path":"/tmp/x"}}}"#;
 
 fn policy(b: McpOAuthBuilder) -> McpOAuthBuilder {
-    b.mcp_endpoint("/mcp/echo")
-        .require_scope_for_tool("delete_file", ["files:delete"])
+    b.require_scope_for_tool("delete_file", ["files:delete"])
         .require_scope_for_method("tools/call", ["tools:call"])
 }
 
@@ -115,15 +114,92 @@ async fn notifications_are_guarded_like_requests() {
     assert_eq!(call(&srv, Some(&token), body).await.status, 403);
 }
 
-// A body that is not JSON executes nothing: it is handed on untouched for the server's error.
+// A body that begins like JSON and is not cannot be checked: 400 with a JSON-RPC parse
+// error (JSON-RPC 2.0 §5.1), never handed on unchecked.
 #[actix_web::test]
-async fn a_body_that_is_not_json_is_passed_on_untouched() {
+async fn a_body_that_begins_like_json_and_is_not_is_400() {
     let srv = TestServer::with(policy);
     let token = srv.token().sign();
     let garbage = r#"{"method":"tools/call","params":{"name":"delete_file"}"#; // unterminated
     let reply = call(&srv, Some(&token), garbage).await;
+    assert_eq!(reply.status, 400);
+    assert!(reply.header("www-authenticate").is_none());
+    assert_eq!(reply.json()["jsonrpc"], "2.0");
+    assert_eq!(reply.json()["error"]["code"], -32700);
+    assert_eq!(reply.json()["id"], serde_json::Value::Null);
+}
+
+// A body that is not JSON at all (a form, an upload) asks the MCP server for nothing: it is
+// handed on untouched, unread past its first byte.
+#[actix_web::test]
+async fn a_body_that_is_not_json_is_passed_on_untouched() {
+    let srv = TestServer::with(|b| policy(b).max_mcp_body_bytes(16));
+    let token = srv.token().sign();
+    let upload = format!(
+        "  plain text, far longer than the cap: {}",
+        "x".repeat(100_000)
+    );
+    let reply = call(&srv, Some(&token), &upload).await;
     assert_eq!(reply.status, 200);
-    assert_eq!(reply.text(), garbage);
+    assert_eq!(reply.text(), upload);
+}
+
+// A compressed body cannot be read before the service decompresses it: 415, so a gzipped
+// `tools/call` never looks like "not JSON, pass it on".
+#[actix_web::test]
+async fn a_compressed_body_is_415() {
+    let srv = TestServer::with(policy);
+    let token = srv.token().scope("tools:call files:delete").sign();
+    for encoding in ["gzip", "br", "deflate", "zstd", "identity, gzip"] {
+        let req = srv
+            .post("/mcp/echo")
+            .bearer(&token)
+            .insert_header(("content-type", "application/json"))
+            .insert_header(("content-encoding", encoding));
+        let reply = send_body(req, TOOL_CALL_DELETE.to_owned()).await;
+        assert_eq!(reply.status, 415, "{encoding}");
+        assert_eq!(reply.json()["error"], "unsupported_media_type");
+    }
+    let req = srv
+        .post("/mcp/echo")
+        .bearer(&token)
+        .insert_header(("content-encoding", "identity"));
+    assert_eq!(
+        send_body(req, TOOL_CALL_DELETE.to_owned()).await.status,
+        200
+    );
+}
+
+// Bounds on what one body may ask: a long batch, or many distinct names, is 400 with a
+// JSON-RPC invalid-request error, before any scope lookup.
+#[actix_web::test]
+async fn bodies_over_the_policy_bounds_are_400() {
+    let srv = TestServer::with(|b| policy(b).max_mcp_batch_len(4).max_mcp_names(8));
+    let token = srv.token().scope("tools:call files:delete").sign();
+    let batch = |n: usize| {
+        format!(
+            "[{}]",
+            vec![r#"{"jsonrpc":"2.0","method":"ping"}"#; n].join(",")
+        )
+    };
+    assert_eq!(call(&srv, Some(&token), &batch(4)).await.status, 200);
+    let reply = call(&srv, Some(&token), &batch(5)).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.json()["error"]["code"], -32600);
+    let names: Vec<String> = (0..8).map(|i| format!(r#""name":"t{i}""#)).collect();
+    let body = format!(
+        r#"{{"method":"tools/call","params":{{{}}}}}"#,
+        names.join(",")
+    );
+    let reply = call(&srv, Some(&token), &body).await;
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert_eq!(reply.json()["error"]["code"], -32600);
+    // The same name repeated is one name.
+    let body = format!(
+        r#"{{"method":"tools/call","params":{{{}}}}}"#,
+        vec![r#""name":"echo""#; 1000].join(",")
+    );
+    assert_eq!(call(&srv, Some(&token), &body).await.status, 200);
 }
 
 // A body that cannot be inspected is refused rather than passed on unchecked.
@@ -142,23 +218,37 @@ async fn a_body_over_the_cap_is_413() {
 }
 
 // spec-checklist item 27: a 401 names what *this* request needs, so the client asks for
-// the right scopes up front.
+// the right scopes up front. No body is read before the token is valid, so what the request
+// needs is taken from the MCP 2026-07-28 `Mcp-Method` / `Mcp-Name` headers when present.
 #[actix_web::test]
 async fn a_401_for_a_guarded_tool_call_names_its_scopes() {
     let srv = TestServer::with(|b| policy(b).required_scopes(["mcp"]));
-    let reply = call(&srv, None, TOOL_CALL_DELETE).await;
+    let announced = |method: &str, name: Option<&str>| {
+        let mut req = srv
+            .post("/mcp/echo")
+            .insert_header(("content-type", "application/json"))
+            .insert_header(("mcp-method", method.to_owned()));
+        if let Some(name) = name {
+            req = req.insert_header(("mcp-name", name.to_owned()));
+        }
+        req
+    };
+    let reply = send_body(
+        announced("tools/call", Some("delete_file")),
+        TOOL_CALL_DELETE.to_owned(),
+    )
+    .await;
     assert_eq!(reply.status, 401);
     assert_eq!(
         reply.challenge(),
         srv.no_token_challenge(Some("mcp tools:call files:delete"))
     );
     // Other requests name the global scopes only.
-    let reply = call(
-        &srv,
-        None,
-        r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
-    )
-    .await;
+    let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    let reply = send_body(announced("tools/list", None), list.to_owned()).await;
+    assert_eq!(reply.challenge(), srv.no_token_challenge(Some("mcp")));
+    // Without the headers, the body is not read: the global scopes.
+    let reply = call(&srv, None, TOOL_CALL_DELETE).await;
     assert_eq!(reply.challenge(), srv.no_token_challenge(Some("mcp")));
 }
 
@@ -182,12 +272,16 @@ async fn a_wildcard_scope_covers_its_subtree_only_with_the_hierarchy_on() {
     );
 }
 
-// Only POSTs to MCP endpoints are read.
+// Every protected JSON POST is read, whatever its path: no endpoint has to be listed, so
+// no spelling of a path reaches an MCP service unchecked.
 #[actix_web::test]
-async fn other_paths_are_not_inspected() {
+async fn every_protected_json_post_is_inspected_whatever_its_path() {
     let srv = TestServer::with(|b| b.require_scope_for_tool("delete_file", ["files:delete"]));
-    let token = srv.token().sign();
-    // `/mcp/echo` is not an MCP endpoint in this configuration.
+    let token = srv.token().scope("tools:call").sign();
+    // `/mcp/echo` is not listed as an MCP endpoint in this configuration.
+    let reply = call(&srv, Some(&token), TOOL_CALL_DELETE).await;
+    assert_eq!(reply.status, 403);
+    let token = srv.token().scope("files:delete").sign();
     let reply = call(&srv, Some(&token), TOOL_CALL_DELETE).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.text(), TOOL_CALL_DELETE);
