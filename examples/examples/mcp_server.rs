@@ -1,9 +1,9 @@
 //! A real MCP server (rmcp, Streamable HTTP at `/mcp`, and the legacy HTTP+SSE transport
 //! at `/sse` + `/message` for 2024-11-05 clients) protected by mcp-oauth, configured from
-//! the environment. Tools: `echo` and `whoami`.
+//! the environment. Tools: `echo` (needs scope `tools:call`) and `whoami`.
 //!
 //! ```sh
-//! MCP_OAUTH_RESOURCE=https://mcp.example.com/mcp \
+//! MCP_OAUTH_RESOURCE=https://mcp.example.com \
 //! MCP_OAUTH_AUTHORIZATION_SERVERS=https://auth.example.com \
 //! MCP_OAUTH_REQUIRED_SCOPES=mcp:tools \
 //! BIND_ADDR=0.0.0.0:8080 \
@@ -15,14 +15,24 @@
 //! server cannot be used. Opaque tokens: add `MCP_OAUTH_VALIDATION=introspection` (or
 //! `hybrid`) and `MCP_OAUTH_INTROSPECTION_CLIENT_ID` / `_SECRET`.
 //!
-//! Both transports are one protected resource, `MCP_OAUTH_RESOURCE` (the `/mcp` URL): a
-//! token for it works on `/mcp`, `/sse` and `/message`. The legacy stream, with a token:
+//! The resource is the server's **origin** (`https://mcp.example.com`, no path and no
+//! trailing slash), because this server offers both transports: MCP clients check that
+//! the protected resource covers the URL they connect to (the official TypeScript SDK:
+//! same origin, and the resource's path a prefix of the URL's), so `https://host/mcp`
+//! would be refused by legacy clients connecting to `https://host/sse`. The origin covers
+//! `/mcp`, `/sse` and `/message`; its metadata is at
+//! `/.well-known/oauth-protected-resource`, and one token works on all three. The server
+//! logs a warning at startup when the resource does not cover `/sse`. (Only Streamable
+//! HTTP? Then `https://host/mcp`, the most specific URI, is the better resource.)
+//!
+//! The legacy stream, with a token:
 //!
 //! ```sh
 //! curl -N -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/sse
 //! ```
 //!
-//! No identity provider at hand? `cargo run -p examples --example quickstart`.
+//! No identity provider at hand? `cargo run -p examples --example quickstart`, or
+//! `cargo run -p examples --example auth_server` and point this server at it.
 
 mod common;
 
@@ -40,18 +50,22 @@ fn usage() -> String {
         "  {:<34}listen address (default 127.0.0.1:8080)\n",
         "BIND_ADDR"
     ));
-    text.push_str(&format!("  {:<34}log filter (default info)", "RUST_LOG"));
+    text.push_str(&format!("  {:<34}log filter (default info)\n", "RUST_LOG"));
+    text.push_str(
+        "\nThis server offers Streamable HTTP at /mcp and the legacy HTTP+SSE transport at\n\
+         /sse + /message: set MCP_OAUTH_RESOURCE to its origin (e.g. https://mcp.example.com,\n\
+         no path), which covers all three; MCP clients refuse a resource whose path is not a\n\
+         prefix of the URL they connect to (https://host/mcp does not cover /sse).",
+    );
     text
 }
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     common::init_tracing();
-    // `/message` receives JSON-RPC too: the scope policy reads its bodies as well.
-    let oauth = match McpOAuthBuilder::from_env()
-        .mcp_endpoint(common::legacy_sse::MESSAGE_PATH)
-        .build()
-    {
+    // The per-tool scope policy reads every protected JSON POST, so both transports' POST
+    // paths (`/mcp`, `/message`) are checked without listing them.
+    let oauth = match McpOAuthBuilder::from_env().build() {
         Ok(oauth) => oauth,
         Err(err) => {
             eprintln!("{err}\n\n{}", usage());
@@ -66,7 +80,11 @@ async fn main() -> std::io::Result<()> {
     let addr = std::env::var("BIND_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
     let listener = std::net::TcpListener::bind(&addr)?;
     eprintln!(
-        "MCP endpoint on {addr} at /mcp (legacy HTTP+SSE: /sse + /message); metadata: {}",
+        "MCP endpoint on {addr} at {} (legacy HTTP+SSE: {} + {}); resource {}, metadata: {}",
+        common::MCP_PATH,
+        common::legacy_sse::SSE_PATH,
+        common::legacy_sse::MESSAGE_PATH,
+        oauth.resource(),
         oauth.resource_metadata_url()
     );
     common::serve(oauth, listener)?.await

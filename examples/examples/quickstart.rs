@@ -19,7 +19,10 @@ async fn main() -> std::io::Result<()> {
     let addr = std::env::var("BIND_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
     let listener = std::net::TcpListener::bind(&addr)?;
     let base = format!("http://{}", listener.local_addr()?);
-    let resource = format!("{base}/mcp");
+    // One resource for both transports: the origin covers `/mcp`, `/sse` and `/message`
+    // (the official SDK's SSE client refuses a resource whose path does not cover `/sse`).
+    let resource = base.clone();
+    let mcp = format!("{base}{}", common::MCP_PATH);
 
     let auth = TestAuthServer::start();
     // The issuer is all it takes: its metadata (RFC 8414) says where the keys are.
@@ -28,8 +31,6 @@ async fn main() -> std::io::Result<()> {
         .authorization_server(auth.issuer())
         .required_scopes(["mcp:tools"])
         .resource_name("Quickstart MCP server")
-        // `/message` (legacy transport) receives JSON-RPC too: the scope policy reads it.
-        .mcp_endpoint(common::legacy_sse::MESSAGE_PATH)
         .build()
     {
         Ok(oauth) => oauth,
@@ -51,21 +52,22 @@ async fn main() -> std::io::Result<()> {
 
     println!(
         r#"
-MCP server  {resource}  (every request needs scope mcp:tools; tool echo also needs tools:call)
+MCP server  {mcp}  (every request needs scope mcp:tools; tool echo also needs tools:call)
 Legacy HTTP+SSE transport  {base}/sse + {base}/message  (same resource, same tokens)
+Protected resource  {resource}
 Test authorization server  {issuer}  (in-process, for trying things out only)
 
 Two access tokens for {resource}, valid for an hour: scope mcp:tools, and mcp:tools tools:call
 
 export TOKEN={token}
 export WIDE_TOKEN={wide_token}
-MCP={resource}
+MCP={mcp}
 
 # 1. No token: 401, and a WWW-Authenticate challenge pointing at the metadata
 curl -i -X POST "$MCP"
 
 # 2. The protected resource metadata (RFC 9728): where to get a token
-curl {base}/.well-known/oauth-protected-resource/mcp
+curl {base}/.well-known/oauth-protected-resource
 
 # 3. With the token: initialize, keep the Mcp-Session-Id, say initialized, call whoami
 mcp() {{ curl -sS "$MCP" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
@@ -86,7 +88,7 @@ TOKEN=$WIDE_TOKEN mcp -H "Mcp-Session-Id: $SESSION" -d "$ECHO"
 curl -N -H "Authorization: Bearer $TOKEN" {base}/sse
 
 # 6. A fresh token from the test authorization server (client credentials)
-curl -sS {token_endpoint} -d grant_type=client_credentials -d scope='mcp:tools tools:call' --data-urlencode resource="$MCP"
+curl -sS {token_endpoint} -d grant_type=client_credentials -d scope='mcp:tools tools:call' --data-urlencode resource={resource}
 
 Press Ctrl-C to stop.
 "#,

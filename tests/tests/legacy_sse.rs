@@ -26,9 +26,10 @@ mod support;
 
 use support::Tools;
 
-/// An authorization server, and an MCP server whose resource is
-/// `http://127.0.0.1:<port>/mcp` (scope `mcp:tools` required), serving the legacy
-/// transport at `/sse` + `/message`.
+/// An authorization server, and an MCP server whose resource is its origin,
+/// `http://127.0.0.1:<port>` (scope `mcp:tools` required), serving the legacy transport at
+/// `/sse` + `/message`: the resource a server offering both transports uses (the module
+/// docs of `legacy_sse` say why).
 struct Servers {
     auth: TestAuthServer,
     base: String,
@@ -38,28 +39,24 @@ struct Servers {
 
 impl Servers {
     fn start() -> Self {
-        Self::start_with(1000, |b| b)
+        Self::start_with(|b| b, |l| l)
     }
 
+    /// With the middleware and the adapter configured further (after the test's short
+    /// keep-alive).
     fn start_with(
-        max_sessions: usize,
         configure: impl FnOnce(McpOAuthBuilder) -> McpOAuthBuilder,
+        legacy: impl FnOnce(LegacySse<Tools>) -> LegacySse<Tools>,
     ) -> Self {
         let auth = TestAuthServer::start();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let resource = format!("{base}/mcp");
-        let oauth = configure(
-            auth.configure(&resource)
-                .required_scopes(["mcp:tools"])
-                .mcp_endpoint(MESSAGE_PATH),
-        )
-        .build()
-        .unwrap();
+        let resource = base.clone();
+        let oauth = configure(auth.configure(&resource).required_scopes(["mcp:tools"]))
+            .build()
+            .unwrap();
         // A short keep-alive, so a closed connection is noticed quickly.
-        let legacy = LegacySse::new(|| Tools)
-            .max_sessions(max_sessions)
-            .keep_alive(Duration::from_millis(100));
+        let legacy = legacy(LegacySse::new(|| Tools).keep_alive(Duration::from_millis(100)));
         let server =
             HttpServer::new(move || App::new().wrap(oauth.clone()).service(legacy.services()))
                 .workers(1)
@@ -90,7 +87,7 @@ impl Servers {
     }
 
     fn metadata_url(&self) -> String {
-        format!("{}/.well-known/oauth-protected-resource/mcp", self.base)
+        format!("{}/.well-known/oauth-protected-resource", self.base)
     }
 
     /// `GET /sse`, as it comes.
@@ -140,7 +137,11 @@ impl Servers {
     /// `POST` a raw body to `url` (`/message?...`): the status, the headers' challenge and
     /// the body as JSON (`Null` when empty or not JSON).
     async fn post_raw(&self, url: &str, token: Option<&str>, body: &str) -> Reply {
-        let mut req = awc::Client::default()
+        // Longer than the adapter's wait for room in a busy session (5 s): its 503 is an
+        // answer to see, not a client timeout.
+        let mut req = awc::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .finish()
             .post(url)
             .insert_header(("content-type", "application/json"));
         if let Some(t) = token {
@@ -175,6 +176,17 @@ struct SseResponse {
     status: u16,
     headers: awc::http::header::HeaderMap,
     body: LocalBoxStreamBody,
+}
+
+impl SseResponse {
+    /// The whole body (a refusal's), as JSON.
+    async fn json(mut self) -> Value {
+        let mut bytes = Vec::new();
+        while let Some(chunk) = self.body.next().await {
+            bytes.extend_from_slice(&chunk.unwrap());
+        }
+        serde_json::from_slice(&bytes).unwrap()
+    }
 }
 
 /// The answer to a POST.
@@ -235,6 +247,20 @@ impl Sse {
                 Ok(Some(Ok(chunk))) => self.buf.extend_from_slice(&chunk),
                 Ok(Some(Err(err))) => panic!("event stream failed: {err}"),
                 Ok(None) | Err(_) => return None,
+            }
+        }
+    }
+
+    /// Whether the stream ends within `wait`, whatever comes before its end (events and
+    /// keep-alives are read and dropped).
+    async fn ends_within(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.body.next()).await {
+                Ok(Some(Ok(_chunk))) => {}
+                Ok(Some(Err(err))) => panic!("event stream failed: {err}"),
+                Ok(None) => return true,
+                Err(_elapsed) => return false,
             }
         }
     }
@@ -524,7 +550,7 @@ async fn an_unknown_or_missing_session_id_and_a_body_that_is_not_json_rpc_are_re
 
 #[actix_web::test]
 async fn the_middleware_applies_the_tool_scope_policy_to_message_bodies() {
-    let servers = Servers::start_with(1000, |b| b.require_scope_for_tool("echo", ["echo:call"]));
+    let servers = Servers::start_with(|b| b.require_scope_for_tool("echo", ["echo:call"]), |l| l);
     let token = servers.token("alice", "mcp:tools");
     let mut sse = servers.open(&token).await;
     sse.initialize(&servers, &token).await;
@@ -560,7 +586,7 @@ async fn the_middleware_applies_the_tool_scope_policy_to_message_bodies() {
 
 #[actix_web::test]
 async fn sessions_are_bounded_and_a_closed_stream_frees_its_session() {
-    let servers = Servers::start_with(1, |b| b);
+    let servers = Servers::start_with(|b| b, |l| l.max_sessions(1));
     let token = servers.token("alice", "mcp:tools");
     let sse = servers.open(&token).await;
     let endpoint = sse.endpoint.clone();
@@ -594,4 +620,177 @@ async fn sessions_are_bounded_and_a_closed_stream_frees_its_session() {
         .await;
     assert_eq!(reply.status, 404, "{reply:?}");
     servers.stop().await;
+}
+
+#[actix_web::test]
+async fn streams_are_bounded_per_principal_with_a_429_and_a_closed_stream_frees_its_slot() {
+    let servers = Servers::start_with(|b| b, |l| l.max_streams_per_principal(2));
+    let alice = servers.token("alice", "mcp:tools");
+    let first = servers.open(&alice).await;
+    let _second = servers.open(&alice).await;
+
+    // A third stream, with this token or another of the same principal: 429, JSON body.
+    let other_token = servers.token("alice", "mcp:tools files:read");
+    for token in [&alice, &other_token] {
+        let refused = servers.get_sse(Some(token)).await;
+        assert_eq!(refused.status, 429);
+        assert!(refused.headers.contains_key("retry-after"));
+        let content_type = refused
+            .headers
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(
+            content_type.starts_with("application/json"),
+            "{content_type}"
+        );
+        assert_eq!(
+            refused.json().await,
+            json!({
+                "error": "too_many_streams",
+                "error_description": "Too many open event streams for this caller: close one first"
+            })
+        );
+    }
+
+    // Another principal is not limited by alice's streams.
+    let bob = servers.token("bob", "mcp:tools");
+    let mut bobs = servers.open(&bob).await;
+    bobs.initialize(&servers, &bob).await;
+
+    // Alice closes one: her slot comes back once the server notices.
+    drop(first);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let res = servers.get_sse(Some(&alice)).await;
+        if res.status == 200 {
+            break;
+        }
+        assert_eq!(res.status, 429);
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the closed stream's slot was never freed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    servers.stop().await;
+}
+
+#[actix_web::test]
+async fn a_reader_that_falls_too_far_behind_is_dropped_instead_of_blocking_its_session() {
+    let servers = Servers::start_with(|b| b, |l| l.max_backlog(4));
+    let token = servers.token("alice", "mcp:tools");
+    let mut sse = servers.open(&token).await;
+    sse.initialize(&servers, &token).await;
+
+    // From here on the client reads nothing. Each answer is 1 MiB: once the socket
+    // buffers are full, answers queue for the stream, and the fifth one waiting ends the
+    // session. Before that, every POST is accepted at once.
+    let message = "x".repeat(1 << 20);
+    let mut accepted = 0;
+    loop {
+        let reply = servers
+            .post(
+                &sse.endpoint,
+                Some(&token),
+                call(accepted + 2, "echo", json!({"message": message})),
+            )
+            .await;
+        match reply.status {
+            202 => accepted += 1,
+            404 => {
+                assert_eq!(reply.body["error"], "session_not_found", "{reply:?}");
+                break;
+            }
+            // 503 `session_busy`: the MCP server waited for the reader, and so did the POST.
+            _ => panic!("after {accepted} answers unread: {reply:?}"),
+        }
+        // Without a bound, rmcp sends each answer from a task of its own: the answers
+        // pile up in memory and every POST is accepted.
+        assert!(
+            accepted < 256,
+            "256 MiB of answers unread, and the session still accepts more"
+        );
+    }
+
+    // The stream is closed: what was written before arrives, then its end.
+    assert!(
+        sse.ends_within(Duration::from_secs(60)).await,
+        "the slow reader's stream was never closed"
+    );
+    // Its slot is free: the same caller opens a new session.
+    let mut again = servers.open(&token).await;
+    again.initialize(&servers, &token).await;
+    servers.stop().await;
+}
+
+#[actix_web::test]
+async fn a_stream_ends_when_the_token_that_opened_it_expires() {
+    let servers = Servers::start();
+    // Valid for a few seconds: the stream must not outlive it.
+    let short = servers
+        .auth
+        .token()
+        .audience(&servers.resource)
+        .subject("alice")
+        .client_id("sse-client")
+        .scope("mcp:tools")
+        .expires_in(Duration::from_secs(5))
+        .sign();
+    // A control, opened at the same time by the same principal with a long-lived token.
+    let long = servers.token("alice", "mcp:tools");
+    let mut expiring = servers.open(&short).await;
+    expiring.initialize(&servers, &short).await;
+    let mut lasting = servers.open(&long).await;
+    lasting.initialize(&servers, &long).await;
+
+    assert!(
+        expiring.ends_within(Duration::from_secs(60)).await,
+        "the stream outlived the token that opened it"
+    );
+    // Its session is gone, even for the same principal with a valid token.
+    let reply = servers
+        .post(
+            &expiring.endpoint,
+            Some(&long),
+            json!({"jsonrpc": "2.0", "id": 9, "method": "ping"}),
+        )
+        .await;
+    assert_eq!(reply.status, 404, "{reply:?}");
+    // The control lives on.
+    let whoami = lasting
+        .ask(&servers, &long, call(3, "whoami", json!({})))
+        .await;
+    assert_eq!(whoami["result"]["structuredContent"]["subject"], "alice");
+    servers.stop().await;
+}
+
+#[test]
+fn a_resource_covers_the_sse_path_only_when_its_path_is_a_prefix_of_it() {
+    // As the official MCP TypeScript SDK decides whether to authorize for `/sse`.
+    for resource in [
+        "https://mcp.example.com",
+        "https://mcp.example.com/",
+        "http://127.0.0.1:8080",
+        "https://mcp.example.com?tenant=a",
+        "https://mcp.example.com/sse",
+        "https://mcp.example.com/sse/",
+    ] {
+        assert!(
+            legacy_sse::resource_covers(resource, SSE_PATH),
+            "{resource}"
+        );
+    }
+    for resource in [
+        "https://mcp.example.com/mcp",
+        "https://mcp.example.com/ss",
+        "https://mcp.example.com/sse/x",
+        "https://mcp.example.com/mcp?x=/",
+    ] {
+        assert!(
+            !legacy_sse::resource_covers(resource, SSE_PATH),
+            "{resource}"
+        );
+    }
 }

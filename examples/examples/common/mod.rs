@@ -3,12 +3,14 @@
 //! (2024-11-05) at `/sse` + `/message` ([`legacy_sse`]), all behind the `McpOAuth`
 //! middleware.
 //!
-//! One protected resource, two transports: the resource (and the token audience) is the
-//! `/mcp` URL, and a token for it is accepted on `/mcp`, `/sse` and `/message` alike,
-//! since audience binding is per server, not per path. The metadata stays at
-//! `/.well-known/oauth-protected-resource/mcp`, and every 401 points there. Build the
-//! middleware with `.mcp_endpoint(legacy_sse::MESSAGE_PATH)` so its per-tool scope policy
-//! also reads the bodies posted to `/message`.
+//! One protected resource, two transports: a token for it is accepted on `/mcp`, `/sse`
+//! and `/message` alike, since audience binding is per server, not per path. Its
+//! identifier must cover every path clients connect to, since the official MCP TypeScript
+//! SDK refuses a resource whose path is not a prefix of the URL it connects to: with both
+//! transports, the resource is the server's origin (`https://host`), whose metadata is at
+//! `/.well-known/oauth-protected-resource` (see [`legacy_sse`]); [`serve`] warns at
+//! startup when it is not. The middleware's per-tool scope policy reads every protected
+//! JSON POST, so the bodies posted to both transports are checked.
 
 pub(crate) mod legacy_sse;
 
@@ -96,11 +98,15 @@ pub(crate) fn init_tracing() {
         .init();
 }
 
-/// The HTTP server: `McpOAuth` wraps the whole app, so it also answers the metadata at
-/// `/.well-known/oauth-protected-resource/mcp`; the MCP endpoint is `/mcp` (Streamable
-/// HTTP), and legacy clients use `/sse` + `/message` (HTTP+SSE, 2024-11-05) with the same
-/// tokens.
+/// Where the Streamable HTTP transport is served.
+pub(crate) const MCP_PATH: &str = "/mcp";
+
+/// The HTTP server: `McpOAuth` wraps the whole app, so it also answers the metadata (at
+/// the well-known path of the resource); the MCP endpoint is `/mcp` (Streamable HTTP),
+/// and legacy clients use `/sse` + `/message` (HTTP+SSE, 2024-11-05) with the same
+/// tokens. Logs a warning when the resource does not cover `/sse`.
 pub(crate) fn serve(oauth: McpOAuth, listener: TcpListener) -> std::io::Result<Server> {
+    warn_unless_legacy_clients_accept(oauth.resource());
     // Built once, outside `HttpServer::new`, so every worker shares the sessions.
     let mcp = StreamableHttpService::builder()
         .service_factory(Arc::new(|| Ok(ExampleServer)))
@@ -112,17 +118,42 @@ pub(crate) fn serve(oauth: McpOAuth, listener: TcpListener) -> std::io::Result<S
     // Also shared by every worker: a POST may reach another worker than its stream.
     let legacy = legacy_sse::LegacySse::new(|| ExampleServer)
         .max_sessions(1000)
+        .max_streams_per_principal(8)
+        .max_backlog(256)
         .keep_alive(Duration::from_secs(15));
     Ok(HttpServer::new(move || {
         App::new()
             .wrap(oauth.clone())
             // The path only (`%U`), never the query: a client might put a token there.
             .wrap(Logger::new("%U %s %Dms"))
-            .service(mcp.clone().scope_with_path("/mcp"))
+            .service(mcp.clone().scope_with_path(MCP_PATH))
             .service(legacy.services())
     })
     .listen(listener)?
     .run())
+}
+
+/// The legacy transport is served: a resource whose path does not cover `/sse` (such as
+/// `https://host/mcp`) is refused by the official MCP TypeScript SDK's legacy client before
+/// it authorizes (the resource must have the origin of the URL it connects to, and a path
+/// that is a prefix of it: the client's check of RFC 9728 §3.3 metadata). Say so at once,
+/// rather than leave it to a client's error message.
+fn warn_unless_legacy_clients_accept(resource: &str) {
+    if !legacy_sse::resource_covers(resource, legacy_sse::SSE_PATH) {
+        tracing::warn!(
+            resource,
+            "the legacy HTTP+SSE transport is served at {sse} + {message}, but the resource \
+             does not cover {sse}: the official MCP TypeScript SDK's SSE client checks that the \
+             resource's path is a prefix of the URL it connects to, and will refuse to \
+             authorize (\"Protected resource ... does not match expected .../sse\"). Use the \
+             server's origin as the resource (MCP_OAUTH_RESOURCE=https://host, no path): it \
+             covers {mcp}, {sse} and {message}, and its metadata is served at \
+             /.well-known/oauth-protected-resource",
+            sse = legacy_sse::SSE_PATH,
+            message = legacy_sse::MESSAGE_PATH,
+            mcp = MCP_PATH,
+        );
+    }
 }
 
 /// rmcp answers 403 to a `Host` it does not know (DNS-rebinding protection). Accept the
