@@ -119,6 +119,12 @@ impl State {
 /// The arms of a visitor that reads a non-container value as "nothing here".
 macro_rules! nothing_for_scalars {
     () => {
+        nothing_for_scalars!(@not_strings);
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+    };
+    (@not_strings) => {
         fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
             Ok(Default::default())
         }
@@ -129,9 +135,6 @@ macro_rules! nothing_for_scalars {
             Ok(Default::default())
         }
         fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Ok(Default::default())
-        }
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
             Ok(Default::default())
         }
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
@@ -217,12 +220,8 @@ fn read_message<'de, A: MapAccess<'de>>(
     let mut names = HashSet::new();
     while let Some(key) = map.next_key::<Key>()? {
         match key {
-            Key::Method => {
-                if let Some(m) = map.next_value::<StringOrNothing>()?.0 {
-                    methods.insert(m);
-                }
-            }
-            Key::Params => names.extend(map.next_value::<ParamNames>()?.0),
+            Key::Method => map.next_value_seed(InsertString(&mut methods))?,
+            Key::Params => map.next_value_seed(ParamNames(&mut names))?,
             Key::Other => {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -258,83 +257,83 @@ impl<'de> de::Deserialize<'de> for Key {
     }
 }
 
-/// A string value, or `None` for any other value (skipped without allocating).
-struct StringOrNothing(Option<String>);
+/// Adds a string value to a set (allocating only for a value not yet in it); any other
+/// value is skipped.
+struct InsertString<'s>(&'s mut HashSet<String>);
 
-impl<'de> de::Deserialize<'de> for StringOrNothing {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = StringOrNothing;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any value")
-            }
-            // Escaped or not, every string arrives here (serde_json's `visit_str`
-            // default for borrowed strings): the server reads the same text.
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<StringOrNothing, E> {
-                Ok(StringOrNothing(Some(s.to_owned())))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<StringOrNothing, E> {
-                Ok(StringOrNothing(None))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<StringOrNothing, E> {
-                Ok(StringOrNothing(None))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<StringOrNothing, E> {
-                Ok(StringOrNothing(None))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<StringOrNothing, E> {
-                Ok(StringOrNothing(None))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<StringOrNothing, E> {
-                Ok(StringOrNothing(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StringOrNothing, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(StringOrNothing(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StringOrNothing, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(StringOrNothing(None))
-            }
-        }
-        d.deserialize_any(V)
+impl<'de> DeserializeSeed<'de> for InsertString<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
     }
 }
 
-/// Every distinct `name` string of a `params` object (none when `params` is not an object).
-#[derive(Default)]
-struct ParamNames(HashSet<String>);
+impl<'de> Visitor<'de> for InsertString<'_> {
+    type Value = ();
 
-impl<'de> de::Deserialize<'de> for ParamNames {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct ParamsVisitor;
-        impl<'de> Visitor<'de> for ParamsVisitor {
-            type Value = ParamNames;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("JSON-RPC params")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ParamNames, A::Error> {
-                let mut names = HashSet::new();
-                while let Some(key) = map.next_key::<ParamKey>()? {
-                    if key.0 {
-                        if let Some(n) = map.next_value::<StringOrNothing>()?.0 {
-                            names.insert(n);
-                        }
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
-                Ok(ParamNames(names))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ParamNames, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(ParamNames::default())
-            }
-            nothing_for_scalars!();
-        }
-        d.deserialize_any(ParamsVisitor)
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
     }
+
+    // Escaped or not, every string arrives here (serde_json's default for borrowed
+    // strings): the set holds the text the server reads.
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<(), E> {
+        if !self.0.contains(s) {
+            self.0.insert(s.to_owned());
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    nothing_for_scalars!(@not_strings);
+}
+
+/// Adds every distinct `name` string of a `params` object to a set (nothing when
+/// `params` is not an object).
+struct ParamNames<'s>(&'s mut HashSet<String>);
+
+impl<'de> DeserializeSeed<'de> for ParamNames<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ParamNames<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JSON-RPC params")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<ParamKey>()? {
+            if key.0 {
+                map.next_value_seed(InsertString(&mut *self.0))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    nothing_for_scalars!();
 }
 
 /// Whether a `params` member is `name`.

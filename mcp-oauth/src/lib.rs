@@ -141,6 +141,19 @@ pub use jsonwebtoken::Algorithm;
 /// ```
 pub use mcp_oauth_macros::require_scope;
 
+/// Internals the benchmarks time. Not public API: no stability promise.
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub mod __bench {
+    /// The scope policy's read of a JSON-RPC body with the default bounds: the number of
+    /// distinct method and tool names, or `None` when it is refused.
+    pub fn policy_names(body: &[u8]) -> Option<usize> {
+        crate::jsonrpc::operations(body, crate::jsonrpc::BodyLimits::default())
+            .ok()
+            .map(|ops| ops.methods.len() + ops.tools.len())
+    }
+}
+
 /// What `#[require_scope]` expands to. Not public API: no stability promise.
 #[doc(hidden)]
 pub mod __private {
