@@ -3,7 +3,8 @@
 //! Steps, in order, each failure a 401 `invalid_token` (spec-checklist §4):
 //! format → header (`alg` allow-list, `typ`, `crit`) → claims decoded → `iss` →
 //! key (by `kid`, from this issuer only, pinned to `alg`) → signature →
-//! `aud` → `exp` / `nbf` / `iat` with bounded leeway.
+//! not an ID token (unless typed `at+jwt`) → `aud` → `exp` / `nbf` / `iat` with bounded
+//! leeway.
 
 use std::sync::{Arc, OnceLock};
 
@@ -40,7 +41,9 @@ use crate::validator::{LocalBoxFuture, TokenValidator};
 #[non_exhaustive]
 pub enum TypPolicy {
     /// `at+jwt`, `application/at+jwt`, `JWT`, or no `typ` (Entra and Keycloak send `JWT`).
-    /// Any other explicit type (`id_token+jwt`, `dpop+jwt`, ...) is rejected.
+    /// Any other explicit type (`id_token+jwt`, `dpop+jwt`, ...) is rejected, and so is a
+    /// `JWT` or untyped token whose claims are an OpenID Connect ID token's (`nonce`,
+    /// `at_hash`, `c_hash` or `auth_time`, and none of `scope`, `scp`, `client_id`).
     #[default]
     Lenient,
     /// Only `at+jwt` / `application/at+jwt`, as RFC 9068 requires.
@@ -306,6 +309,11 @@ impl JwtValidator {
             }
         }
 
+        // An ID token is not an access token (RFC 9068 §4, OpenID Connect Core §2); one
+        // typed `at+jwt` is an access token by its issuer's word (RFC 8725 §3.11).
+        if !header.typ.as_deref().is_some_and(is_at_jwt) {
+            checks::not_an_id_token(&claims, self.scope_claim.as_deref())?;
+        }
         checks::audience(&claims, &self.audiences)?;
         checks::times(&claims, self.leeway_secs, Expiry::Required)?;
         Ok(VerifiedClaims::from_claims_with_scope_claim(
