@@ -2,7 +2,7 @@
 //! accepted, so a repeated token costs a SHA-256 and a map lookup instead of a signature
 //! verification (or, later, an introspection call).
 //!
-//! Rules (issue 3, "Validation cache"):
+//! Rules:
 //! - only accepted tokens are cached; a refusal (bad token, 503) is never remembered;
 //! - the key is the SHA-256 of the token: the token itself is never stored;
 //! - an entry lives min(TTL, time left to the token's `exp`) (the TTL alone without an
@@ -37,6 +37,7 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_lc_rs::digest;
 
 use crate::claims::VerifiedClaims;
+use crate::clock::Clock;
 use crate::jwks::KeyEpoch;
 use crate::refusal::Refusal;
 use crate::validator::TokenValidator;
@@ -156,6 +157,7 @@ pub(crate) struct CachedValidator {
     shards: Box<[Mutex<Shard>]>,
     flights: Mutex<HashMap<Key, Flight>>,
     epoch: KeyEpoch,
+    clock: Clock,
 }
 
 /// One validation in progress, shared by every request for the same token.
@@ -196,7 +198,15 @@ impl CachedValidator {
             shards,
             flights: Mutex::new(HashMap::new()),
             epoch,
+            clock: Clock::default(),
         }
+    }
+
+    /// The same cache on another clock (tests step it past TTLs and `exp`).
+    #[cfg(test)]
+    fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     fn epoch(&self) -> u64 {
@@ -218,7 +228,7 @@ impl CachedValidator {
 
     /// The cached claims for `key`, when live: one lookup and an `Arc` clone.
     fn get(&self, key: &Key) -> Option<Arc<VerifiedClaims>> {
-        let (now, wall) = (Instant::now(), SystemTime::now());
+        let (now, wall) = (self.clock.now(), self.clock.wall());
         lock(self.shard(key)).get(key, now, wall, self.epoch())
     }
 
@@ -235,9 +245,12 @@ impl CachedValidator {
             if let Some(claims) = self.get(&key) {
                 return Ok(claims);
             }
+            // The epoch as validation begins: if a JWKS fetch drops a key while the
+            // token is being checked, the result must not outlive that fetch.
+            let epoch = self.epoch();
             // Failures return here, before anything is remembered.
             let claims = Arc::new(self.inner.validate(token).await?);
-            self.put(key, claims.clone());
+            self.put(key, claims.clone(), epoch);
             Ok(claims)
         };
         let Some(flight) = self.board(key) else {
@@ -249,9 +262,14 @@ impl CachedValidator {
         outcome
     }
 
-    /// Remembers `claims`, accepted just now for the token hashed to `key`.
-    fn put(&self, key: Key, claims: Arc<VerifiedClaims>) {
-        let (now, wall) = (Instant::now(), SystemTime::now());
+    /// Remembers `claims`, accepted just now for the token hashed to `key` by a validation
+    /// that began in key epoch `epoch`. Not at all if the epoch has moved since: a key may
+    /// have left the JWKS while the token was being checked with it.
+    fn put(&self, key: Key, claims: Arc<VerifiedClaims>, epoch: u64) {
+        if epoch != self.epoch() {
+            return;
+        }
+        let (now, wall) = (self.clock.now(), self.clock.wall());
         let exp = claims.expires_at();
         let Some(life) = lifetime(self.ttl, exp, wall) else {
             return;
@@ -264,7 +282,7 @@ impl CachedValidator {
             claims,
             deadline,
             exp,
-            epoch: self.epoch(),
+            epoch,
         };
         lock(self.shard(&key)).put(key, entry, now, wall);
     }
@@ -477,36 +495,84 @@ mod tests {
 
     #[test]
     fn an_expired_token_is_not_cached_and_an_expiring_one_only_until_exp() {
+        let clock = Clock::manual();
         let (calls, cache) = cached(TTL, 100);
-        let past = format!("ok{}", epoch_secs(SystemTime::now()) - 1.0);
+        let cache = cache.with_clock(clock.clone());
+        let past = format!("ok{}", epoch_secs(clock.wall()) - 1.0);
         validate(&cache, &past).unwrap(); // (the inner validator's leeway accepted it)
         validate(&cache, &past).unwrap();
         assert_eq!(calls.0.load(Ordering::SeqCst), 2);
         assert_eq!(cache.len(), 0);
 
-        // `exp` in 1 s, TTL 60 s: served from the cache until `exp`, then validated again.
-        let exp = SystemTime::now() + Duration::from_secs(1);
-        let soon = format!("ok{}", epoch_secs(exp));
+        // `exp` in 10 s, TTL 60 s: served from the cache until `exp`, then validated again.
+        let soon = format!("ok{}", epoch_secs(clock.wall() + Duration::from_secs(10)));
         validate(&cache, &soon).unwrap();
+        clock.advance(Duration::from_secs(5));
         validate(&cache, &soon).unwrap();
         assert_eq!(calls.0.load(Ordering::SeqCst), 3);
-        std::thread::sleep(exp.duration_since(SystemTime::now()).unwrap_or_default());
+        clock.advance(Duration::from_secs(6));
         validate(&cache, &soon).unwrap();
         assert_eq!(calls.0.load(Ordering::SeqCst), 4);
     }
 
     #[test]
     fn entries_end_at_the_ttl() {
-        let ttl = Duration::from_millis(500);
-        let (calls, cache) = cached(ttl, 100);
+        let clock = Clock::manual();
+        let (calls, cache) = cached(TTL, 100);
+        let cache = cache.with_clock(clock.clone());
         validate(&cache, "ok").unwrap();
+        clock.advance(TTL / 2);
         validate(&cache, "ok").unwrap();
         assert_eq!(calls.0.load(Ordering::SeqCst), 1);
-        std::thread::sleep(ttl);
+        clock.advance(TTL / 2 + Duration::from_secs(1));
         validate(&cache, "ok").unwrap();
         assert_eq!(calls.0.load(Ordering::SeqCst), 2);
         // Validated again: the entry was replaced in place, not added.
         assert_eq!(cache.len(), 1);
+    }
+
+    /// Accepts every token, and while doing so a JWKS fetch drops a key (bumps the epoch):
+    /// what a validation racing a key removal looks like from the cache.
+    struct RacingKeyRemoval {
+        epoch: KeyEpoch,
+        calls: AtomicUsize,
+    }
+
+    impl TokenValidator for RacingKeyRemoval {
+        fn validate<'a>(
+            &'a self,
+            _token: &'a str,
+        ) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move {
+                actix_web::rt::task::yield_now().await;
+                self.epoch.fetch_add(1, Ordering::AcqRel);
+                actix_web::rt::task::yield_now().await;
+                Ok(VerifiedClaims::from_claims(
+                    json!({"sub": "alice"})
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default(),
+                ))
+            })
+        }
+    }
+
+    #[test]
+    fn a_token_validated_while_a_key_is_removed_is_not_cached() {
+        let epoch = KeyEpoch::default();
+        let inner = Arc::new(RacingKeyRemoval {
+            epoch: epoch.clone(),
+            calls: AtomicUsize::new(0),
+        });
+        let cache = CachedValidator::new(inner.clone(), TTL, 10, epoch.clone());
+        // The request itself is answered (its key was there when it was checked)...
+        validate(&cache, "ok").unwrap();
+        // ...but nothing is remembered: the next request is validated again.
+        assert_eq!(cache.len(), 0);
+        validate(&cache, "ok").unwrap();
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 2);
+        assert_eq!(epoch.load(Ordering::Acquire), 2);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The claim rules every strategy applies to a token it has authenticated, whether the
 //! claims came from a verified JWT (RFC 9068 §4) or an introspection response
 //! (RFC 7662 §2.2): the audience (spec-checklist §4.9 and §5.6) and the times with a
-//! bounded leeway (§4.10-4.11).
+//! bounded leeway (§4.10-4.11); and, for JWTs not typed `at+jwt`, that the token is not
+//! an OpenID Connect ID token.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,6 +25,39 @@ pub(crate) fn audience(claims: &Map<String, Value>, accepted: &[String]) -> Resu
     } else {
         Err(Refusal::InvalidToken(TokenRejection::WrongAudience))
     }
+}
+
+/// Claims defined for OpenID Connect ID tokens: `nonce` (OpenID Connect Core §2, echoed
+/// from the authentication request), `at_hash` (§3.1.3.6, §3.2.2.10), `c_hash` (§3.3.2.11)
+/// and `auth_time` (§2). RFC 9068 §2.2 defines none of them for access tokens except
+/// `auth_time` (§2.2.1), and some servers put `nonce` in access tokens too: a marker alone
+/// does not decide, see [`not_an_id_token`].
+const ID_TOKEN_CLAIMS: [&str; 4] = ["nonce", "at_hash", "c_hash", "auth_time"];
+
+/// Claims an access token carries and an ID token does not: `client_id` (RFC 9068 §2.2,
+/// required), `scope` (RFC 9068 §2.2.3) and `scp` (its common array form).
+const ACCESS_TOKEN_CLAIMS: [&str; 3] = ["client_id", "scope", "scp"];
+
+/// Refuses an OpenID Connect ID token presented as an access token (RFC 9068 §4: an
+/// ID token issued to a client whose id is an accepted audience must not pass).
+///
+/// The rule, for a JWT whose `typ` is not `at+jwt` (an explicitly typed access token is
+/// one by its issuer's word, RFC 8725 §3.11): it is an ID token when it carries at least
+/// one of [`ID_TOKEN_CLAIMS`] and none of [`ACCESS_TOKEN_CLAIMS`] nor `scope_claim` (the
+/// configured scope claim, e.g. `permissions`). An ID token without any of those claims
+/// cannot be told from a minimal access token by its claims: `TypPolicy::Strict` (only
+/// `at+jwt`) closes that gap.
+pub(crate) fn not_an_id_token(
+    claims: &Map<String, Value>,
+    scope_claim: Option<&str>,
+) -> Result<(), Refusal> {
+    let has = |name: &str| claims.contains_key(name);
+    let marked = ID_TOKEN_CLAIMS.iter().any(|c| has(c));
+    let for_access = ACCESS_TOKEN_CLAIMS.iter().any(|c| has(c)) || scope_claim.is_some_and(has);
+    if marked && !for_access {
+        return Err(Refusal::InvalidToken(TokenRejection::IdToken));
+    }
+    Ok(())
 }
 
 /// Whether a token must carry `exp`: a JWT must (RFC 9068 §2.2); an introspection
@@ -98,6 +132,30 @@ mod tests {
             times(&past, 60, Expiry::Optional),
             Err(Refusal::InvalidToken(TokenRejection::Expired))
         );
+    }
+
+    #[test]
+    fn an_id_token_marker_without_an_access_token_claim_is_an_id_token() {
+        let id_token = Err(Refusal::InvalidToken(TokenRejection::IdToken));
+        for marker in ["nonce", "at_hash", "c_hash", "auth_time"] {
+            let claims = map(json!({"sub": "alice", marker: "x"}));
+            assert_eq!(not_an_id_token(&claims, None), id_token, "{marker}");
+            for evidence in ["client_id", "scope", "scp"] {
+                let claims = map(json!({"sub": "alice", marker: "x", evidence: "y"}));
+                assert_eq!(
+                    not_an_id_token(&claims, None),
+                    Ok(()),
+                    "{marker} {evidence}"
+                );
+            }
+            let claims = map(json!({marker: "x", "permissions": ["mcp"]}));
+            assert_eq!(not_an_id_token(&claims, Some("permissions")), Ok(()));
+            assert_eq!(not_an_id_token(&claims, None), id_token);
+        }
+        // No marker: nothing tells it from a minimal access token (Entra app-only tokens
+        // carry `roles` and none of the access-token claims either).
+        let claims = map(json!({"sub": "alice", "roles": ["Files.Read"]}));
+        assert_eq!(not_an_id_token(&claims, None), Ok(()));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use jsonwebtoken::jwk::{
     AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse,
 };
 
+use crate::clock::Clock;
 use crate::http::{self, HttpLimits};
 use crate::refusal::{Refusal, TokenRejection};
 
@@ -316,6 +317,7 @@ pub(crate) struct JwksCache {
     /// A background refresh is scheduled or running: schedule no other.
     refreshing: AtomicBool,
     epoch: KeyEpoch,
+    clock: Clock,
 }
 
 impl JwksCache {
@@ -327,7 +329,15 @@ impl JwksCache {
             gate: tokio::sync::Mutex::new(()),
             refreshing: AtomicBool::new(false),
             epoch,
+            clock: Clock::default(),
         }
+    }
+
+    /// The same cache on another clock (tests step it past TTLs, cooldowns and back-offs).
+    #[cfg(test)]
+    fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     fn snapshot(&self) -> Snapshot {
@@ -354,7 +364,7 @@ impl JwksCache {
         if let Some(keys) = &seen.keys {
             match keys.select(kid, alg) {
                 Lookup::Found(key) => {
-                    if seen.fresh_until.is_none_or(|t| Instant::now() >= t) {
+                    if seen.fresh_until.is_none_or(|t| self.clock.now() >= t) {
                         self.refresh_in_background();
                     }
                     return Ok(key);
@@ -369,7 +379,7 @@ impl JwksCache {
         let now = self.snapshot();
         if now.generation == seen.generation && self.may_fetch(&now) {
             if now.keys.is_some() {
-                self.update(|s| s.last_unknown_kid_refetch = Some(Instant::now()));
+                self.update(|s| s.last_unknown_kid_refetch = Some(self.clock.now()));
             }
             self.fetch().await;
         }
@@ -397,7 +407,8 @@ impl JwksCache {
 
     /// The rate limits: never fetch in a loop, whatever tokens arrive.
     fn may_fetch(&self, s: &Snapshot) -> bool {
-        let since = |t: Option<Instant>| t.map(|t| t.elapsed());
+        let now = self.clock.now();
+        let since = |t: Option<Instant>| t.map(|t| now.saturating_duration_since(t));
         if since(s.last_failure).is_some_and(|d| d < self.settings.retry_after_failure) {
             return false;
         }
@@ -431,7 +442,7 @@ impl JwksCache {
                 self.update(|snap| {
                     snap.keys = Some(Arc::new(keys));
                     snap.generation += 1;
-                    snap.fresh_until = Some(Instant::now() + ttl);
+                    snap.fresh_until = Some(self.clock.now() + ttl);
                     snap.last_failure = None;
                 });
             }
@@ -439,7 +450,7 @@ impl JwksCache {
                 tracing::warn!(target: "mcp_oauth", uri = %self.uri, "JWKS fetch failed: {why}");
                 self.update(|snap| {
                     snap.generation += 1;
-                    snap.last_failure = Some(Instant::now());
+                    snap.last_failure = Some(self.clock.now());
                 });
             }
         }
@@ -454,7 +465,7 @@ impl JwksCache {
         actix_web::rt::spawn(async move {
             if let Ok(_gate) = this.gate.try_lock() {
                 let s = this.snapshot();
-                if s.fresh_until.is_none_or(|t| Instant::now() >= t) && this.may_fetch(&s) {
+                if s.fresh_until.is_none_or(|t| this.clock.now() >= t) && this.may_fetch(&s) {
                     this.fetch().await;
                 }
             }
@@ -563,5 +574,115 @@ mod tests {
         assert!(KeySet::parse(b"<html>").is_err());
         assert!(KeySet::parse(b"{\"keys\": 3}").is_err());
         assert!(KeySet::parse(b"{\"keys\": []}").is_err());
+    }
+
+    /// The cache's time rules against a real JWKS on 127.0.0.1, on a clock the test
+    /// steps forward: no sleeps, and each bound checked from both sides.
+    mod timing {
+        use std::future::Future;
+
+        use super::*;
+        use crate::testing::{JwksFault, TestAuthServer};
+
+        fn run<F: Future>(f: F) -> F::Output {
+            actix_web::rt::System::new().block_on(f)
+        }
+
+        fn cache_of(auth: &TestAuthServer, clock: &Clock) -> Arc<JwksCache> {
+            let cache = JwksCache::new(
+                auth.jwks_uri(),
+                JwksSettings::default(),
+                KeyEpoch::default(),
+            );
+            Arc::new(cache.with_clock(clock.clone()))
+        }
+
+        /// Looks `kid` up for RS256, then says whether a background refresh was started:
+        /// the flag is set before the refresh is spawned, and the spawned task cannot run
+        /// before this returns (nothing awaits in between).
+        async fn lookup(cache: &Arc<JwksCache>, kid: &str) -> (Result<(), Refusal>, bool) {
+            let found = cache.key_for(Some(kid), Algorithm::RS256).await.map(drop);
+            (found, cache.refreshing.load(Ordering::Acquire))
+        }
+
+        const HOUR: Duration = Duration::from_secs(3600);
+
+        // spec-checklist §3.11: `Cache-Control: max-age` is honoured within
+        // [`min_ttl`, `max_ttl`] (60 s, 24 h by default).
+        #[test]
+        fn max_age_is_clamped_into_the_configured_bounds() {
+            let auth = TestAuthServer::start();
+            let clock = Clock::manual();
+            for (max_age, fresh_for) in [
+                (Some(0), Duration::from_secs(60)),
+                (Some(10 * 24 * 3600), 24 * HOUR),
+                (None, Duration::from_secs(300)),
+            ] {
+                auth.set_jwks_max_age(max_age);
+                let cache = cache_of(&auth, &clock);
+                run(async {
+                    assert_eq!(lookup(&cache, "rsa-1").await, (Ok(()), false));
+                    // Fresh until `fresh_for`, give or take the real time the test takes.
+                    clock.advance(fresh_for / 2);
+                    assert_eq!(
+                        lookup(&cache, "rsa-1").await,
+                        (Ok(()), false),
+                        "{max_age:?}"
+                    );
+                    clock.advance(fresh_for / 2 + Duration::from_secs(1));
+                    assert_eq!(lookup(&cache, "rsa-1").await, (Ok(()), true), "{max_age:?}");
+                });
+            }
+        }
+
+        // spec-checklist §4.5: after a failed fetch, at most one attempt per 2 s.
+        #[test]
+        fn after_a_failed_fetch_the_next_attempt_waits_for_the_back_off() {
+            let auth = TestAuthServer::start();
+            let clock = Clock::manual();
+            let cache = cache_of(&auth, &clock);
+            auth.set_jwks_fault(JwksFault::Status(500));
+            run(async {
+                let (found, _) = lookup(&cache, "rsa-1").await;
+                assert!(matches!(found, Err(Refusal::Unavailable(_))), "{found:?}");
+                assert_eq!(auth.jwks_requests(), 1);
+                auth.set_jwks_fault(JwksFault::None);
+                clock.advance(Duration::from_secs(1));
+                let (found, _) = lookup(&cache, "rsa-1").await;
+                assert!(matches!(found, Err(Refusal::Unavailable(_))), "{found:?}");
+                assert_eq!(
+                    auth.jwks_requests(),
+                    1,
+                    "nothing fetched within the back-off"
+                );
+                clock.advance(Duration::from_millis(1500));
+                assert_eq!(lookup(&cache, "rsa-1").await, (Ok(()), false));
+                assert_eq!(auth.jwks_requests(), 2);
+            });
+        }
+
+        // spec-checklist §4.5: unknown `kid`s refetch at most once per cooldown (30 s).
+        #[test]
+        fn unknown_kids_refetch_at_most_once_per_cooldown() {
+            let auth = TestAuthServer::start();
+            let clock = Clock::manual();
+            let cache = cache_of(&auth, &clock);
+            let unknown = Err(Refusal::InvalidToken(TokenRejection::UnknownKey));
+            run(async {
+                assert_eq!(lookup(&cache, "rsa-1").await, (Ok(()), false));
+                assert_eq!(lookup(&cache, "unknown-1").await.0, unknown);
+                assert_eq!(auth.jwks_requests(), 2);
+                clock.advance(Duration::from_secs(20));
+                assert_eq!(lookup(&cache, "unknown-2").await.0, unknown);
+                assert_eq!(
+                    auth.jwks_requests(),
+                    2,
+                    "nothing fetched within the cooldown"
+                );
+                clock.advance(Duration::from_secs(11));
+                assert_eq!(lookup(&cache, "unknown-3").await.0, unknown);
+                assert_eq!(auth.jwks_requests(), 3);
+            });
+        }
     }
 }

@@ -3,7 +3,8 @@
 //! Steps, in order, each failure a 401 `invalid_token` (spec-checklist §4):
 //! format → header (`alg` allow-list, `typ`, `crit`) → claims decoded → `iss` →
 //! key (by `kid`, from this issuer only, pinned to `alg`) → signature →
-//! `aud` → `exp` / `nbf` / `iat` with bounded leeway.
+//! not an ID token (unless typed `at+jwt`) → `aud` → `exp` / `nbf` / `iat` with bounded
+//! leeway.
 
 use std::sync::{Arc, OnceLock};
 
@@ -16,7 +17,7 @@ use serde_json::{Map, Value};
 use crate::checks::{self, Expiry};
 use crate::claims::VerifiedClaims;
 use crate::discovery::Discovery;
-use crate::jwks::{JwksCache, JwksSettings, KeyEpoch};
+use crate::jwks::{JwksCache, JwksSettings, KeyEpoch, VerifyingKey};
 use crate::refusal::{Refusal, TokenRejection};
 use crate::resource::ResourceParts;
 use crate::validator::{LocalBoxFuture, TokenValidator};
@@ -40,7 +41,9 @@ use crate::validator::{LocalBoxFuture, TokenValidator};
 #[non_exhaustive]
 pub enum TypPolicy {
     /// `at+jwt`, `application/at+jwt`, `JWT`, or no `typ` (Entra and Keycloak send `JWT`).
-    /// Any other explicit type (`id_token+jwt`, `dpop+jwt`, ...) is rejected.
+    /// Any other explicit type (`id_token+jwt`, `dpop+jwt`, ...) is rejected, and so is a
+    /// `JWT` or untyped token whose claims are an OpenID Connect ID token's (`nonce`,
+    /// `at_hash`, `c_hash` or `auth_time`, and none of `scope`, `scp`, `client_id`).
     #[default]
     Lenient,
     /// Only `at+jwt` / `application/at+jwt`, as RFC 9068 requires.
@@ -64,15 +67,24 @@ impl TypPolicy {
         let Some(typ) = typ else {
             return self == Self::Lenient;
         };
+        if is_at_jwt(typ) {
+            return true;
+        }
         // Media types compare case-insensitively; `application/` may be omitted (RFC 7515 §4.1.9).
         let lower = typ.to_ascii_lowercase();
         let bare = lower.strip_prefix("application/").unwrap_or(&lower);
-        match bare {
-            "at+jwt" => true,
-            "jwt" => self == Self::Lenient,
-            _ => false,
-        }
+        bare == "jwt" && self == Self::Lenient
     }
+}
+
+/// Whether `typ` is `at+jwt`, the RFC 9068 §2.1 access-token type (`application/` may
+/// be omitted and case does not matter, RFC 7515 §4.1.9).
+fn is_at_jwt(typ: &str) -> bool {
+    let bare = match typ.get(..12) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &typ[12..],
+        _ => typ,
+    };
+    bare.eq_ignore_ascii_case("at+jwt")
 }
 
 /// The algorithms accepted when none are configured: asymmetric only (RFC 8725 §3.1).
@@ -273,37 +285,59 @@ impl JwtValidator {
             return Err(invalid(TokenRejection::WrongIssuer));
         }
 
-        let verified = match self.keys.jwks().await? {
+        match self.keys.jwks().await? {
             Some(cache) => {
                 let key = cache.key_for(header.kid.as_deref(), alg).await?;
-                let signature = URL_SAFE_NO_PAD
-                    .decode(jws.signature)
-                    .map_err(|_| invalid(TokenRejection::Malformed))?;
-                key.verifies(alg, jws.signing_input.as_bytes(), &signature)
+                verify_signature(&key, alg, &jws).map_err(invalid)?;
             }
-            None => match &self.keys {
-                KeySource::Secret(key) => matches!(
-                    jsonwebtoken::crypto::verify(
-                        jws.signature,
-                        jws.signing_input.as_bytes(),
-                        key,
-                        alg
+            None => {
+                let verified = match &self.keys {
+                    KeySource::Secret(key) => matches!(
+                        jsonwebtoken::crypto::verify(
+                            jws.signature,
+                            jws.signing_input.as_bytes(),
+                            key,
+                            alg
+                        ),
+                        Ok(true)
                     ),
-                    Ok(true)
-                ),
-                _ => false,
-            },
-        };
-        if !verified {
-            return Err(invalid(TokenRejection::BadSignature));
+                    _ => false,
+                };
+                if !verified {
+                    return Err(invalid(TokenRejection::BadSignature));
+                }
+            }
         }
 
+        // An ID token is not an access token (RFC 9068 §4, OpenID Connect Core §2); one
+        // typed `at+jwt` is an access token by its issuer's word (RFC 8725 §3.11).
+        if !header.typ.as_deref().is_some_and(is_at_jwt) {
+            checks::not_an_id_token(&claims, self.scope_claim.as_deref())?;
+        }
         checks::audience(&claims, &self.audiences)?;
         checks::times(&claims, self.leeway_secs, Expiry::Required)?;
         Ok(VerifiedClaims::from_claims_with_scope_claim(
             claims,
             self.scope_claim.as_deref(),
         ))
+    }
+}
+
+/// Checks the signature of `jws` with a key from a JWKS: the signature segment decoded
+/// (base64url, no padding), then verified over `header.payload` (RFC 7515 §5.2 steps
+/// 7-8) with the key's verifier for `alg`.
+fn verify_signature(
+    key: &VerifyingKey,
+    alg: Algorithm,
+    jws: &Compact<'_>,
+) -> Result<(), TokenRejection> {
+    let signature = URL_SAFE_NO_PAD
+        .decode(jws.signature)
+        .map_err(|_| TokenRejection::Malformed)?;
+    if key.verifies(alg, jws.signing_input.as_bytes(), &signature) {
+        Ok(())
+    } else {
+        Err(TokenRejection::BadSignature)
     }
 }
 
@@ -385,6 +419,7 @@ pub(crate) fn audience_eq(token_aud: &str, ours: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jwks::{KeySet, Lookup};
 
     #[test]
     fn typ_policy_accepts_access_token_types_and_rejects_others() {
@@ -450,6 +485,137 @@ mod tests {
         assert!(Compact::split("a.b.c").is_ok());
         for bad in ["a.b", "a.b.c.d.e", "a..c", "a.b.", "a.b+.c", "a.b.c=", ""] {
             assert!(Compact::split(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// A JWS made by someone else, and the public key it was published with.
+    struct Vector {
+        source: &'static str,
+        jwk: &'static str,
+        jws: &'static str,
+    }
+
+    /// The examples of RFC 7515 Appendix A.2 (RS256) and A.3 (ES256), whose payload is
+    /// `{"iss":"joe",\r\n "exp":1300819380,\r\n "http://example.com/is_root":true}`,
+    /// and RFC 8037 Appendix A.4 (Ed25519), whose payload is `Example of Ed25519 signing`.
+    /// Copied from the RFCs byte for byte (line breaks removed, private members dropped).
+    const VECTORS: [Vector; 3] = [
+        Vector {
+            source: "RFC 7515 A.2",
+            jwk: r#"{"kty":"RSA","n":"ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ","e":"AQAB"}"#,
+            jws: "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw",
+        },
+        Vector {
+            source: "RFC 7515 A.3",
+            jwk: r#"{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#,
+            jws: "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q",
+        },
+        Vector {
+            source: "RFC 8037 A.4",
+            jwk: r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#,
+            jws: "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc.hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg",
+        },
+    ];
+
+    /// The key `vector` was published with, picked the way a token's key is: the JWK
+    /// parsed into a key set, then selected for the JWS's `kid` (none) and `alg`.
+    fn key_of(vector: &Vector, jws: &Jws<'_>) -> (Arc<VerifyingKey>, Algorithm) {
+        let keys = KeySet::parse(format!(r#"{{"keys":[{}]}}"#, vector.jwk).as_bytes())
+            .unwrap_or_else(|e| panic!("{}: {e}", vector.source));
+        let alg = algorithm_named(&jws.header.alg).unwrap();
+        match keys.select(jws.header.kid.as_deref(), alg) {
+            Lookup::Found(key) => (key, alg),
+            other => panic!("{}: {other:?}", vector.source),
+        }
+    }
+
+    // Independent crypto: signatures made by the RFCs' authors, not by this crate's test
+    // signer, verify through the path tokens take; one flipped bit anywhere does not.
+    #[test]
+    fn the_published_jws_examples_verify_and_no_flipped_bit_does() {
+        for vector in &VECTORS {
+            let jws = Jws::parse(vector.jws).unwrap();
+            let (key, alg) = key_of(vector, &jws);
+            assert_eq!(
+                verify_signature(&key, alg, &jws.parts),
+                Ok(()),
+                "{}",
+                vector.source
+            );
+
+            let signature = URL_SAFE_NO_PAD.decode(jws.parts.signature).unwrap();
+            let payload = URL_SAFE_NO_PAD.decode(jws.parts.payload).unwrap();
+            let header = jws.parts.header;
+            // One bit of each byte, of the signature and of the payload.
+            let flipped = |bytes: &[u8], i: usize| {
+                let mut bytes = bytes.to_vec();
+                bytes[i] ^= 1 << (i % 8);
+                URL_SAFE_NO_PAD.encode(bytes)
+            };
+            let signature_b64 = URL_SAFE_NO_PAD.encode(&signature);
+            let payload_b64 = URL_SAFE_NO_PAD.encode(&payload);
+            let tampered = (0..signature.len())
+                .map(|i| format!("{header}.{payload_b64}.{}", flipped(&signature, i)))
+                .chain(
+                    (0..payload.len())
+                        .map(|i| format!("{header}.{}.{signature_b64}", flipped(&payload, i))),
+                );
+            for token in tampered {
+                let bad = Jws::parse(&token).unwrap();
+                assert_eq!(
+                    verify_signature(&key, alg, &bad.parts),
+                    Err(TokenRejection::BadSignature),
+                    "{}: {token}",
+                    vector.source
+                );
+            }
+        }
+        // The RFC 7515 payload is what the RFC says it is.
+        let jws = Jws::parse(VECTORS[0].jws).unwrap();
+        assert_eq!(jws.issuer(), Some("joe"));
+    }
+
+    // The same keys never verify another example's signature, nor another algorithm.
+    #[test]
+    fn a_published_key_verifies_only_its_own_example() {
+        for (i, vector) in VECTORS.iter().enumerate() {
+            let own = Jws::parse(vector.jws).unwrap();
+            let (key, alg) = key_of(vector, &own);
+            for other in VECTORS.iter().enumerate().filter(|(j, _)| *j != i) {
+                let other = Jws::parse(other.1.jws).unwrap();
+                assert_ne!(verify_signature(&key, alg, &other.parts), Ok(()));
+            }
+            let other_alg = if alg == Algorithm::RS256 {
+                Algorithm::PS256
+            } else {
+                Algorithm::RS256
+            };
+            assert_eq!(
+                verify_signature(&key, other_alg, &own.parts),
+                Err(TokenRejection::BadSignature)
+            );
+        }
+    }
+
+    #[test]
+    fn at_jwt_is_recognised_in_any_case_with_or_without_the_media_type_prefix() {
+        for typ in [
+            "at+jwt",
+            "AT+JWT",
+            "application/at+jwt",
+            "Application/At+Jwt",
+        ] {
+            assert!(is_at_jwt(typ), "{typ}");
+        }
+        for typ in [
+            "jwt",
+            "at+jwt ",
+            "application/",
+            "app/at+jwt",
+            "at+jwt/application",
+            "",
+        ] {
+            assert!(!is_at_jwt(typ), "{typ}");
         }
     }
 }

@@ -12,6 +12,7 @@ mod challenge;
 mod checks;
 mod claims;
 mod client;
+mod clock;
 mod config;
 mod discovery;
 mod env;

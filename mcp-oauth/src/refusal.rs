@@ -154,6 +154,11 @@ pub enum TokenRejection {
     DisallowedAlgorithm,
     /// `typ` names something other than an access token.
     WrongType,
+    /// An OpenID Connect ID token presented as an access token: it carries claims only
+    /// ID tokens carry (`nonce`, `at_hash`, `c_hash`, `auth_time`) and none an access
+    /// token carries (`scope`, `scp`, `client_id`, the configured scope claim), and its
+    /// `typ` is not `at+jwt` (OpenID Connect Core §2, RFC 9068 §2.2 and §4).
+    IdToken,
     /// `crit` lists an extension this server does not understand.
     UnsupportedCritical,
     /// No key of the issuer has this `kid` (after the allowed refetch).
@@ -196,6 +201,7 @@ impl TokenRejection {
             Self::TooLarge => "The access token is too large",
             Self::DisallowedAlgorithm => "The token signing algorithm is not accepted",
             Self::WrongType => "The token is not an access token",
+            Self::IdToken => "An ID token is not an access token",
             Self::UnsupportedCritical => "The token uses an unsupported critical header",
             Self::UnknownKey => "The token signing key is unknown",
             Self::KeyMismatch => "The token signing key does not match its algorithm",

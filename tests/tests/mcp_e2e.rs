@@ -146,12 +146,14 @@ fn challenge_of(err: &ClientInitializeError) -> &str {
     err.auth_challenge().expect("a WWW-Authenticate challenge")
 }
 
-/// The step-up error of a failed `initialize`, found in its chain of causes.
-fn insufficient_scope(err: &ClientInitializeError) -> Option<&InsufficientScopeError> {
-    let ClientInitializeError::TransportError { error, .. } = err else {
-        return None;
-    };
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error.error.as_ref());
+/// The step-up error in `error`'s chain of causes. The rmcp client makes an
+/// `InsufficientScopeError` only from an HTTP 403 that carries a `WWW-Authenticate`
+/// challenge: a JSON-RPC error saying "insufficient_scope" (what an in-tool guard answers)
+/// is a `ServiceError::McpError` instead.
+fn step_up_in<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a InsufficientScopeError> {
+    let mut cause = Some(error);
     while let Some(e) = cause {
         if let Some(found) = e.downcast_ref::<InsufficientScopeError>() {
             return Some(found);
@@ -159,6 +161,14 @@ fn insufficient_scope(err: &ClientInitializeError) -> Option<&InsufficientScopeE
         cause = e.source();
     }
     None
+}
+
+/// The step-up error of a failed `initialize`, found in its chain of causes.
+fn insufficient_scope(err: &ClientInitializeError) -> Option<&InsufficientScopeError> {
+    let ClientInitializeError::TransportError { error, .. } = err else {
+        return None;
+    };
+    step_up_in(error.error.as_ref())
 }
 
 #[actix_web::test]
@@ -394,16 +404,62 @@ async fn another_principal_cannot_use_a_session_and_a_session_id_never_authentic
     servers.stop().await;
 }
 
+/// A raw `tools/call` of `tool` with `token` (and the session, if any): the status and
+/// the `WWW-Authenticate` header of the answer.
+async fn raw_tool_call(
+    servers: &Servers,
+    token: &str,
+    session: Option<&str>,
+    tool: &str,
+) -> (u16, Option<String>) {
+    let mut req = awc::Client::default()
+        .post(servers.resource.as_str())
+        .insert_header(("authorization", format!("Bearer {token}")))
+        .insert_header(("accept", "application/json, text/event-stream"));
+    if let Some(s) = session {
+        req = req.insert_header(("mcp-session-id", s));
+    }
+    let body = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+        "params": {"name": tool, "arguments": {}}});
+    let res = req.send_json(&body).await.unwrap();
+    let challenge = res
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (res.status().as_u16(), challenge)
+}
+
+/// Opens a session for `token` with raw requests (`initialize`, then `initialized`).
+async fn raw_session(servers: &Servers, token: &str) -> String {
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let (status, session) = raw_post(servers, Some(token), None, init).await;
+    assert_eq!(status, 200);
+    let session = session.expect("initialize opens a session");
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let (status, _) = raw_post(servers, Some(token), Some(&session), initialized).await;
+    assert_eq!(status, 202);
+    session
+}
+
 // spec-checklist items 35, 44: a guarded tool is refused with a real HTTP 403 step-up
-// challenge in both response modes, and a wider token then succeeds.
+// challenge in both response modes, and a wider token then succeeds. The HTTP status and
+// the challenge are asserted, not words of an error text: the tool's own guard answers a
+// JSON-RPC error with the same words, which must not pass for the 403.
 #[actix_web::test]
 async fn a_guarded_tool_is_a_403_step_up_then_succeeds_with_a_wider_token() {
     for mode in [Mode::StatefulSse, Mode::StatelessJson] {
         let servers = Servers::start(mode);
-        let narrow = servers
-            .connect(Some(&servers.token("mcp:tools")))
-            .await
-            .unwrap();
+        // RFC 6750 §3.1, spec-checklist items 31, 44: the scopes to ask for (required ∪
+        // granted), where the metadata is, and why.
+        let step_up = format!(
+            "Bearer error=\"insufficient_scope\", scope=\"mcp:tools notes:delete\", \
+             resource_metadata=\"{}\", error_description=\"Required scope missing: notes:delete\"",
+            servers.metadata_url()
+        );
+        let narrow_token = servers.token("mcp:tools");
+        let narrow = servers.connect(Some(&narrow_token)).await.unwrap();
         // Unguarded tools work with the narrow token.
         narrow
             .call_tool(call("echo", json!({"message": "hi"})))
@@ -413,10 +469,21 @@ async fn a_guarded_tool_is_a_403_step_up_then_succeeds_with_a_wider_token() {
             .call_tool(call("delete_note", json!({})))
             .await
             .expect_err("the guarded tool must be refused");
-        let text = format!("{err:?}");
-        assert!(text.contains("insufficient_scope"), "{text}");
-        assert!(text.contains("notes:delete"), "{text}");
+        let found =
+            step_up_in(&err).unwrap_or_else(|| panic!("no HTTP 403 challenge behind {err:?}"));
+        assert_eq!(found.www_authenticate_header, step_up);
+        assert_eq!(err.auth_challenge(), Some(step_up.as_str()));
         narrow.cancel().await.unwrap();
+
+        // The same over raw HTTP: the status itself.
+        let session = match mode {
+            Mode::StatefulSse => Some(raw_session(&servers, &narrow_token).await),
+            Mode::StatelessJson => None,
+        };
+        let (status, challenge) =
+            raw_tool_call(&servers, &narrow_token, session.as_deref(), "delete_note").await;
+        assert_eq!(status, 403);
+        assert_eq!(challenge.as_deref(), Some(step_up.as_str()));
 
         let wide = servers
             .connect(Some(&servers.token("mcp:tools notes:delete")))
@@ -432,9 +499,9 @@ async fn a_guarded_tool_is_a_403_step_up_then_succeeds_with_a_wider_token() {
     }
 }
 
-// Issue 3, "The example, with a real authorization server": the same MCP server works in
-// all three strategies configured from the environment with only the resource, the
-// issuer and (to introspect) the client credentials: everything else is discovered.
+// The same MCP server works in all three strategies configured from the environment with
+// only the resource, the issuer and (to introspect) the client credentials: everything
+// else is discovered.
 #[actix_web::test]
 async fn the_mcp_server_works_in_every_strategy_with_only_the_issuer_configured() {
     for validation in ["jwt", "introspection", "hybrid"] {

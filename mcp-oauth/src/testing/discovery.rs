@@ -6,7 +6,7 @@ use std::time::Duration;
 use actix_web::{HttpResponse, web};
 use serde_json::{Map, Value, json};
 
-use super::server::{Shared, TestAuthServer, fault_status, merge_patch};
+use super::server::{Shared, TestAuthServer, fault_status, found, merge_patch};
 
 /// One of the URLs where a client looks for the authorization server metadata. For
 /// an issuer with path `/tenant1` (see
@@ -116,6 +116,10 @@ pub enum MetadataFault {
     WrongIssuer,
     /// Wait this long, then serve the document.
     Delay(Duration),
+    /// Answer `302 Found` to the same document at another URL (`…/moved/metadata` under
+    /// the issuer, counted by [`TestAuthServer::moved_requests`]): a client that follows
+    /// redirects gets it.
+    Redirect,
 }
 
 impl TestAuthServer {
@@ -236,7 +240,7 @@ fn document(shared: &Shared) -> Map<String, Value> {
     let (issuer, base) = (&shared.issuer, &shared.base);
     let document = json!({
         "issuer": issuer,
-        "jwks_uri": format!("{base}/jwks"),
+        "jwks_uri": format!("{}{}", shared.origin, shared.jwks_path),
         "token_endpoint": format!("{base}/token"),
         "authorization_endpoint": format!("{base}/authorize"),
         "registration_endpoint": format!("{base}/register"),
@@ -277,6 +281,7 @@ pub(super) async fn metadata(
                 .body("<html>this is not JSON</html>");
         }
         MetadataFault::Delay(d) => actix_web::rt::time::sleep(d).await,
+        MetadataFault::Redirect => return found(&format!("{}/moved/metadata", shared.base)),
     }
     let mut body = document(&shared);
     merge_patch(&mut body, patch);
@@ -288,5 +293,14 @@ pub(super) async fn metadata(
         };
         body.insert("issuer".into(), json!(wrong));
     }
+    HttpResponse::Ok().json(Value::Object(body))
+}
+
+/// The target of [`MetadataFault::Redirect`]: the document with the patch, counted apart.
+pub(super) async fn moved_metadata(shared: web::Data<Shared>) -> HttpResponse {
+    shared.moved_requests.fetch_add(1, Ordering::SeqCst);
+    let patch = shared.state().metadata_patch.clone();
+    let mut body = document(&shared);
+    merge_patch(&mut body, patch);
     HttpResponse::Ok().json(Value::Object(body))
 }

@@ -9,8 +9,10 @@
 //! required, RFC 9207 `iss` in the redirect), and a token endpoint for the
 //! `authorization_code` and `client_credentials` grants: enough for a real MCP client to
 //! run the whole discovery → registration → authorization → token flow.
-//! Keys can be rotated and the JWKS made to fail, to test what a resource server does
-//! when its authorization server misbehaves.
+//! Keys can be rotated, keys signed elsewhere [published](TestAuthServer::publish_key),
+//! the JWKS moved to a [path](TestAuthServerBuilder::jwks_path) only the metadata names,
+//! and the JWKS made to fail or redirect, to test what a resource server does when its
+//! authorization server misbehaves.
 //!
 //! ```
 //! use mcp_oauth::testing::TestAuthServer;

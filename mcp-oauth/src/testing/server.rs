@@ -40,14 +40,20 @@ pub enum JwksFault {
     Status(u16),
     /// Answer 200 with a body that is not a key set.
     Garbage,
-    /// Answer 200 with a body larger than any sane JWKS (1 MiB).
+    /// Answer 200 with the valid key set padded past any sane JWKS size (1 MiB, in a
+    /// member a key set reader ignores): only a cap on the body refuses it.
     Huge,
     /// Wait this long before answering.
     Delay(Duration),
+    /// Answer `302 Found` to the same keys at another URL (`…/moved/jwks`, counted by
+    /// [`TestAuthServer::moved_requests`]): a client that follows redirects gets them.
+    Redirect,
 }
 
 pub(crate) struct State {
     pub(crate) ring: Arc<KeyRing>,
+    /// Public JWKs published beside the ring's (see [`TestAuthServer::publish_key`]).
+    extra_keys: Vec<Value>,
     rotations: u32,
     fault: JwksFault,
     jwks_max_age: Option<u64>,
@@ -88,11 +94,17 @@ pub(crate) struct Shared {
     /// Metadata requests per discovery location (indexed by [`MetadataDocument::slot`]).
     pub(super) metadata_requests: [AtomicUsize; 3],
     pub(super) introspection_requests: AtomicUsize,
+    /// Requests to the targets of [`JwksFault::Redirect`] and [`MetadataFault::Redirect`].
+    pub(super) moved_requests: AtomicUsize,
     pub(crate) issuer: String,
-    /// The issuer without a terminating `/`: endpoint URLs are `{base}/jwks` etc.
+    /// `http://127.0.0.1:PORT`.
+    pub(super) origin: String,
+    /// The issuer without a terminating `/`: endpoint URLs are `{base}/token` etc.
     pub(super) base: String,
     /// The issuer's path without a terminating `/` (empty: no path).
     pub(super) path: String,
+    /// The path of the JWKS on the origin (`{path}/jwks` unless chosen).
+    pub(super) jwks_path: String,
 }
 
 impl Shared {
@@ -185,7 +197,9 @@ impl TestAuthServer {
     }
 
     /// The JWKS URL: RSA (`kid` `rsa-1`, then `rsa-2`, ... after rotations), EC P-256,
-    /// EC P-384 and Ed25519 public keys.
+    /// EC P-384 and Ed25519 public keys, and any [published](Self::publish_key) ones.
+    /// `{issuer}/jwks` unless the builder chose another
+    /// [path](TestAuthServerBuilder::jwks_path); the metadata's `jwks_uri` names it.
     ///
     /// ```
     /// let auth = mcp_oauth::testing::TestAuthServer::start();
@@ -199,7 +213,7 @@ impl TestAuthServer {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn jwks_uri(&self) -> String {
-        format!("{}/jwks", self.shared.base)
+        format!("{}{}", self.shared.origin, self.shared.jwks_path)
     }
 
     /// The token endpoint: `client_credentials` (`client_id`, `scope` and `resource`
@@ -234,10 +248,30 @@ impl TestAuthServer {
     /// # Ok::<(), mcp_oauth::ConfigError>(())
     /// ```
     pub fn configure(&self, resource: &str) -> McpOAuthBuilder {
+        self.configure_issuer_only(resource)
+            .jwks_uri(self.jwks_uri())
+    }
+
+    /// A builder for the resource `resource` that knows only this server's issuer: the
+    /// JWKS URI (and the rest) must be discovered from the metadata, as in production.
+    ///
+    /// ```
+    /// use mcp_oauth::testing::TestAuthServer;
+    ///
+    /// // The keys are not where a guess would look: only discovery finds them.
+    /// let auth = TestAuthServer::builder().jwks_path("/keys/2024/jwks.json").start();
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = auth.configure_issuer_only(resource).build()?;
+    /// let token = auth.token().audience(resource).sign();
+    /// let client = actix_web::rt::System::new().block_on(oauth.authenticate(&token))?;
+    /// assert_eq!(client.issuer(), Some(auth.issuer()));
+    /// assert_eq!((auth.metadata_requests(), auth.jwks_requests()), (1, 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn configure_issuer_only(&self, resource: &str) -> McpOAuthBuilder {
         crate::McpOAuth::builder()
             .resource(resource)
             .authorization_server(self.issuer())
-            .jwks_uri(self.jwks_uri())
     }
 
     /// A token builder: RS256, `typ: at+jwt`, the current RSA `kid`, this issuer,
@@ -284,6 +318,58 @@ impl TestAuthServer {
         let kid = format!("rsa-{}", state.rotations);
         state.ring = Arc::new(state.ring.rotated(kid.clone()));
         kid
+    }
+
+    /// Publishes `jwk` (a public JWK, as a JSON object) in the JWKS beside the server's
+    /// own keys, from the next request on and across rotations: for tokens signed
+    /// elsewhere, e.g. by another JOSE library with a key of the test's own. At most 1024
+    /// keys are kept; further ones are ignored.
+    ///
+    /// ```
+    /// use serde_json::json;
+    ///
+    /// let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// // RFC 8037 Appendix A.2: an Ed25519 public key.
+    /// auth.publish_key(json!({
+    ///     "kty": "OKP", "crv": "Ed25519", "kid": "outside",
+    ///     "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+    /// }));
+    /// let jwks: serde_json::Value = actix_web::rt::System::new().block_on(async {
+    ///     let mut res = awc::Client::default().get(auth.jwks_uri()).send().await?;
+    ///     Ok::<_, Box<dyn std::error::Error>>(res.json().await?)
+    /// })?;
+    /// assert_eq!(jwks["keys"][4]["kid"], "outside");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn publish_key(&self, jwk: Value) {
+        let mut state = self.shared.state();
+        if state.extra_keys.len() < MAX_ENTRIES {
+            state.extra_keys.push(jwk);
+        }
+    }
+
+    /// How many times the target of a redirect ([`JwksFault::Redirect`],
+    /// [`MetadataFault::Redirect`]) was requested: zero for a client that follows none.
+    ///
+    /// ```
+    /// use mcp_oauth::testing::{JwksFault, TestAuthServer};
+    ///
+    /// let auth = TestAuthServer::start();
+    /// auth.set_jwks_fault(JwksFault::Redirect);
+    /// let (status, location) = actix_web::rt::System::new().block_on(async {
+    ///     let res = awc::Client::builder().disable_redirects().finish()
+    ///         .get(auth.jwks_uri()).send().await?;
+    ///     let location = res.headers().get("location").map(|l| l.to_str()).transpose()?
+    ///         .map(str::to_owned);
+    ///     Ok::<_, Box<dyn std::error::Error>>((res.status().as_u16(), location))
+    /// })?;
+    /// assert_eq!(status, 302);
+    /// assert_eq!(location, Some(format!("{}/moved/jwks", auth.issuer())));
+    /// assert_eq!(auth.moved_requests(), 0); // not followed
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn moved_requests(&self) -> usize {
+        self.shared.moved_requests.load(Ordering::SeqCst)
     }
 
     /// Makes the JWKS endpoint misbehave (or behave again with [`JwksFault::None`]).
@@ -347,8 +433,9 @@ impl Drop for TestAuthServer {
     }
 }
 
-/// Configures a [`TestAuthServer`] before it starts: the port and a path in the issuer.
-/// Made by [`TestAuthServer::builder`].
+/// Configures a [`TestAuthServer`] before it starts: the port (or a socket already
+/// bound), a path in the issuer, and where the JWKS lives. Made by
+/// [`TestAuthServer::builder`].
 ///
 /// ```
 /// use mcp_oauth::testing::TestAuthServer;
@@ -362,6 +449,23 @@ impl Drop for TestAuthServer {
 pub struct TestAuthServerBuilder {
     port: u16,
     path: String,
+    jwks_path: Option<String>,
+    /// A socket already bound (shared by clones of the builder; duplicated at start).
+    listener: Option<Arc<std::net::TcpListener>>,
+}
+
+/// Only ASCII letters, digits and `-._~/`, and no empty, `.` or `..` segment (`path`
+/// without its terminating `/`, if any).
+fn plain_path(path: &str) -> bool {
+    let segments_ok = path.is_empty()
+        || path
+            .split('/')
+            .skip(1)
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
+    segments_ok
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b))
 }
 
 impl TestAuthServerBuilder {
@@ -420,6 +524,52 @@ impl TestAuthServerBuilder {
         self
     }
 
+    /// Serve the JWKS at this path of the server's origin (a missing leading `/` is
+    /// added) instead of `{issuer}/jwks`; the metadata's `jwks_uri` follows, so only a
+    /// resource server that reads it finds the keys.
+    ///
+    /// ```
+    /// let auth = mcp_oauth::testing::TestAuthServer::builder().jwks_path("/oauth2/v1/keys").start();
+    /// let origin = auth.issuer();
+    /// assert_eq!(auth.jwks_uri(), format!("{origin}/oauth2/v1/keys"));
+    /// let statuses = actix_web::rt::System::new().block_on(async {
+    ///     let client = awc::Client::default();
+    ///     let keys = client.get(auth.jwks_uri()).send().await?.status().as_u16();
+    ///     let guessed = client.get(format!("{origin}/jwks")).send().await?.status().as_u16();
+    ///     Ok::<_, Box<dyn std::error::Error>>((keys, guessed))
+    /// })?;
+    /// assert_eq!(statuses, (200, 404));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// The same characters as [`issuer_path`](Self::issuer_path) are allowed.
+    pub fn jwks_path(mut self, path: &str) -> Self {
+        self.jwks_path = Some(if path.starts_with('/') {
+            path.to_owned()
+        } else {
+            format!("/{path}")
+        });
+        self
+    }
+
+    /// Listen on this socket, already bound to 127.0.0.1 (instead of binding
+    /// [`port`](Self::port)): a test can hold a port from the start, point a resource
+    /// server at it, and start the authorization server there later without another
+    /// process taking the port in between.
+    ///
+    /// ```
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let port = listener.local_addr()?.port();
+    /// // ... configure something with http://127.0.0.1:{port} ...
+    /// let auth = mcp_oauth::testing::TestAuthServer::builder().listener(listener).start();
+    /// assert_eq!(auth.issuer(), format!("http://127.0.0.1:{port}"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn listener(mut self, listener: std::net::TcpListener) -> Self {
+        self.listener = Some(Arc::new(listener));
+        self
+    }
+
     /// Generates keys and starts listening on 127.0.0.1.
     ///
     /// ```
@@ -428,23 +578,26 @@ impl TestAuthServerBuilder {
     /// ```
     ///
     /// # Panics
-    /// If the port cannot be bound, key generation fails, or the issuer path has a
-    /// character or segment [`issuer_path`](Self::issuer_path) does not allow.
+    /// If the port cannot be bound (or the given [`listener`](Self::listener) cannot be
+    /// used), key generation fails, or the issuer path or the
+    /// [JWKS path](Self::jwks_path) has a character or segment
+    /// [`issuer_path`](Self::issuer_path) does not allow.
     pub fn start(self) -> TestAuthServer {
         let path = self.path;
         let trimmed = path.strip_suffix('/').unwrap_or(&path).to_owned();
-        let segments_ok = trimmed.is_empty()
-            || trimmed
-                .split('/')
-                .skip(1)
-                .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
         assert!(
-            segments_ok
-                && path
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b)),
+            plain_path(&trimmed),
             "issuer path {path:?}: only ASCII letters, digits and -._~/ and no empty, . or .. segment"
         );
+        let jwks_path = self.jwks_path.unwrap_or_else(|| format!("{trimmed}/jwks"));
+        assert!(
+            plain_path(jwks_path.strip_suffix('/').unwrap_or(&jwks_path)),
+            "JWKS path {jwks_path:?}: only ASCII letters, digits and -._~/ and no empty, . or .. segment"
+        );
+        let given = self.listener.map(|l| {
+            l.try_clone()
+                .expect("the given listener can be shared with the server thread")
+        });
         let port = self.port;
         let ring = Arc::new(KeyRing::generate());
         let (tx, rx) = std::sync::mpsc::channel();
@@ -452,13 +605,17 @@ impl TestAuthServerBuilder {
             .name("mcp-oauth-test-auth-server".into())
             .spawn(move || {
                 actix_web::rt::System::new().block_on(async move {
-                    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
-                        .expect("bind a loopback port");
+                    let listener = match given {
+                        Some(listener) => listener,
+                        None => std::net::TcpListener::bind(("127.0.0.1", port))
+                            .expect("bind a loopback port"),
+                    };
                     let port = listener.local_addr().expect("local addr").port();
                     let origin = format!("http://127.0.0.1:{port}");
                     let shared = Arc::new(Shared {
                         state: Mutex::new(State {
                             ring,
+                            extra_keys: Vec::new(),
                             rotations: 1,
                             fault: JwksFault::None,
                             jwks_max_age: None,
@@ -475,9 +632,12 @@ impl TestAuthServerBuilder {
                         jwks_requests: AtomicUsize::new(0),
                         metadata_requests: Default::default(),
                         introspection_requests: AtomicUsize::new(0),
+                        moved_requests: AtomicUsize::new(0),
                         issuer: format!("{origin}{path}"),
                         base: format!("{origin}{trimmed}"),
+                        origin,
                         path: trimmed.clone(),
+                        jwks_path: jwks_path.clone(),
                     });
                     let data = web::Data::from(shared.clone());
                     let server = HttpServer::new(move || {
@@ -490,7 +650,12 @@ impl TestAuthServerBuilder {
                                     .to(move |shared| super::discovery::metadata(shared, doc)),
                             );
                         }
-                        app.route(&format!("{p}/jwks"), web::get().to(jwks))
+                        app.route(&jwks_path, web::get().to(jwks))
+                            .route(&format!("{p}/moved/jwks"), web::get().to(moved_jwks))
+                            .route(
+                                &format!("{p}/moved/metadata"),
+                                web::get().to(super::discovery::moved_metadata),
+                            )
                             .route(&format!("{p}/token"), web::post().to(token))
                             .route(&format!("{p}/register"), web::post().to(register))
                             .route(&format!("{p}/authorize"), web::get().to(authorize))
@@ -517,11 +682,20 @@ impl TestAuthServerBuilder {
     }
 }
 
+/// The published key set: the ring's keys, then the extra ones.
+fn key_set(state: &State) -> Value {
+    let mut body = state.ring.jwks();
+    if let Some(keys) = body.get_mut("keys").and_then(Value::as_array_mut) {
+        keys.extend(state.extra_keys.iter().cloned());
+    }
+    body
+}
+
 async fn jwks(shared: web::Data<Shared>) -> HttpResponse {
     shared.jwks_requests.fetch_add(1, Ordering::SeqCst);
-    let (fault, body, max_age) = {
+    let (fault, mut body, max_age) = {
         let state = shared.state();
-        (state.fault, state.ring.jwks(), state.jwks_max_age)
+        (state.fault, key_set(&state), state.jwks_max_age)
     };
     match fault {
         JwksFault::None => {}
@@ -532,14 +706,13 @@ async fn jwks(shared: web::Data<Shared>) -> HttpResponse {
                 .body("{\"keys\": \"not keys\"");
         }
         JwksFault::Huge => {
-            return HttpResponse::Ok()
-                .content_type("application/json")
-                .body(format!(
-                    "{{\"keys\": [], \"pad\": \"{}\"}}",
-                    "x".repeat(1 << 20)
-                ));
+            // RFC 7517 §5: members other than `keys` are ignored by readers.
+            if let Some(set) = body.as_object_mut() {
+                set.insert("pad".into(), json!("x".repeat(1 << 20)));
+            }
         }
         JwksFault::Delay(d) => actix_web::rt::time::sleep(d).await,
+        JwksFault::Redirect => return found(&format!("{}/moved/jwks", shared.base)),
     }
     let mut res = HttpResponse::Ok();
     if let Some(secs) = max_age {
@@ -755,6 +928,20 @@ async fn authorize(shared: web::Data<Shared>, query: web::Query<AuthorizeRequest
     }
     HttpResponse::Found()
         .insert_header((header::LOCATION, location.to_string()))
+        .finish()
+}
+
+/// The target of [`JwksFault::Redirect`]: the keys, counted apart.
+async fn moved_jwks(shared: web::Data<Shared>) -> HttpResponse {
+    shared.moved_requests.fetch_add(1, Ordering::SeqCst);
+    let body = key_set(&shared.state());
+    HttpResponse::Ok().json(body)
+}
+
+/// `302 Found` to `location`.
+pub(super) fn found(location: &str) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, location))
         .finish()
 }
 

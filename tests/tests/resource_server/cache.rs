@@ -1,5 +1,4 @@
-//! The validation cache (issue 3, "Validation cache"): a repeated valid token is validated
-//! once, never served past its `exp`, never when the cache is off; refusals are not
+//! The validation cache: a repeated valid token is validated once, never served past its `exp`, never when the cache is off; refusals are not
 //! cached; a flood of distinct valid tokens stays within the configured bound.
 //! Proven with validators that count their calls, not with timings.
 
@@ -17,9 +16,9 @@ use serde_json::json;
 use crate::common::*;
 
 /// A validator the test can watch and steer: counts its calls; accepts every token not
-/// revoked, with scope `mcp:read`; a token `exp-<secs>` gets that `exp` (and is accepted
-/// even past it: the cache alone must stop serving it); the first `fail_first` calls
-/// are refused with `failure`.
+/// revoked, with scope `mcp:read`; a token `exp-<secs>` gets that `exp` (seconds since
+/// the epoch, fractional allowed; accepted even past it: the cache alone must stop
+/// serving it); the first `fail_first` calls are refused with `failure`.
 #[derive(Clone, Default)]
 struct Watched {
     calls: Arc<AtomicUsize>,
@@ -74,7 +73,7 @@ impl TokenValidator for Watched {
             let mut claims = json!({"sub": "watched-user", "scope": "mcp:read"});
             if let Some(exp) = token
                 .strip_prefix("exp-")
-                .and_then(|e| e.parse::<u64>().ok())
+                .and_then(|e| e.parse::<f64>().ok())
             {
                 claims["exp"] = json!(exp);
             }
@@ -170,21 +169,36 @@ async fn scope_checks_still_run_for_a_cached_token() {
     assert_eq!(validator.calls(), 1);
 }
 
+/// How long before its `exp` a token of the tests below is first presented: the time
+/// the requests before `exp` may take, however loaded the machine. The wait past `exp`
+/// that follows is a sleep, which only ever overshoots: not a race.
+const BEFORE_EXP: Duration = Duration::from_secs(3);
+
+/// Now + [`BEFORE_EXP`], as a fractional NumericDate, and as a `SystemTime`.
+fn exp_soon() -> (f64, SystemTime) {
+    let exp = SystemTime::now() + BEFORE_EXP;
+    (exp.duration_since(UNIX_EPOCH).unwrap().as_secs_f64(), exp)
+}
+
+/// Sleeps until `exp` has passed.
+async fn sleep_past(exp: SystemTime) {
+    let wait = exp.duration_since(SystemTime::now()).unwrap_or_default();
+    actix_web::rt::time::sleep(wait + Duration::from_millis(100)).await;
+}
+
 // A cached result never outlives the token's `exp`, whatever the TTL. The validator
-// accepts the token even after `exp`: only the cache can have stopped serving it.
+// accepts the token even after `exp`: only the cache can have stopped serving it. (The
+// cache's own unit tests step a clock instead; here it is the whole middleware.)
 #[actix_web::test]
 async fn a_token_expiring_while_cached_is_validated_again_from_its_exp() {
     let validator = Watched::default();
     let srv = watched_server(&validator, |b| b.cache_ttl(Duration::from_secs(60)));
-    let exp = now() + 2;
+    let (exp, exp_at) = exp_soon();
     let token = format!("exp-{exp}");
     assert_admitted(&srv.post_mcp(&token).await);
     assert_admitted(&srv.post_mcp(&token).await);
     assert_eq!(validator.calls(), 1);
-    // This behaviour is about time, hence the sleep (until just past `exp`).
-    let exp_at = UNIX_EPOCH + Duration::from_secs(exp as u64);
-    let wait = exp_at.duration_since(SystemTime::now()).unwrap_or_default();
-    actix_web::rt::time::sleep(wait + Duration::from_millis(100)).await;
+    sleep_past(exp_at).await;
     assert_admitted(&srv.post_mcp(&token).await);
     assert_eq!(validator.calls(), 2);
 }
@@ -194,11 +208,11 @@ async fn a_token_expiring_while_cached_is_validated_again_from_its_exp() {
 #[actix_web::test]
 async fn a_cached_jwt_is_refused_from_its_exp() {
     let srv = TestServer::with(|b| b.cache_ttl(Duration::from_secs(60)).leeway(Duration::ZERO));
-    // `exp` is whole seconds: 1 to 2 s from now.
-    let token = srv.token().expires_in(Duration::from_secs(2)).sign();
+    let (exp, exp_at) = exp_soon();
+    let token = srv.token().claim("exp", json!(exp)).sign();
     assert_admitted(&srv.post_mcp(&token).await);
     assert_admitted(&srv.post_mcp(&token).await);
-    actix_web::rt::time::sleep(Duration::from_millis(2100)).await;
+    sleep_past(exp_at).await;
     srv.assert_invalid_token(&srv.post_mcp(&token).await, "The access token expired");
 }
 
@@ -225,13 +239,15 @@ async fn a_revocation_takes_effect_at_once_without_the_cache_and_within_the_ttl_
         "The access token was revoked",
     );
 
+    // A TTL long enough for the "still cached" request on a loaded machine; the sleep
+    // past it only ever overshoots.
+    let ttl = Duration::from_secs(3);
     let cached = Watched::default();
-    let srv = watched_server(&cached, |b| b.cache_ttl(Duration::from_millis(500)));
+    let srv = watched_server(&cached, |b| b.cache_ttl(ttl));
     assert_admitted(&srv.post_mcp("token-r").await);
     cached.revoke("token-r");
     assert_admitted(&srv.post_mcp("token-r").await); // still cached
-    // This behaviour is about time, hence the sleep (one TTL).
-    actix_web::rt::time::sleep(Duration::from_millis(600)).await;
+    actix_web::rt::time::sleep(ttl + Duration::from_millis(100)).await;
     srv.assert_invalid_token(
         &srv.post_mcp("token-r").await,
         "The access token was revoked",
@@ -302,20 +318,19 @@ async fn a_hundred_thousand_distinct_valid_tokens_stay_within_max_entries() {
     }
     assert_eq!(oauth.cache_len().unwrap(), len);
 
-    // And through HTTP, with the same bound.
-    let srv = Setup::new().start(|auth, resource| {
-        McpOAuth::builder()
-            .resource(resource)
-            .authorization_server(auth.issuer())
-            .hs256_secret(SECRET)
-            .cache_max_entries(10)
-    });
+    // And through HTTP, with the same bound, counting validations: of 50 tokens through
+    // a cache of 10, the last one is still remembered and the first was evicted.
+    let validator = Watched::default();
+    let srv = watched_server(&validator, |b| b.cache_max_entries(10));
     for i in 0..50u32 {
-        let token = srv.token().hs256(SECRET).claim("jti", json!(i)).sign();
-        assert_admitted(&srv.post_mcp(&token).await);
+        assert_admitted(&srv.post_mcp(&format!("token-{i}")).await);
     }
-    let token = srv.token().hs256(SECRET).claim("jti", json!(0)).sign();
-    assert_admitted(&srv.post_mcp(&token).await); // evicted long ago: validated again
+    assert_eq!(validator.calls(), 50);
+    assert_admitted(&srv.post_mcp("token-49").await); // cached: not validated again
+    assert_eq!(validator.calls(), 50);
+    assert_admitted(&srv.post_mcp("token-0").await); // evicted long ago: validated again
+    assert_eq!(validator.calls(), 51);
+    assert_eq!(srv.oauth.cache_len(), Some(10));
 }
 
 #[test]

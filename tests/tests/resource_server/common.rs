@@ -2,8 +2,10 @@
 //! 127.0.0.1 wrapped with `McpOAuth`, an awc client, and assertion helpers.
 
 use std::io;
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::dev::ServerHandle;
@@ -16,6 +18,10 @@ use serde_json::{Value, json};
 
 /// The well-known prefix of RFC 9728, spelled out here independently of the library.
 pub(crate) const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
+
+/// Where [`TestServer::discovered`]'s authorization server keeps its JWKS: only its
+/// metadata says so.
+pub(crate) const DISCOVERED_JWKS_PATH: &str = "/oauth2/v1/keys";
 
 /// Seconds since the Unix epoch, for hand-made `exp` / `nbf` claims.
 pub(crate) fn now() -> i64 {
@@ -259,6 +265,23 @@ impl TestServer {
     /// `auth.configure(resource)` adjusted by `f`.
     pub(crate) fn with(f: impl FnOnce(McpOAuthBuilder) -> McpOAuthBuilder) -> Self {
         Setup::new().start(|auth, resource| f(auth.configure(resource)))
+    }
+
+    /// Configured as in production, with nothing but the resource and the issuer: the
+    /// JWKS URI comes from the metadata, and the authorization server keeps its keys at
+    /// [`DISCOVERED_JWKS_PATH`], where no guess would look.
+    pub(crate) fn discovered() -> Self {
+        Self::discovered_with(|b| b)
+    }
+
+    /// [`discovered`](Self::discovered), the builder adjusted by `f`.
+    pub(crate) fn discovered_with(f: impl FnOnce(McpOAuthBuilder) -> McpOAuthBuilder) -> Self {
+        let auth = TestAuthServer::builder()
+            .jwks_path(DISCOVERED_JWKS_PATH)
+            .start();
+        Setup::new()
+            .auth(auth)
+            .start(|auth, resource| f(auth.configure_issuer_only(resource)))
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
@@ -587,8 +610,70 @@ impl io::Write for LogBuffer {
     }
 }
 
-/// A loopback port nothing listens on (bound, then released).
-pub(crate) fn free_port() -> u16 {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("local addr").port()
+/// A loopback port held for the whole test, where nothing answers: every connection is
+/// accepted, counted and closed at once. Unlike a port bound and released, no other
+/// process can take it meanwhile; [`into_listener`](Self::into_listener) hands the socket
+/// to a real server when the test wants one there.
+pub(crate) struct HeldPort {
+    port: u16,
+    connections: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<TcpListener>>,
+}
+
+impl HeldPort {
+    pub(crate) fn bind() -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().expect("local addr").port();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (count, stopping) = (connections.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                if stream.is_ok() {
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            listener
+        });
+        Self {
+            port,
+            connections,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Connections accepted (and closed) so far.
+    pub(crate) fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    /// Stops answering and returns the socket, still bound (connections arriving now wait
+    /// in its backlog for whoever listens next).
+    pub(crate) fn into_listener(mut self) -> TcpListener {
+        self.stop_thread().expect("the accepting thread ends")
+    }
+
+    fn stop_thread(&mut self) -> Option<TcpListener> {
+        let thread = self.thread.take()?;
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the blocking `accept`; it sees `stop` and ends.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        thread.join().ok()
+    }
+}
+
+impl Drop for HeldPort {
+    fn drop(&mut self) {
+        drop(self.stop_thread());
+    }
 }

@@ -1,6 +1,6 @@
 //! Discovery of the authorization server from its issuer URL alone, the startup checks
 //! and their report, and what happens when the metadata cannot be had (spec-checklist
-//! §3; issue 3, "Discovery and startup checks").
+//! §3).
 
 use std::time::Duration;
 
@@ -45,6 +45,29 @@ async fn a_jwt_is_accepted_with_only_the_issuer_configured() {
     assert_eq!(srv.auth.metadata_requests_at(MetadataDocument::OAuth), 1);
     assert_eq!(srv.auth.metadata_requests(), 1);
     assert_eq!(srv.auth.jwks_requests(), 1);
+}
+
+// §3.1, RFC 8414 §2: the keys are where the metadata's `jwks_uri` says, which need not be
+// `{issuer}/jwks` (Okta: `/v1/keys`, Keycloak: `/protocol/openid-connect/certs`). Nothing
+// is fetched from a guessed location.
+#[actix_web::test]
+async fn the_jwks_is_fetched_where_the_metadata_says_not_where_a_guess_would_look() {
+    let auth = TestAuthServer::builder()
+        .issuer_path("/realms/test")
+        .jwks_path("/realms/test/protocol/openid-connect/certs")
+        .start();
+    let guessed = format!("{}/jwks", auth.issuer());
+    assert_ne!(auth.jwks_uri(), guessed);
+    let srv = issuer_only(auth);
+    assert_admitted(&srv.post_mcp(&srv.valid_token()).await);
+    assert_eq!(srv.auth.jwks_requests(), 1);
+    let report = srv.oauth.report();
+    assert_eq!(
+        report.authorization_servers[0].jwks_uri.as_deref(),
+        Some(format!("{}/protocol/openid-connect/certs", srv.auth.issuer()).as_str())
+    );
+    // Nothing is served at the guessed location: had it been used, nothing would verify.
+    assert_eq!(send(srv.client.get(guessed)).await.status, 404);
 }
 
 // The report says what was found and where; a compliant server has no findings.
@@ -268,8 +291,8 @@ async fn a_configured_jwks_uri_works_without_metadata_and_is_compared_with_it() 
 // Unreachable at startup: a clear error naming the URL and why...
 #[actix_web::test]
 async fn an_unreachable_authorization_server_is_a_clear_startup_error() {
-    let port = free_port();
-    let issuer = format!("http://127.0.0.1:{port}");
+    let down = HeldPort::bind();
+    let issuer = down.url("");
     let oauth = McpOAuth::builder()
         .resource("http://127.0.0.1:9/mcp")
         .authorization_server(&issuer)
@@ -287,32 +310,37 @@ async fn an_unreachable_authorization_server_is_a_clear_startup_error() {
         text.contains(&format!("{issuer}/.well-known/openid-configuration")),
         "{text}"
     );
+    assert_eq!(down.connections(), 2, "each location tried once");
 }
 
 // ...or, when configured, start anyway: 503 until the server appears, then tokens work.
 #[actix_web::test]
 async fn with_background_retry_requests_get_503_until_the_server_appears() {
-    let port = free_port();
-    let srv = Setup::new().start(move |_, resource| {
+    let down = HeldPort::bind();
+    let issuer = down.url("");
+    let srv = Setup::new().start(|_, resource| {
         McpOAuth::builder()
             .resource(resource)
-            .authorization_server(format!("http://127.0.0.1:{port}"))
+            .authorization_server(&issuer)
             .retry_discovery_in_background(true)
     });
     let report = srv.oauth.discover().await.expect("retrying, not failing");
     assert_eq!(findings(&report, Check::Discovery), [Severity::Error]);
     // The default test auth server (srv.auth) is not the configured one: its tokens are
     // from another issuer. Requests for the configured one cannot be judged yet.
-    let late = TestAuthServer::builder().port(port).start();
+    let late = TestAuthServer::builder()
+        .listener(down.into_listener())
+        .start();
+    assert_eq!(late.issuer(), issuer);
     let token = late.token().audience(&srv.resource).sign();
-    let mut status = 0;
-    for _ in 0..40 {
-        status = srv.post_mcp(&token).await.status;
-        if status == 200 {
-            break;
-        }
+    // The retry comes after a back-off of 1 s, then 2 s, 4 s...: poll (counting answers,
+    // not timing them) with room for a slow machine.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut status = srv.post_mcp(&token).await.status;
+    while status != 200 && std::time::Instant::now() < deadline {
         assert_eq!(status, 503);
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        status = srv.post_mcp(&token).await.status;
     }
     assert_eq!(status, 200, "the background retry found the metadata");
     assert_eq!(
@@ -339,12 +367,13 @@ async fn failing_discovery_backs_off_instead_of_fetching_per_request() {
     );
 }
 
-// §3.11: a slow metadata endpoint is cut off by the HTTP timeout.
+// §3.11: a slow metadata endpoint is cut off by the HTTP timeout (300 ms against an
+// answer after 30 s: a wide margin either way).
 #[actix_web::test]
 async fn slow_metadata_times_out() {
     let auth = TestAuthServer::start();
     for doc in [MetadataDocument::OAuth, MetadataDocument::OidcPathInserted] {
-        auth.set_metadata_fault(doc, MetadataFault::Delay(Duration::from_secs(3)));
+        auth.set_metadata_fault(doc, MetadataFault::Delay(Duration::from_secs(30)));
     }
     let srv = Setup::new().auth(auth).start(|auth, resource| {
         McpOAuth::builder()

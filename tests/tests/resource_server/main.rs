@@ -21,4 +21,5 @@ mod jwks;
 mod jwt;
 mod mcp_policy;
 mod metadata;
+mod outside_tokens;
 mod validator;

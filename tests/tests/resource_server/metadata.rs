@@ -16,51 +16,78 @@ fn assert_metadata_headers(reply: &Reply) {
     assert!(reply.header("www-authenticate").is_none());
 }
 
+/// The document the configuration `resource` + `issuers` (+ `extra` members) must
+/// produce, written out by the test (RFC 9728 §2): the library is not asked.
+fn expected(resource: &str, issuers: &[&str], extra: serde_json::Value) -> serde_json::Value {
+    let mut doc = json!({
+        "resource": resource,
+        "authorization_servers": issuers,
+        "bearer_methods_supported": ["header"],
+    });
+    if let (Some(doc), Some(extra)) = (doc.as_object_mut(), extra.as_object()) {
+        doc.extend(extra.clone());
+    }
+    doc
+}
+
+/// Asserts `reply` is the metadata document `doc`, with `resource` byte for byte as
+/// configured (item 5: never re-serialised).
+fn assert_document(reply: &Reply, doc: &serde_json::Value) {
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_metadata_headers(reply);
+    assert_eq!(&reply.json(), doc);
+    let resource = doc["resource"].as_str().unwrap();
+    let member = format!("\"resource\":{}", serde_json::to_string(resource).unwrap());
+    assert!(reply.text().contains(&member), "{}", reply.text());
+}
+
 // spec-checklist items 7, 8, 9, 11, 15, 16
 #[actix_web::test]
 async fn path_suffixed_metadata_is_served_without_a_token() {
     let srv = TestServer::start();
     let reply = send(srv.get(&format!("{WELL_KNOWN}/mcp"))).await;
-    assert_eq!(reply.status, 200);
-    assert_metadata_headers(&reply);
-    assert_eq!(
-        reply.json(),
-        json!({
-            "resource": srv.resource,
-            "authorization_servers": [srv.auth.issuer()],
-            "bearer_methods_supported": ["header"],
-        })
-    );
-    // Byte-equal, not just JSON-equal (item 5).
-    assert!(
-        reply
-            .text()
-            .contains(&format!("\"resource\":\"{}\"", srv.resource))
+    let issuer = srv.auth.issuer();
+    assert_document(
+        &reply,
+        &expected(&format!("{}/mcp", srv.base), &[issuer], json!({})),
     );
     assert_eq!(srv.auth.jwks_requests(), 0);
+    assert_eq!(srv.auth.metadata_requests(), 0);
 }
 
 // spec-checklist item 18: the root form, for clients that probe only the root.
 #[actix_web::test]
 async fn root_metadata_is_the_same_document() {
     let srv = TestServer::with(|b| b.required_scopes(["mcp:tools"]).resource_name("Files"));
+    let doc = expected(
+        &format!("{}/mcp", srv.base),
+        &[srv.auth.issuer()],
+        json!({"scopes_supported": ["mcp:tools"], "resource_name": "Files"}),
+    );
     let suffixed = send(srv.get(&format!("{WELL_KNOWN}/mcp"))).await;
+    assert_document(&suffixed, &doc);
     let root = send(srv.get(WELL_KNOWN)).await;
-    assert_eq!(root.status, 200);
-    assert_metadata_headers(&root);
+    assert_document(&root, &doc);
     assert_eq!(root.body, suffixed.body);
-    assert_eq!(root.json()["resource"], srv.resource);
 }
 
-// spec-checklist item 10: `scopes_supported` = required ∪ supported, never `[]`.
+// spec-checklist item 10: `scopes_supported` = required ∪ supported, never `[]`, each
+// once, the required ones first.
 #[actix_web::test]
 async fn scopes_supported_lists_required_and_supported_scopes() {
     let srv = TestServer::with(|b| {
         b.required_scopes(["mcp:tools"])
             .scopes_supported(["files:read", "mcp:tools"])
     });
-    let doc = send(srv.get(&format!("{WELL_KNOWN}/mcp"))).await.json();
-    assert_eq!(doc["scopes_supported"], json!(["mcp:tools", "files:read"]));
+    let reply = send(srv.get(&format!("{WELL_KNOWN}/mcp"))).await;
+    assert_document(
+        &reply,
+        &expected(
+            &format!("{}/mcp", srv.base),
+            &[srv.auth.issuer()],
+            json!({"scopes_supported": ["mcp:tools", "files:read"]}),
+        ),
+    );
 }
 
 // spec-checklist item 10: zero values are omitted.
@@ -70,6 +97,7 @@ async fn scopes_supported_is_absent_when_no_scopes_are_configured() {
     let doc = send(srv.get(&format!("{WELL_KNOWN}/mcp"))).await.json();
     assert!(doc.get("scopes_supported").is_none(), "{doc}");
     assert!(doc.get("resource_name").is_none(), "{doc}");
+    assert!(doc.get("resource_documentation").is_none(), "{doc}");
 }
 
 // spec-checklist item 12
@@ -79,11 +107,41 @@ async fn resource_name_and_documentation_are_published_when_set() {
         b.resource_name("Acme files")
             .resource_documentation("https://docs.example.com/mcp")
     });
-    let doc = send(srv.get(&format!("{WELL_KNOWN}/mcp"))).await.json();
-    assert_eq!(doc["resource_name"], "Acme files");
-    assert_eq!(
-        doc["resource_documentation"],
-        "https://docs.example.com/mcp"
+    let reply = send(srv.get(&format!("{WELL_KNOWN}/mcp"))).await;
+    assert_document(
+        &reply,
+        &expected(
+            &format!("{}/mcp", srv.base),
+            &[srv.auth.issuer()],
+            json!({
+                "resource_name": "Acme files",
+                "resource_documentation": "https://docs.example.com/mcp",
+            }),
+        ),
+    );
+}
+
+// spec-checklist item 9: every configured authorization server, in the configured
+// order, each spelled exactly as configured (a terminating `/` kept, none added).
+#[actix_web::test]
+async fn authorization_servers_are_the_configured_issuers_in_order() {
+    let srv = Setup::new().start(|auth, r| {
+        auth.configure_issuer_only(r)
+            .authorization_server("https://login.example.com/")
+            .authorization_server("https://sts.partner.example/tenant/v2.0")
+    });
+    let reply = send(srv.get(&format!("{WELL_KNOWN}/mcp"))).await;
+    assert_document(
+        &reply,
+        &expected(
+            &format!("{}/mcp", srv.base),
+            &[
+                srv.auth.issuer(),
+                "https://login.example.com/",
+                "https://sts.partner.example/tenant/v2.0",
+            ],
+            json!({}),
+        ),
     );
 }
 
@@ -152,15 +210,24 @@ async fn resource_metadata_in_the_challenge_resolves_to_the_document() {
     assert_eq!(reply.json()["resource"], srv.resource);
 }
 
-// spec-checklist item 9 (REC): each advertised issuer equals the AS metadata `issuer`.
+// spec-checklist item 9 (REC): the advertised issuer is the configured one, and what a
+// client finds at its RFC 8414 location names the same issuer.
 #[actix_web::test]
 async fn authorization_servers_equal_the_issuer_of_the_authorization_server_metadata() {
-    let srv = TestServer::start();
+    let auth = mcp_oauth::testing::TestAuthServer::builder()
+        .issuer_path("/tenant1")
+        .start();
+    let configured = auth.issuer().to_owned();
+    let srv = Setup::new()
+        .auth(auth)
+        .start(|auth, r| auth.configure_issuer_only(r));
     let doc = send(srv.get(&format!("{WELL_KNOWN}/mcp"))).await.json();
-    let issuer = doc["authorization_servers"][0].as_str().unwrap().to_owned();
-    let as_url = format!("{issuer}/.well-known/oauth-authorization-server");
+    assert_eq!(doc["authorization_servers"], json!([configured]));
+    // RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path.
+    let (origin, path) = configured.split_at(configured.len() - "/tenant1".len());
+    let as_url = format!("{origin}/.well-known/oauth-authorization-server{path}");
     let as_doc = send(srv.client.get(as_url)).await.json();
-    assert_eq!(as_doc["issuer"], issuer);
+    assert_eq!(as_doc["issuer"], json!(configured));
 }
 
 /// Starts a server whose resource is the origin plus `suffix`, and checks that the
@@ -212,7 +279,7 @@ async fn nested_resource_path_is_inserted_after_the_host() {
     let reply = send(srv.get(&format!("{WELL_KNOWN}/public/mcp"))).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json()["resource"], srv.resource);
-    // The wrong placement (fastmcp #2077) is not the metadata: it needs a token like any path.
+    // The wrong placement (after the path) is not the metadata: it needs a token like any path.
     let wrong = send(srv.get(&format!("/public/mcp{WELL_KNOWN}"))).await;
     assert_eq!(wrong.status, 401);
 }
