@@ -1049,23 +1049,31 @@ impl McpOAuthBuilder {
         self
     }
 
-    /// Serves the latest [`StartupReport`](crate::StartupReport) as JSON at this path,
-    /// without a token (it holds only what the authorization servers publish). Off by
-    /// default. (`MCP_OAUTH_DIAGNOSTICS_PATH`)
+    /// Serves the latest [`StartupReport`](crate::StartupReport) as JSON at this path, to
+    /// requests with a valid token (and the required scopes) only, and redacted: each
+    /// finding's check and severity without its message, whose error text can name
+    /// internal hosts. Off by default. (`MCP_OAUTH_DIAGNOSTICS_PATH`)
     ///
     /// ```
     /// # use mcp_oauth::testing::TestAuthServer;
     /// use actix_web::{App, test};
     ///
     /// # let auth = TestAuthServer::start();
+    /// let resource = "http://127.0.0.1:8080/mcp";
     /// let oauth = auth
-    ///     .configure("http://127.0.0.1:8080/mcp")
+    ///     .configure(resource)
     ///     .diagnostics_path("/.well-known/mcp-oauth/report")
     ///     .build()?;
+    /// let token = auth.token().audience(resource).sign();
     /// actix_web::rt::System::new().block_on(async {
     ///     oauth.discover().await?;
     ///     let app = test::init_service(App::new().wrap(oauth)).await;
-    ///     let req = test::TestRequest::get().uri("/.well-known/mcp-oauth/report").to_request();
+    ///     let anonymous = test::TestRequest::get().uri("/.well-known/mcp-oauth/report");
+    ///     assert_eq!(test::call_service(&app, anonymous.to_request()).await.status(), 401);
+    ///     let req = test::TestRequest::get()
+    ///         .uri("/.well-known/mcp-oauth/report")
+    ///         .insert_header(("authorization", format!("Bearer {token}")))
+    ///         .to_request();
     ///     let report: serde_json::Value = test::call_and_read_body_json(&app, req).await;
     ///     assert_eq!(report["authorization_servers"][0]["status"], "ready");
     ///     Ok::<_, Box<dyn std::error::Error>>(())
