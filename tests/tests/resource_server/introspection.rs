@@ -1,12 +1,12 @@
 //! The `introspection` and `hybrid` strategies against a real RFC 7662 endpoint
-//! (spec-checklist §5; issue 3, "Introspection").
+//! (spec-checklist §5): what an answer means.
 
 use std::time::Duration;
 
 use futures_util::future::join_all;
 use mcp_oauth::testing::{IntrospectionFault, TestAuthServer};
 use mcp_oauth::{ClientAuthMethod, McpOAuth, McpOAuthBuilder, Validation};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::common::*;
 
@@ -318,5 +318,102 @@ fn introspection_settings_are_checked_at_build() {
             "MCP_OAUTH_VALIDATION",
             "MCP_OAUTH_INTROSPECTION_AUTH_METHOD"
         ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Error answers: a refusal of the token is "not active here" (401), anything else an
+// outage (503). RFC 7662 §2.3, RFC 6749 §5.2.
+// ---------------------------------------------------------------------------------------
+
+// oidc-provider (OpenID Certified) answers 400 unsupported_token_type for any JWT-shaped
+// token: a JWT of its own, a forged one, an unsigned one, an alg-confused one. Each is 401
+// invalid_token, not a 503 the client would retry forever.
+#[actix_web::test]
+async fn a_jwt_an_oidc_provider_refuses_to_introspect_is_401_not_503() {
+    let srv = introspecting(|b| b);
+    srv.auth.set_jwt_introspection(false);
+    let jwts = [
+        srv.valid_token(),
+        srv.token().signed_by_unpublished_key().sign(),
+        srv.token().alg_none("none").sign(),
+        srv.token().hs256_with_rsa_public_key().sign(),
+    ];
+    for (i, jwt) in jwts.iter().enumerate() {
+        srv.assert_invalid_token(&srv.post_mcp(jwt).await, "The access token is not active");
+        assert_eq!(srv.auth.introspection_requests(), i + 1, "asked once each");
+    }
+    // Its opaque tokens are introspected as before.
+    assert_admitted(&srv.post_mcp(&srv.token().opaque()).await);
+}
+
+// Every error answer, read by the one rule. The cache is off, so each request asks
+// again: a refusal is never remembered as valid.
+#[actix_web::test]
+async fn an_error_answer_is_401_only_when_a_400_refuses_the_token() {
+    let srv = introspecting(|b| b.cache_ttl(Duration::ZERO));
+    let token = srv.token().opaque();
+    let error = |status, body: Value| IntrospectionFault::Error(status, body);
+    let refusals = [
+        error(400, json!({"error": "unsupported_token_type"})),
+        error(400, json!({"error": "invalid_token"})),
+        error(400, json!({"error": "invalid_grant"})),
+        error(
+            400,
+            json!({"error": "invalid_request", "error_description": "the token is malformed"}),
+        ),
+    ];
+    let outages = [
+        // Our credentials refused.
+        error(400, json!({"error": "invalid_client"})),
+        error(400, json!({"error": "unauthorized_client"})),
+        error(401, json!({"error": "invalid_client"})),
+        error(403, json!({"error": "unsupported_token_type"})),
+        // Our request refused, or no OAuth error at all.
+        error(
+            400,
+            json!({"error": "invalid_request", "error_description": "client authentication failed"}),
+        ),
+        error(400, json!({"error": "invalid_scope"})),
+        error(400, json!({"message": "no OAuth error object"})),
+        IntrospectionFault::Status(400),
+        // The server failed.
+        error(500, json!({"error": "invalid_token"})),
+        IntrospectionFault::Status(502),
+        IntrospectionFault::Garbage,
+    ];
+    let mut calls = 0;
+    for (fault, refused) in refusals
+        .into_iter()
+        .map(|f| (f, true))
+        .chain(outages.into_iter().map(|f| (f, false)))
+    {
+        srv.auth.set_introspection_fault_for_next(1, fault.clone());
+        let reply = srv.post_mcp(&token).await;
+        if refused {
+            srv.assert_invalid_token(&reply, "The access token is not active");
+        } else {
+            srv.assert_unavailable(&reply);
+        }
+        // The fault was for one request: the next one asks again and is admitted.
+        assert_admitted(&srv.post_mcp(&token).await);
+        calls += 2;
+        assert_eq!(srv.auth.introspection_requests(), calls, "{fault:?}");
+    }
+}
+
+// token_type_hint=access_token is sent; a refresh token, found anyway (RFC 7662 §2.1: the
+// search extends beyond the hint), is refused as not an access token.
+#[actix_web::test]
+async fn a_refresh_token_is_refused_whatever_the_hint() {
+    let srv = introspecting(|b| b);
+    let refresh = srv.token().refresh_token();
+    srv.assert_invalid_token(
+        &srv.post_mcp(&refresh).await,
+        "The token is not an access token",
+    );
+    assert_eq!(
+        srv.auth.last_introspection_token_type_hint().as_deref(),
+        Some("access_token")
     );
 }
