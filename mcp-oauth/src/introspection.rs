@@ -10,8 +10,17 @@
 //! here", a 401; anything else the authorization server fails to answer (another error
 //! status, our credentials refused, a timeout, a body that is not JSON) is a 503: the
 //! token may well be good, and a 401 would send the client to re-authorize in a loop.
+//!
+//! Every new token costs a call, so the calls are bounded: a definite refusal is
+//! remembered for a few seconds ([`refused`], the negative cache), and at most
+//! [`IntrospectionLimits::max_concurrent`] calls to one authorization server are in
+//! flight; the next token gets a 503 with `Retry-After` at once, never a queue.
+
+mod refused;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -23,6 +32,36 @@ use crate::config::Secret;
 use crate::discovery::Discovery;
 use crate::http::{self, FetchError, HttpLimits};
 use crate::refusal::{Refusal, TokenRejection};
+
+pub(crate) use refused::RefusedCache;
+
+/// How long a definite refusal is remembered, by default
+/// (`MCP_OAUTH_INTROSPECTION_NEGATIVE_TTL_SECS`).
+pub(crate) const DEFAULT_NEGATIVE_TTL: Duration = Duration::from_secs(5);
+/// Most introspection calls in flight to one authorization server, by default
+/// (`MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT`).
+pub(crate) const DEFAULT_MAX_CONCURRENT: usize = 32;
+/// What a client refused by the cap is told to wait (`Retry-After`).
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// How many calls introspection may make: the negative cache's TTL and the cap on
+/// concurrent calls per authorization server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IntrospectionLimits {
+    /// How long a definite refusal is remembered; zero turns the negative cache off.
+    pub(crate) negative_ttl: Duration,
+    /// Most calls in flight to one authorization server (at least 1).
+    pub(crate) max_concurrent: usize,
+}
+
+impl Default for IntrospectionLimits {
+    fn default() -> Self {
+        Self {
+            negative_ttl: DEFAULT_NEGATIVE_TTL,
+            max_concurrent: DEFAULT_MAX_CONCURRENT,
+        }
+    }
+}
 
 /// How this server authenticates to the introspection endpoint (RFC 7662 §2.1 requires
 /// that it does). (`MCP_OAUTH_INTROSPECTION_AUTH_METHOD`)
@@ -99,9 +138,20 @@ pub(crate) struct Introspector {
     pub(crate) leeway_secs: u64,
     pub(crate) scope_claim: Option<String>,
     pub(crate) limits: HttpLimits,
+    /// The prefixes of the opaque tokens this issuer issues (empty: not known).
+    pub(crate) prefixes: Vec<String>,
+    /// Definite refusals, remembered briefly (`None`: off).
+    pub(crate) refused: Option<RefusedCache>,
+    /// The calls in flight.
+    pub(crate) calls: CallLimit,
 }
 
 impl Introspector {
+    /// Whether `token` starts with one of this issuer's opaque-token prefixes.
+    pub(crate) fn claims_prefix(&self, token: &str) -> bool {
+        self.prefixes.iter().any(|p| token.starts_with(p.as_str()))
+    }
+
     async fn endpoint(&self) -> Result<String, Refusal> {
         if let Some(configured) = &self.endpoint {
             return Ok(configured.clone());
@@ -119,8 +169,27 @@ impl Introspector {
             })
     }
 
-    /// One introspection call (RFC 7662 §2.1).
+    /// Judges `token` by this issuer's answer, or by its definite refusal of the same
+    /// token less than the negative TTL ago.
     pub(crate) async fn introspect(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
+        let Some(refused) = &self.refused else {
+            return self.ask(token).await;
+        };
+        let key = refused::key_of(token);
+        if let Some(why) = refused.get(&key) {
+            return Err(Refusal::InvalidToken(why));
+        }
+        let verdict = self.ask(token).await;
+        // Every `InvalidToken` here is the authorization server's definite answer; an
+        // outage is `Unavailable` or `Overloaded`, and is asked again next time.
+        if let Err(Refusal::InvalidToken(why)) = &verdict {
+            refused.put(key, why.clone());
+        }
+        verdict
+    }
+
+    /// One introspection call (RFC 7662 §2.1), within the cap.
+    async fn ask(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
         let endpoint = self.endpoint().await?;
         let mut form = url::form_urlencoded::Serializer::new(String::new());
         form.append_pair("token", token)
@@ -135,13 +204,16 @@ impl Introspector {
                 None
             }
         };
-        let answer = http::post_form(
-            &endpoint,
-            form.finish(),
-            authorization.as_deref(),
-            self.limits,
-        )
-        .await;
+        let answer = {
+            let _call = self.calls.enter(&self.issuer)?;
+            http::post_form(
+                &endpoint,
+                form.finish(),
+                authorization.as_deref(),
+                self.limits,
+            )
+            .await
+        };
         let outage = |why: &str| {
             tracing::error!(target: "mcp_oauth", endpoint = %endpoint, "introspection failed: {why}");
             Refusal::Unavailable(format!("introspection at {endpoint} failed: {why}"))
@@ -197,13 +269,55 @@ impl Introspector {
     }
 }
 
+/// At most `max` introspection calls to one authorization server at once. One more is
+/// refused at once with [`Refusal::Overloaded`]: it never waits, so nothing queues up.
+#[derive(Debug)]
+pub(crate) struct CallLimit {
+    permits: tokio::sync::Semaphore,
+    max: usize,
+    /// Set by a refusal, cleared when the calls have drained: one warning per episode.
+    saturated: AtomicBool,
+}
+
+impl CallLimit {
+    pub(crate) fn new(max: usize) -> Self {
+        let max = max.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+        Self {
+            permits: tokio::sync::Semaphore::new(max),
+            max,
+            saturated: AtomicBool::new(false),
+        }
+    }
+
+    /// A permit for one call, released when dropped; `Overloaded` when all are taken.
+    fn enter(&self, issuer: &str) -> Result<tokio::sync::SemaphorePermit<'_>, Refusal> {
+        match self.permits.try_acquire() {
+            Ok(permit) => {
+                if self.permits.available_permits() + 1 == self.max {
+                    // The only call in flight: any flood is over.
+                    self.saturated.store(false, Ordering::Relaxed);
+                }
+                Ok(permit)
+            }
+            Err(_) => {
+                if !self.saturated.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(target: "mcp_oauth", issuer, max = self.max, "introspection calls at the cap (MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT): new tokens get 503 with Retry-After until calls complete");
+                }
+                Err(Refusal::Overloaded {
+                    retry_after: RETRY_AFTER,
+                })
+            }
+        }
+    }
+}
+
 /// What an error answer of the introspection endpoint means.
 #[derive(Debug, PartialEq, Eq)]
 enum ErrorAnswer {
     /// The authorization server refuses to introspect this token: it is not active here
-    /// (401 `invalid_token`).
+    /// (401 `invalid_token`, remembered by the negative cache).
     TokenRefused,
-    /// It refused us, or failed: the token may be good (503).
+    /// It refused us, or failed: the token may be good (503, never remembered).
     Outage(String),
 }
 
@@ -312,6 +426,9 @@ mod tests {
             leeway_secs: 60,
             scope_claim: None,
             limits: crate::jwks::JwksSettings::default().limits,
+            prefixes: Vec::new(),
+            refused: None,
+            calls: CallLimit::new(DEFAULT_MAX_CONCURRENT),
         }
     }
 
@@ -465,5 +582,23 @@ mod tests {
         );
         let echoed = outage(400, json!({"error": "secret-token-value"}));
         assert!(!echoed.contains("secret-token-value"), "{echoed}");
+    }
+
+    #[test]
+    fn the_call_limit_refuses_at_once_past_its_permits_and_frees_them_on_drop() {
+        let limit = CallLimit::new(2);
+        let first = limit.enter("https://as.example.com").unwrap();
+        let second = limit.enter("https://as.example.com").unwrap();
+        assert_eq!(
+            limit.enter("https://as.example.com").unwrap_err(),
+            Refusal::Overloaded {
+                retry_after: RETRY_AFTER
+            }
+        );
+        drop(first);
+        let third = limit.enter("https://as.example.com").unwrap();
+        drop((second, third));
+        assert_eq!(limit.permits.available_permits(), 2);
+        assert_eq!(CallLimit::new(0).max, 1);
     }
 }
