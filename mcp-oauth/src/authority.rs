@@ -1,12 +1,13 @@
 //! The authorization servers this resource trusts, and which of them judges a token.
 //!
-//! Routing (issue 3, "Several authorization servers"): a JWT goes to the issuer its
-//! `iss` names, and only to that issuer's keys or introspection endpoint (RFC 8725
-//! §3.8: never the union of several issuers' keys). A JWT from an issuer not
-//! configured is a 401 before anything is fetched. Under the `hybrid` strategy, a JWT
-//! whose issuer has keys is verified locally and every other token is introspected; an
-//! opaque token is introspected by each issuer that introspects, in configuration
-//! order, until one says it is active.
+//! Routing: a JWT goes to the issuer its `iss` names, and only to that issuer's keys or
+//! introspection endpoint (RFC 8725 §3.8: never the union of several issuers' keys). A
+//! JWT from an issuer not configured is a 401 before anything is fetched. Under the
+//! `hybrid` strategy, a JWT whose issuer has keys is verified locally and every other
+//! token is introspected. An opaque token is offered to the issuers its prefix names
+//! (`opaque_token_prefix`), else to those that declared no prefix, in configuration
+//! order, until one says it is active; a token no issuer may have issued is a 401
+//! without any call ([`Authorities::offered`]).
 
 use std::sync::Arc;
 
@@ -135,19 +136,39 @@ impl Authorities {
         self.list.iter().any(|a| a.introspection.is_some())
     }
 
-    /// An opaque token carries no issuer: ask each introspecting issuer in turn. The
-    /// first `active` answer wins; if none is, an unreachable one makes it a 503.
+    /// The introspecting issuers an opaque token is offered to, in configuration order:
+    /// those with a prefix the token starts with; when it has none of theirs, those that
+    /// declared no prefix (so none at all when every issuer declared prefixes). An opaque
+    /// token carries no issuer; its prefix is the only thing that says whose it is.
+    fn offered<'a>(&'a self, token: &'a str) -> impl Iterator<Item = &'a Introspector> + 'a {
+        let introspectors = self.list.iter().filter_map(|a| a.introspection.as_ref());
+        let claimed = introspectors.clone().any(|i| i.claims_prefix(token));
+        introspectors.filter(move |i| {
+            if claimed {
+                i.claims_prefix(token)
+            } else {
+                i.prefixes.is_empty()
+            }
+        })
+    }
+
+    /// Asks each issuer [`offered`](Self::offered) the token in turn. The first `active`
+    /// answer wins; if none is, one that could not answer makes it a 503; no issuer at
+    /// all is a 401 without any call.
     async fn introspect(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
-        let mut refusal = Refusal::InvalidToken(TokenRejection::Inactive);
-        for introspector in self.list.iter().filter_map(|a| a.introspection.as_ref()) {
+        let cannot_judge =
+            |r: &Refusal| matches!(r, Refusal::Unavailable(_) | Refusal::Overloaded { .. });
+        let mut refusal = None;
+        for introspector in self.offered(token) {
             match introspector.introspect(token).await {
                 Ok(claims) => return Ok(claims),
-                Err(unavailable @ Refusal::Unavailable(_)) => refusal = unavailable,
-                Err(other) if matches!(refusal, Refusal::InvalidToken(_)) => refusal = other,
+                Err(e) if !refusal.as_ref().is_some_and(cannot_judge) || cannot_judge(&e) => {
+                    refusal = Some(e);
+                }
                 Err(_) => {}
             }
         }
-        Err(refusal)
+        Err(refusal.unwrap_or(Refusal::InvalidToken(TokenRejection::WrongIssuer)))
     }
 
     /// The latest report of every issuer, without fetching anything.

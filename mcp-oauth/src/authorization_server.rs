@@ -38,6 +38,7 @@ pub struct AuthorizationServer {
     pub(crate) audiences: Vec<String>,
     pub(crate) algorithms: Option<Vec<Algorithm>>,
     pub(crate) introspection_client: Option<(String, Secret)>,
+    pub(crate) opaque_token_prefixes: Vec<String>,
 }
 
 impl AuthorizationServer {
@@ -56,6 +57,7 @@ impl AuthorizationServer {
             audiences: Vec::new(),
             algorithms: None,
             introspection_client: None,
+            opaque_token_prefixes: Vec::new(),
         }
     }
 
@@ -136,6 +138,32 @@ impl AuthorizationServer {
         secret: impl AsRef<[u8]>,
     ) -> Self {
         self.introspection_client = Some((client_id.into(), Secret(secret.as_ref().to_vec())));
+        self
+    }
+
+    /// A prefix every opaque token of this issuer starts with (e.g. `at_`), instead of the
+    /// builder's [`opaque_token_prefix`](crate::McpOAuthBuilder::opaque_token_prefix); call
+    /// again for several. An opaque token is then introspected only by the issuers whose
+    /// prefix it has, or, when it has none of theirs, by the issuers that declared no
+    /// prefix: with a prefix on every issuer, a token that matches none is a 401 without
+    /// any introspection call. JWTs are routed by their `iss`, not by prefix.
+    ///
+    /// ```
+    /// use mcp_oauth::{AuthorizationServer, McpOAuth, Validation};
+    ///
+    /// let oauth = McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .validation(Validation::Introspection)
+    ///     .introspection_client("mcp-resource", "a secret from a file")
+    ///     .authorization_server(AuthorizationServer::new("https://login.example.com").opaque_token_prefix("lgn_"))
+    ///     .authorization_server(AuthorizationServer::new("https://sts.partner.example").opaque_token_prefix("ptr_"))
+    ///     .build()?;
+    /// // `lgn_…` goes to login.example.com only, `ptr_…` to the partner only, `xyz…` nowhere.
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn opaque_token_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.opaque_token_prefixes.push(prefix.into());
         self
     }
 }

@@ -27,7 +27,7 @@ pub(crate) fn bearer(
     let mut params = Params::default();
     match refusal {
         // RFC 6750 §3.1: no error information when the request had no credentials.
-        Refusal::MissingToken | Refusal::Unavailable(_) => {
+        Refusal::MissingToken | Refusal::Unavailable(_) | Refusal::Overloaded { .. } => {
             params.push("resource_metadata", metadata);
             params.push_scope(needed.iter());
         }

@@ -12,7 +12,9 @@ use crate::body::DEFAULT_BODY_TIMEOUT;
 use crate::cache::{CachedValidator, DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_CACHE_TTL};
 use crate::discovery::{Discovery, Needs};
 use crate::error::{ConfigError, ConfigProblem};
-use crate::introspection::{ClientAuthMethod, ClientCredentials, Introspector};
+use crate::introspection::{
+    CallLimit, ClientAuthMethod, ClientCredentials, IntrospectionLimits, Introspector, RefusedCache,
+};
 use crate::jsonrpc::BodyLimits;
 use crate::jwks::{JwksCache, JwksSettings, KeyEpoch};
 use crate::jwt::{self, JwtValidator, KeySource, TypPolicy};
@@ -134,6 +136,10 @@ pub struct McpOAuthBuilder {
     pub(crate) introspection_client_id: Option<String>,
     pub(crate) introspection_client_secret: Option<Secret>,
     pub(crate) introspection_auth: ClientAuthMethod,
+    /// The negative cache's TTL and the cap on concurrent calls per issuer.
+    pub(crate) introspection_limits: IntrospectionLimits,
+    /// The [`issuer`](Self::issuer)'s opaque-token prefixes.
+    pub(crate) opaque_token_prefixes: Vec<String>,
     pub(crate) strictness: Strictness,
     pub(crate) retry_discovery: bool,
     pub(crate) diagnostics_path: Option<String>,
@@ -188,6 +194,8 @@ impl Default for McpOAuthBuilder {
             introspection_client_id: None,
             introspection_client_secret: None,
             introspection_auth: ClientAuthMethod::default(),
+            introspection_limits: IntrospectionLimits::default(),
+            opaque_token_prefixes: Vec::new(),
             strictness: Strictness::default(),
             retry_discovery: false,
             diagnostics_path: None,
@@ -247,8 +255,9 @@ impl McpOAuthBuilder {
     }
 
     /// Which authorization server the builder's [`jwks_uri`](Self::jwks_uri),
-    /// [`hs256_secret`](Self::hs256_secret) and
-    /// [`introspection_endpoint`](Self::introspection_endpoint) belong to. Default: the
+    /// [`hs256_secret`](Self::hs256_secret),
+    /// [`introspection_endpoint`](Self::introspection_endpoint) and
+    /// [`opaque_token_prefix`](Self::opaque_token_prefix) belong to. Default: the
     /// authorization server, when exactly one is configured. It must be one of them, and
     /// is required when several are and one of those settings is given; for settings of
     /// several issuers, use [`AuthorizationServer`]. (`MCP_OAUTH_ISSUER`)
@@ -1020,6 +1029,76 @@ impl McpOAuthBuilder {
         self
     }
 
+    /// How long a definite refusal from an introspection endpoint is remembered (the
+    /// negative cache): `active: false`, an active token that fails a check, or a 400
+    /// refusing the token. The same token again within this time is refused without a
+    /// call, so replaying a bad token is not amplified onto the authorization server.
+    /// Keyed by the token's SHA-256, at most 16,384 entries per authorization server (the
+    /// oldest make room); outages (503s) are never remembered. Default 5 s;
+    /// `Duration::ZERO` turns it off. (`MCP_OAUTH_INTROSPECTION_NEGATIVE_TTL_SECS`)
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let builder = mcp_oauth::McpOAuth::builder()
+    ///     .validation(mcp_oauth::Validation::Introspection)
+    ///     .introspection_client("mcp-resource", "secret")
+    ///     .introspection_negative_ttl(Duration::from_secs(2));
+    /// # let _ = builder;
+    /// ```
+    pub fn introspection_negative_ttl(mut self, ttl: Duration) -> Self {
+        self.introspection_limits.negative_ttl = ttl;
+        self
+    }
+
+    /// Most introspection calls in flight to one authorization server. A new token that
+    /// would need one more gets 503 `temporarily_unavailable` with `Retry-After: 1` at
+    /// once (never a queue), so a flood of distinct tokens reaches the authorization
+    /// server at this concurrency at most. Default 32; must be more than zero.
+    /// (`MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT`)
+    ///
+    /// ```
+    /// # let builder = mcp_oauth::McpOAuth::builder()
+    /// #     .resource("https://mcp.example.com/mcp")
+    /// #     .authorization_server("https://auth.example.com")
+    /// #     .validation(mcp_oauth::Validation::Introspection)
+    /// #     .introspection_client("mcp-resource", "secret");
+    /// let oauth = builder.clone().introspection_max_concurrent(8).build()?;
+    /// let err = builder.introspection_max_concurrent(0).build().unwrap_err();
+    /// assert_eq!(err.problems()[0].setting(), "MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT");
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn introspection_max_concurrent(mut self, calls: usize) -> Self {
+        self.introspection_limits.max_concurrent = calls;
+        self
+    }
+
+    /// A prefix every opaque token of the [`issuer`](Self::issuer) starts with (e.g.
+    /// `at_`); call again for several. Opaque tokens are then introspected only by the
+    /// issuer whose prefix they have, and a token matching no prefix (while every
+    /// introspecting issuer declared some) is a 401 without any call. For several issuers,
+    /// give each its own with
+    /// [`AuthorizationServer::opaque_token_prefix`]. Prefixes are token characters (RFC
+    /// 6750 §2.1). (`MCP_OAUTH_OPAQUE_TOKEN_PREFIX`, a list)
+    ///
+    /// ```
+    /// let builder = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .validation(mcp_oauth::Validation::Introspection)
+    ///     .introspection_client("mcp-resource", "secret");
+    /// let oauth = builder.clone().opaque_token_prefix("at_").build()?;
+    /// let err = builder.opaque_token_prefix("at ").build().unwrap_err();
+    /// assert_eq!(err.problems()[0].setting(), "MCP_OAUTH_OPAQUE_TOKEN_PREFIX");
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn opaque_token_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.opaque_token_prefixes.push(prefix.into());
+        self
+    }
+
     /// Which discovery findings stop [`McpOAuth::discover`] (see [`Strictness`]).
     /// Default: [`Strictness::Standard`], which refuses only what would make every client
     /// fail. (`MCP_OAUTH_DISCOVERY_STRICTNESS`: `lenient`, `standard` or `strict`)
@@ -1166,7 +1245,8 @@ impl McpOAuthBuilder {
         }
         let top_level_endpoints = self.jwks_uri.is_some()
             || self.hs256_secret.is_some()
-            || self.introspection_endpoint.is_some();
+            || self.introspection_endpoint.is_some()
+            || !self.opaque_token_prefixes.is_empty();
         let issuer = match (&self.issuer, issuers.as_slice()) {
             (Some(i), servers) => {
                 if !servers.is_empty() && !servers.contains(&i.as_str()) {
@@ -1182,8 +1262,9 @@ impl McpOAuthBuilder {
                 problem(
                     "MCP_OAUTH_ISSUER",
                     "required when several authorization servers are configured: it names \
-                     the one MCP_OAUTH_JWKS_URI, MCP_OAUTH_HS256_SECRET or \
-                     MCP_OAUTH_INTROSPECTION_ENDPOINT belongs to"
+                     the one MCP_OAUTH_JWKS_URI, MCP_OAUTH_HS256_SECRET, \
+                     MCP_OAUTH_INTROSPECTION_ENDPOINT or MCP_OAUTH_OPAQUE_TOKEN_PREFIX \
+                     belongs to"
                         .into(),
                 );
                 None
@@ -1246,6 +1327,12 @@ impl McpOAuthBuilder {
         }
         if self.max_token_bytes == 0 {
             problem("max_token_bytes", "must be more than zero".into());
+        }
+        if self.introspection_limits.max_concurrent == 0 {
+            problem(
+                "MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT",
+                "must be more than zero".into(),
+            );
         }
         if self.cache_max_entries == 0 {
             problem(
@@ -1416,6 +1503,11 @@ impl McpOAuthBuilder {
             .introspection_endpoint
             .clone()
             .or_else(|| top(&self.introspection_endpoint));
+        let prefixes = match (&server.opaque_token_prefixes, ours) {
+            (own, _) if !own.is_empty() => own.clone(),
+            (_, true) => self.opaque_token_prefixes.clone(),
+            (_, false) => Vec::new(),
+        };
         // A custom validator judges every token: nothing here is needed then.
         let judging = self.validator.is_none();
         let verifies_jwts = judging && self.validation.verifies_jwts();
@@ -1438,6 +1530,26 @@ impl McpOAuthBuilder {
                 },
                 "not used by the `introspection` validation (use `hybrid` to verify JWTs too)"
                     .into(),
+            );
+        }
+        if !prefixes.is_empty() && !self.validation.introspects() {
+            problem(
+                "MCP_OAUTH_OPAQUE_TOKEN_PREFIX",
+                "only used when tokens are introspected (`introspection` or `hybrid`)".into(),
+            );
+        }
+        // RFC 6750 §2.1: a bearer token is b64token characters (`=` only at its end).
+        for p in prefixes.iter().filter(|p| {
+            p.is_empty()
+                || !p
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+        }) {
+            problem(
+                "MCP_OAUTH_OPAQUE_TOKEN_PREFIX",
+                format!(
+                    "`{p}`: a prefix is one or more token characters (letters, digits, -._~+/; RFC 6750 §2.1)"
+                ),
             );
         }
         if jwks_uri.is_some() && secret.is_some() {
@@ -1567,6 +1679,9 @@ impl McpOAuthBuilder {
                 leeway_secs: self.leeway.as_secs(),
                 scope_claim: self.scope_claim.clone(),
                 limits: self.jwks.limits,
+                prefixes,
+                refused: RefusedCache::new(self.introspection_limits.negative_ttl),
+                calls: CallLimit::new(self.introspection_limits.max_concurrent),
             })
         } else {
             None

@@ -36,7 +36,7 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
     ),
     (
         "MCP_OAUTH_ISSUER",
-        "the authorization server the JWKS URI, HS256 secret or introspection endpoint belong to (default: the single one)",
+        "the authorization server the JWKS URI, HS256 secret, introspection endpoint or opaque-token prefixes belong to (default: the single one)",
     ),
     (
         "MCP_OAUTH_AUDIENCE",
@@ -69,6 +69,18 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
     (
         "MCP_OAUTH_INTROSPECTION_AUTH_METHOD",
         "`client_secret_basic` (default) or `client_secret_post`",
+    ),
+    (
+        "MCP_OAUTH_INTROSPECTION_NEGATIVE_TTL_SECS",
+        "seconds a token the authorization server refused is refused again without a call; 0 turns this off (default 5)",
+    ),
+    (
+        "MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT",
+        "most introspection calls in flight per authorization server; beyond, 503 with Retry-After (default 32)",
+    ),
+    (
+        "MCP_OAUTH_OPAQUE_TOKEN_PREFIX",
+        "prefixes of the issuer's opaque tokens: others are not sent to its introspection endpoint (default: none)",
     ),
     (
         "MCP_OAUTH_DISCOVERY_STRICTNESS",
@@ -199,6 +211,7 @@ impl McpOAuthBuilder {
             required_scopes: read_list("MCP_OAUTH_REQUIRED_SCOPES"),
             scopes_supported: read_list("MCP_OAUTH_SCOPES_SUPPORTED"),
             public_paths: read_list("MCP_OAUTH_PUBLIC_PATHS"),
+            opaque_token_prefixes: read_list("MCP_OAUTH_OPAQUE_TOKEN_PREFIX"),
             ..McpOAuthBuilder::default()
         };
         b.resource = read("MCP_OAUTH_RESOURCE");
@@ -227,6 +240,8 @@ impl McpOAuthBuilder {
         let batch = read("MCP_OAUTH_MAX_MCP_BATCH_LEN");
         let names = read("MCP_OAUTH_MAX_MCP_NAMES");
         let body_timeout = read("MCP_OAUTH_BODY_TIMEOUT_SECS");
+        let negative_ttl = read("MCP_OAUTH_INTROSPECTION_NEGATIVE_TTL_SECS");
+        let max_concurrent = read("MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT");
 
         if let Some(names) = algorithms {
             let mut algs = Vec::new();
@@ -290,6 +305,24 @@ impl McpOAuthBuilder {
         }
         if let Some(n) = number(body_timeout, "MCP_OAUTH_BODY_TIMEOUT_SECS") {
             b.body_timeout = Duration::from_secs(n as u64);
+        }
+        if let Some(secs) = negative_ttl {
+            match secs.parse::<u64>() {
+                Ok(s) => b.introspection_limits.negative_ttl = Duration::from_secs(s),
+                Err(_) => problems.push(ConfigProblem::new(
+                    "MCP_OAUTH_INTROSPECTION_NEGATIVE_TTL_SECS",
+                    format!("`{secs}` is not a whole number of seconds"),
+                )),
+            }
+        }
+        if let Some(n) = max_concurrent {
+            match n.parse::<usize>() {
+                Ok(n) => b.introspection_limits.max_concurrent = n,
+                Err(_) => problems.push(ConfigProblem::new(
+                    "MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT",
+                    format!("`{n}` is not a whole number"),
+                )),
+            }
         }
         parse_into(
             &mut b.validation,

@@ -21,12 +21,18 @@ pub(crate) struct HttpLimits {
     pub(crate) max_body: usize,
 }
 
+/// Most bytes of an error answer's body kept (an OAuth error object, RFC 6749 §5.2, is a
+/// few dozen bytes); a larger body is dropped and the answer read as having none.
+const MAX_ERROR_BODY: usize = 4096;
+
 /// Why an outbound call failed. Its `Display` names the URL, never a credential.
 #[derive(Debug)]
 pub(crate) enum FetchError {
     Transport(String),
     Timeout,
-    Status(u16),
+    /// A status other than 2xx, and the body of the answer (at most [`MAX_ERROR_BODY`]
+    /// bytes; empty when larger or unreadable): introspection reads the OAuth error in it.
+    Status(u16, Bytes),
     TooLarge(usize),
 }
 
@@ -35,7 +41,7 @@ impl std::fmt::Display for FetchError {
         match self {
             Self::Transport(e) => write!(f, "request failed: {e}"),
             Self::Timeout => f.write_str("timed out"),
-            Self::Status(s) => write!(f, "answered HTTP {s}"),
+            Self::Status(s, _) => write!(f, "answered HTTP {s}"),
             Self::TooLarge(cap) => write!(f, "response larger than {cap} bytes"),
         }
     }
@@ -85,7 +91,9 @@ async fn read(sent: awc::SendClientRequest, limits: HttpLimits) -> Result<Fetche
             other => FetchError::Transport(other.to_string()),
         })?;
         if !res.status().is_success() {
-            return Err(FetchError::Status(res.status().as_u16()));
+            let cap = MAX_ERROR_BODY.min(limits.max_body);
+            let body = res.body().limit(cap).await.unwrap_or_default();
+            return Err(FetchError::Status(res.status().as_u16(), body));
         }
         let max_age = res
             .headers()

@@ -5,11 +5,22 @@
 //! authenticated with `client_secret_basic` (id and secret form-urlencoded before base64,
 //! RFC 6749 §2.3.1) or `client_secret_post`. The answer is trusted only when `active` is
 //! the boolean `true`; then `iss`, `aud`, `exp`, `nbf`, `iat` and `token_type` are
-//! checked as for a JWT. Anything the authorization server fails to answer (an error
+//! checked as for a JWT. An error answer is read by one rule, [`read_error_answer`]: a
+//! 400 that refuses the token itself (`unsupported_token_type`, ...) means "not active
+//! here", a 401; anything else the authorization server fails to answer (another error
 //! status, our credentials refused, a timeout, a body that is not JSON) is a 503: the
 //! token may well be good, and a 401 would send the client to re-authorize in a loop.
+//!
+//! Every new token costs a call, so the calls are bounded: a definite refusal is
+//! remembered for a few seconds ([`refused`], the negative cache), and at most
+//! [`IntrospectionLimits::max_concurrent`] calls to one authorization server are in
+//! flight; the next token gets a 503 with `Retry-After` at once, never a queue.
+
+mod refused;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -21,6 +32,36 @@ use crate::config::Secret;
 use crate::discovery::Discovery;
 use crate::http::{self, FetchError, HttpLimits};
 use crate::refusal::{Refusal, TokenRejection};
+
+pub(crate) use refused::RefusedCache;
+
+/// How long a definite refusal is remembered, by default
+/// (`MCP_OAUTH_INTROSPECTION_NEGATIVE_TTL_SECS`).
+pub(crate) const DEFAULT_NEGATIVE_TTL: Duration = Duration::from_secs(5);
+/// Most introspection calls in flight to one authorization server, by default
+/// (`MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT`).
+pub(crate) const DEFAULT_MAX_CONCURRENT: usize = 32;
+/// What a client refused by the cap is told to wait (`Retry-After`).
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// How many calls introspection may make: the negative cache's TTL and the cap on
+/// concurrent calls per authorization server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IntrospectionLimits {
+    /// How long a definite refusal is remembered; zero turns the negative cache off.
+    pub(crate) negative_ttl: Duration,
+    /// Most calls in flight to one authorization server (at least 1).
+    pub(crate) max_concurrent: usize,
+}
+
+impl Default for IntrospectionLimits {
+    fn default() -> Self {
+        Self {
+            negative_ttl: DEFAULT_NEGATIVE_TTL,
+            max_concurrent: DEFAULT_MAX_CONCURRENT,
+        }
+    }
+}
 
 /// How this server authenticates to the introspection endpoint (RFC 7662 §2.1 requires
 /// that it does). (`MCP_OAUTH_INTROSPECTION_AUTH_METHOD`)
@@ -97,9 +138,20 @@ pub(crate) struct Introspector {
     pub(crate) leeway_secs: u64,
     pub(crate) scope_claim: Option<String>,
     pub(crate) limits: HttpLimits,
+    /// The prefixes of the opaque tokens this issuer issues (empty: not known).
+    pub(crate) prefixes: Vec<String>,
+    /// Definite refusals, remembered briefly (`None`: off).
+    pub(crate) refused: Option<RefusedCache>,
+    /// The calls in flight.
+    pub(crate) calls: CallLimit,
 }
 
 impl Introspector {
+    /// Whether `token` starts with one of this issuer's opaque-token prefixes.
+    pub(crate) fn claims_prefix(&self, token: &str) -> bool {
+        self.prefixes.iter().any(|p| token.starts_with(p.as_str()))
+    }
+
     async fn endpoint(&self) -> Result<String, Refusal> {
         if let Some(configured) = &self.endpoint {
             return Ok(configured.clone());
@@ -117,7 +169,27 @@ impl Introspector {
             })
     }
 
+    /// Judges `token` by this issuer's answer, or by its definite refusal of the same
+    /// token less than the negative TTL ago.
     pub(crate) async fn introspect(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
+        let Some(refused) = &self.refused else {
+            return self.ask(token).await;
+        };
+        let key = refused::key_of(token);
+        if let Some(why) = refused.get(&key) {
+            return Err(Refusal::InvalidToken(why));
+        }
+        let verdict = self.ask(token).await;
+        // Every `InvalidToken` here is the authorization server's definite answer; an
+        // outage is `Unavailable` or `Overloaded`, and is asked again next time.
+        if let Err(Refusal::InvalidToken(why)) = &verdict {
+            refused.put(key, why.clone());
+        }
+        verdict
+    }
+
+    /// One introspection call (RFC 7662 §2.1), within the cap.
+    async fn ask(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
         let endpoint = self.endpoint().await?;
         let mut form = url::form_urlencoded::Serializer::new(String::new());
         form.append_pair("token", token)
@@ -132,22 +204,35 @@ impl Introspector {
                 None
             }
         };
-        let answer = http::post_form(&endpoint, form.finish(), authorization.as_deref(), self.limits)
+        let answer = {
+            let _call = self.calls.enter(&self.issuer)?;
+            http::post_form(
+                &endpoint,
+                form.finish(),
+                authorization.as_deref(),
+                self.limits,
+            )
             .await
-            .map_err(|e| {
-                let why = match e {
-                    FetchError::Status(401 | 403) => {
-                        "our client credentials were refused (check MCP_OAUTH_INTROSPECTION_CLIENT_ID and _SECRET)".to_owned()
+        };
+        let outage = |why: &str| {
+            tracing::error!(target: "mcp_oauth", endpoint = %endpoint, "introspection failed: {why}");
+            Refusal::Unavailable(format!("introspection at {endpoint} failed: {why}"))
+        };
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(FetchError::Status(status, body)) => {
+                return match read_error_answer(status, &body) {
+                    ErrorAnswer::TokenRefused => {
+                        tracing::debug!(target: "mcp_oauth", endpoint = %endpoint, status, "the authorization server refuses to introspect this token: not active here");
+                        Err(Refusal::InvalidToken(TokenRejection::Inactive))
                     }
-                    other => other.to_string(),
+                    ErrorAnswer::Outage(why) => Err(outage(&why)),
                 };
-                tracing::error!(target: "mcp_oauth", endpoint = %endpoint, "introspection failed: {why}");
-                Refusal::Unavailable(format!("introspection at {endpoint} failed: {why}"))
-            })?;
-        let doc: Map<String, Value> = serde_json::from_slice(&answer.body).map_err(|_| {
-            tracing::error!(target: "mcp_oauth", endpoint = %endpoint, "introspection answer is not a JSON object");
-            Refusal::Unavailable(format!("introspection at {endpoint} answered something that is not JSON"))
-        })?;
+            }
+            Err(other) => return Err(outage(&other.to_string())),
+        };
+        let doc: Map<String, Value> = serde_json::from_slice(&answer.body)
+            .map_err(|_| outage("the answer is not a JSON object"))?;
         self.judge(doc)
     }
 
@@ -182,6 +267,126 @@ impl Introspector {
             self.scope_claim.as_deref(),
         ))
     }
+}
+
+/// At most `max` introspection calls to one authorization server at once. One more is
+/// refused at once with [`Refusal::Overloaded`]: it never waits, so nothing queues up.
+#[derive(Debug)]
+pub(crate) struct CallLimit {
+    permits: tokio::sync::Semaphore,
+    max: usize,
+    /// Set by a refusal, cleared when the calls have drained: one warning per episode.
+    saturated: AtomicBool,
+}
+
+impl CallLimit {
+    pub(crate) fn new(max: usize) -> Self {
+        let max = max.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+        Self {
+            permits: tokio::sync::Semaphore::new(max),
+            max,
+            saturated: AtomicBool::new(false),
+        }
+    }
+
+    /// A permit for one call, released when dropped; `Overloaded` when all are taken.
+    fn enter(&self, issuer: &str) -> Result<tokio::sync::SemaphorePermit<'_>, Refusal> {
+        match self.permits.try_acquire() {
+            Ok(permit) => {
+                if self.permits.available_permits() + 1 == self.max {
+                    // The only call in flight: any flood is over.
+                    self.saturated.store(false, Ordering::Relaxed);
+                }
+                Ok(permit)
+            }
+            Err(_) => {
+                if !self.saturated.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(target: "mcp_oauth", issuer, max = self.max, "introspection calls at the cap (MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT): new tokens get 503 with Retry-After until calls complete");
+                }
+                Err(Refusal::Overloaded {
+                    retry_after: RETRY_AFTER,
+                })
+            }
+        }
+    }
+}
+
+/// What an error answer of the introspection endpoint means.
+#[derive(Debug, PartialEq, Eq)]
+enum ErrorAnswer {
+    /// The authorization server refuses to introspect this token: it is not active here
+    /// (401 `invalid_token`, remembered by the negative cache).
+    TokenRefused,
+    /// It refused us, or failed: the token may be good (503, never remembered).
+    Outage(String),
+}
+
+/// The OAuth error codes an error answer may carry (RFC 6749 §5.2, RFC 6750 §3.1,
+/// RFC 7009 §2.2.1, RFC 6749 §4.1.2.1): only these are ever logged, so a server that
+/// echoes the token in a made-up code cannot get it into our logs.
+const KNOWN_ERRORS: &[&str] = &[
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "invalid_token",
+    "insufficient_scope",
+    "unsupported_token_type",
+    "access_denied",
+    "server_error",
+    "temporarily_unavailable",
+];
+
+/// Reads an error answer (`status` other than 2xx, `body` its first bytes). The one place
+/// this is decided:
+///
+/// RFC 7662 §2.3: a well-formed, authorized request about any token, even one the server
+/// will not vouch for, gets a 200 (`active: false`); an error answer is about the
+/// request. Our request is fixed but for the token, so a 400 whose RFC 6749 §5.2 `error`
+/// is about the token is the server refusing *this token*: not active here.
+/// - 400 `unsupported_token_type` (RFC 7009 §2.2.1; what oidc-provider answers for a
+///   JWT), `invalid_token` (RFC 6750 §3.1), `invalid_grant` (RFC 6749 §5.2: the grant
+///   "is invalid, expired, revoked"), or `invalid_request` whose `error_description`
+///   speaks of the token and of neither the client nor the hint: **not active**.
+/// - 401 and 403 (RFC 7662 §2.3: our client credentials or bearer token refused), 400
+///   `invalid_client` or `unauthorized_client` (RFC 6749 §5.2), any other 400 code, a
+///   400 without an OAuth error object, 5xx and every other status: **outage**.
+fn read_error_answer(status: u16, body: &[u8]) -> ErrorAnswer {
+    let object = serde_json::from_slice::<Map<String, Value>>(body).ok();
+    let member = |name: &str| {
+        object
+            .as_ref()
+            .and_then(|o| o.get(name))
+            .and_then(Value::as_str)
+    };
+    let error = member("error");
+    let about_token = match error {
+        Some("unsupported_token_type" | "invalid_token" | "invalid_grant") => true,
+        Some("invalid_request") => member("error_description").is_some_and(|d| {
+            let d = d.to_ascii_lowercase();
+            d.contains("token") && !d.contains("client") && !d.contains("hint")
+        }),
+        _ => false,
+    };
+    if status == 400 && about_token {
+        return ErrorAnswer::TokenRefused;
+    }
+    let code = match error {
+        Some(code) if KNOWN_ERRORS.contains(&code) => format!(" `{code}`"),
+        Some(_) => " with an unregistered error code".to_owned(),
+        None => String::new(),
+    };
+    ErrorAnswer::Outage(match status {
+        401 | 403 => format!(
+            "answered HTTP {status}{code}: our client credentials were refused (check MCP_OAUTH_INTROSPECTION_CLIENT_ID and _SECRET)"
+        ),
+        400 if matches!(error, Some("invalid_client" | "unauthorized_client")) => format!(
+            "answered HTTP 400{code}: our client credentials were refused (check MCP_OAUTH_INTROSPECTION_CLIENT_ID and _SECRET)"
+        ),
+        _ => format!("answered HTTP {status}{code}"),
+    })
 }
 
 /// `token_type` names a bearer access token (RFC 6749 §7.1; RFC 8693 §3 URIs; some
@@ -221,6 +426,9 @@ mod tests {
             leeway_secs: 60,
             scope_claim: None,
             limits: crate::jwks::JwksSettings::default().limits,
+            prefixes: Vec::new(),
+            refused: None,
+            calls: CallLimit::new(DEFAULT_MAX_CONCURRENT),
         }
     }
 
@@ -285,5 +493,112 @@ mod tests {
         assert_eq!(ok.scopes(), ["a", "b"]);
         assert_eq!(ok.issuer(), Some("https://as.example.com"));
         assert!(!ok.claims().contains_key("active"));
+    }
+
+    #[test]
+    fn an_error_answer_is_a_refusal_of_the_token_only_when_a_400_says_so() {
+        let refused = ErrorAnswer::TokenRefused;
+        let json = |v: Value| v.to_string().into_bytes();
+        let table: Vec<(u16, Vec<u8>, bool)> = vec![
+            // About the token: not active here.
+            (400, json(json!({"error": "unsupported_token_type"})), true),
+            (
+                400,
+                json(
+                    json!({"error": "unsupported_token_type", "error_description": "Structured JWT Tokens cannot be introspected"}),
+                ),
+                true,
+            ),
+            (400, json(json!({"error": "invalid_token"})), true),
+            (400, json(json!({"error": "invalid_grant"})), true),
+            (
+                400,
+                json(
+                    json!({"error": "invalid_request", "error_description": "the Token is malformed"}),
+                ),
+                true,
+            ),
+            // About us: an outage.
+            (400, json(json!({"error": "invalid_request"})), false),
+            (
+                400,
+                json(
+                    json!({"error": "invalid_request", "error_description": "client authentication must use one method"}),
+                ),
+                false,
+            ),
+            (
+                400,
+                json(
+                    json!({"error": "invalid_request", "error_description": "unknown token_type_hint"}),
+                ),
+                false,
+            ),
+            (400, json(json!({"error": "invalid_client"})), false),
+            (400, json(json!({"error": "unauthorized_client"})), false),
+            (400, json(json!({"error": "invalid_scope"})), false),
+            (400, json(json!({"error": 7})), false),
+            (400, json(json!({"message": "bad"})), false),
+            (400, b"<html>Bad Request</html>".to_vec(), false),
+            (400, Vec::new(), false),
+            // Only a 400 can refuse the token: 401/403 are about our credentials.
+            (401, json(json!({"error": "invalid_client"})), false),
+            (401, json(json!({"error": "invalid_token"})), false),
+            (403, json(json!({"error": "unsupported_token_type"})), false),
+            (404, json(json!({"error": "invalid_token"})), false),
+            (429, json(json!({"error": "invalid_token"})), false),
+            (500, json(json!({"error": "invalid_token"})), false),
+            (503, Vec::new(), false),
+        ];
+        for (status, body, is_refusal) in table {
+            let answer = read_error_answer(status, &body);
+            assert_eq!(
+                answer == refused,
+                is_refusal,
+                "{status} {}: {answer:?}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+    }
+
+    #[test]
+    fn an_outage_is_explained_without_anything_the_server_made_up() {
+        let outage =
+            |status, body: Value| match read_error_answer(status, body.to_string().as_bytes()) {
+                ErrorAnswer::Outage(why) => why,
+                ErrorAnswer::TokenRefused => panic!("not an outage"),
+            };
+        assert!(
+            outage(401, json!({"error": "invalid_client"})).contains("credentials were refused")
+        );
+        assert!(
+            outage(400, json!({"error": "unauthorized_client"}))
+                .contains("credentials were refused")
+        );
+        assert_eq!(outage(500, json!({})), "answered HTTP 500");
+        assert_eq!(
+            outage(400, json!({"error": "invalid_scope"})),
+            "answered HTTP 400 `invalid_scope`"
+        );
+        let echoed = outage(400, json!({"error": "secret-token-value"}));
+        assert!(!echoed.contains("secret-token-value"), "{echoed}");
+    }
+
+    #[test]
+    fn the_call_limit_refuses_at_once_past_its_permits_and_frees_them_on_drop() {
+        let limit = CallLimit::new(2);
+        let first = limit.enter("https://as.example.com").unwrap();
+        let second = limit.enter("https://as.example.com").unwrap();
+        assert_eq!(
+            limit.enter("https://as.example.com").unwrap_err(),
+            Refusal::Overloaded {
+                retry_after: RETRY_AFTER
+            }
+        );
+        drop(first);
+        let third = limit.enter("https://as.example.com").unwrap();
+        drop((second, third));
+        assert_eq!(limit.permits.available_permits(), 2);
+        assert_eq!(CallLimit::new(0).max, 1);
     }
 }

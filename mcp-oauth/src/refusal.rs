@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -59,6 +60,25 @@ pub enum Refusal {
     /// `invalid_token`, so clients do not loop on re-authorization (item 37).
     /// The detail goes to the log, never to the client.
     Unavailable(String),
+    /// The token could not be judged because too many judgements are already in flight
+    /// (the cap on concurrent introspection calls to one authorization server). 503
+    /// without `invalid_token`, like [`Unavailable`](Self::Unavailable), plus
+    /// `Retry-After` (whole seconds, at least 1; RFC 9110 §10.2.3).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actix_web::ResponseError;
+    /// use mcp_oauth::{AuthError, Refusal};
+    ///
+    /// let busy = AuthError::from(Refusal::Overloaded { retry_after: Duration::from_secs(1) });
+    /// let res = busy.error_response();
+    /// assert_eq!(res.status().as_u16(), 503);
+    /// assert_eq!(res.headers().get("retry-after").unwrap(), "1");
+    /// ```
+    Overloaded {
+        /// How long the client should wait before trying again.
+        retry_after: Duration,
+    },
     /// The MCP request body is larger than the configured cap, so the scopes it needs
     /// cannot be decided. 413, no challenge.
     PayloadTooLarge,
@@ -243,7 +263,7 @@ impl Refusal {
             Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MalformedMcpBody(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedEncoding => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -267,6 +287,7 @@ impl Refusal {
             Self::InsufficientScope { .. } => Some("insufficient_scope"),
             Self::MissingToken
             | Self::Unavailable(_)
+            | Self::Overloaded { .. }
             | Self::PayloadTooLarge
             | Self::MalformedMcpBody(_)
             | Self::UnsupportedEncoding
@@ -302,7 +323,7 @@ impl Refusal {
                     .collect();
                 format!("Required scope missing: {}", missing.join(" ")).into()
             }
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::Overloaded { .. } => {
                 "The token cannot be validated right now; try again later".into()
             }
             Self::PayloadTooLarge => "The request body is too large".into(),
@@ -319,7 +340,7 @@ impl Refusal {
     fn body_error(&self) -> &'static str {
         match self {
             Self::MissingToken => "unauthorized",
-            Self::Unavailable(_) => "temporarily_unavailable",
+            Self::Unavailable(_) | Self::Overloaded { .. } => "temporarily_unavailable",
             Self::PayloadTooLarge => "payload_too_large",
             Self::MalformedMcpBody(_) => "invalid_request",
             Self::UnsupportedEncoding => "unsupported_media_type",
@@ -360,6 +381,9 @@ impl fmt::Display for Refusal {
             Self::InvalidToken(why) => write!(f, "invalid token: {why}"),
             Self::InsufficientScope { .. } => f.write_str(&self.description()),
             Self::Unavailable(detail) => write!(f, "token validation unavailable: {detail}"),
+            Self::Overloaded { .. } => {
+                f.write_str("token validation overloaded: too many introspection calls in flight")
+            }
             Self::PayloadTooLarge => f.write_str("MCP request body over the inspection cap"),
             Self::MalformedMcpBody(problem) => f.write_str(problem.description()),
             Self::UnsupportedEncoding => f.write_str("compressed MCP request body"),
@@ -483,6 +507,12 @@ impl ResponseError for AuthError {
                 "id": null,
                 "error": { "code": problem.json_rpc_code(), "message": problem.description() },
             }));
+        }
+        if let Refusal::Overloaded { retry_after } = &self.refusal {
+            // RFC 9110 §10.2.3: delay-seconds, a whole number; never 0 (an immediate retry
+            // is what the cap is there to slow down).
+            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            res.insert_header((header::RETRY_AFTER, secs.max(1)));
         }
         let description = challenge::sanitize_description(&self.refusal.description());
         res.insert_header((header::CACHE_CONTROL, "no-store"))

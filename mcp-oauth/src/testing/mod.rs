@@ -35,7 +35,11 @@
 //! [`introspection_client`](TestAuthServer::introspection_client)), knows the JWTs
 //! this server signs, the [opaque tokens](TokenBuilder::opaque) it issues and the
 //! tokens [revoked](TestAuthServer::revoke), and can misbehave too
-//! ([`IntrospectionFault`]).
+//! ([`IntrospectionFault`], for every request, the next few or one token), behave like
+//! oidc-provider ([`set_jwt_introspection(false)`](TestAuthServer::set_jwt_introspection):
+//! JWTs get 400 `unsupported_token_type`), or hold its answers
+//! ([`hold_introspections`](TestAuthServer::hold_introspections)) so that a test can count
+//! the calls in flight ([`max_concurrent_introspections`](TestAuthServer::max_concurrent_introspections)).
 //!
 //! ```
 //! use mcp_oauth::testing::{MetadataDocument, TestAuthServer};
@@ -76,6 +80,6 @@ mod token;
 mod tests;
 
 pub use discovery::{MetadataDocument, MetadataFault};
-pub use introspection::IntrospectionFault;
+pub use introspection::{IntrospectionFault, IntrospectionHold};
 pub use server::{JwksFault, TestAuthServer, TestAuthServerBuilder};
 pub use token::TokenBuilder;

@@ -68,7 +68,14 @@ pub(crate) struct State {
     /// Introspection clients: client id → secret.
     pub(super) introspection_clients: HashMap<String, String>,
     pub(super) introspection_fault: IntrospectionFault,
+    /// A fault for the next N introspection requests, and N (never 0).
+    pub(super) next_introspection_faults: Option<(IntrospectionFault, usize)>,
     pub(super) last_introspection_auth: Option<&'static str>,
+    pub(super) last_introspection_hint: Option<String>,
+    /// Whether JWTs are introspected (off: `unsupported_token_type`, as oidc-provider).
+    pub(super) jwt_introspection: bool,
+    /// Live [`IntrospectionHold`](super::introspection::IntrospectionHold) guards.
+    pub(super) introspection_holds: usize,
     /// Whether `/token` issues opaque access tokens.
     pub(super) opaque_tokens: bool,
     /// Opaque tokens issued and tokens revoked.
@@ -96,6 +103,12 @@ pub(crate) struct Shared {
     pub(super) introspection_requests: AtomicUsize,
     /// Requests to the targets of [`JwksFault::Redirect`] and [`MetadataFault::Redirect`].
     pub(super) moved_requests: AtomicUsize,
+    pub(super) introspections_in_flight: AtomicUsize,
+    pub(super) introspections_peak: AtomicUsize,
+    /// Woken when the last introspection hold is released.
+    pub(super) introspection_released: tokio::sync::Notify,
+    /// What every opaque token issued here starts with.
+    pub(super) opaque_prefix: String,
     pub(crate) issuer: String,
     /// `http://127.0.0.1:PORT`.
     pub(super) origin: String,
@@ -449,6 +462,7 @@ impl Drop for TestAuthServer {
 pub struct TestAuthServerBuilder {
     port: u16,
     path: String,
+    opaque_prefix: String,
     jwks_path: Option<String>,
     /// A socket already bound (shared by clones of the builder; duplicated at start).
     listener: Option<Arc<std::net::TcpListener>>,
@@ -570,6 +584,22 @@ impl TestAuthServerBuilder {
         self
     }
 
+    /// A prefix for every opaque token this server issues (access and refresh tokens), as
+    /// many authorization servers do (`at_`, `gho_`, ...), to test a resource server's
+    /// routing by prefix. Default: none.
+    ///
+    /// ```
+    /// let auth = mcp_oauth::testing::TestAuthServer::builder().opaque_token_prefix("at_").start();
+    /// assert!(auth.token().opaque().starts_with("at_"));
+    /// ```
+    ///
+    /// Only ASCII letters, digits and `-._~+/` may appear in `prefix` (token characters,
+    /// RFC 6750 §2.1); anything else makes [`start`](Self::start) panic.
+    pub fn opaque_token_prefix(mut self, prefix: &str) -> Self {
+        self.opaque_prefix = prefix.to_owned();
+        self
+    }
+
     /// Generates keys and starts listening on 127.0.0.1.
     ///
     /// ```
@@ -579,10 +609,17 @@ impl TestAuthServerBuilder {
     ///
     /// # Panics
     /// If the port cannot be bound (or the given [`listener`](Self::listener) cannot be
-    /// used), key generation fails, or the issuer path or the
-    /// [JWKS path](Self::jwks_path) has a character or segment
-    /// [`issuer_path`](Self::issuer_path) does not allow.
+    /// used), key generation fails, the issuer path or the [JWKS path](Self::jwks_path)
+    /// has a character or segment [`issuer_path`](Self::issuer_path) does not allow, or
+    /// the [opaque-token prefix](Self::opaque_token_prefix) a character it does not allow.
     pub fn start(self) -> TestAuthServer {
+        let opaque_prefix = self.opaque_prefix;
+        assert!(
+            opaque_prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b)),
+            "opaque token prefix {opaque_prefix:?}: only ASCII letters, digits and -._~+/"
+        );
         let path = self.path;
         let trimmed = path.strip_suffix('/').unwrap_or(&path).to_owned();
         assert!(
@@ -625,7 +662,11 @@ impl TestAuthServerBuilder {
                             metadata_patch: Map::new(),
                             introspection_clients: HashMap::new(),
                             introspection_fault: IntrospectionFault::None,
+                            next_introspection_faults: None,
                             last_introspection_auth: None,
+                            last_introspection_hint: None,
+                            jwt_introspection: true,
+                            introspection_holds: 0,
                             opaque_tokens: false,
                             tokens: TokenStore::default(),
                         }),
@@ -633,6 +674,10 @@ impl TestAuthServerBuilder {
                         metadata_requests: Default::default(),
                         introspection_requests: AtomicUsize::new(0),
                         moved_requests: AtomicUsize::new(0),
+                        introspections_in_flight: AtomicUsize::new(0),
+                        introspections_peak: AtomicUsize::new(0),
+                        introspection_released: tokio::sync::Notify::new(),
+                        opaque_prefix,
                         issuer: format!("{origin}{path}"),
                         base: format!("{origin}{trimmed}"),
                         origin,

@@ -630,3 +630,134 @@ async fn introspection_only_answers_post() {
     assert_eq!(status, 404);
     assert_eq!(auth.introspection_requests(), 0);
 }
+
+/// Introspects `token` with this `token_type_hint` (Basic `rs` / `rs-secret`).
+async fn introspect_with_hint(auth: &TestAuthServer, token: &str, hint: &str) -> (u16, Value) {
+    let form = [("token", token), ("token_type_hint", hint)];
+    let (status, _, body) = post(auth, Some(&basic("rs", "rs-secret")), &form).await;
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+#[actix_web::test]
+async fn without_jwt_introspection_every_structured_token_is_unsupported() {
+    let auth = server_with_client();
+    auth.set_jwt_introspection(false);
+    let jwe_shaped = format!(
+        "{}.a.b.c.d",
+        super::keys::b64(br#"{"alg":"RSA-OAEP","enc":"A256GCM"}"#)
+    );
+    let structured = [
+        auth.token().sign(),
+        auth.token().signed_by_unpublished_key().sign(),
+        auth.token().alg_none("none").sign(),
+        jwe_shaped,
+    ];
+    for token in &structured {
+        let (status, body) = introspect(&auth, token).await;
+        assert_eq!(status, 400, "{token}");
+        assert_eq!(body["error"], "unsupported_token_type");
+        assert!(!body.to_string().contains(token.as_str()), "never echoed");
+    }
+    // Not structured: not 3 or 5 segments, or a first segment that is not a JSON object.
+    for token in ["abc.def", "abc.def.ghi", "e30.x", "WzFd.e30.e30"] {
+        assert_eq!(
+            introspect(&auth, token).await,
+            (200, json!({"active": false})),
+            "{token}"
+        );
+    }
+    assert_eq!(
+        introspect(&auth, &auth.token().opaque()).await.1["active"],
+        true
+    );
+    auth.set_jwt_introspection(true);
+    assert_eq!(introspect(&auth, &structured[0]).await.1["active"], true);
+}
+
+#[actix_web::test]
+async fn refresh_tokens_are_found_whatever_the_hint_and_say_what_they_are() {
+    let auth = server_with_client();
+    let refresh = auth.token().scope("mcp").refresh_token();
+    let access = auth.token().scope("mcp").opaque();
+    for hint in ["access_token", "refresh_token", "something_else"] {
+        let (status, body) = introspect_with_hint(&auth, &refresh, hint).await;
+        assert_eq!((status, &body["active"]), (200, &json!(true)), "{hint}");
+        assert_eq!(body["token_type"], "refresh_token");
+        assert_eq!(body["scope"], "mcp");
+        let (_, body) = introspect_with_hint(&auth, &access, hint).await;
+        assert_eq!(body["token_type"], "Bearer", "{hint}");
+        assert_eq!(
+            auth.last_introspection_token_type_hint().as_deref(),
+            Some(hint)
+        );
+    }
+    assert_eq!(
+        introspect(&auth, &refresh).await.1["token_type"],
+        "refresh_token"
+    );
+    assert_eq!(auth.last_introspection_token_type_hint(), None);
+    auth.revoke(&refresh);
+    assert_eq!(
+        introspect_with_hint(&auth, &refresh, "refresh_token").await,
+        (200, json!({"active": false}))
+    );
+}
+
+#[actix_web::test]
+async fn a_tokens_own_fault_comes_first_then_the_next_ones_then_the_servers() {
+    let auth = server_with_client();
+    let (own, other) = (auth.token().opaque(), auth.token().opaque());
+    let refusal = json!({"error": "unsupported_token_type"});
+    auth.set_introspection_fault(IntrospectionFault::Status(503));
+    auth.set_introspection_fault_for_token(&own, IntrospectionFault::Error(400, refusal.clone()));
+    auth.set_introspection_fault_for_next(2, IntrospectionFault::Status(502));
+    assert_eq!(introspect(&auth, &own).await, (400, refusal.clone()));
+    assert_eq!(introspect(&auth, &other).await.0, 502);
+    assert_eq!(introspect(&auth, &own).await, (400, refusal)); // uses none of the two
+    assert_eq!(introspect(&auth, &other).await.0, 502);
+    assert_eq!(introspect(&auth, &other).await.0, 503); // back to the server's fault
+    // A refused caller uses none either.
+    auth.set_introspection_fault_for_next(1, IntrospectionFault::Status(502));
+    assert_eq!(
+        post(&auth, Some(&basic("rs", "x")), &[("token", &other)])
+            .await
+            .0,
+        401
+    );
+    assert_eq!(introspect(&auth, &other).await.0, 502);
+    auth.set_introspection_fault_for_token(&own, IntrospectionFault::None);
+    assert_eq!(introspect(&auth, &own).await.1["active"], true);
+    auth.set_introspection_fault_for_next(0, IntrospectionFault::Garbage); // nothing
+    assert_eq!(introspect(&auth, &other).await.0, 503);
+}
+
+#[actix_web::test]
+async fn held_introspections_stay_in_flight_until_released() {
+    let auth = server_with_client();
+    let first = auth.hold_introspections();
+    let second = auth.hold_introspections();
+    let calls: Vec<_> = (0..3)
+        .map(|_| {
+            let token = auth.token().opaque();
+            let sent = awc::Client::default()
+                .post(auth.introspection_endpoint())
+                .insert_header(("Authorization", basic("rs", "rs-secret")))
+                .send_form(&[("token", token.as_str())]);
+            actix_web::rt::spawn(sent)
+        })
+        .collect();
+    while auth.introspections_in_flight() < 3 {
+        actix_web::rt::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(auth.max_concurrent_introspections(), 3);
+    drop(first);
+    actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(auth.introspections_in_flight(), 3, "one hold is left");
+    second.release();
+    for call in calls {
+        let status = call.await.expect("joined").expect("answered").status();
+        assert_eq!(status.as_u16(), 200);
+    }
+    assert_eq!(auth.introspections_in_flight(), 0);
+    assert_eq!(auth.max_concurrent_introspections(), 3);
+}

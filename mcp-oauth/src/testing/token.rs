@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value, json};
 
+use super::introspection::OpaqueKind;
 use super::keys::{self, KeyRing};
 use super::server::Shared;
 
@@ -595,7 +596,9 @@ impl TokenBuilder {
 
 impl TokenBuilder {
     /// An opaque access token standing for these claims: 32 random bytes, base64url
-    /// (43 characters, no `.`), registered at the server, which
+    /// (43 characters, no `.`), after the server's
+    /// [prefix](super::TestAuthServerBuilder::opaque_token_prefix) if it has one,
+    /// registered at the server, which
     /// [introspection](super::TestAuthServer::introspection_client) then reports as
     /// active (with these claims) until it expires or is
     /// [revoked](super::TestAuthServer::revoke). Header and signing settings are
@@ -624,7 +627,34 @@ impl TokenBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn opaque(self) -> String {
-        self.shared.issue_opaque(self.claims)
+        self.shared.issue_opaque(self.claims, OpaqueKind::Access)
+    }
+
+    /// An opaque *refresh* token standing for these claims, registered like
+    /// [`opaque`](Self::opaque): introspection reports it active with
+    /// `"token_type": "refresh_token"` (whatever the `token_type_hint`: a server that does
+    /// not find a token where the hint says looks everywhere, RFC 7662 §2.1). A resource
+    /// server must refuse it as a bearer access token.
+    ///
+    /// ```
+    /// use mcp_oauth::{McpOAuth, Refusal, TokenRejection, Validation};
+    /// # let auth = mcp_oauth::testing::TestAuthServer::start();
+    /// auth.introspection_client("rs", "rs-secret");
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = McpOAuth::builder()
+    ///     .resource(resource)
+    ///     .authorization_server(auth.issuer())
+    ///     .validation(Validation::Introspection)
+    ///     .introspection_endpoint(auth.introspection_endpoint())
+    ///     .introspection_client("rs", "rs-secret")
+    ///     .build()?;
+    /// let refresh = auth.token().audience(resource).refresh_token();
+    /// let err = actix_web::rt::System::new().block_on(oauth.authenticate(&refresh)).unwrap_err();
+    /// assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::WrongType));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn refresh_token(self) -> String {
+        self.shared.issue_opaque(self.claims, OpaqueKind::Refresh)
     }
 }
 

@@ -1,12 +1,15 @@
 //! The `introspection` and `hybrid` strategies against a real RFC 7662 endpoint
-//! (spec-checklist §5; issue 3, "Introspection").
+//! (spec-checklist §5): what an answer means, and how many calls a flood of tokens can
+//! cost the authorization server.
 
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
 use futures_util::future::join_all;
+use futures_util::stream::FuturesUnordered;
 use mcp_oauth::testing::{IntrospectionFault, TestAuthServer};
-use mcp_oauth::{ClientAuthMethod, McpOAuth, McpOAuthBuilder, Validation};
-use serde_json::json;
+use mcp_oauth::{AuthorizationServer, ClientAuthMethod, McpOAuth, McpOAuthBuilder, Validation};
+use serde_json::{Value, json};
 
 use crate::common::*;
 
@@ -109,10 +112,11 @@ async fn authorization_server_faults_are_503_and_not_cached() {
 }
 
 // §5.3 fail closed, §5.6: an answer is trusted only when active is the boolean true, and
-// an active token is still checked (audience, token type).
+// an active token is still checked (audience, token type). One token meets every answer
+// in turn, so the negative cache (which would repeat the first refusal) is off.
 #[actix_web::test]
 async fn an_active_answer_is_checked_like_a_jwt() {
-    let srv = introspecting(|b| b);
+    let srv = introspecting(|b| b.introspection_negative_ttl(Duration::ZERO));
     let token = srv.token().opaque();
     srv.auth
         .set_introspection_fault(IntrospectionFault::NonBooleanActive);
@@ -319,4 +323,440 @@ fn introspection_settings_are_checked_at_build() {
             "MCP_OAUTH_INTROSPECTION_AUTH_METHOD"
         ]
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Error answers: a refusal of the token is "not active here" (401), anything else an
+// outage (503). RFC 7662 §2.3, RFC 6749 §5.2.
+// ---------------------------------------------------------------------------------------
+
+// oidc-provider (OpenID Certified) answers 400 unsupported_token_type for any JWT-shaped
+// token: a JWT of its own, a forged one, an unsigned one, an alg-confused one. Each is 401
+// invalid_token, not a 503 the client would retry forever.
+#[actix_web::test]
+async fn a_jwt_an_oidc_provider_refuses_to_introspect_is_401_not_503() {
+    let srv = introspecting(|b| b);
+    srv.auth.set_jwt_introspection(false);
+    let jwts = [
+        srv.valid_token(),
+        srv.token().signed_by_unpublished_key().sign(),
+        srv.token().alg_none("none").sign(),
+        srv.token().hs256_with_rsa_public_key().sign(),
+    ];
+    for (i, jwt) in jwts.iter().enumerate() {
+        srv.assert_invalid_token(&srv.post_mcp(jwt).await, "The access token is not active");
+        assert_eq!(srv.auth.introspection_requests(), i + 1, "asked once each");
+    }
+    // Its opaque tokens are introspected as before.
+    assert_admitted(&srv.post_mcp(&srv.token().opaque()).await);
+}
+
+// Every error answer, read by the one rule. Neither cache is on, so each request asks
+// again: a refusal is never remembered as valid, an outage never at all.
+#[actix_web::test]
+async fn an_error_answer_is_401_only_when_a_400_refuses_the_token() {
+    let srv = introspecting(|b| {
+        b.cache_ttl(Duration::ZERO)
+            .introspection_negative_ttl(Duration::ZERO)
+    });
+    let token = srv.token().opaque();
+    let error = |status, body: Value| IntrospectionFault::Error(status, body);
+    let refusals = [
+        error(400, json!({"error": "unsupported_token_type"})),
+        error(400, json!({"error": "invalid_token"})),
+        error(400, json!({"error": "invalid_grant"})),
+        error(
+            400,
+            json!({"error": "invalid_request", "error_description": "the token is malformed"}),
+        ),
+    ];
+    let outages = [
+        // Our credentials refused.
+        error(400, json!({"error": "invalid_client"})),
+        error(400, json!({"error": "unauthorized_client"})),
+        error(401, json!({"error": "invalid_client"})),
+        error(403, json!({"error": "unsupported_token_type"})),
+        // Our request refused, or no OAuth error at all.
+        error(
+            400,
+            json!({"error": "invalid_request", "error_description": "client authentication failed"}),
+        ),
+        error(400, json!({"error": "invalid_scope"})),
+        error(400, json!({"message": "no OAuth error object"})),
+        IntrospectionFault::Status(400),
+        // The server failed.
+        error(500, json!({"error": "invalid_token"})),
+        IntrospectionFault::Status(502),
+        IntrospectionFault::Garbage,
+    ];
+    let mut calls = 0;
+    for (fault, refused) in refusals
+        .into_iter()
+        .map(|f| (f, true))
+        .chain(outages.into_iter().map(|f| (f, false)))
+    {
+        srv.auth.set_introspection_fault_for_next(1, fault.clone());
+        let reply = srv.post_mcp(&token).await;
+        if refused {
+            srv.assert_invalid_token(&reply, "The access token is not active");
+        } else {
+            srv.assert_unavailable(&reply);
+        }
+        // The fault was for one request: the next one asks again and is admitted.
+        assert_admitted(&srv.post_mcp(&token).await);
+        calls += 2;
+        assert_eq!(srv.auth.introspection_requests(), calls, "{fault:?}");
+    }
+}
+
+// token_type_hint=access_token is sent; a refresh token, found anyway (RFC 7662 §2.1: the
+// search extends beyond the hint), is refused as not an access token.
+#[actix_web::test]
+async fn a_refresh_token_is_refused_whatever_the_hint() {
+    let srv = introspecting(|b| b);
+    let refresh = srv.token().refresh_token();
+    srv.assert_invalid_token(
+        &srv.post_mcp(&refresh).await,
+        "The token is not an access token",
+    );
+    assert_eq!(
+        srv.auth.last_introspection_token_type_hint().as_deref(),
+        Some("access_token")
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Amplification: what a flood of tokens costs the authorization server.
+// ---------------------------------------------------------------------------------------
+
+// The negative cache: a refused token sent again and again is introspected once within
+// the TTL (the TTL is long here so that no timing matters). Definite refusals only.
+#[actix_web::test]
+async fn a_refused_token_is_introspected_once_within_the_negative_ttl() {
+    let srv = introspecting(|b| b.introspection_negative_ttl(Duration::from_secs(600)));
+    let never_issued = "a-random-token-the-authorization-server-never-issued";
+    for _ in 0..20 {
+        srv.assert_invalid_token(
+            &srv.post_mcp(never_issued).await,
+            "The access token is not active",
+        );
+    }
+    assert_eq!(srv.auth.introspection_requests(), 1);
+
+    // A 400 refusing the token is remembered too, under that token only.
+    let refused = srv.token().opaque();
+    srv.auth.set_introspection_fault_for_token(
+        &refused,
+        IntrospectionFault::Error(400, json!({"error": "unsupported_token_type"})),
+    );
+    for _ in 0..5 {
+        srv.assert_invalid_token(
+            &srv.post_mcp(&refused).await,
+            "The access token is not active",
+        );
+    }
+    assert_eq!(srv.auth.introspection_requests(), 2);
+
+    // An active token that fails our checks (another resource's) is a definite refusal.
+    let elsewhere = srv
+        .auth
+        .token()
+        .audience("https://other.example.com/mcp")
+        .opaque();
+    for _ in 0..5 {
+        srv.assert_invalid_token(
+            &srv.post_mcp(&elsewhere).await,
+            "The token audience does not include this resource",
+        );
+    }
+    assert_eq!(srv.auth.introspection_requests(), 3);
+
+    // An outage is not remembered: the next request asks again, and is admitted.
+    let good = srv.token().opaque();
+    srv.auth
+        .set_introspection_fault_for_next(1, IntrospectionFault::Status(503));
+    srv.assert_unavailable(&srv.post_mcp(&good).await);
+    assert_admitted(&srv.post_mcp(&good).await);
+    assert_eq!(srv.auth.introspection_requests(), 5);
+}
+
+// A refusal is forgotten after the TTL; with a TTL of 0 nothing is remembered.
+#[actix_web::test]
+async fn the_negative_cache_forgets_after_its_ttl_and_is_off_at_zero() {
+    let srv = introspecting(|b| b.introspection_negative_ttl(Duration::from_secs(1)));
+    let token = "never-issued";
+    srv.assert_invalid_token(&srv.post_mcp(token).await, "The access token is not active");
+    srv.assert_invalid_token(&srv.post_mcp(token).await, "The access token is not active");
+    assert_eq!(srv.auth.introspection_requests(), 1);
+    // Sleeping past the TTL (never racing it): the entry is gone.
+    actix_web::rt::time::sleep(Duration::from_millis(1_500)).await;
+    srv.assert_invalid_token(&srv.post_mcp(token).await, "The access token is not active");
+    assert_eq!(srv.auth.introspection_requests(), 2);
+
+    let srv = introspecting(|b| b.introspection_negative_ttl(Duration::ZERO));
+    for _ in 0..5 {
+        srv.assert_invalid_token(&srv.post_mcp(token).await, "The access token is not active");
+    }
+    assert_eq!(srv.auth.introspection_requests(), 5);
+}
+
+/// Sends `flood` distinct unknown tokens at once while the authorization server holds
+/// every answer, and waits until each request is either answered or held there (no
+/// timing involved). Asserts that at most `cap` calls were ever in flight, that every
+/// other request got a 503 with `Retry-After`, and, once released, that the held ones get
+/// their answer (401: never issued).
+async fn flood_with_held_answers(srv: &TestServer, cap: usize, flood: usize) {
+    let tokens: Vec<String> = (0..flood)
+        .map(|i| format!("flood-{i}-never-issued"))
+        .collect();
+    let hold = srv.auth.hold_introspections();
+    let mut pending: FuturesUnordered<_> = tokens.iter().map(|t| srv.post_mcp(t)).collect();
+    let mut answered = Vec::new();
+    while answered.len() + srv.auth.introspections_in_flight() < flood {
+        // A tick to look at the counter again; nothing is asserted about time.
+        if let Ok(Some(reply)) =
+            actix_web::rt::time::timeout(Duration::from_millis(20), pending.next()).await
+        {
+            answered.push(reply);
+        }
+    }
+    let held = srv.auth.introspections_in_flight();
+    assert_eq!(held, cap, "calls in flight at once");
+    assert_eq!(answered.len(), flood - cap);
+    for reply in &answered {
+        srv.assert_unavailable(reply);
+        assert_eq!(reply.header("retry-after"), Some("1"));
+    }
+    drop(hold);
+    let mut rest = 0;
+    while let Some(reply) = pending.next().await {
+        srv.assert_invalid_token(&reply, "The access token is not active");
+        rest += 1;
+    }
+    assert_eq!(rest, cap);
+    assert_eq!(srv.auth.max_concurrent_introspections(), cap);
+}
+
+// The cap: distinct new tokens, more at once than the cap, never put more than the cap of
+// calls in flight; the excess gets 503 + Retry-After at once (no queue), and the resource
+// serves again as soon as the calls complete.
+#[actix_web::test]
+async fn a_flood_of_new_tokens_never_has_more_calls_in_flight_than_the_cap() {
+    let srv = introspecting(|b| {
+        b.introspection_max_concurrent(4)
+            .http_timeout(Duration::from_secs(60))
+    });
+    srv.oauth.discover().await.expect("discovered");
+    flood_with_held_answers(&srv, 4, 24).await;
+    assert_eq!(srv.auth.introspection_requests(), 4);
+    assert_admitted(&srv.post_mcp(&srv.token().opaque()).await);
+}
+
+// Prefix routing: each issuer is offered only the opaque tokens with its prefix; a token
+// with no configured prefix is offered to no one (401, no call anywhere).
+#[actix_web::test]
+async fn an_opaque_token_goes_only_to_the_issuer_its_prefix_names() {
+    let a = TestAuthServer::builder().opaque_token_prefix("a_").start();
+    let b = TestAuthServer::builder().opaque_token_prefix("b_").start();
+    for auth in [&a, &b] {
+        auth.introspection_client(CLIENT_ID, SECRET);
+    }
+    let b_issuer = b.issuer().to_owned();
+    let srv = Setup::new().auth(a).start(move |a, resource| {
+        McpOAuth::builder()
+            .resource(resource)
+            .validation(Validation::Introspection)
+            .introspection_client(CLIENT_ID, SECRET)
+            .authorization_server(AuthorizationServer::new(a.issuer()).opaque_token_prefix("a_"))
+            .authorization_server(AuthorizationServer::new(b_issuer).opaque_token_prefix("b_"))
+    });
+    srv.oauth.discover().await.expect("both discovered");
+    let calls = || {
+        (
+            srv.auth.introspection_requests(),
+            b.introspection_requests(),
+        )
+    };
+
+    let from_b = b.token().audience(&srv.resource).opaque();
+    assert_eq!(
+        assert_admitted(&srv.post_mcp(&from_b).await)["issuer"],
+        b.issuer()
+    );
+    assert_eq!(calls(), (0, 1), "A was never offered B's token");
+    let from_a = srv.token().opaque();
+    assert_eq!(
+        assert_admitted(&srv.post_mcp(&from_a).await)["issuer"],
+        srv.auth.issuer()
+    );
+    assert_eq!(calls(), (1, 1));
+
+    for nobodys in ["c_no-such-prefix", "A_case-matters", "xa_not-at-the-start"] {
+        srv.assert_invalid_token(
+            &srv.post_mcp(nobodys).await,
+            "The token issuer is not accepted",
+        );
+    }
+    assert_eq!(calls(), (1, 1), "no call for a token nobody issues");
+}
+
+// An issuer without a prefix still gets the tokens no prefix claims.
+#[actix_web::test]
+async fn an_issuer_without_a_prefix_gets_what_no_prefix_claims() {
+    let b = TestAuthServer::builder().opaque_token_prefix("b_").start();
+    b.introspection_client(CLIENT_ID, SECRET);
+    let b_issuer = b.issuer().to_owned();
+    let auth = TestAuthServer::start();
+    auth.introspection_client(CLIENT_ID, SECRET);
+    let srv = Setup::new().auth(auth).start(move |a, resource| {
+        McpOAuth::builder()
+            .resource(resource)
+            .validation(Validation::Introspection)
+            .introspection_client(CLIENT_ID, SECRET)
+            .authorization_server(a.issuer())
+            .authorization_server(AuthorizationServer::new(b_issuer).opaque_token_prefix("b_"))
+    });
+    assert_admitted(&srv.post_mcp(&srv.token().opaque()).await);
+    assert_admitted(
+        &srv.post_mcp(&b.token().audience(&srv.resource).opaque())
+            .await,
+    );
+    assert_eq!(
+        (
+            srv.auth.introspection_requests(),
+            b.introspection_requests()
+        ),
+        (1, 1)
+    );
+}
+
+// The three settings from the environment: prefix, negative TTL and cap.
+#[actix_web::test]
+async fn the_amplification_limits_come_from_the_environment() {
+    let auth = TestAuthServer::builder().opaque_token_prefix("at_").start();
+    auth.introspection_client(CLIENT_ID, SECRET);
+    let srv = Setup::new().auth(auth).start(|auth, resource| {
+        McpOAuthBuilder::from_vars([
+            ("MCP_OAUTH_RESOURCE", resource),
+            ("MCP_OAUTH_AUTHORIZATION_SERVERS", auth.issuer()),
+            ("MCP_OAUTH_VALIDATION", "introspection"),
+            ("MCP_OAUTH_INTROSPECTION_CLIENT_ID", CLIENT_ID),
+            ("MCP_OAUTH_INTROSPECTION_CLIENT_SECRET", SECRET),
+            ("MCP_OAUTH_OPAQUE_TOKEN_PREFIX", "at_"),
+            ("MCP_OAUTH_INTROSPECTION_NEGATIVE_TTL_SECS", "600"),
+            ("MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT", "2"),
+        ])
+        .http_timeout(Duration::from_secs(60))
+    });
+    srv.oauth.discover().await.expect("discovered");
+    srv.assert_invalid_token(
+        &srv.post_mcp("gho_not-ours").await,
+        "The token issuer is not accepted",
+    );
+    assert_eq!(srv.auth.introspection_requests(), 0);
+    for _ in 0..3 {
+        srv.assert_invalid_token(
+            &srv.post_mcp("at_unknown").await,
+            "The access token is not active",
+        );
+    }
+    assert_eq!(srv.auth.introspection_requests(), 1);
+    assert_admitted(&srv.post_mcp(&srv.token().opaque()).await);
+    // The flood's tokens have no `at_` prefix: give them one through a second server.
+    let flood = Setup::new().start(|auth, resource| {
+        auth.introspection_client(CLIENT_ID, SECRET);
+        McpOAuthBuilder::from_vars([
+            ("MCP_OAUTH_RESOURCE", resource),
+            ("MCP_OAUTH_AUTHORIZATION_SERVERS", auth.issuer()),
+            ("MCP_OAUTH_VALIDATION", "introspection"),
+            ("MCP_OAUTH_INTROSPECTION_CLIENT_ID", CLIENT_ID),
+            ("MCP_OAUTH_INTROSPECTION_CLIENT_SECRET", SECRET),
+            ("MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT", "2"),
+        ])
+        .http_timeout(Duration::from_secs(60))
+    });
+    flood.oauth.discover().await.expect("discovered");
+    flood_with_held_answers(&flood, 2, 6).await;
+}
+
+#[test]
+fn the_amplification_settings_are_checked_at_build() {
+    let base = || {
+        McpOAuthBuilder::from_vars([
+            ("MCP_OAUTH_RESOURCE", "https://mcp.example.com/mcp"),
+            (
+                "MCP_OAUTH_AUTHORIZATION_SERVERS",
+                "https://auth.example.com",
+            ),
+            ("MCP_OAUTH_VALIDATION", "introspection"),
+            ("MCP_OAUTH_INTROSPECTION_CLIENT_ID", "id"),
+            ("MCP_OAUTH_INTROSPECTION_CLIENT_SECRET", "secret"),
+        ])
+    };
+    assert!(base().build().is_ok());
+    let named = |b: McpOAuthBuilder| -> Vec<&'static str> {
+        b.build()
+            .unwrap_err()
+            .problems()
+            .iter()
+            .map(|p| p.setting())
+            .collect()
+    };
+    let err = McpOAuthBuilder::from_vars([
+        ("MCP_OAUTH_RESOURCE", "https://mcp.example.com/mcp"),
+        (
+            "MCP_OAUTH_AUTHORIZATION_SERVERS",
+            "https://auth.example.com",
+        ),
+        ("MCP_OAUTH_VALIDATION", "introspection"),
+        ("MCP_OAUTH_INTROSPECTION_CLIENT_ID", "id"),
+        ("MCP_OAUTH_INTROSPECTION_CLIENT_SECRET", "secret"),
+        ("MCP_OAUTH_INTROSPECTION_NEGATIVE_TTL_SECS", "5s"),
+        ("MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT", "lots"),
+        ("MCP_OAUTH_OPAQUE_TOKEN_PREFIX", "at% ok_"),
+    ])
+    .build()
+    .unwrap_err();
+    let settings: Vec<&str> = err.problems().iter().map(|p| p.setting()).collect();
+    assert_eq!(
+        settings,
+        [
+            "MCP_OAUTH_INTROSPECTION_NEGATIVE_TTL_SECS",
+            "MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT",
+            "MCP_OAUTH_OPAQUE_TOKEN_PREFIX"
+        ]
+    );
+    assert!(err.to_string().contains("`at%`"), "{err}");
+    assert_eq!(
+        named(base().introspection_max_concurrent(0)),
+        ["MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT"]
+    );
+    // A prefix is for introspection, and belongs to one issuer.
+    assert_eq!(
+        named(
+            McpOAuth::builder()
+                .resource("https://mcp.example.com/mcp")
+                .authorization_server("https://auth.example.com")
+                .opaque_token_prefix("at_")
+        ),
+        ["MCP_OAUTH_OPAQUE_TOKEN_PREFIX"]
+    );
+    assert_eq!(
+        named(
+            base()
+                .authorization_server("https://other.example.com")
+                .opaque_token_prefix("at_")
+        ),
+        ["MCP_OAUTH_ISSUER"]
+    );
+    for name in [
+        "MCP_OAUTH_INTROSPECTION_NEGATIVE_TTL_SECS",
+        "MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT",
+        "MCP_OAUTH_OPAQUE_TOKEN_PREFIX",
+    ] {
+        assert!(
+            mcp_oauth::ENV_VARIABLES.iter().any(|(n, _)| *n == name),
+            "{name}"
+        );
+    }
 }
