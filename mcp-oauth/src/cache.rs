@@ -38,6 +38,7 @@ use aws_lc_rs::digest;
 
 use crate::claims::VerifiedClaims;
 use crate::clock::Clock;
+use crate::flight::SingleFlight;
 use crate::jwks::KeyEpoch;
 use crate::refusal::Refusal;
 use crate::validator::TokenValidator;
@@ -155,13 +156,10 @@ pub(crate) struct CachedValidator {
     ttl: Duration,
     max_entries: usize,
     shards: Box<[Mutex<Shard>]>,
-    flights: Mutex<HashMap<Key, Flight>>,
+    flights: SingleFlight<Key, Result<Arc<VerifiedClaims>, Refusal>>,
     epoch: KeyEpoch,
     clock: Clock,
 }
-
-/// One validation in progress, shared by every request for the same token.
-type Flight = Arc<tokio::sync::OnceCell<Result<Arc<VerifiedClaims>, Refusal>>>;
 
 impl std::fmt::Debug for CachedValidator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -196,7 +194,7 @@ impl CachedValidator {
             ttl,
             max_entries,
             shards,
-            flights: Mutex::new(HashMap::new()),
+            flights: SingleFlight::new(max_entries),
             epoch,
             clock: Clock::default(),
         }
@@ -253,13 +251,7 @@ impl CachedValidator {
             self.put(key, claims.clone(), epoch);
             Ok(claims)
         };
-        let Some(flight) = self.board(key) else {
-            return validate().await;
-        };
-        // If the request running the validation goes away, a waiting one takes over.
-        let outcome = flight.get_or_init(validate).await.clone();
-        self.land(&key, &flight);
-        outcome
+        self.flights.run(key, validate).await
     }
 
     /// Remembers `claims`, accepted just now for the token hashed to `key` by a validation
@@ -290,31 +282,6 @@ impl CachedValidator {
 
 /// A poisoned shard is still consistent: nothing inside a critical section panics
 /// between the map and the queue updates (short of an allocation failure, which aborts).
-impl CachedValidator {
-    /// Joins the flight for `key`, or starts one; `None` when too many are in progress.
-    fn board(&self, key: Key) -> Option<Flight> {
-        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(flight) = flights.get(&key) {
-            return Some(flight.clone());
-        }
-        if flights.len() >= self.max_entries {
-            return None;
-        }
-        let flight = Flight::default();
-        flights.insert(key, flight.clone());
-        Some(flight)
-    }
-
-    /// The first request back removes the flight; later ones find the cache (or, after a
-    /// failure, start afresh).
-    fn land(&self, key: &Key, flight: &Flight) {
-        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
-        if flights.get(key).is_some_and(|f| Arc::ptr_eq(f, flight)) {
-            flights.remove(key);
-        }
-    }
-}
-
 fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
     shard.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -423,7 +390,7 @@ mod tests {
         assert_eq!(counting.0.load(Ordering::SeqCst), 2);
         assert_eq!(burst(&cache, "bad", 1), 0);
         assert_eq!(counting.0.load(Ordering::SeqCst), 3);
-        assert!(cache.flights.lock().unwrap().is_empty());
+        assert_eq!(cache.flights.len(), 0);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
+use crate::flight::SingleFlight;
 use crate::http::{self, HttpLimits};
 use crate::refusal::Refusal;
 use crate::report::{AuthorizationServerReport, Check, DiscoveryStatus, Finding, Strictness};
@@ -287,7 +288,8 @@ pub(crate) struct Discovery {
     strictness: Strictness,
     limits: HttpLimits,
     state: RwLock<State>,
-    gate: tokio::sync::Mutex<()>,
+    /// At most one attempt at a time; concurrent askers share it.
+    attempts: SingleFlight<(), Option<Arc<Found>>>,
     retrying: std::sync::atomic::AtomicBool,
 }
 
@@ -312,7 +314,7 @@ impl Discovery {
                 failures: 0,
                 retry_at: None,
             }),
-            gate: tokio::sync::Mutex::new(()),
+            attempts: SingleFlight::new(1),
             retrying: std::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -357,23 +359,36 @@ impl Discovery {
         if self.read(waiting) {
             return Err(unavailable());
         }
-        let _gate = self.gate.lock().await;
-        // Whoever held the gate may have just succeeded or failed.
-        if let Some(found) = self.read(|s| s.found.clone()) {
-            return Ok(found);
-        }
-        if self.read(waiting) {
-            return Err(unavailable());
-        }
-        self.attempt().await.ok_or_else(unavailable)
+        self.attempt_once().await.ok_or_else(unavailable)
+    }
+
+    /// Found already, or else one attempt shared by every concurrent caller; none inside
+    /// the back-off after a failure.
+    async fn attempt_once(&self) -> Option<Arc<Found>> {
+        self.attempts
+            .run((), || async {
+                // An attempt that just landed may have succeeded or failed.
+                if let Some(found) = self.read(|s| s.found.clone()) {
+                    return Some(found);
+                }
+                if self.read(|s| s.retry_at.is_some_and(|t| Instant::now() < t)) {
+                    return None;
+                }
+                self.attempt().await
+            })
+            .await
     }
 
     /// Discovers now unless already done, and returns the report.
     pub(crate) async fn discover(&self) -> AuthorizationServerReport {
-        let _gate = self.gate.lock().await;
-        if self.read(|s| s.found.is_none()) {
-            self.attempt().await;
-        }
+        self.attempts
+            .run((), || async {
+                match self.read(|s| s.found.clone()) {
+                    Some(found) => Some(found),
+                    None => self.attempt().await,
+                }
+            })
+            .await;
         self.report()
     }
 
@@ -402,10 +417,14 @@ impl Discovery {
             while let Some(wait) = pending(&weak) {
                 actix_web::rt::time::sleep(wait).await;
                 let Some(this) = weak.upgrade() else { break };
-                let _gate = this.gate.lock().await;
-                if !this.is_ready() {
-                    this.attempt().await;
-                }
+                this.attempts
+                    .run((), || async {
+                        match this.read(|s| s.found.clone()) {
+                            Some(found) => Some(found),
+                            None => this.attempt().await,
+                        }
+                    })
+                    .await;
             }
             if let Some(this) = weak.upgrade() {
                 this.retrying.store(false, Ordering::Release);
@@ -413,7 +432,7 @@ impl Discovery {
         });
     }
 
-    /// One pass over the metadata URLs. Call with the gate held.
+    /// One pass over the metadata URLs. Call inside a flight of `attempts`.
     async fn attempt(&self) -> Option<Arc<Found>> {
         let mut tried = Vec::new();
         let mut findings = Vec::new();

@@ -20,6 +20,7 @@ use jsonwebtoken::jwk::{
 };
 
 use crate::clock::Clock;
+use crate::flight::SingleFlight;
 use crate::http::{self, HttpLimits};
 use crate::refusal::{Refusal, TokenRejection};
 
@@ -312,8 +313,8 @@ pub(crate) struct JwksCache {
     uri: String,
     settings: JwksSettings,
     state: RwLock<Snapshot>,
-    /// Single flight: whoever holds it is the one fetching.
-    gate: tokio::sync::Mutex<()>,
+    /// At most one fetch at a time; concurrent askers share it.
+    fetches: SingleFlight<(), ()>,
     /// A background refresh is scheduled or running: schedule no other.
     refreshing: AtomicBool,
     epoch: KeyEpoch,
@@ -326,7 +327,7 @@ impl JwksCache {
             uri,
             settings,
             state: RwLock::new(Snapshot::default()),
-            gate: tokio::sync::Mutex::new(()),
+            fetches: SingleFlight::new(1),
             refreshing: AtomicBool::new(false),
             epoch,
             clock: Clock::default(),
@@ -373,16 +374,20 @@ impl JwksCache {
                 Lookup::Unknown => {}
             }
         }
-        // Slow path: no keys yet, or an unknown kid. One request fetches; the rest wait
-        // for it and then look again without fetching.
-        let _gate = self.gate.lock().await;
-        let now = self.snapshot();
-        if now.generation == seen.generation && self.may_fetch(&now) {
-            if now.keys.is_some() {
-                self.update(|s| s.last_unknown_kid_refetch = Some(self.clock.now()));
-            }
-            self.fetch().await;
-        }
+        // Slow path: no keys yet, or an unknown kid. One request fetches; the rest share
+        // that fetch and then look again. A request arriving after a fetch it did not see
+        // start (the generation moved) looks at its result without fetching again.
+        self.fetches
+            .run((), || async {
+                let now = self.snapshot();
+                if now.generation == seen.generation && self.may_fetch(&now) {
+                    if now.keys.is_some() {
+                        self.update(|s| s.last_unknown_kid_refetch = Some(self.clock.now()));
+                    }
+                    self.fetch().await;
+                }
+            })
+            .await;
         let now = self.snapshot();
         match &now.keys {
             None => Err(Refusal::Unavailable(format!(
@@ -463,12 +468,14 @@ impl JwksCache {
         }
         let this = self.clone();
         actix_web::rt::spawn(async move {
-            if let Ok(_gate) = this.gate.try_lock() {
+            let refresh = || async {
                 let s = this.snapshot();
                 if s.fresh_until.is_none_or(|t| this.clock.now() >= t) && this.may_fetch(&s) {
                     this.fetch().await;
                 }
-            }
+            };
+            // A fetch already in flight refreshes the keys for us.
+            this.fetches.run_unless_flying((), refresh).await;
             this.refreshing.store(false, Ordering::Release);
         });
     }

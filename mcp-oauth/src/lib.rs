@@ -17,6 +17,7 @@ mod config;
 mod discovery;
 mod env;
 mod error;
+mod flight;
 mod guard;
 mod http;
 mod introspection;
