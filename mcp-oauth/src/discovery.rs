@@ -381,14 +381,7 @@ impl Discovery {
 
     /// Discovers now unless already done, and returns the report.
     pub(crate) async fn discover(&self) -> AuthorizationServerReport {
-        self.attempts
-            .run((), || async {
-                match self.read(|s| s.found.clone()) {
-                    Some(found) => Some(found),
-                    None => self.attempt().await,
-                }
-            })
-            .await;
+        self.attempt_unless_found().await;
         self.report()
     }
 
@@ -417,19 +410,24 @@ impl Discovery {
             while let Some(wait) = pending(&weak) {
                 actix_web::rt::time::sleep(wait).await;
                 let Some(this) = weak.upgrade() else { break };
-                this.attempts
-                    .run((), || async {
-                        match this.read(|s| s.found.clone()) {
-                            Some(found) => Some(found),
-                            None => this.attempt().await,
-                        }
-                    })
-                    .await;
+                this.attempt_unless_found().await;
             }
             if let Some(this) = weak.upgrade() {
                 this.retrying.store(false, Ordering::Release);
             }
         });
+    }
+
+    /// Found already, or else one attempt (back-off or not), shared by concurrent callers.
+    async fn attempt_unless_found(&self) -> Option<Arc<Found>> {
+        self.attempts
+            .run((), || async {
+                match self.read(|s| s.found.clone()) {
+                    Some(found) => Some(found),
+                    None => self.attempt().await,
+                }
+            })
+            .await
     }
 
     /// One pass over the metadata URLs. Call inside a flight of `attempts`.
