@@ -1372,6 +1372,80 @@ async fn floods_cost_bounded_upstream_calls_and_cache() {
     assert_no_secret_logged();
 }
 
+/// Concurrent introspection calls allowed per issuer in the opaque-token flood.
+const INTROSPECTION_CAP: usize = 4;
+
+// Random opaque tokens, introspected (`hybrid` mode): each distinct one may cost one call, never
+// more than the cap at once (the excess is a 503 with Retry-After, not a queue), and a
+// token refused once is refused again from the negative cache without a call.
+#[actix_web::test]
+async fn a_flood_of_random_opaque_tokens_is_bounded_upstream() {
+    let _shared = begin(false).await;
+    let srv = Setup {
+        stateful: false,
+        ..Setup::default()
+    }
+    .start(|b| {
+        b.validation(mcp_oauth::Validation::Hybrid)
+            .introspection_client("abuse-rs", "abuse secret")
+            .introspection_max_concurrent(INTROSPECTION_CAP)
+            .introspection_negative_ttl(Duration::from_secs(600))
+    });
+    srv.auth.introspection_client("abuse-rs", "abuse secret");
+    let client = common::client();
+    let url = format!("{}/mcp", srv.base);
+    let call = tools_call(6, "echo");
+    let tokens: Vec<String> = (0..400)
+        .map(|i| secret(format!("opaque{i:04}{}", "R4nd0m_-".repeat(4))))
+        .collect();
+    let send = |token: &str| {
+        client
+            .post(url.as_str())
+            .insert_header(("Content-Type", "application/json"))
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .send_body(call.clone())
+    };
+    let mut refused = Vec::new();
+    let mut overloaded = 0;
+    for batch in tokens.chunks(50) {
+        let replies = futures_util::future::join_all(batch.iter().map(|t| send(t))).await;
+        for (token, reply) in batch.iter().zip(replies) {
+            let reply = reply.unwrap();
+            match reply.status().as_u16() {
+                401 => refused.push(token.clone()),
+                503 => {
+                    overloaded += 1;
+                    assert!(reply.headers().contains_key("retry-after"));
+                }
+                other => panic!("a random opaque token got {other}"),
+            }
+        }
+    }
+    let calls = srv.auth.introspection_requests();
+    assert!(
+        calls <= tokens.len(),
+        "{calls} calls for {} tokens",
+        tokens.len()
+    );
+    assert_eq!(
+        calls,
+        refused.len(),
+        "one call per token refused, none for the overloaded"
+    );
+    assert!(
+        srv.auth.max_concurrent_introspections() <= INTROSPECTION_CAP,
+        "{} at once",
+        srv.auth.max_concurrent_introspections()
+    );
+    assert_eq!(refused.len() + overloaded, tokens.len());
+    // Again: every token already refused costs no call.
+    for token in &refused {
+        assert_eq!(send(token).await.unwrap().status().as_u16(), 401);
+    }
+    assert_eq!(srv.auth.introspection_requests(), calls);
+    assert_no_secret_logged();
+}
+
 // ---------------------------------------------------------------------------------------
 // 7. Sessions.
 // ---------------------------------------------------------------------------------------
