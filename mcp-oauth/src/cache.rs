@@ -53,10 +53,11 @@ const MAX_SHARDS: usize = 16;
 /// Fewest entries per shard worth a shard of its own (a small cache stays one FIFO).
 const MIN_SHARD_ENTRIES: usize = 64;
 
-/// The SHA-256 of a token.
-type Key = [u8; 32];
+/// The SHA-256 of a token: how every cache of this crate knows a token without keeping it.
+pub(crate) type Key = [u8; 32];
 
-fn key_of(token: &str) -> Key {
+/// The key of `token`: its SHA-256.
+pub(crate) fn key_of(token: &str) -> Key {
     let digest = digest::digest(&digest::SHA256, token.as_bytes());
     let mut key = [0u8; 32];
     key.copy_from_slice(digest.as_ref());

@@ -215,25 +215,6 @@ impl McpOAuth {
         self.inner.resource.metadata_url()
     }
 
-    /// How many validation results the cache holds (live or expired but not yet dropped;
-    /// never more than [`cache_max_entries`](McpOAuthBuilder::cache_max_entries)), or
-    /// `None` when the cache is off. For tests: no stability promise.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use mcp_oauth::testing::TestAuthServer;
-    ///
-    /// let auth = TestAuthServer::start();
-    /// let resource = "http://127.0.0.1:8080/mcp";
-    /// let oauth = auth.configure(resource).build()?;
-    /// assert_eq!(oauth.cache_len(), Some(0));
-    /// let token = auth.token().audience(resource).sign();
-    /// actix_web::rt::System::new().block_on(oauth.authenticate(&token))?;
-    /// assert_eq!(oauth.cache_len(), Some(1));
-    /// let uncached = auth.configure(resource).cache_ttl(Duration::ZERO).build()?;
-    /// assert_eq!(uncached.cache_len(), None);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     /// Discovers every authorization server's metadata now (RFC 8414, then OpenID
     /// Connect; see [`StartupReport`]), checks it, logs the report with `tracing` and
     /// returns it. Call it once at startup, before serving: the first requests then find
@@ -295,6 +276,25 @@ impl McpOAuth {
         self.inner.authorities.report()
     }
 
+    /// How many validation results the cache holds (live or expired but not yet dropped;
+    /// never more than [`cache_max_entries`](McpOAuthBuilder::cache_max_entries)), or
+    /// `None` when the cache is off. For tests: no stability promise.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mcp_oauth::testing::TestAuthServer;
+    ///
+    /// let auth = TestAuthServer::start();
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = auth.configure(resource).build()?;
+    /// assert_eq!(oauth.cache_len(), Some(0));
+    /// let token = auth.token().audience(resource).sign();
+    /// actix_web::rt::System::new().block_on(oauth.authenticate(&token))?;
+    /// assert_eq!(oauth.cache_len(), Some(1));
+    /// let uncached = auth.configure(resource).cache_ttl(Duration::ZERO).build()?;
+    /// assert_eq!(uncached.cache_len(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[doc(hidden)]
     pub fn cache_len(&self) -> Option<usize> {
         self.inner.cache.as_ref().map(|c| c.len())

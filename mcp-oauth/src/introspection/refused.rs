@@ -19,8 +19,6 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::digest;
-
 use crate::refusal::TokenRejection;
 
 /// Most refusals remembered per authorization server.
@@ -28,16 +26,7 @@ pub(crate) const MAX_ENTRIES: usize = 16_384;
 /// Shards of the map (each holds `MAX_ENTRIES / SHARDS`).
 const SHARDS: usize = 16;
 
-/// The SHA-256 of a token.
-pub(crate) type Key = [u8; 32];
-
-/// The key of `token`: its SHA-256.
-pub(crate) fn key_of(token: &str) -> Key {
-    let digest = digest::digest(&digest::SHA256, token.as_bytes());
-    let mut key = [0u8; 32];
-    key.copy_from_slice(digest.as_ref());
-    key
-}
+pub(crate) use crate::cache::{Key, key_of};
 
 /// One shard: refusals and their deadlines, and their keys oldest first (exactly the
 /// map's keys, once each).

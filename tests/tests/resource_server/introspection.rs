@@ -169,12 +169,13 @@ async fn a_thousand_concurrent_requests_with_one_new_token_introspect_once() {
 // once with the cache off.
 #[actix_web::test]
 async fn a_revoked_token_stops_working_within_the_ttl() {
-    let srv = introspecting(|b| b.cache_ttl(Duration::from_secs(1)));
+    // A TTL wide enough that "still cached" never races it on a loaded machine.
+    let srv = introspecting(|b| b.cache_ttl(Duration::from_secs(3)));
     let token = srv.token().opaque();
     assert_admitted(&srv.post_mcp(&token).await);
     srv.auth.revoke(&token);
     assert_admitted(&srv.post_mcp(&token).await); // still cached
-    actix_web::rt::time::sleep(Duration::from_millis(1100)).await;
+    actix_web::rt::time::sleep(Duration::from_millis(3_200)).await;
     srv.assert_invalid_token(
         &srv.post_mcp(&token).await,
         "The access token is not active",
@@ -483,13 +484,13 @@ async fn a_refused_token_is_introspected_once_within_the_negative_ttl() {
 // A refusal is forgotten after the TTL; with a TTL of 0 nothing is remembered.
 #[actix_web::test]
 async fn the_negative_cache_forgets_after_its_ttl_and_is_off_at_zero() {
-    let srv = introspecting(|b| b.introspection_negative_ttl(Duration::from_secs(1)));
+    let srv = introspecting(|b| b.introspection_negative_ttl(Duration::from_secs(3)));
     let token = "never-issued";
     srv.assert_invalid_token(&srv.post_mcp(token).await, "The access token is not active");
     srv.assert_invalid_token(&srv.post_mcp(token).await, "The access token is not active");
     assert_eq!(srv.auth.introspection_requests(), 1);
     // Sleeping past the TTL (never racing it): the entry is gone.
-    actix_web::rt::time::sleep(Duration::from_millis(1_500)).await;
+    actix_web::rt::time::sleep(Duration::from_millis(3_200)).await;
     srv.assert_invalid_token(&srv.post_mcp(token).await, "The access token is not active");
     assert_eq!(srv.auth.introspection_requests(), 2);
 
