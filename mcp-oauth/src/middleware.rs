@@ -552,12 +552,12 @@ where
                     // not bound to this principal is answered like an unknown one
                     // (spec-checklist item 22). The principal (a formatted string) is
                     // made only when a session is named or created.
-                    let principal = client.principal();
+                    let owner = client.clone();
                     let requested = header_str(req.headers(), &SESSION_HEADER);
                     if let Some(id) = &requested {
-                        let own = principal
-                            .as_deref()
-                            .is_some_and(|p| sessions.check(id, p) == Verdict::Allow);
+                        let own = owner
+                            .principal()
+                            .is_some_and(|p| sessions.check(id, &p) == Verdict::Allow);
                         if !own {
                             tracing::debug!(target: "mcp_oauth", "refused a request naming an MCP session this caller does not own");
                             let res = actix_web::HttpResponse::NotFound().json(serde_json::json!({
@@ -574,8 +574,8 @@ where
                         (Some(id), _) if deleting && res.status().is_success() => {
                             sessions.forget(id)
                         }
-                        (None, Some(created)) => match &principal {
-                            Some(p) => sessions.bind(&created, p),
+                        (None, Some(created)) => match owner.principal() {
+                            Some(p) => sessions.bind(&created, &p),
                             None => {
                                 // Nobody could be told apart from this caller: a session
                                 // it opened could be used by any of them.
