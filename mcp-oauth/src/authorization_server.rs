@@ -3,7 +3,7 @@
 
 use jsonwebtoken::Algorithm;
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// An authorization server this resource trusts: its issuer identifier and, where it
 /// differs from the defaults, its own endpoints, audiences, algorithms and introspection

@@ -8,8 +8,38 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
-use crate::jwt::audience_eq;
 use crate::refusal::{Refusal, TokenRejection};
+use crate::resource::ResourceParts;
+
+/// Audience equality: exact, or equal once the scheme and host are lower-cased and an
+/// empty path is read as `/` (MCP §Canonical Server URI, spec-checklist items 2, 39).
+/// `/mcp` and `/mcp/` stay different.
+pub(crate) fn audience_eq(token_aud: &str, ours: &str) -> bool {
+    if token_aud == ours {
+        return true;
+    }
+    let is_web = |s: &str| {
+        let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+        lower.starts_with("https://") || lower.starts_with("http://")
+    };
+    if !(is_web(token_aud) && is_web(ours)) {
+        return false;
+    }
+    let (a, b) = (ResourceParts::split(token_aud), ResourceParts::split(ours));
+    let path = |raw: &str, p: &ResourceParts<'_>| {
+        // `split` strips one terminating `/`; only an all-empty path is the root.
+        let after_origin = &raw[p.origin.len()..];
+        let path_only = after_origin.split('?').next().unwrap_or("");
+        if path_only.is_empty() {
+            "/".to_owned()
+        } else {
+            path_only.to_owned()
+        }
+    };
+    a.origin.eq_ignore_ascii_case(b.origin)
+        && path(token_aud, &a) == path(ours, &b)
+        && a.query == b.query
+}
 
 /// `aud` must be present and contain one of `accepted` (a string or an array of strings).
 pub(crate) fn audience(claims: &Map<String, Value>, accepted: &[String]) -> Result<(), Refusal> {
@@ -114,6 +144,36 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    // MCP "Canonical Server URI": scheme and host are case-insensitive (RFC 3986 §6.2.2.1).
+    #[test]
+    fn audiences_fold_scheme_and_host_case_and_the_root_slash_only() {
+        assert!(audience_eq(
+            "https://mcp.example.com/mcp",
+            "https://mcp.example.com/mcp"
+        ));
+        assert!(audience_eq(
+            "HTTPS://MCP.EXAMPLE.COM/mcp",
+            "https://mcp.example.com/mcp"
+        ));
+        assert!(audience_eq(
+            "https://mcp.example.com/",
+            "https://mcp.example.com"
+        ));
+        assert!(!audience_eq(
+            "https://mcp.example.com/MCP",
+            "https://mcp.example.com/mcp"
+        ));
+        assert!(!audience_eq(
+            "https://mcp.example.com/mcp/",
+            "https://mcp.example.com/mcp"
+        ));
+        assert!(!audience_eq(
+            "https://other.example.com/mcp",
+            "https://mcp.example.com/mcp"
+        ));
+        assert!(!audience_eq("api://mcp", "API://MCP"));
+    }
 
     fn map(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap_or_default()

@@ -18,12 +18,13 @@ use crate::introspection::{
 use crate::jsonrpc::BodyLimits;
 use crate::jwks::{JwksCache, JwksSettings, KeyEpoch};
 use crate::jwt::{self, JwtValidator, KeySource, TypPolicy};
-use crate::metadata::MetadataDocument;
 use crate::middleware::{Inner, McpOAuth};
 use crate::policy::{DEFAULT_MAX_BODY_BYTES, McpPolicy, Requirement};
 use crate::report::Strictness;
+use crate::resource::MetadataDocument;
 use crate::resource::ProtectedResource;
 use crate::scope;
+use crate::secret::Secret;
 use crate::session::{DEFAULT_MAX_SESSIONS, SessionOwners};
 use crate::token::DEFAULT_MAX_TOKEN_BYTES;
 use crate::url_policy::secure_url;
@@ -67,13 +68,60 @@ pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 /// ```
 pub const MIN_HS256_SECRET_BYTES: usize = 32;
 
-/// A secret that never prints.
-#[derive(Clone)]
-pub(crate) struct Secret(pub(crate) Vec<u8>);
+/// Where an [`McpOAuth`] comes from: a builder, or the environment.
+impl McpOAuth {
+    /// An empty builder. See [`McpOAuthBuilder`] for the settings.
+    ///
+    /// ```
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .build()?;
+    /// assert_eq!(oauth.resource(), "https://mcp.example.com/mcp");
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn builder() -> McpOAuthBuilder {
+        McpOAuthBuilder::default()
+    }
 
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(..)")
+    /// A builder configured from the `MCP_OAUTH_*` environment variables, to adjust
+    /// further before [`build`](McpOAuthBuilder::build). Problems with the variables are
+    /// reported by `build`, with any others.
+    ///
+    /// ```no_run
+    /// // Deployment settings from the environment; what the code relies on, in code.
+    /// let oauth = mcp_oauth::McpOAuth::builder_from_env()
+    ///     .required_scopes(["mcp:tools"])
+    ///     .public_path("/health")
+    ///     .build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn builder_from_env() -> McpOAuthBuilder {
+        McpOAuthBuilder::from_env()
+    }
+
+    /// The middleware configured from the `MCP_OAUTH_*` environment variables
+    /// (listed in [`ENV_VARIABLES`](crate::ENV_VARIABLES); each may also be given as
+    /// `NAME_FILE`).
+    ///
+    /// ```no_run
+    /// let oauth = match mcp_oauth::McpOAuth::from_env() {
+    ///     Ok(oauth) => oauth,
+    ///     Err(err) => {
+    ///         eprintln!("{err}"); // every problem, one per line, naming its variable
+    ///         std::process::exit(2);
+    ///     }
+    /// };
+    /// # let _ = oauth;
+    /// ```
+    ///
+    /// # Errors
+    /// A [`ConfigError`] listing every problem, when the configuration is missing,
+    /// incomplete or invalid.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        McpOAuthBuilder::from_env().build()
     }
 }
 

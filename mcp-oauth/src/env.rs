@@ -218,14 +218,14 @@ impl McpOAuthBuilder {
         b.issuer = read("MCP_OAUTH_ISSUER");
         b.jwks_uri = read("MCP_OAUTH_JWKS_URI");
         b.hs256_secret =
-            read("MCP_OAUTH_HS256_SECRET").map(|s| crate::config::Secret(s.into_bytes()));
+            read("MCP_OAUTH_HS256_SECRET").map(|s| crate::secret::Secret(s.into_bytes()));
         b.resource_name = read("MCP_OAUTH_RESOURCE_NAME");
         b.resource_documentation = read("MCP_OAUTH_RESOURCE_DOCUMENTATION");
         b.scope_claim = read("MCP_OAUTH_SCOPE_CLAIM");
         b.introspection_endpoint = read("MCP_OAUTH_INTROSPECTION_ENDPOINT");
         b.introspection_client_id = read("MCP_OAUTH_INTROSPECTION_CLIENT_ID");
         b.introspection_client_secret = read("MCP_OAUTH_INTROSPECTION_CLIENT_SECRET")
-            .map(|s| crate::config::Secret(s.into_bytes()));
+            .map(|s| crate::secret::Secret(s.into_bytes()));
         b.diagnostics_path = read("MCP_OAUTH_DIAGNOSTICS_PATH");
         let validation = read("MCP_OAUTH_VALIDATION");
         let auth_method = read("MCP_OAUTH_INTROSPECTION_AUTH_METHOD");

@@ -28,10 +28,10 @@ use serde_json::{Map, Value};
 
 use crate::checks::{self, Expiry};
 use crate::claims::VerifiedClaims;
-use crate::config::Secret;
 use crate::discovery::Discovery;
 use crate::http::{self, FetchError, HttpLimits};
 use crate::refusal::{Refusal, TokenRejection};
+use crate::secret::Secret;
 
 pub(crate) use refused::RefusedCache;
 

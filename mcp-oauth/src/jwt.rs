@@ -19,7 +19,6 @@ use crate::claims::VerifiedClaims;
 use crate::discovery::Discovery;
 use crate::jwks::{JwksCache, JwksSettings, KeyEpoch, VerifyingKey};
 use crate::refusal::{Refusal, TokenRejection};
-use crate::resource::ResourceParts;
 use crate::validator::{LocalBoxFuture, TokenValidator};
 
 /// Which `typ` header values are accepted (RFC 9068 §4, RFC 8725 §3.11).
@@ -386,36 +385,6 @@ fn decode_json<T: serde::de::DeserializeOwned>(segment: &str) -> Result<T, Token
     serde_json::from_slice(&bytes).map_err(|_| TokenRejection::Malformed)
 }
 
-/// Audience equality: exact, or equal once the scheme and host are lower-cased and an
-/// empty path is read as `/` (MCP §Canonical Server URI, spec-checklist items 2, 39).
-/// `/mcp` and `/mcp/` stay different.
-pub(crate) fn audience_eq(token_aud: &str, ours: &str) -> bool {
-    if token_aud == ours {
-        return true;
-    }
-    let is_web = |s: &str| {
-        let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
-        lower.starts_with("https://") || lower.starts_with("http://")
-    };
-    if !(is_web(token_aud) && is_web(ours)) {
-        return false;
-    }
-    let (a, b) = (ResourceParts::split(token_aud), ResourceParts::split(ours));
-    let path = |raw: &str, p: &ResourceParts<'_>| {
-        // `split` strips one terminating `/`; only an all-empty path is the root.
-        let after_origin = &raw[p.origin.len()..];
-        let path_only = after_origin.split('?').next().unwrap_or("");
-        if path_only.is_empty() {
-            "/".to_owned()
-        } else {
-            path_only.to_owned()
-        }
-    };
-    a.origin.eq_ignore_ascii_case(b.origin)
-        && path(token_aud, &a) == path(ours, &b)
-        && a.query == b.query
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,36 +417,6 @@ mod tests {
         for name in ["none", "None", "NONE", "nOnE", "rs256", "HS256 ", ""] {
             assert_eq!(algorithm_named(name), None, "{name}");
         }
-    }
-
-    // spec-checklist item 2 and 39.
-    #[test]
-    fn audiences_fold_scheme_and_host_case_and_the_root_slash_only() {
-        assert!(audience_eq(
-            "https://mcp.example.com/mcp",
-            "https://mcp.example.com/mcp"
-        ));
-        assert!(audience_eq(
-            "HTTPS://MCP.EXAMPLE.COM/mcp",
-            "https://mcp.example.com/mcp"
-        ));
-        assert!(audience_eq(
-            "https://mcp.example.com/",
-            "https://mcp.example.com"
-        ));
-        assert!(!audience_eq(
-            "https://mcp.example.com/MCP",
-            "https://mcp.example.com/mcp"
-        ));
-        assert!(!audience_eq(
-            "https://mcp.example.com/mcp/",
-            "https://mcp.example.com/mcp"
-        ));
-        assert!(!audience_eq(
-            "https://other.example.com/mcp",
-            "https://mcp.example.com/mcp"
-        ));
-        assert!(!audience_eq("api://mcp", "API://MCP"));
     }
 
     #[test]

@@ -3,26 +3,8 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::{Method, header};
-use serde::Serialize;
 
 use crate::resource::ProtectedResource;
-
-/// The document (RFC 9728 §2). Members with zero values are omitted (§3.2).
-#[derive(Debug, Serialize)]
-pub(crate) struct MetadataDocument<'a> {
-    /// Byte-equal to the configured resource (item 8).
-    pub(crate) resource: &'a str,
-    /// At least one issuer (item 9), byte-equal to configuration.
-    pub(crate) authorization_servers: &'a [String],
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    pub(crate) scopes_supported: &'a [String],
-    /// Only the header: OAuth 2.1 forbids query tokens (item 11).
-    pub(crate) bearer_methods_supported: [&'static str; 1],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) resource_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) resource_documentation: Option<&'a str>,
-}
 
 /// Answers a request for the metadata: public, cacheable, readable cross-origin (item 15).
 pub(crate) fn respond(method: &Method, resource: &ProtectedResource) -> HttpResponse {

@@ -13,8 +13,6 @@ use crate::authority::Authorities;
 use crate::cache::CachedValidator;
 use crate::claims::VerifiedClaims;
 use crate::client::AuthenticatedClient;
-use crate::config::McpOAuthBuilder;
-use crate::error::ConfigError;
 use crate::policy::{McpPolicy, Requirement};
 use crate::refusal::{AuthError, Refusal};
 use crate::report::{Check, StartupError, StartupReport};
@@ -122,60 +120,6 @@ enum Route {
 }
 
 impl McpOAuth {
-    /// An empty builder. See [`McpOAuthBuilder`] for the settings.
-    ///
-    /// ```
-    /// let oauth = mcp_oauth::McpOAuth::builder()
-    ///     .resource("https://mcp.example.com/mcp")
-    ///     .authorization_server("https://auth.example.com")
-    ///     .jwks_uri("https://auth.example.com/jwks")
-    ///     .build()?;
-    /// assert_eq!(oauth.resource(), "https://mcp.example.com/mcp");
-    /// # Ok::<(), mcp_oauth::ConfigError>(())
-    /// ```
-    pub fn builder() -> McpOAuthBuilder {
-        McpOAuthBuilder::default()
-    }
-
-    /// A builder configured from the `MCP_OAUTH_*` environment variables, to adjust
-    /// further before [`build`](McpOAuthBuilder::build). Problems with the variables are
-    /// reported by `build`, with any others.
-    ///
-    /// ```no_run
-    /// // Deployment settings from the environment; what the code relies on, in code.
-    /// let oauth = mcp_oauth::McpOAuth::builder_from_env()
-    ///     .required_scopes(["mcp:tools"])
-    ///     .public_path("/health")
-    ///     .build()?;
-    /// # let _ = oauth;
-    /// # Ok::<(), mcp_oauth::ConfigError>(())
-    /// ```
-    pub fn builder_from_env() -> McpOAuthBuilder {
-        McpOAuthBuilder::from_env()
-    }
-
-    /// The middleware configured from the `MCP_OAUTH_*` environment variables
-    /// (listed in [`ENV_VARIABLES`](crate::ENV_VARIABLES); each may also be given as
-    /// `NAME_FILE`).
-    ///
-    /// ```no_run
-    /// let oauth = match mcp_oauth::McpOAuth::from_env() {
-    ///     Ok(oauth) => oauth,
-    ///     Err(err) => {
-    ///         eprintln!("{err}"); // every problem, one per line, naming its variable
-    ///         std::process::exit(2);
-    ///     }
-    /// };
-    /// # let _ = oauth;
-    /// ```
-    ///
-    /// # Errors
-    /// A [`ConfigError`] listing every problem, when the configuration is missing,
-    /// incomplete or invalid.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        McpOAuthBuilder::from_env().build()
-    }
-
     pub(crate) fn from_inner(inner: Inner) -> Self {
         Self {
             inner: Arc::new(inner),
@@ -239,7 +183,7 @@ impl McpOAuth {
     /// A [`StartupError`] when a finding is an error under the configured
     /// [`Strictness`](crate::Strictness), e.g. no usable metadata where it is needed
     /// (naming each URL tried and why), or no PKCE `S256`. With
-    /// [`retry_discovery_in_background`](McpOAuthBuilder::retry_discovery_in_background),
+    /// [`retry_discovery_in_background`](crate::McpOAuthBuilder::retry_discovery_in_background),
     /// servers that could not be discovered are not errors: they are retried in the
     /// background while the requests that need them get a 503.
     pub async fn discover(&self) -> Result<StartupReport, StartupError> {
@@ -277,7 +221,7 @@ impl McpOAuth {
     }
 
     /// How many validation results the cache holds (live or expired but not yet dropped;
-    /// never more than [`cache_max_entries`](McpOAuthBuilder::cache_max_entries)), or
+    /// never more than [`cache_max_entries`](crate::McpOAuthBuilder::cache_max_entries)), or
     /// `None` when the cache is off. For tests: no stability promise.
     ///
     /// ```
@@ -390,7 +334,7 @@ impl Inner {
                 scopes,
             )
         };
-        if scope::require_all(global, granted, hierarchy).is_err() {
+        if !scope::grants_all(global, granted, hierarchy) {
             return Err(insufficient(&announced_scopes));
         }
         let (cap, timeout) = (self.policy.max_body, self.policy.body_timeout);
@@ -431,11 +375,13 @@ impl Inner {
 
     async fn admit_token(&self, token: &str) -> Result<AuthenticatedClient, Refusal> {
         let claims = self.validate(token).await?;
-        scope::require_all(
-            self.resource.required_scopes(),
-            claims.scopes(),
-            self.resource.scope_hierarchy(),
-        )?;
+        let required = self.resource.required_scopes();
+        if !scope::grants_all(required, claims.scopes(), self.resource.scope_hierarchy()) {
+            return Err(Refusal::InsufficientScope {
+                required: required.to_vec(),
+                granted: claims.scopes().to_vec(),
+            });
+        }
         Ok(self.client(claims, self.expose_token.then(|| token.to_owned())))
     }
 

@@ -1,7 +1,5 @@
 //! Scope tokens (RFC 6749 §3.3) and the required-scope decision (OAuth 2.1 §5.2).
 
-use crate::refusal::Refusal;
-
 /// `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )` (RFC 6749 §3.3).
 pub(crate) fn is_scope_token(s: &str) -> bool {
     !s.is_empty()
@@ -41,20 +39,9 @@ pub(crate) fn grants(granted: &[String], required: &str, hierarchy: bool) -> boo
     })
 }
 
-/// Every scope in `required` must be granted; otherwise 403 `insufficient_scope` naming them.
-pub(crate) fn require_all(
-    required: &[String],
-    granted: &[String],
-    hierarchy: bool,
-) -> Result<(), Refusal> {
-    if required.iter().all(|r| grants(granted, r, hierarchy)) {
-        Ok(())
-    } else {
-        Err(Refusal::InsufficientScope {
-            required: required.to_vec(),
-            granted: granted.to_vec(),
-        })
-    }
+/// Whether every scope in `required` is granted.
+pub(crate) fn grants_all(required: &[String], granted: &[String], hierarchy: bool) -> bool {
+    required.iter().all(|r| grants(granted, r, hierarchy))
 }
 
 #[cfg(test)]
@@ -80,8 +67,8 @@ mod tests {
     #[test]
     fn scopes_are_case_sensitive() {
         let granted = vec!["Tools:Call".to_owned()];
-        assert!(require_all(&["tools:call".to_owned()], &granted, false).is_err());
-        assert!(require_all(&["Tools:Call".to_owned()], &granted, false).is_ok());
+        assert!(!grants_all(&["tools:call".to_owned()], &granted, false));
+        assert!(grants_all(&["Tools:Call".to_owned()], &granted, false));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use actix_web::http::header::HeaderValue;
 
-use crate::refusal::Refusal;
+use super::Refusal;
 use crate::resource::ProtectedResource;
 use crate::scope;
 

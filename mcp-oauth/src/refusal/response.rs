@@ -1,0 +1,175 @@
+//! [`AuthError`]: a [`Refusal`] rendered for the protected resource it was refused for:
+//! the status, the `WWW-Authenticate` challenge ([`super::challenge`]), the JSON body and
+//! the headers every refusal carries. The only place refusals become HTTP responses.
+
+use std::fmt;
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+
+use super::Refusal;
+use super::challenge;
+use crate::resource::ProtectedResource;
+
+impl Refusal {
+    /// Renders this refusal for `resource`, ready to be returned by a handler.
+    pub(crate) fn for_resource(self, resource: Arc<ProtectedResource>) -> AuthError {
+        AuthError {
+            refusal: self,
+            resource: Some(resource),
+            request_scopes: None,
+        }
+    }
+
+    /// Like [`for_resource`](Self::for_resource), for a request that needs `scopes`.
+    pub(crate) fn for_request(
+        self,
+        resource: Arc<ProtectedResource>,
+        scopes: Vec<String>,
+    ) -> AuthError {
+        AuthError {
+            refusal: self,
+            resource: Some(resource),
+            request_scopes: Some(scopes),
+        }
+    }
+}
+
+/// A [`Refusal`] rendered for a protected resource: the error type handlers return.
+///
+/// It implements [`ResponseError`]: the response carries the status, exactly one
+/// `WWW-Authenticate: Bearer …` challenge with `resource_metadata`, a JSON body
+/// `{"error": …, "error_description": …}`, `Cache-Control: no-store` and
+/// `Access-Control-Expose-Headers: WWW-Authenticate`.
+///
+/// ```
+/// use actix_web::ResponseError;
+/// use mcp_oauth::{AuthError, Refusal};
+///
+/// let err = AuthError::from(Refusal::MissingToken);
+/// assert_eq!(err.error_response().status().as_u16(), 401);
+/// ```
+#[derive(Debug, Clone)]
+pub struct AuthError {
+    refusal: Refusal,
+    resource: Option<Arc<ProtectedResource>>,
+    /// What this request needs, when it needs more than the global scopes (a guarded
+    /// tool): named by the `scope` of a 401 challenge.
+    request_scopes: Option<Vec<String>>,
+}
+
+impl AuthError {
+    /// The refusal inside.
+    ///
+    /// ```
+    /// use mcp_oauth::{AuthError, Refusal, TokenRejection};
+    ///
+    /// let err = AuthError::from(Refusal::InvalidToken(TokenRejection::Expired));
+    /// assert!(matches!(err.refusal(), Refusal::InvalidToken(TokenRejection::Expired)));
+    /// ```
+    pub fn refusal(&self) -> &Refusal {
+        &self.refusal
+    }
+
+    /// The `WWW-Authenticate` value this error answers with, if it has one: every
+    /// refusal but [`Refusal::MiddlewareNotInstalled`] (a server bug, not the client's).
+    ///
+    /// ```
+    /// use mcp_oauth::{AuthError, Refusal, TokenRejection};
+    ///
+    /// let err = AuthError::from(Refusal::InvalidToken(TokenRejection::Expired));
+    /// assert_eq!(
+    ///     err.challenge().unwrap(),
+    ///     r#"Bearer error="invalid_token", error_description="The access token expired""#
+    /// );
+    /// assert!(AuthError::from(Refusal::MiddlewareNotInstalled).challenge().is_none());
+    /// ```
+    pub fn challenge(&self) -> Option<HeaderValue> {
+        if matches!(
+            self.refusal,
+            Refusal::MiddlewareNotInstalled
+                | Refusal::PayloadTooLarge
+                | Refusal::MalformedMcpBody(_)
+                | Refusal::UnsupportedEncoding
+                | Refusal::BodyTimeout
+        ) {
+            return None;
+        }
+        Some(challenge::bearer(
+            &self.refusal,
+            self.resource.as_deref(),
+            self.request_scopes.as_deref(),
+        ))
+    }
+}
+
+impl From<Refusal> for AuthError {
+    /// A refusal with no resource attached: its challenge has no `resource_metadata`.
+    /// The middleware and the extractor always attach one.
+    fn from(refusal: Refusal) -> Self {
+        Self {
+            refusal,
+            resource: None,
+            request_scopes: None,
+        }
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.refusal, f)
+    }
+}
+
+impl std::error::Error for AuthError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.refusal)
+    }
+}
+
+impl ResponseError for AuthError {
+    fn status_code(&self) -> StatusCode {
+        self.refusal.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        log(&self.refusal);
+        let mut res = HttpResponse::build(self.status_code());
+        if let Some(value) = self.challenge() {
+            res.insert_header((header::WWW_AUTHENTICATE, value));
+        }
+        if let Refusal::MalformedMcpBody(problem) = self.refusal {
+            // JSON-RPC 2.0 §5: an error response with a null id (none could be read).
+            return res.json(serde_json::json!({
+                "jsonrpc": "2.0",
+                "id": null,
+                "error": { "code": problem.json_rpc_code(), "message": problem.description() },
+            }));
+        }
+        if let Refusal::Overloaded { retry_after } = &self.refusal {
+            // RFC 9110 §10.2.3: delay-seconds, a whole number; never 0 (an immediate retry
+            // is what the cap is there to slow down).
+            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            res.insert_header((header::RETRY_AFTER, secs.max(1)));
+        }
+        let description = challenge::sanitize_description(&self.refusal.description());
+        res.insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::ACCESS_CONTROL_EXPOSE_HEADERS, "WWW-Authenticate"))
+            .json(serde_json::json!({
+                "error": self.refusal.body_error(),
+                "error_description": description,
+            }))
+    }
+}
+
+/// One log line per refusal, under one target. Never includes the token.
+fn log(refusal: &Refusal) {
+    match refusal {
+        Refusal::Unavailable(_) | Refusal::MiddlewareNotInstalled => {
+            tracing::error!(target: "mcp_oauth", status = refusal.status().as_u16(), "{refusal}")
+        }
+        _ => tracing::debug!(target: "mcp_oauth", status = refusal.status().as_u16(), "{refusal}"),
+    }
+}
