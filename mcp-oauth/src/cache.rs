@@ -38,9 +38,9 @@ use aws_lc_rs::digest;
 
 use crate::claims::VerifiedClaims;
 use crate::clock::Clock;
-use crate::flight::SingleFlight;
 use crate::jwks::KeyEpoch;
 use crate::refusal::Refusal;
+use crate::sync::flight::SingleFlight;
 use crate::validator::TokenValidator;
 
 /// How long an accepted token is remembered, at most (`MCP_OAUTH_CACHE_TTL_SECS`).

@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use crate::flight::SingleFlight;
 use crate::http::{self, HttpLimits};
 use crate::refusal::Refusal;
 use crate::report::{AuthorizationServerReport, Check, DiscoveryStatus, Finding, Strictness};
 use crate::resource::ResourceParts;
+use crate::sync::{self, flight::SingleFlight};
 use crate::url_policy::secure_url;
 
 const OAUTH_WELL_KNOWN: &str = "/.well-known/oauth-authorization-server";
@@ -320,17 +320,11 @@ impl Discovery {
     }
 
     fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
-        match self.state.read() {
-            Ok(s) => f(&s),
-            Err(poisoned) => f(&poisoned.into_inner()),
-        }
+        f(&sync::read(&self.state))
     }
 
     fn write(&self, f: impl FnOnce(&mut State)) {
-        match self.state.write() {
-            Ok(mut s) => f(&mut s),
-            Err(poisoned) => f(&mut poisoned.into_inner()),
-        }
+        f(&mut sync::write(&self.state))
     }
 
     pub(crate) fn issuer(&self) -> &str {

@@ -20,9 +20,9 @@ use jsonwebtoken::jwk::{
 };
 
 use crate::clock::Clock;
-use crate::flight::SingleFlight;
 use crate::http::{self, HttpLimits};
 use crate::refusal::{Refusal, TokenRejection};
+use crate::sync::{self, flight::SingleFlight};
 
 /// The smallest RSA modulus accepted (RFC 8725 §3.5, NIST SP 800-131A).
 const MIN_RSA_BITS: usize = 2048;
@@ -342,17 +342,11 @@ impl JwksCache {
     }
 
     fn snapshot(&self) -> Snapshot {
-        match self.state.read() {
-            Ok(s) => s.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        sync::read(&self.state).clone()
     }
 
     fn update(&self, f: impl FnOnce(&mut Snapshot)) {
-        match self.state.write() {
-            Ok(mut s) => f(&mut s),
-            Err(poisoned) => f(&mut poisoned.into_inner()),
-        }
+        f(&mut sync::write(&self.state))
     }
 
     /// The key to verify a token with header `kid` and `alg`.

@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex};
 
 use dashmap::DashMap;
 
+use crate::sync;
+
 /// The header of the Streamable HTTP transport.
 pub(crate) const SESSION_HEADER: actix_web::http::header::HeaderName =
     actix_web::http::header::HeaderName::from_static("mcp-session-id");
@@ -66,7 +68,7 @@ impl SessionOwners {
                 slot.insert(Arc::from(principal));
             }
         }
-        let mut order = self.order.lock().unwrap_or_else(|p| p.into_inner());
+        let mut order = sync::lock(&self.order);
         order.push_back(session.to_owned());
         while self.owners.len() > self.max {
             match order.pop_front() {

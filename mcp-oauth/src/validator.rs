@@ -1,13 +1,10 @@
 //! The one extension point for judging tokens: [`TokenValidator`].
 
-use std::future::Future;
-use std::pin::Pin;
-
 use crate::claims::VerifiedClaims;
 use crate::refusal::Refusal;
 
-/// A boxed future that need not be `Send`: validators run on actix worker threads,
-/// and the HTTP client they use (awc) is `!Send`.
+/// A boxed future that need not be `Send` (`futures_core`'s, re-exported): validators
+/// run on actix worker threads, and the HTTP client they use (awc) is `!Send`.
 ///
 /// ```
 /// use std::rc::Rc;
@@ -17,7 +14,7 @@ use crate::refusal::Refusal;
 /// let answer: LocalBoxFuture<'_, i32> = Box::pin(async move { *shared * 7 });
 /// assert_eq!(actix_web::rt::System::new().block_on(answer), 42);
 /// ```
-pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+pub use futures_core::future::LocalBoxFuture;
 
 /// Judges a bearer token: the token in, [`VerifiedClaims`] or a typed [`Refusal`] out.
 ///

@@ -27,6 +27,7 @@ pub(crate) const MAX_ENTRIES: usize = 16_384;
 const SHARDS: usize = 16;
 
 pub(crate) use crate::cache::{Key, key_of};
+use crate::sync;
 
 /// One shard: refusals and their deadlines, and their keys oldest first (exactly the
 /// map's keys, once each).
@@ -66,9 +67,7 @@ impl RefusedCache {
     }
 
     fn shard(&self, key: &Key) -> MutexGuard<'_, Shard> {
-        self.shards[usize::from(key[0]) % SHARDS]
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        sync::lock(&self.shards[usize::from(key[0]) % SHARDS])
     }
 
     /// Why the token of `key` was refused, if that was less than the TTL ago.
