@@ -1,8 +1,8 @@
 //! The claim rules every strategy applies to a token it has authenticated, whether the
 //! claims came from a verified JWT (RFC 9068 §4) or an introspection response
-//! (RFC 7662 §2.2): the audience (spec-checklist §4.9 and §5.6) and the times with a
-//! bounded leeway (§4.10-4.11); and, for JWTs not typed `at+jwt`, that the token is not
-//! an OpenID Connect ID token.
+//! (RFC 7662 §2.2): the audience (RFC 9068 §4, RFC 8707 §2) and the times with a
+//! bounded leeway (RFC 9068 §4, RFC 7519 §4.1.4-4.1.6); and, for JWTs not typed
+//! `at+jwt`, that the token is not an OpenID Connect ID token (RFC 9068 §5).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -1,6 +1,6 @@
 //! The `jwt` strategy: local validation of JWT access tokens (RFC 9068 §4, RFC 8725).
 //!
-//! Steps, in order, each failure a 401 `invalid_token` (spec-checklist §4):
+//! Steps, in order, each failure a 401 `invalid_token` (RFC 9068 §4):
 //! format → header (`alg` allow-list, `typ`, `crit`) → claims decoded → `iss` →
 //! key (by `kid`, from this issuer only, pinned to `alg`) → signature →
 //! not an ID token (unless typed `at+jwt`) → `aud` → `exp` / `nbf` / `iat` with bounded
@@ -387,8 +387,8 @@ fn decode_json<T: serde::de::DeserializeOwned>(segment: &str) -> Result<T, Token
 }
 
 /// Audience equality: exact, or equal once the scheme and host are lower-cased and an
-/// empty path is read as `/` (MCP §Canonical Server URI, spec-checklist items 2, 39).
-/// `/mcp` and `/mcp/` stay different.
+/// empty path is read as `/` (MCP authorization §Canonical Server URI; RFC 3986
+/// §6.2.2.1, §6.2.3). `/mcp` and `/mcp/` stay different.
 pub(crate) fn audience_eq(token_aud: &str, ours: &str) -> bool {
     if token_aud == ours {
         return true;
@@ -450,7 +450,7 @@ mod tests {
         }
     }
 
-    // spec-checklist item 2 and 39.
+    // MCP authorization §Canonical Server URI; RFC 3986 §6.2.2.1, §6.2.3.
     #[test]
     fn audiences_fold_scheme_and_host_case_and_the_root_slash_only() {
         assert!(audience_eq(

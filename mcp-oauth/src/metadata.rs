@@ -1,5 +1,5 @@
 //! The RFC 9728 Protected Resource Metadata document and its endpoint
-//! (spec-checklist items 6-18).
+//! (RFC 9728 §2, §3).
 
 use actix_web::HttpResponse;
 use actix_web::http::{Method, header};
@@ -10,13 +10,14 @@ use crate::resource::ProtectedResource;
 /// The document (RFC 9728 §2). Members with zero values are omitted (§3.2).
 #[derive(Debug, Serialize)]
 pub(crate) struct MetadataDocument<'a> {
-    /// Byte-equal to the configured resource (item 8).
+    /// Byte-equal to the configured resource (RFC 9728 §3.3).
     pub(crate) resource: &'a str,
-    /// At least one issuer (item 9), byte-equal to configuration.
+    /// At least one issuer, byte-equal to configuration (MCP authorization §Authorization
+    /// Server Location).
     pub(crate) authorization_servers: &'a [String],
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub(crate) scopes_supported: &'a [String],
-    /// Only the header: OAuth 2.1 forbids query tokens (item 11).
+    /// Only the header: OAuth 2.1 §5.1 forbids query tokens.
     pub(crate) bearer_methods_supported: [&'static str; 1],
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) resource_name: Option<&'a str>,
@@ -24,7 +25,8 @@ pub(crate) struct MetadataDocument<'a> {
     pub(crate) resource_documentation: Option<&'a str>,
 }
 
-/// Answers a request for the metadata: public, cacheable, readable cross-origin (item 15).
+/// Answers a request for the metadata: public, cacheable (RFC 9728 §7.10), readable
+/// cross-origin.
 pub(crate) fn respond(method: &Method, resource: &ProtectedResource) -> HttpResponse {
     const ALLOW: &str = "GET, HEAD, OPTIONS";
     let mut res = match *method {
@@ -56,8 +58,8 @@ pub(crate) fn respond(method: &Method, resource: &ProtectedResource) -> HttpResp
     res
 }
 
-/// A well-known metadata path of no resource served here: JSON 404, never a challenge
-/// or an HTML page (item 15).
+/// A well-known metadata path of no resource served here: JSON 404 (an RFC 9728 §3.2
+/// error response), never a challenge or an HTML page.
 pub(crate) fn not_found() -> HttpResponse {
     HttpResponse::NotFound()
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))

@@ -1,5 +1,6 @@
 //! The protected resource: its identifier kept verbatim, where its metadata lives,
-//! and the scopes it asks for (RFC 9728 §1.2, §3; spec-checklist items 1-5, 16-18).
+//! and the scopes it asks for (RFC 9728 §1.2, §3; MCP authorization §Canonical Server
+//! URI).
 
 use actix_web::web::Bytes;
 
@@ -87,13 +88,14 @@ impl ProtectedResource {
     }
 
     /// Is `path` one of the two places the metadata is served: the path-inserted URL
-    /// (item 16) or the root (item 18)?
+    /// (RFC 9728 §3.1) or the root (MCP 2025-11-25 authorization §Protected Resource
+    /// Metadata Discovery Requirements)?
     pub(crate) fn is_metadata_path(&self, path: &str) -> bool {
         path == self.metadata_path || path == WELL_KNOWN
     }
 
     /// Is `path` under the well-known prefix without being ours? Answered 404, never
-    /// challenged (item 15).
+    /// challenged.
     pub(crate) fn is_other_metadata_path(&self, path: &str) -> bool {
         path.strip_prefix(WELL_KNOWN)
             .is_some_and(|rest| rest.starts_with('/'))
@@ -102,7 +104,8 @@ impl ProtectedResource {
 }
 
 /// A resource identifier cut into origin, path (terminating `/` removed) and query,
-/// by string slicing only: the configured string is never normalised (item 5).
+/// by string slicing only: the configured string is never normalised (RFC 9728 §3.3:
+/// `resource` is identical to the identifier).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct ResourceParts<'a> {
     pub(crate) origin: &'a str,
@@ -139,7 +142,7 @@ mod tests {
         format!("{}{WELL_KNOWN}{}{}", p.origin, p.path, p.query)
     }
 
-    // spec-checklist item 16, the table verbatim.
+    // RFC 9728 §3.1: the well-known segment goes between host and path; one case a row.
     #[test]
     fn metadata_url_inserts_the_well_known_segment_between_host_and_path() {
         assert_eq!(
