@@ -18,7 +18,7 @@
 //!   line `test_token_<kind>=<token>` per kind below, each for subject `minted-test-user`,
 //!   client `minted-test-client` and scope `MINT_TEST_TOKENS_SCOPE` (default
 //!   `mcp:tools tools:call`), to check how a resource server answers each (the interop
-//!   run in `interop/ts-client` does). Kinds, as `_jwt` (signed with the published key)
+//!   run in `tests/interop/ts-client` does). Kinds, as `_jwt` (signed with the published key)
 //!   and `_opaque` (for introspection): `valid` (a control), `expired` (`exp` ten minutes
 //!   ago), `wrong_audience` (for `https://other.example.com`, not the resource) and
 //!   `revoked` (valid, then revoked: introspection reports it inactive; a JWT validated

@@ -25,13 +25,15 @@ mod expand;
 ///
 /// # On an actix-web handler
 /// The handler must be an `async fn` with a return type (a `Responder`). It gains a first
-/// argument, the `AuthenticatedClient` extractor, and its return type `R` becomes
-/// `Result<R, actix_web::Error>`:
+/// argument, the `AuthenticatedClient` extractor, named `__mcp_oauth_client` with mixed-site
+/// hygiene (the body cannot name it, and it shadows nothing the body names), and its return
+/// type `R` becomes `Result<R, actix_web::Error>`:
 ///
 /// ```text
-/// async fn h(__client: AuthenticatedClient, args..) -> Result<R, actix_web::Error> {
-///     check(&__client, &["files:read"], any)?;  // 403 insufficient_scope, step-up challenge
-///     Ok(async move { body }.await)             // `return` and `?` keep their meaning
+/// async fn h(__mcp_oauth_client: AuthenticatedClient, args..) -> Result<R, actix_web::Error> {
+///     inventory::submit! { GuardedScopes { scopes: &["files:read"] } }
+///     check(&__mcp_oauth_client, &["files:read"], any)?; // 403 insufficient_scope step-up
+///     Ok(async move { body }.await)                      // `return` and `?` keep their meaning
 /// }
 /// ```
 ///

@@ -105,7 +105,7 @@ pub(crate) struct Authorities {
 
 impl Authorities {
     fn find(&self, issuer: &str) -> Option<&Authority> {
-        // Code point for code point (RFC 9068 §4, spec-checklist §4.8).
+        // Code point for code point (RFC 9068 §4, RFC 8414 §4).
         self.list.iter().find(|a| a.issuer() == issuer)
     }
 

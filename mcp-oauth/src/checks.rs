@@ -1,8 +1,8 @@
 //! The claim rules every strategy applies to a token it has authenticated, whether the
 //! claims came from a verified JWT (RFC 9068 §4) or an introspection response
-//! (RFC 7662 §2.2): the audience (spec-checklist §4.9 and §5.6) and the times with a
-//! bounded leeway (§4.10-4.11); and, for JWTs not typed `at+jwt`, that the token is not
-//! an OpenID Connect ID token.
+//! (RFC 7662 §2.2): the audience (RFC 9068 §4, RFC 8707 §2) and the times with a
+//! bounded leeway (RFC 9068 §4, RFC 7519 §4.1.4-4.1.6); and, for JWTs not typed
+//! `at+jwt`, that the token is not an OpenID Connect ID token (RFC 9068 §5).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -12,8 +12,8 @@ use crate::refusal::{Refusal, TokenRejection};
 use crate::resource::ResourceParts;
 
 /// Audience equality: exact, or equal once the scheme and host are lower-cased and an
-/// empty path is read as `/` (MCP §Canonical Server URI, spec-checklist items 2, 39).
-/// `/mcp` and `/mcp/` stay different.
+/// empty path is read as `/` (MCP authorization §Canonical Server URI; RFC 3986
+/// §6.2.2.1, §6.2.3). `/mcp` and `/mcp/` stay different.
 pub(crate) fn audience_eq(token_aud: &str, ours: &str) -> bool {
     if token_aud == ours {
         return true;
@@ -145,7 +145,7 @@ mod tests {
 
     use super::*;
 
-    // MCP "Canonical Server URI": scheme and host are case-insensitive (RFC 3986 §6.2.2.1).
+    // MCP authorization §Canonical Server URI; RFC 3986 §6.2.2.1, §6.2.3.
     #[test]
     fn audiences_fold_scheme_and_host_case_and_the_root_slash_only() {
         assert!(audience_eq(

@@ -1240,7 +1240,7 @@ impl McpOAuthBuilder {
             problems.push(ConfigProblem::new(setting, message))
         };
 
-        // Resource (items 1-5).
+        // Resource (RFC 9728 §1.2, MCP authorization §Canonical Server URI).
         let resource = match &self.resource {
             None => {
                 problem(
@@ -1263,7 +1263,8 @@ impl McpOAuthBuilder {
             },
         };
 
-        // Authorization servers (item 9) and the issuer the top-level endpoints belong to.
+        // Authorization servers (MCP authorization §Authorization Server Location) and the
+        // issuer the top-level endpoints belong to.
         let issuers: Vec<&str> = self
             .authorization_servers
             .iter()

@@ -4,8 +4,9 @@
 //! preflights through), `Authorization`, `Content-Type`, `Mcp-Protocol-Version`,
 //! `Mcp-Session-Id` and `Last-Event-ID` allowed, and `WWW-Authenticate` and
 //! `Mcp-Session-Id` exposed so the client can read the challenge and the session
-//! (spec-checklist item 24). Wrap the CORS layer *outside* `McpOAuth`, so refusals get the
-//! CORS headers too:
+//! (Fetch Standard, CORS protocol: a preflight carries no credentials, and a response
+//! header is readable only if exposed). Wrap the CORS layer *outside* `McpOAuth`, so
+//! refusals get the CORS headers too:
 //!
 //! ```
 //! use actix_web::App;

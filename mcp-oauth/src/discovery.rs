@@ -1,5 +1,5 @@
 //! Authorization server metadata discovery (RFC 8414, OpenID Connect Discovery) and the
-//! checks run on what it finds (spec-checklist §3).
+//! checks run on what it finds (RFC 8414 §2, §3.3).
 //!
 //! [`metadata_urls`] is the one place the URL order lives: RFC 8414 path-inserted, then
 //! OIDC path-inserted, then OIDC appended (for an issuer without a path, the two root
@@ -27,7 +27,9 @@ const OIDC_WELL_KNOWN: &str = "/.well-known/openid-configuration";
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 const LAST_RETRY: Duration = Duration::from_secs(60);
 
-/// The metadata URLs of `issuer`, in the order they are tried (spec-checklist §3.1).
+/// The metadata URLs of `issuer`, in the order they are tried (RFC 8414 §3.1 and §5,
+/// OpenID Connect Discovery §4; the order of MCP 2025-11-25 authorization §Authorization
+/// Server Metadata Discovery).
 pub(crate) fn metadata_urls(issuer: &str) -> Vec<String> {
     let parts = ResourceParts::split(issuer);
     let (origin, path) = (parts.origin, parts.path);
@@ -134,7 +136,10 @@ impl Needs {
     }
 }
 
-/// The checks of spec-checklist §3, items 3-8.
+/// The checks on a found document: PKCE `S256` (MCP authorization §Authorization Code
+/// Protection), the `code` response type, `protected_resources` (RFC 9728 §4), a way to
+/// register clients (RFC 7591 or client ID metadata documents), https endpoints
+/// (RFC 8414 §2), and the endpoints this server calls (which are used).
 fn assess(
     metadata: &Metadata,
     needs: &Needs,

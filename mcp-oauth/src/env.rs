@@ -358,7 +358,6 @@ impl McpOAuthBuilder {
     }
 }
 
-/// `NAME` or the contents of `NAME_FILE`; both set is a problem.
 /// Parses a setting with its `FromStr`, whose error says what is accepted.
 fn parse_into<T: std::str::FromStr<Err = String>>(
     slot: &mut T,
@@ -374,6 +373,8 @@ fn parse_into<T: std::str::FromStr<Err = String>>(
     }
 }
 
+/// `NAME` (trimmed) or the contents of the file `NAME_FILE` names (without its trailing line
+/// break); both set is a problem, and so is a file that cannot be read. Blank is unset.
 fn value(
     vars: &HashMap<String, String>,
     name: &'static str,

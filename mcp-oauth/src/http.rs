@@ -1,6 +1,7 @@
 //! Outbound HTTP (discovery, JWKS, introspection): every call has a total timeout, a
 //! response-size cap, no redirects, and TLS through rustls with webpki roots and an
-//! explicit crypto provider (rust-deps.md pitfall 1).
+//! explicit crypto provider (aws-lc-rs), so the client never depends on the process-wide
+//! default, which rustls cannot choose when no provider, or two, are compiled in.
 //!
 //! awc clients are `!Send`, so each worker thread keeps its own, per actix `System` and
 //! timeout: connections to the authorization server are reused (keep-alive), which

@@ -1,5 +1,5 @@
 //! The `introspection` strategy: RFC 7662 token introspection, as a client of the
-//! authorization server (spec-checklist §5).
+//! authorization server (RFC 7662 §2).
 //!
 //! The request is a form POST of `token` and `token_type_hint=access_token`,
 //! authenticated with `client_secret_basic` (id and secret form-urlencoded before base64,
@@ -236,7 +236,9 @@ impl Introspector {
         self.judge(doc)
     }
 
-    /// RFC 7662 §2.2 and spec-checklist §5.3-5.6 on an answer.
+    /// RFC 7662 §2.2 on an answer: `active` must be the boolean `true` (anything else is
+    /// inactive), `iss` this issuer, then the audience and times of an access token
+    /// (RFC 9068 §4) and a `token_type`, if any, naming an access token.
     fn judge(&self, mut doc: Map<String, Value>) -> Result<VerifiedClaims, Refusal> {
         let inactive = Refusal::InvalidToken(TokenRejection::Inactive);
         match doc.remove("active") {

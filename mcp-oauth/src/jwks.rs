@@ -3,8 +3,8 @@
 //! Keys come only from the configured `jwks_uri` (RFC 9068 §4; `jku`, `x5u`, `jwk` and
 //! `x5c` token headers are never read). Each key is pinned to the algorithms its type
 //! and curve allow (RFC 8725 §3.1). The cache refetches on an unknown `kid` at most once
-//! per cooldown, one fetch at a time, and keeps the last good key set when a fetch
-//! fails (spec-checklist §4.5-4.6).
+//! per cooldown, one fetch at a time (OpenID Connect Core §10.1.1: an unknown `kid` is
+//! how key rotation shows), and keeps the last good key set when a fetch fails.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -392,7 +392,8 @@ impl JwksCache {
                 Lookup::Found(key) => Ok(key),
                 Lookup::Mismatch => Err(Refusal::InvalidToken(TokenRejection::KeyMismatch)),
                 // The key may be new and the JWKS unreachable: the token cannot be judged,
-                // and a 401 would send the client to re-authorize in a loop (item 37).
+                // and a 401 would send the client to re-authorize in a loop: 503
+                // (RFC 9110 §15.6.4).
                 Lookup::Unknown if now.last_failure.is_some() => {
                     Err(Refusal::Unavailable(format!(
                         "unknown key id and the JWKS at {} could not be refreshed",
@@ -608,7 +609,7 @@ mod tests {
 
         const HOUR: Duration = Duration::from_secs(3600);
 
-        // spec-checklist §3.11: `Cache-Control: max-age` is honoured within
+        // RFC 9111 §5.2.2.1: `Cache-Control: max-age` is honoured within
         // [`min_ttl`, `max_ttl`] (60 s, 24 h by default).
         #[test]
         fn max_age_is_clamped_into_the_configured_bounds() {
@@ -636,7 +637,7 @@ mod tests {
             }
         }
 
-        // spec-checklist §4.5: after a failed fetch, at most one attempt per 2 s.
+        // After a failed fetch, at most one attempt per 2 s.
         #[test]
         fn after_a_failed_fetch_the_next_attempt_waits_for_the_back_off() {
             let auth = TestAuthServer::start();
@@ -662,7 +663,8 @@ mod tests {
             });
         }
 
-        // spec-checklist §4.5: unknown `kid`s refetch at most once per cooldown (30 s).
+        // OpenID Connect Core §10.1.1: an unknown `kid` refetches the keys, at most once
+        // per cooldown (30 s).
         #[test]
         fn unknown_kids_refetch_at_most_once_per_cooldown() {
             let auth = TestAuthServer::start();

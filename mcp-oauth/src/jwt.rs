@@ -1,6 +1,6 @@
 //! The `jwt` strategy: local validation of JWT access tokens (RFC 9068 §4, RFC 8725).
 //!
-//! Steps, in order, each failure a 401 `invalid_token` (spec-checklist §4):
+//! Steps, in order, each failure a 401 `invalid_token` (RFC 9068 §4):
 //! format → header (`alg` allow-list, `typ`, `crit`) → claims decoded → `iss` →
 //! key (by `kid`, from this issuer only, pinned to `alg`) → signature →
 //! not an ID token (unless typed `at+jwt`) → `aud` → `exp` / `nbf` / `iat` with bounded

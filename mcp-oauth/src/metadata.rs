@@ -1,12 +1,13 @@
 //! The RFC 9728 Protected Resource Metadata document and its endpoint
-//! (spec-checklist items 6-18).
+//! (RFC 9728 §2, §3).
 
 use actix_web::HttpResponse;
 use actix_web::http::{Method, header};
 
 use crate::resource::ProtectedResource;
 
-/// Answers a request for the metadata: public, cacheable, readable cross-origin (item 15).
+/// Answers a request for the metadata: public, cacheable (RFC 9728 §7.10), readable
+/// cross-origin.
 pub(crate) fn respond(method: &Method, resource: &ProtectedResource) -> HttpResponse {
     const ALLOW: &str = "GET, HEAD, OPTIONS";
     let mut res = match *method {
@@ -38,8 +39,8 @@ pub(crate) fn respond(method: &Method, resource: &ProtectedResource) -> HttpResp
     res
 }
 
-/// A well-known metadata path of no resource served here: JSON 404, never a challenge
-/// or an HTML page (item 15).
+/// A well-known metadata path of no resource served here: JSON 404 (an RFC 9728 §3.2
+/// error response), never a challenge or an HTML page.
 pub(crate) fn not_found() -> HttpResponse {
     HttpResponse::NotFound()
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))

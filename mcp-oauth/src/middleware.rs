@@ -96,8 +96,8 @@ impl std::fmt::Debug for McpOAuth {
 
 /// A CORS preflight (Fetch Standard, "CORS-preflight request"): `OPTIONS` with `Origin`
 /// and `Access-Control-Request-Method`, and no body. It carries no credentials by design,
-/// and challenging it breaks browser clients (spec-checklist item 24); anything else
-/// that merely looks like one is authenticated as usual.
+/// and challenging it breaks browser clients; anything else that merely looks like one
+/// is authenticated as usual.
 fn is_preflight(req: &ServiceRequest) -> bool {
     let headers = req.headers();
     let no_body = !headers.contains_key(actix_web::http::header::TRANSFER_ENCODING)
@@ -495,9 +495,9 @@ where
                             .map(ServiceResponse::map_into_left_body);
                     };
                     // Session binding: a session id never authenticates, and a session
-                    // not bound to this principal is answered like an unknown one
-                    // (spec-checklist item 22). The principal (a formatted string) is
-                    // made only when a session is named or created.
+                    // not bound to this principal is answered like an unknown one (MCP
+                    // Security Best Practices §Session Hijacking). The principal (a
+                    // formatted string) is made only when a session is named or created.
                     let owner = client.clone();
                     let requested = header_str(req.headers(), &SESSION_HEADER);
                     if let Some(id) = &requested {

@@ -1,6 +1,7 @@
 //! Which scopes an MCP request needs beyond the global ones: per JSON-RPC method and per
 //! tool (configured, or registered by `#[require_scope]` on an rmcp tool), decided from
-//! the request body before the MCP service runs (spec-checklist items 35, 43-46).
+//! the request body before the MCP service runs (OAuth 2.1 §5.2; an HTTP 403 as MCP
+//! 2025-11-25 authorization §Runtime Insufficient Scope Errors asks, not a JSON-RPC error).
 
 use std::collections::HashMap;
 use std::time::Duration;

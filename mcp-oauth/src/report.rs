@@ -1,5 +1,5 @@
 //! The startup report: what discovery found at each authorization server, and what in it
-//! would stop clients (or this server) from working (spec-checklist §3).
+//! would stop clients (or this server) from working (RFC 8414 §2, §3.3).
 //!
 //! [`McpOAuth::discover`](crate::McpOAuth::discover) produces one; so does every later
 //! discovery attempt, and [`McpOAuth::report`](crate::McpOAuth::report) shows the latest.

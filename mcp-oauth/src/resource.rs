@@ -1,5 +1,6 @@
 //! The protected resource: its identifier kept verbatim, where its metadata lives,
-//! and the scopes it asks for (RFC 9728 §1.2, §3; spec-checklist items 1-5, 16-18).
+//! and the scopes it asks for (RFC 9728 §1.2, §3; MCP authorization §Canonical Server
+//! URI).
 
 use actix_web::web::Bytes;
 
@@ -8,13 +9,14 @@ use serde::Serialize;
 /// The document (RFC 9728 §2). Members with zero values are omitted (§3.2).
 #[derive(Debug, Serialize)]
 pub(crate) struct MetadataDocument<'a> {
-    /// Byte-equal to the configured resource (item 8).
+    /// Byte-equal to the configured resource (RFC 9728 §3.3).
     pub(crate) resource: &'a str,
-    /// At least one issuer (item 9), byte-equal to configuration.
+    /// At least one issuer, byte-equal to configuration (MCP authorization §Authorization
+    /// Server Location).
     pub(crate) authorization_servers: &'a [String],
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub(crate) scopes_supported: &'a [String],
-    /// Only the header: OAuth 2.1 forbids query tokens (item 11).
+    /// Only the header: OAuth 2.1 §5.1 forbids query tokens.
     pub(crate) bearer_methods_supported: [&'static str; 1],
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) resource_name: Option<&'a str>,
@@ -104,13 +106,14 @@ impl ProtectedResource {
     }
 
     /// Is `path` one of the two places the metadata is served: the path-inserted URL
-    /// (item 16) or the root (item 18)?
+    /// (RFC 9728 §3.1) or the root (MCP 2025-11-25 authorization §Protected Resource
+    /// Metadata Discovery Requirements)?
     pub(crate) fn is_metadata_path(&self, path: &str) -> bool {
         path == self.metadata_path || path == WELL_KNOWN
     }
 
     /// Is `path` under the well-known prefix without being ours? Answered 404, never
-    /// challenged (item 15).
+    /// challenged.
     pub(crate) fn is_other_metadata_path(&self, path: &str) -> bool {
         path.strip_prefix(WELL_KNOWN)
             .is_some_and(|rest| rest.starts_with('/'))
@@ -119,7 +122,8 @@ impl ProtectedResource {
 }
 
 /// A resource identifier cut into origin, path (terminating `/` removed) and query,
-/// by string slicing only: the configured string is never normalised (item 5).
+/// by string slicing only: the configured string is never normalised (RFC 9728 §3.3:
+/// `resource` is identical to the identifier).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct ResourceParts<'a> {
     pub(crate) origin: &'a str,
@@ -156,7 +160,7 @@ mod tests {
         format!("{}{WELL_KNOWN}{}{}", p.origin, p.path, p.query)
     }
 
-    // spec-checklist item 16, the table verbatim.
+    // RFC 9728 §3.1: the well-known segment goes between host and path; one case a row.
     #[test]
     fn metadata_url_inserts_the_well_known_segment_between_host_and_path() {
         assert_eq!(

@@ -1,6 +1,6 @@
-//! Binding MCP sessions to the caller that created them (MCP Security Best Practices,
-//! "Session Hijacking"; spec-checklist item 22): a session id never authenticates, and a
-//! session opened by one principal cannot be used by another.
+//! Binding MCP sessions to the caller that created them (MCP Security Best Practices
+//! §Session Hijacking): a session id never authenticates, and a session opened by one
+//! principal cannot be used by another.
 //!
 //! The middleware learns a session when a response of an authenticated request carries
 //! a new `Mcp-Session-Id` (the Streamable HTTP `initialize`), and forgets it when a

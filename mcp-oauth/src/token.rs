@@ -1,4 +1,5 @@
-//! Finding the bearer token in a request: RFC 6750 §2.1 only (spec-checklist items 19-23, 32-33).
+//! Finding the bearer token in a request: RFC 6750 §2.1 only (OAuth 2.1 §5.1: a query
+//! token is ignored; §5.1.2, the form body, is not accepted).
 //!
 //! Finding is kept apart from judging: this module never looks inside the token.
 
@@ -74,7 +75,7 @@ pub(crate) fn bearer_token(req: &ServiceRequest, max_len: usize) -> Result<&str,
 
 /// RFC 6750 §2.2: a form-encoded body may carry `access_token`. This server does not accept
 /// that method, but a body token beside a header token is two methods in one request:
-/// 400 (item 33).
+/// 400 (RFC 6750 §2: one method per request; §3.1).
 ///
 /// Only identity-encoded form bodies are read (a compressed one is handed on as sent: the
 /// token it might carry is never used), at most `cap` bytes within `timeout`; a longer

@@ -1,5 +1,5 @@
-//! Which URLs this crate will talk to or advertise (OAuth 2.1 §1.5, spec-checklist item 42):
-//! `https`, or plain `http` only on a loopback host.
+//! Which URLs this crate will talk to or advertise (OAuth 2.1 §1.5; MCP authorization
+//! §Communication Security): `https`, or plain `http` only on a loopback host.
 
 use std::net::IpAddr;
 

@@ -452,7 +452,8 @@ async fn a_batch_is_forwarded_and_every_answer_comes_on_the_stream() {
     servers.stop().await;
 }
 
-// spec-checklist item 22: a session is bound to the principal that created it.
+// MCP Security Best Practices §Session Hijacking: a session is bound to the principal that
+// created it.
 #[actix_web::test]
 async fn another_principal_posting_to_a_session_gets_404_and_nothing_reaches_it() {
     let servers = Servers::start();

@@ -367,8 +367,8 @@ async fn raw_post(
     (res.status().as_u16(), session)
 }
 
-// spec-checklist item 22: a session is bound to the principal that created it; a session id
-// never authenticates.
+// MCP Security Best Practices §Session Hijacking: a session is bound to the principal that
+// created it; a session id never authenticates.
 #[actix_web::test]
 async fn another_principal_cannot_use_a_session_and_a_session_id_never_authenticates() {
     let servers = Servers::start(Mode::StatefulSse);
@@ -443,16 +443,17 @@ async fn raw_session(servers: &Servers, token: &str) -> String {
     session
 }
 
-// spec-checklist items 35, 44: a guarded tool is refused with a real HTTP 403 step-up
-// challenge in both response modes, and a wider token then succeeds. The HTTP status and
-// the challenge are asserted, not words of an error text: the tool's own guard answers a
-// JSON-RPC error with the same words, which must not pass for the 403.
+// RFC 6750 §3.1, MCP authorization §Runtime Insufficient Scope Errors: a guarded tool is
+// refused with a real HTTP 403 step-up challenge in both response modes, and a wider token
+// then succeeds. The HTTP status and the challenge are asserted, not words of an error
+// text: the tool's own guard answers a JSON-RPC error with the same words, which must not
+// pass for the 403.
 #[actix_web::test]
 async fn a_guarded_tool_is_a_403_step_up_then_succeeds_with_a_wider_token() {
     for mode in [Mode::StatefulSse, Mode::StatelessJson] {
         let servers = Servers::start(mode);
-        // RFC 6750 §3.1, spec-checklist items 31, 44: the scopes to ask for (required ∪
-        // granted), where the metadata is, and why.
+        // RFC 6750 §3.1, MCP authorization §Runtime Insufficient Scope Errors: the scopes
+        // to ask for (required ∪ granted), where the metadata is, and why.
         let step_up = format!(
             "Bearer error=\"insufficient_scope\", scope=\"mcp:tools notes:delete\", \
              resource_metadata=\"{}\", error_description=\"Required scope missing: notes:delete\"",

@@ -1,5 +1,5 @@
-//! spec-checklist items 20 and 41: tokens are secrets. They never appear in logs (at any
-//! level), response bodies or response headers, whatever went wrong.
+//! MCP authorization §Token Theft, OAuth 2.1 §5.1: tokens are secrets. They never appear in
+//! logs (at any level), response bodies or response headers, whatever went wrong.
 //!
 //! A binary of its own: it captures `tracing` output, whose per-callsite interest cache is
 //! process-wide, and other tests running beside it in one process made the capture miss
@@ -75,7 +75,7 @@ async fn tokens_never_appear_in_logs_bodies_or_headers() {
     let unjudgeable = down.valid_token();
     replies.push(down.post_mcp(&unjudgeable).await);
 
-    // Introspection (issue 3): opaque tokens and the client secret, through discovery, an
+    // Introspection (RFC 7662): opaque tokens and the client secret, through discovery, an
     // active and an inactive answer, an authorization server error and refused credentials.
     let introspecting = |secret: &'static str| {
         let auth = mcp_oauth::testing::TestAuthServer::start();

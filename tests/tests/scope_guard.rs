@@ -200,7 +200,8 @@ impl Server {
         }
     }
 
-    /// The 403 step-up challenge, spelled out (spec-checklist item 31 order).
+    /// The 403 step-up challenge, spelled out (parameters in the order of the example in MCP
+    /// authorization §Runtime Insufficient Scope Errors).
     fn insufficient_scope(&self, scope: &str, missing: &str) -> String {
         format!(
             "Bearer error=\"insufficient_scope\", scope=\"{scope}\", \
@@ -444,8 +445,8 @@ fn guarded_tools_are_registered_under_their_tool_names() {
     assert_eq!(tools.len(), 2, "{tools:?}");
 }
 
-// spec-checklist item 10: the scopes guards use are offered in `scopes_supported`, merged
-// with the configured ones, each once.
+// RFC 9728 §2: the scopes guards use are offered in `scopes_supported`, merged with the
+// configured ones, each once.
 #[actix_web::test]
 async fn guarded_scopes_are_offered_in_the_metadata() {
     let server = Server::start(true);

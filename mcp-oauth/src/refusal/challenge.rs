@@ -1,8 +1,11 @@
 //! The only writer of `WWW-Authenticate` (RFC 6750 §3, RFC 9728 §5.1).
 //!
-//! One `Bearer` challenge, comma-separated auth-params, each at most once, values
-//! always quoted and restricted to the character sets RFC 6750 §3 allows. The
-//! parameter order follows the canonical strings of spec-checklist item 31.
+//! One `Bearer` challenge, comma-separated auth-params, each at most once, values always
+//! quoted and restricted to the character sets RFC 6750 §3 allows. The parameter order is
+//! that of the specifications' examples: `error`, `error_description` (RFC 6750 §3), then
+//! `resource_metadata`, `scope` (MCP 2025-11-25 authorization §Protected Resource Metadata
+//! Discovery Requirements); a 403 as in §Runtime Insufficient Scope Errors (`error`,
+//! `scope`, `resource_metadata`, `error_description`).
 
 use actix_web::http::header::HeaderValue;
 
@@ -38,8 +41,9 @@ pub(crate) fn bearer(
             params.push_scope(needed.iter());
         }
         Refusal::InsufficientScope { required, granted } => {
-            // Required ∪ granted-and-relevant (item 44): valid under 2025-11-25 and
-            // 2026-07-28, and never asks the client to drop what it already holds.
+            // Required ∪ granted-and-relevant (MCP 2025-11-25 authorization §Runtime
+            // Insufficient Scope Errors, the recommended approach): valid under 2025-11-25
+            // and 2026-07-28, and never asks the client to drop what it already holds.
             let relevant = granted
                 .iter()
                 .filter(|s| resource.is_some_and(|r| r.knows_scope(s)) || global.contains(s));
@@ -92,8 +96,9 @@ impl Params {
     }
 
     fn finish(self) -> HeaderValue {
-        // A bare `Bearer` is not a valid challenge (item 25); every path above pushes at
-        // least one parameter when a resource is known. Without one, name the realm.
+        // A bare `Bearer` is not a valid challenge (RFC 6750 §3: one or more auth-params);
+        // every path above pushes at least one parameter when a resource is known.
+        // Without one, name the realm.
         let text = if self.out.is_empty() {
             "Bearer realm=\"mcp\"".to_owned()
         } else {

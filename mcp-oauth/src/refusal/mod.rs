@@ -1,9 +1,9 @@
 //! Why a request was refused, and how that refusal renders itself.
 //!
 //! [`Refusal`] is the single source of truth for the status-code matrix
-//! (spec-checklist §F): every status, OAuth error code and public description
-//! the middleware, the extractor and the scope guard can answer with is decided
-//! here and nowhere else. [`AuthError`] pairs a refusal with the protected
+//! (MCP authorization §Error Handling, RFC 6750 §3.1): every status, OAuth error code
+//! and public description the middleware, the extractor and the scope guard can answer
+//! with is decided here and nowhere else. [`AuthError`] pairs a refusal with the protected
 //! resource it was refused for, so it can write the `WWW-Authenticate`
 //! challenge (see [`challenge`]) and the JSON body.
 
@@ -38,16 +38,18 @@ pub use response::AuthError;
 pub enum Refusal {
     /// The request carried no bearer credentials (no `Authorization` header, another
     /// scheme, or a token only in the query string). 401 with a challenge that has
-    /// no `error` (RFC 6750 §3.1, spec-checklist item 29).
+    /// no `error` (RFC 6750 §3.1).
     MissingToken,
     /// The credentials were malformed: an empty token, characters outside token68,
     /// two `Authorization` headers, or two ways of sending a token at once.
-    /// 400 `invalid_request` (item 33).
+    /// 400 `invalid_request` (RFC 6750 §2, §3.1).
     InvalidRequest(&'static str),
-    /// A token was presented and is not acceptable. 401 `invalid_token` (item 34).
+    /// A token was presented and is not acceptable. 401 `invalid_token` (RFC 6750 §3.1,
+    /// RFC 9068 §4).
     InvalidToken(TokenRejection),
     /// The token is valid but lacks scopes this request needs.
-    /// 403 `insufficient_scope` with a step-up `scope` (items 35, 44).
+    /// 403 `insufficient_scope` with a step-up `scope` (RFC 6750 §3.1; MCP 2025-11-25
+    /// authorization §Runtime Insufficient Scope Errors).
     InsufficientScope {
         /// Every scope this request needs (all of them must be granted).
         required: Vec<String>,
@@ -55,8 +57,8 @@ pub enum Refusal {
         granted: Vec<String>,
     },
     /// The token could not be judged because a dependency failed: keys could not
-    /// be fetched, an authorization server did not answer. 503 without
-    /// `invalid_token`, so clients do not loop on re-authorization (item 37).
+    /// be fetched, an authorization server did not answer. 503 (RFC 9110 §15.6.4)
+    /// without `invalid_token`, so clients do not loop on re-authorization.
     /// The detail goes to the log, never to the client.
     Unavailable(String),
     /// The token could not be judged because too many judgements are already in flight

@@ -138,7 +138,8 @@ async fn a_cached_jwt_is_not_verified_again() {
 }
 
 // A key removed from the JWKS ends what the cache remembers of the tokens it signed: the
-// next fetch that sees the key gone drops the cached validations (spec-checklist §4.5).
+// next fetch that sees the key gone drops the cached validations (RFC 9068 §4: only the
+// authorization server's keys).
 #[actix_web::test]
 async fn a_cached_jwt_stops_working_once_its_key_leaves_the_jwks() {
     let srv = TestServer::start();

@@ -320,9 +320,10 @@ impl TestServer {
         send(self.post("/mcp")).await
     }
 
-    // Canonical challenges of spec-checklist item 31, for this server.
+    // The challenges, parameters in the order of the RFC 6750 §3 and MCP authorization
+    // examples, for this server.
 
-    /// 401 without credentials (and 503): no `error` (item 29).
+    /// 401 without credentials (and 503): no `error` (RFC 6750 §3.1).
     pub(crate) fn no_token_challenge(&self, scope: Option<&str>) -> String {
         let mut c = format!("Bearer resource_metadata=\"{}\"", self.metadata_url);
         if let Some(s) = scope {
@@ -392,7 +393,7 @@ impl TestServer {
         );
     }
 
-    /// Asserts a 503 that tells the client to retry, not to re-authorize (item 37).
+    /// Asserts a 503 (RFC 9110 §15.6.4) that tells the client to retry, not to re-authorize.
     pub(crate) fn assert_unavailable(&self, reply: &Reply) {
         assert_refusal(
             reply,
@@ -511,8 +512,8 @@ impl Reply {
 
 /// Asserts a refusal rendered by the middleware (or by `require_scopes`): exact status,
 /// exactly one `WWW-Authenticate` equal to `challenge` with one `resource_metadata`
-/// (item 28), the CORS expose header (item 24), `Cache-Control: no-store` and the body
-/// `{"error", "error_description"}`.
+/// (RFC 9110 §11.2), the CORS expose header (Fetch Standard), `Cache-Control: no-store` and
+/// the body `{"error", "error_description"}`.
 pub(crate) fn assert_refusal(
     reply: &Reply,
     status: u16,
@@ -535,7 +536,7 @@ pub(crate) fn assert_refusal(
     );
 }
 
-/// spec-checklist item 28: each auth-param name at most once, every value quoted.
+/// RFC 9110 §11.2: each auth-param name at most once; every value quoted.
 pub(crate) fn assert_unique_params(challenge: &str) {
     let mut rest = challenge
         .strip_prefix("Bearer ")

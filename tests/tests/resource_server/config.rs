@@ -1,5 +1,6 @@
 //! Startup configuration through `McpOAuthBuilder::from_vars` (the `MCP_OAUTH_*`
-//! variables): every problem reported at once, secure URLs (item 42), bounds, secrets.
+//! variables): every problem reported at once, secure URLs (OAuth 2.1 §1.5), bounds,
+//! secrets.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -70,7 +71,7 @@ fn empty_configuration_reports_every_missing_setting_at_once() {
     }
 }
 
-// spec-checklist items 1, 42: plain http only on loopback.
+// RFC 9728 §1.2, OAuth 2.1 §1.5: plain http only on loopback.
 #[test]
 fn http_resource_on_a_public_host_is_refused() {
     let err = build(with(
@@ -88,7 +89,7 @@ fn http_resource_on_a_public_host_is_refused() {
     .unwrap();
 }
 
-// spec-checklist item 1: absolute, no fragment.
+// RFC 9728 §1.2, RFC 8707 §2: absolute, no fragment.
 #[test]
 fn relative_resource_and_resource_with_fragment_are_refused() {
     for bad in ["mcp.example.com", "https://mcp.example.com/mcp#x"] {
@@ -97,7 +98,7 @@ fn relative_resource_and_resource_with_fragment_are_refused() {
     }
 }
 
-// spec-checklist item 42: the JWKS and the issuers too.
+// OAuth 2.1 §1.5: the JWKS and the issuers too.
 #[test]
 fn http_jwks_uri_and_issuer_on_public_hosts_are_refused() {
     let vars = with(good(), "MCP_OAUTH_JWKS_URI", "http://auth.example.com/jwks");
@@ -115,7 +116,7 @@ fn http_jwks_uri_and_issuer_on_public_hosts_are_refused() {
     );
 }
 
-// spec-checklist §4.10: leeway at most 300 s.
+// RFC 7519 §4.1.4 ("no more than a few minutes"): leeway at most 300 s.
 #[test]
 fn leeway_of_301_seconds_is_refused() {
     let err = build(with(good(), "MCP_OAUTH_LEEWAY_SECS", "301")).unwrap_err();
@@ -153,14 +154,14 @@ fn jwks_uri_and_shared_secret_together_are_refused() {
     assert!(settings(&err).contains(&"MCP_OAUTH_HS256_SECRET"), "{err}");
 }
 
-// spec-checklist §4.2: HS256 with JWKS-published keys is the confusion attack.
+// RFC 8725 §2.1: HS256 with JWKS-published keys is the confusion attack.
 #[test]
 fn hs256_algorithm_with_a_jwks_is_refused() {
     let err = build(with(good(), "MCP_OAUTH_ALGORITHMS", "HS256")).unwrap_err();
     assert_eq!(settings(&err), ["MCP_OAUTH_ALGORITHMS"]);
 }
 
-// spec-checklist §4.2: names are exact; `none` cannot be named.
+// RFC 8725 §3.1: names are exact; `none` cannot be named.
 #[test]
 fn unknown_or_miscased_algorithm_names_are_refused() {
     for bad in ["none", "rs256", "RS256,nOnE"] {
@@ -281,7 +282,7 @@ fn unreadable_secret_file_is_reported_with_its_path() {
     );
 }
 
-// spec-checklist item 41: secrets never appear in errors or Debug output.
+// MCP authorization §Token Theft: secrets never appear in errors or Debug output.
 #[test]
 fn configuration_errors_never_contain_the_secret() {
     let short = "tooShortSecretValue42";
@@ -354,7 +355,7 @@ fn public_paths_must_be_absolute_and_not_the_root() {
     build(with(good(), "MCP_OAUTH_PUBLIC_PATHS", "/health,/metrics")).unwrap();
 }
 
-// spec-checklist item 30: scopes must be scope tokens (they are written into challenges).
+// RFC 6750 §3: scopes must be scope tokens (they are written into challenges).
 #[test]
 fn required_scope_that_is_not_a_scope_token_is_refused() {
     let err = build(with(
@@ -378,7 +379,7 @@ fn bad_supported_scope_is_reported_under_its_own_variable() {
     assert_eq!(settings(&err), ["MCP_OAUTH_SCOPES_SUPPORTED"]);
 }
 
-// spec-checklist item 42: the documentation URL is advertised, so it is held to the same rule.
+// OAuth 2.1 §1.5: the documentation URL is advertised, so it is held to the same rule.
 #[test]
 fn http_resource_documentation_on_a_public_host_is_refused() {
     let err = build(with(

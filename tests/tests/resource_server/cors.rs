@@ -1,4 +1,4 @@
-//! CORS for browser MCP clients (spec-checklist item 24): preflights are never
+//! CORS for browser MCP clients (Fetch Standard, CORS protocol): preflights are never
 //! challenged, and a refusal's `WWW-Authenticate` is readable cross-origin.
 
 use std::net::TcpListener;

@@ -1,6 +1,6 @@
 //! Discovery of the authorization server from its issuer URL alone, the startup checks
-//! and their report, and what happens when the metadata cannot be had (spec-checklist
-//! §3).
+//! and their report, and what happens when the metadata cannot be had (RFC 8414 §3,
+//! OpenID Connect Discovery §4).
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@ use actix_web::http::header::HeaderValue;
 
 use crate::common::*;
 
-// spec-checklist items 25, 26, 29, 31, 32
+// RFC 6750 §3, §3.1; RFC 9728 §5.1
 #[actix_web::test]
 async fn no_authorization_header_is_401_without_error() {
     let srv = TestServer::start();
@@ -14,7 +14,8 @@ async fn no_authorization_header_is_401_without_error() {
     assert!(!reply.challenge().contains("error="));
 }
 
-// spec-checklist items 27, 31: the 401 names the scopes this resource requires.
+// MCP authorization §Protected Resource Metadata Discovery Requirements: the 401 names the
+// scopes this resource requires.
 #[actix_web::test]
 async fn no_token_challenge_names_the_required_scopes() {
     let srv = TestServer::with(|b| b.required_scopes(["mcp:tools", "mcp:read"]));
@@ -28,7 +29,7 @@ async fn no_token_challenge_names_the_required_scopes() {
     );
 }
 
-// spec-checklist items 29, 32: another scheme is no bearer credential.
+// RFC 6750 §3.1: another scheme is no bearer credential.
 #[actix_web::test]
 async fn basic_scheme_is_401_without_error() {
     let srv = TestServer::start();
@@ -40,7 +41,7 @@ async fn basic_scheme_is_401_without_error() {
     srv.assert_no_token(&reply);
 }
 
-// spec-checklist item 19: the scheme is case-insensitive.
+// RFC 9110 §11.1, RFC 6750 §2.1: the scheme is case-insensitive.
 #[actix_web::test]
 async fn lowercase_bearer_scheme_is_accepted() {
     let srv = TestServer::start();
@@ -53,7 +54,7 @@ async fn lowercase_bearer_scheme_is_accepted() {
     assert_eq!(assert_admitted(&reply)["subject"], "test-user");
 }
 
-// spec-checklist item 19
+// RFC 9110 §11.1, RFC 6750 §2.1
 #[actix_web::test]
 async fn uppercase_bearer_scheme_is_accepted() {
     let srv = TestServer::start();
@@ -66,7 +67,7 @@ async fn uppercase_bearer_scheme_is_accepted() {
     assert_eq!(assert_admitted(&reply)["subject"], "test-user");
 }
 
-// spec-checklist item 19: `1*SP` before the token.
+// RFC 6750 §2.1: `1*SP` before the token.
 #[actix_web::test]
 async fn several_spaces_after_the_scheme_are_accepted() {
     let srv = TestServer::start();
@@ -79,7 +80,7 @@ async fn several_spaces_after_the_scheme_are_accepted() {
     assert_admitted(&reply);
 }
 
-// spec-checklist item 33
+// RFC 6750 §3.1
 #[actix_web::test]
 async fn empty_bearer_token_is_400_invalid_request() {
     let srv = TestServer::start();
@@ -89,7 +90,7 @@ async fn empty_bearer_token_is_400_invalid_request() {
     }
 }
 
-// spec-checklist item 33
+// RFC 6750 §3.1, RFC 9110 §5.3
 #[actix_web::test]
 async fn two_authorization_headers_are_400_invalid_request() {
     let srv = TestServer::start();
@@ -102,7 +103,7 @@ async fn two_authorization_headers_are_400_invalid_request() {
     srv.assert_invalid_request(&reply, "More than one Authorization header");
 }
 
-// spec-checklist items 20, 32: a query token alone is no credential, and is never validated.
+// OAuth 2.1 §5.1: a query token alone is no credential, and is never validated.
 #[actix_web::test]
 async fn token_only_in_query_is_401_without_error_and_is_not_validated() {
     let srv = TestServer::start();
@@ -114,7 +115,7 @@ async fn token_only_in_query_is_401_without_error_and_is_not_validated() {
     assert!(!reply.everything().contains(&token));
 }
 
-// spec-checklist items 20, 33: header and query together are two methods.
+// OAuth 2.1 §5.1, RFC 6750 §2: header and query together are two methods.
 #[actix_web::test]
 async fn header_token_and_query_token_together_are_400() {
     let srv = TestServer::start();
@@ -127,7 +128,7 @@ async fn header_token_and_query_token_together_are_400() {
     srv.assert_invalid_request(&reply, "A token was sent by more than one method");
 }
 
-// spec-checklist item 33: whitespace inside the token and characters outside token68.
+// RFC 6750 §2.1, §3.1: whitespace inside the token and characters outside token68.
 #[actix_web::test]
 async fn characters_outside_token68_are_400_invalid_request() {
     let srv = TestServer::start();
@@ -144,7 +145,7 @@ async fn characters_outside_token68_are_400_invalid_request() {
     }
 }
 
-// spec-checklist item 33: bytes that are not visible ASCII.
+// RFC 6750 §2.1, §3.1: bytes that are not visible ASCII.
 #[actix_web::test]
 async fn non_ascii_authorization_header_is_400_invalid_request() {
     let srv = TestServer::start();
@@ -155,7 +156,7 @@ async fn non_ascii_authorization_header_is_400_invalid_request() {
     }
 }
 
-// spec-checklist §4.1 (cap the token size): 401 invalid_token before any parsing, and the
+// A size cap on the token: 401 invalid_token (RFC 6750 §3.1) before any parsing, and the
 // server keeps working.
 #[actix_web::test]
 async fn token_larger_than_16_kib_is_401_invalid_token_and_the_server_survives() {
@@ -167,7 +168,7 @@ async fn token_larger_than_16_kib_is_401_invalid_token_and_the_server_survives()
     assert_admitted(&srv.post_mcp(&srv.valid_token()).await);
 }
 
-// spec-checklist item 21: the SSE stream (GET) needs a token too.
+// MCP authorization §Token Requirements: the SSE stream (GET) needs a token too.
 #[actix_web::test]
 async fn get_needs_a_token_too() {
     let srv = TestServer::start();
@@ -175,7 +176,7 @@ async fn get_needs_a_token_too() {
     assert_admitted(&send(srv.get("/mcp").bearer(&srv.valid_token())).await);
 }
 
-// spec-checklist item 21: ending a session (DELETE) needs a token too.
+// MCP authorization §Token Requirements: ending a session (DELETE) needs a token too.
 #[actix_web::test]
 async fn delete_needs_a_token_too() {
     let srv = TestServer::start();
@@ -183,7 +184,7 @@ async fn delete_needs_a_token_too() {
     assert_admitted(&send(srv.delete("/mcp").bearer(&srv.valid_token())).await);
 }
 
-// spec-checklist item 22: a session id never stands in for a token.
+// MCP Security Best Practices §Session Hijacking: a session id never stands in for a token.
 #[actix_web::test]
 async fn session_id_without_a_token_is_401() {
     let srv = TestServer::start();
@@ -202,7 +203,7 @@ async fn session_id_without_a_token_is_401() {
     srv.assert_invalid_token(&reply, "The access token is malformed");
 }
 
-// spec-checklist item 24: a CORS preflight reaches the application unauthenticated.
+// Fetch Standard, CORS-preflight request: it reaches the application unauthenticated.
 #[actix_web::test]
 async fn cors_preflight_passes_without_a_token() {
     let srv = TestServer::start();
@@ -222,7 +223,7 @@ async fn cors_preflight_passes_without_a_token() {
     );
 }
 
-// spec-checklist item 24: only a real preflight (with Access-Control-Request-Method) is let by.
+// Fetch Standard: only a real preflight (with Access-Control-Request-Method) is let by.
 #[actix_web::test]
 async fn plain_options_without_preflight_headers_needs_a_token() {
     let srv = TestServer::start();
@@ -251,7 +252,8 @@ async fn path_that_only_starts_like_a_public_path_is_protected() {
     srv.assert_no_token(&send(srv.get("/healthz")).await);
 }
 
-// Every refusal is readable cross-origin (item 24) and names exactly one metadata URL (item 28).
+// Every refusal is readable cross-origin (Fetch Standard, CORS protocol) and names exactly one
+// metadata URL (RFC 9110 §11.2).
 #[actix_web::test]
 async fn every_refusal_exposes_www_authenticate_to_browsers() {
     let srv = TestServer::with(|b| b.required_scopes(["mcp:tools"]));
@@ -278,7 +280,7 @@ async fn every_refusal_exposes_www_authenticate_to_browsers() {
     }
 }
 
-// spec-checklist item 33: a form-body token beside a header token is two methods (RFC 6750 §2.2).
+// RFC 6750 §2, §3.1: a form-body token beside a header token is two methods (§2.2).
 #[actix_web::test]
 async fn header_token_and_form_body_token_together_are_400() {
     let srv = TestServer::start();
@@ -291,7 +293,7 @@ async fn header_token_and_form_body_token_together_are_400() {
     srv.assert_invalid_request(&reply, "A token was sent by more than one method");
 }
 
-// spec-checklist item 23: the form-body method is not supported, so alone it is no credential.
+// OAuth 2.1 §5.1.2: the form-body method is not supported, so alone it is no credential.
 #[actix_web::test]
 async fn token_only_in_a_form_body_is_401_without_error() {
     let srv = TestServer::start();

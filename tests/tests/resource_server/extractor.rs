@@ -1,11 +1,12 @@
-//! Scopes (spec-checklist §H, items 35, 43, 44) and the `AuthenticatedClient` extractor
-//! (item 40: no token passthrough by default).
+//! Scopes (OAuth 2.1 §1.4.1, §5.2; MCP authorization §Runtime Insufficient Scope Errors)
+//! and the `AuthenticatedClient` extractor (MCP authorization §Access Token Privilege
+//! Restriction: no token passthrough by default).
 
 use serde_json::json;
 
 use crate::common::*;
 
-// spec-checklist items 35, 44
+// RFC 6750 §3.1, MCP authorization §Runtime Insufficient Scope Errors
 #[actix_web::test]
 async fn missing_required_scope_is_403_naming_it() {
     let srv = TestServer::with(|b| b.required_scopes(["mcp:tools"]));
@@ -19,7 +20,7 @@ async fn missing_required_scope_is_403_naming_it() {
     );
 }
 
-// spec-checklist item 35: no scope claim at all.
+// RFC 6750 §3.1: no scope claim at all.
 #[actix_web::test]
 async fn token_without_any_scope_is_403_when_scopes_are_required() {
     let srv = TestServer::with(|b| b.required_scopes(["mcp:tools", "mcp:read"]));
@@ -36,8 +37,8 @@ async fn token_without_any_scope_is_403_when_scopes_are_required() {
     );
 }
 
-// spec-checklist item 44: required ∪ granted-and-known, so a step-up never asks the client
-// to drop a scope it holds.
+// MCP authorization §Runtime Insufficient Scope Errors, the recommended approach: required ∪
+// granted-and-known, so a step-up never asks the client to drop a scope it holds.
 #[actix_web::test]
 async fn insufficient_scope_challenge_keeps_granted_known_scopes() {
     let srv = TestServer::with(|b| {
@@ -59,7 +60,7 @@ async fn insufficient_scope_challenge_keeps_granted_known_scopes() {
     );
 }
 
-// spec-checklist item 43: scope tokens are case-sensitive.
+// OAuth 2.1 §1.4.1: scope tokens are case-sensitive.
 #[actix_web::test]
 async fn scopes_compare_case_sensitively() {
     let srv = TestServer::with(|b| b.required_scopes(["mcp:tools"]));
@@ -76,7 +77,8 @@ async fn scopes_compare_case_sensitively() {
     assert_eq!(body["scopes"], json!(["other", "mcp:tools"]));
 }
 
-// spec-checklist item 44: a handler's step-up names the global and the new scope.
+// MCP authorization §Runtime Insufficient Scope Errors: a handler's step-up names the
+// global and the new scope.
 #[actix_web::test]
 async fn require_scopes_in_a_handler_is_a_403_step_up_challenge() {
     let srv = TestServer::with(|b| b.required_scopes(["mcp:tools"]));
@@ -141,7 +143,7 @@ async fn extractor_exposes_the_verified_claims() {
     assert_eq!(reply.json(), json!({"tenant_id": "acme", "sub": "alice"}));
 }
 
-// spec-checklist item 40: no raw token for handlers by default.
+// MCP authorization §Access Token Privilege Restriction: no raw token for handlers by default.
 #[actix_web::test]
 async fn raw_token_is_not_available_by_default() {
     let srv = TestServer::start();
@@ -150,7 +152,7 @@ async fn raw_token_is_not_available_by_default() {
     assert_eq!(reply.text(), "not exposed");
 }
 
-// spec-checklist item 40: explicit opt-in for token exchange.
+// MCP authorization §Access Token Privilege Restriction: explicit opt-in for token exchange.
 #[actix_web::test]
 async fn raw_token_is_available_with_expose_token_to_handlers() {
     let srv = TestServer::with(|b| b.expose_token_to_handlers(true));
@@ -164,7 +166,7 @@ async fn raw_token_is_available_with_expose_token_to_handlers() {
     assert_eq!(reply.text(), token);
 }
 
-// spec-checklist item 41: Debug output never shows the token, even when it is exposed.
+// MCP authorization §Token Theft: Debug output never shows the token, even when it is exposed.
 #[actix_web::test]
 async fn debug_of_the_client_never_contains_the_token() {
     let srv = TestServer::with(|b| b.expose_token_to_handlers(true));

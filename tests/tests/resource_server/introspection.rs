@@ -1,6 +1,6 @@
 //! The `introspection` and `hybrid` strategies against a real RFC 7662 endpoint
-//! (spec-checklist §5): what an answer means, and how many calls a flood of tokens can
-//! cost the authorization server.
+//! (RFC 7662 §2): what an answer means, and how many calls a flood of tokens can cost the
+//! authorization server.
 
 use std::time::Duration;
 

@@ -1,6 +1,5 @@
-//! Several authorization servers at once: each JWT is judged by the issuer its `iss`
-//! names, with that issuer's keys, audiences and algorithms only (spec-checklist §4.5,
-//! RFC 8725 §3.8; issue 3, "Several authorization servers").
+//! Several authorization servers at once: each JWT is judged by the issuer its `iss` names,
+//! with that issuer's keys, audiences and algorithms only (RFC 8725 §3.8, RFC 9068 §4).
 
 use mcp_oauth::testing::TestAuthServer;
 use mcp_oauth::{Algorithm, AuthorizationServer, McpOAuth};

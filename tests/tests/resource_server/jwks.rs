@@ -1,6 +1,6 @@
 //! What the resource server does when its authorization server's JWKS misbehaves
-//! (spec-checklist item 37, §4.5, §3.11): 503 without `invalid_token`, last good keys
-//! kept, no fetch loops, single flight.
+//! (RFC 9110 §15.6.4, OpenID Connect Core §10.1.1): 503 without `invalid_token`, last good
+//! keys kept, no fetch loops, single flight.
 
 use std::time::{Duration, Instant};
 
@@ -37,7 +37,7 @@ async fn concurrently(srv: &TestServer, tokens: &[String]) -> Vec<u16> {
     replies.iter().map(|r| r.status).collect()
 }
 
-// spec-checklist item 37: the server cannot judge the token, the token is not bad.
+// RFC 9110 §15.6.4: the server cannot judge the token, the token is not bad.
 #[actix_web::test]
 async fn jwks_down_at_first_request_is_503_without_invalid_token() {
     let srv = TestServer::start();
@@ -47,7 +47,7 @@ async fn jwks_down_at_first_request_is_503_without_invalid_token() {
     assert_eq!(srv.auth.jwks_requests(), 1);
 }
 
-// The 503 challenge keeps the required scopes but never an `error` (item 37).
+// The 503 challenge keeps the required scopes but never an `error` (RFC 6750 §3.1).
 #[actix_web::test]
 async fn jwks_down_with_required_scopes_still_has_no_error_in_the_challenge() {
     let srv = TestServer::with(|b| b.required_scopes(["mcp:tools"]));
@@ -62,7 +62,7 @@ async fn jwks_down_with_required_scopes_still_has_no_error_in_the_challenge() {
     );
 }
 
-// spec-checklist §4.5 (keep last good): a failed refetch does not drop the keys.
+// Last good keys: a failed refetch does not drop the keys.
 #[actix_web::test]
 async fn last_good_keys_keep_serving_when_the_jwks_goes_down() {
     let srv = TestServer::start();
@@ -104,10 +104,10 @@ async fn garbage_jwks_does_not_replace_good_keys() {
     assert_admitted(&srv.post_mcp(&srv.valid_token()).await);
 }
 
-// spec-checklist item 37 with §4.5: after a key rotation, while the JWKS is unreachable, a
-// token with the new kid cannot be judged. Answering 401 invalid_token sends the client to
-// re-authorize, and it comes back with a token under the same kid: the loop item 37 exists
-// to prevent. Expected 503 as for "no keys at all".
+// Key rotation (OpenID Connect Core §10.1.1): while the JWKS is unreachable, a token with
+// the new kid cannot be judged. Answering 401 invalid_token sends the client to
+// re-authorize, and it comes back with a token under the same kid: a loop. Expected 503
+// (RFC 9110 §15.6.4) as for "no keys at all".
 #[actix_web::test]
 async fn unknown_kid_while_the_jwks_is_down_is_503_not_invalid_token() {
     let srv = TestServer::start();
@@ -124,8 +124,8 @@ async fn unknown_kid_while_the_jwks_is_down_is_503_not_invalid_token() {
     assert!(srv.auth.jwks_requests() <= fetches_allowed(2, failed_at));
 }
 
-// spec-checklist §3.11: every outbound call has a timeout. The behaviour is about time: the
-// JWKS answers after 30 s, the configured timeout is 300 ms (a wide margin either way).
+// Every outbound call has a timeout. The behaviour is about time: the JWKS answers after
+// 30 s, the configured timeout is 300 ms (a wide margin either way).
 #[actix_web::test]
 async fn slow_jwks_is_503_after_the_http_timeout() {
     let srv = TestServer::with(|b| b.http_timeout(Duration::from_millis(300)));
@@ -134,8 +134,8 @@ async fn slow_jwks_is_503_after_the_http_timeout() {
     srv.assert_unavailable(&srv.post_mcp(&srv.valid_token()).await);
 }
 
-// spec-checklist §3.11: the body is capped. The body is a valid key set (the keys that
-// sign the token, padded with a member readers ignore): only the cap refuses it.
+// The body is capped. The body is a valid key set (the keys that sign the token, padded
+// with a member readers ignore): only the cap refuses it.
 #[actix_web::test]
 async fn huge_jwks_is_503() {
     let srv = TestServer::start();
@@ -277,7 +277,7 @@ async fn concurrent_requests_while_the_jwks_is_down_cause_one_fetch() {
     );
 }
 
-// spec-checklist §3.11: the JWKS cache honours `Cache-Control`, within bounds, and stale keys
+// RFC 9111 §5.2.2.1: the JWKS cache honours `Cache-Control`, within bounds, and stale keys
 // keep serving while one refresh runs in the background.
 #[actix_web::test]
 async fn stale_keys_keep_serving_while_a_background_refresh_fetches_new_ones() {

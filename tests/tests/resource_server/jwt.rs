@@ -1,4 +1,4 @@
-//! JWT access-token validation (spec-checklist §4, items 34, 38, 39): algorithms, format,
+//! JWT access-token validation (RFC 9068 §4, RFC 8725, OAuth 2.1 §5.2): algorithms, format,
 //! header members, claims, audiences, leeway, ID tokens, and the symmetric (HS256) mode.
 //!
 //! The resource servers here are configured as in production, with the resource and the
@@ -21,7 +21,7 @@ async fn accepts(alg: Algorithm) {
     assert_eq!(body["issuer"], srv.auth.issuer());
 }
 
-// spec-checklist §4.2: RS256 MUST be supported.
+// RFC 9068 §2.1: RS256 MUST be supported.
 #[actix_web::test]
 async fn valid_rs256_token_is_accepted() {
     accepts(Algorithm::RS256).await;
@@ -60,7 +60,7 @@ async fn rs384_rs512_ps384_and_ps512_tokens_are_accepted_by_default() {
     }
 }
 
-// spec-checklist §4.2: an explicit allow-list.
+// RFC 8725 §3.1: an explicit allow-list.
 #[actix_web::test]
 async fn algorithm_outside_the_configured_list_is_rejected() {
     let srv = TestServer::discovered_with(|b| b.algorithms([Algorithm::RS256]));
@@ -71,7 +71,7 @@ async fn algorithm_outside_the_configured_list_is_rejected() {
     assert_admitted(&srv.post_mcp(&srv.valid_token()).await);
 }
 
-// spec-checklist items 34, §4.1
+// RFC 9068 §4, RFC 7515 §7.1
 #[actix_web::test]
 async fn garbage_token_is_401_invalid_token() {
     let srv = TestServer::discovered();
@@ -79,7 +79,7 @@ async fn garbage_token_is_401_invalid_token() {
     srv.assert_invalid_token(&reply, "The access token is malformed");
 }
 
-// spec-checklist §4.1: exactly three segments.
+// RFC 7515 §7.1: exactly three segments.
 #[actix_web::test]
 async fn token_cut_to_two_segments_is_malformed() {
     let srv = TestServer::discovered();
@@ -93,7 +93,7 @@ async fn token_cut_to_two_segments_is_malformed() {
     srv.assert_invalid_token(&srv.post_mcp(&five).await, "The access token is malformed");
 }
 
-// spec-checklist §4.7
+// RFC 9068 §4, RFC 8725 §3.3
 #[actix_web::test]
 async fn token_with_truncated_signature_is_rejected() {
     let srv = TestServer::discovered();
@@ -105,7 +105,7 @@ async fn token_with_truncated_signature_is_rejected() {
     );
 }
 
-// spec-checklist §4.1: only the base64url alphabet, decoding to JSON.
+// RFC 7515 §7.1: only the base64url alphabet, decoding to JSON.
 #[actix_web::test]
 async fn bad_base64_is_malformed() {
     let srv = TestServer::discovered();
@@ -121,8 +121,8 @@ async fn bad_base64_is_malformed() {
     }
 }
 
-// spec-checklist §4.2: `none` in any casing. The builder leaves the signature segment
-// empty, which the format check already rejects.
+// RFC 9068 §4, RFC 8725 §3.1: `none` in any casing. The builder leaves the signature
+// segment empty, which the format check already rejects.
 #[actix_web::test]
 async fn alg_none_in_any_casing_is_401() {
     let srv = TestServer::discovered();
@@ -134,7 +134,7 @@ async fn alg_none_in_any_casing_is_401() {
     assert_eq!(srv.auth.metadata_requests(), 0);
 }
 
-// spec-checklist §4.2: with a signature segment present, the allow-list rejects `none`.
+// RFC 8725 §3.1: with a signature segment present, the allow-list rejects `none`.
 #[actix_web::test]
 async fn alg_none_with_a_dummy_signature_is_a_disallowed_algorithm() {
     let srv = TestServer::discovered();
@@ -149,7 +149,7 @@ async fn alg_none_with_a_dummy_signature_is_a_disallowed_algorithm() {
     assert_eq!(srv.auth.metadata_requests(), 0);
 }
 
-// spec-checklist §4.2, RFC 8725 §2.1: the RS/HS confusion attack.
+// RFC 8725 §2.1: the RS/HS confusion attack.
 #[actix_web::test]
 async fn hs256_signed_with_the_rsa_public_key_is_401() {
     let srv = TestServer::discovered();
@@ -160,8 +160,8 @@ async fn hs256_signed_with_the_rsa_public_key_is_401() {
     );
 }
 
-// spec-checklist §4.5: an unknown kid triggers one refetch, then fails; a second unknown
-// kid within the cooldown fetches nothing.
+// OpenID Connect Core §10.1.1: an unknown kid triggers one refetch, then fails; a second
+// unknown kid within the cooldown fetches nothing.
 #[actix_web::test]
 async fn unknown_kid_refetches_once_then_is_401() {
     let srv = TestServer::discovered();
@@ -181,8 +181,8 @@ async fn unknown_kid_refetches_once_then_is_401() {
     );
 }
 
-// spec-checklist §4.5: key rotation is picked up by the unknown-kid refetch, and the old
-// key stops working.
+// OpenID Connect Core §10.1.1: key rotation is picked up by the unknown-kid refetch, and
+// the old key stops working.
 #[actix_web::test]
 async fn rotated_key_is_accepted_after_refetch() {
     // No validation cache: the old token must be verified again to meet its missing key.
@@ -215,7 +215,7 @@ async fn every_rotation_is_picked_up_when_the_cooldown_is_zero() {
     }
 }
 
-// spec-checklist §4.7: a published kid does not make another key's signature valid.
+// RFC 8725 §3.3, §3.10: a published kid does not make another key's signature valid.
 #[actix_web::test]
 async fn token_signed_by_an_unpublished_key_under_a_published_kid_is_401() {
     let srv = TestServer::discovered();
@@ -226,7 +226,7 @@ async fn token_signed_by_an_unpublished_key_under_a_published_kid_is_401() {
     );
 }
 
-// spec-checklist §4.6: each key is pinned to its algorithm family.
+// RFC 8725 §3.1: each key is pinned to its algorithm family.
 #[actix_web::test]
 async fn ec_signature_under_the_rsa_kid_is_a_key_mismatch() {
     let srv = TestServer::discovered();
@@ -245,7 +245,7 @@ async fn token_without_kid_is_verified_by_the_only_key_that_fits_its_alg() {
     assert_admitted(&srv.post_mcp(&es).await);
 }
 
-// spec-checklist §4.10
+// RFC 9068 §4, RFC 7519 §4.1.4
 #[actix_web::test]
 async fn expired_token_is_401_invalid_token() {
     let srv = TestServer::discovered();
@@ -255,7 +255,7 @@ async fn expired_token_is_401_invalid_token() {
     );
 }
 
-// The 401 for a bad token also names the required scopes (item 31).
+// The 401 for a bad token also names the required scopes (RFC 6750 §3).
 #[actix_web::test]
 async fn expired_token_challenge_names_the_required_scopes() {
     let srv = TestServer::discovered_with(|b| b.required_scopes(["mcp:tools"]));
@@ -271,7 +271,7 @@ async fn expired_token_challenge_names_the_required_scopes() {
     );
 }
 
-// spec-checklist §4.11
+// RFC 7519 §4.1.5
 #[actix_web::test]
 async fn token_with_nbf_in_the_future_is_401() {
     let srv = TestServer::discovered();
@@ -279,7 +279,7 @@ async fn token_with_nbf_in_the_future_is_401() {
     srv.assert_invalid_token(&reply, "The access token is not yet valid");
 }
 
-// spec-checklist §4.11
+// RFC 7519 §4.1.6, RFC 9068 §2.2
 #[actix_web::test]
 async fn token_issued_in_the_future_is_401() {
     let srv = TestServer::discovered();
@@ -287,7 +287,7 @@ async fn token_issued_in_the_future_is_401() {
     srv.assert_invalid_token(&reply, "The access token was issued in the future");
 }
 
-// spec-checklist §4.8, RFC 8725 §3.8: the issuer is checked before any key is fetched.
+// RFC 9068 §4, RFC 8725 §3.8: the issuer is checked before any key is fetched.
 #[actix_web::test]
 async fn token_from_another_issuer_is_401_and_fetches_no_keys() {
     let srv = TestServer::discovered();
@@ -307,7 +307,7 @@ async fn token_from_another_issuer_is_401_and_fetches_no_keys() {
     assert_eq!(srv.auth.metadata_requests(), 0);
 }
 
-// spec-checklist items 34, 39: a wrong audience is 401, not 403.
+// RFC 9068 §4, RFC 8707 §2: a wrong audience is 401, not 403.
 #[actix_web::test]
 async fn token_for_another_audience_is_401() {
     let srv = TestServer::discovered();
@@ -322,7 +322,7 @@ async fn token_for_another_audience_is_401() {
     srv.assert_invalid_token(&reply, "The token audience does not include this resource");
 }
 
-// spec-checklist item 39: a missing `aud` means reject.
+// RFC 8725 §3.9: a missing `aud` means reject.
 #[actix_web::test]
 async fn token_without_audience_is_401() {
     let srv = TestServer::discovered();
@@ -330,7 +330,7 @@ async fn token_without_audience_is_401() {
     srv.assert_invalid_token(&reply, "The token has no audience");
 }
 
-// spec-checklist item 39: `aud` may be an array.
+// RFC 7519 §4.1.3: `aud` may be an array.
 #[actix_web::test]
 async fn audience_array_containing_the_resource_is_accepted() {
     let srv = TestServer::discovered();
@@ -360,7 +360,7 @@ async fn audience_array_without_the_resource_is_401() {
     );
 }
 
-// spec-checklist item 2: scheme and host compare case-insensitively.
+// MCP authorization §Canonical Server URI: scheme and host compare case-insensitively.
 #[actix_web::test]
 async fn audience_with_uppercase_scheme_and_host_is_accepted() {
     let srv = TestServer::discovered();
@@ -371,7 +371,7 @@ async fn audience_with_uppercase_scheme_and_host_is_accepted() {
     );
 }
 
-// spec-checklist item 39: `/mcp` and `/mcp/` are different unless opted in.
+// MCP authorization §Canonical Server URI: `/mcp` and `/mcp/` are different unless opted in.
 #[actix_web::test]
 async fn audience_with_an_extra_trailing_slash_is_401() {
     let srv = TestServer::discovered();
@@ -386,7 +386,7 @@ async fn audience_with_an_extra_trailing_slash_is_401() {
     );
 }
 
-// spec-checklist §4.10: `exp` is required.
+// RFC 9068 §4: `exp` is required.
 #[actix_web::test]
 async fn token_without_exp_is_401() {
     let srv = TestServer::discovered();
@@ -394,7 +394,7 @@ async fn token_without_exp_is_401() {
     srv.assert_invalid_token(&reply, "The token has no expiry");
 }
 
-// spec-checklist §4.10: a non-numeric value means reject.
+// RFC 7519 §2 (NumericDate): a non-numeric value means reject.
 #[actix_web::test]
 async fn token_with_a_string_exp_is_401() {
     let srv = TestServer::discovered();
@@ -408,7 +408,7 @@ async fn token_with_a_string_exp_is_401() {
     );
 }
 
-// spec-checklist §4.4
+// RFC 7515 §4.1.11
 #[actix_web::test]
 async fn crit_header_is_401() {
     let srv = TestServer::discovered();
@@ -423,7 +423,8 @@ async fn crit_header_is_401() {
     );
 }
 
-// spec-checklist §4.5: `jku` is ignored, and nothing is fetched from it.
+// RFC 9068 §4 (only the authorization server's keys): `jku` is ignored, and nothing is
+// fetched from it.
 #[actix_web::test]
 async fn jku_header_pointing_elsewhere_is_ignored() {
     let srv = TestServer::discovered();
@@ -437,8 +438,8 @@ async fn jku_header_pointing_elsewhere_is_ignored() {
     assert_eq!(srv.auth.jwks_requests(), 1);
 }
 
-// spec-checklist §4.5: a token signed by an attacker's key, naming the attacker's JWKS in
-// `jku` and reusing a published kid, is verified against the configured keys only.
+// RFC 9068 §4: a token signed by an attacker's key, naming the attacker's JWKS in `jku` and
+// reusing a published kid, is verified against the configured keys only.
 #[actix_web::test]
 async fn jku_cannot_bring_the_attackers_keys() {
     let srv = TestServer::discovered();
@@ -456,7 +457,7 @@ async fn jku_cannot_bring_the_attackers_keys() {
     assert_eq!(attacker.jwks_requests(), 0);
 }
 
-// spec-checklist §4.3, item 14: ID tokens are not access tokens.
+// RFC 9068 §4 (`typ`), §5: ID tokens are not access tokens.
 #[actix_web::test]
 async fn typ_id_token_jwt_is_rejected() {
     let srv = TestServer::discovered();
@@ -466,7 +467,7 @@ async fn typ_id_token_jwt_is_rejected() {
     srv.assert_invalid_token(&reply, "The token is not an access token");
 }
 
-// spec-checklist §4.3: the lenient default accepts what Entra and Keycloak send.
+// RFC 8725 §3.11: the lenient default accepts what Entra and Keycloak send.
 #[actix_web::test]
 async fn typ_jwt_and_missing_typ_are_accepted_by_default() {
     let srv = TestServer::discovered();
@@ -481,7 +482,7 @@ async fn typ_jwt_and_missing_typ_are_accepted_by_default() {
     );
 }
 
-// spec-checklist §4.3: RFC 9068 as written.
+// RFC 9068 §4 as written: `typ` must be `at+jwt` (or `application/at+jwt`).
 #[actix_web::test]
 async fn typ_jwt_is_rejected_with_the_strict_policy() {
     let srv = TestServer::discovered_with(|b| b.typ_policy(TypPolicy::Strict));
@@ -572,7 +573,7 @@ async fn access_tokens_with_id_token_claims_are_still_accepted() {
     assert_admitted(&srv.post_mcp(&token).await);
 }
 
-// spec-checklist §4.13: `scp` as a JSON array (Okta).
+// RFC 9068 §2.2.3 names `scope`; Okta sends `scp` as a JSON array.
 #[actix_web::test]
 async fn scopes_are_read_from_an_scp_array() {
     let srv = TestServer::discovered_with(|b| b.required_scopes(["mcp:tools"]));
@@ -581,7 +582,7 @@ async fn scopes_are_read_from_an_scp_array() {
     assert_eq!(body["scopes"], json!(["mcp:tools", "files:read"]));
 }
 
-// spec-checklist item 39 (REC: configurable audiences, e.g. Entra `api://`).
+// RFC 8707 §2 with configurable audiences (e.g. Entra's `api://`).
 #[actix_web::test]
 async fn custom_audience_is_accepted_beside_the_resource() {
     let srv = TestServer::discovered_with(|b| b.audience("api://x"));
@@ -647,7 +648,7 @@ async fn hs256_token_signed_with_another_secret_is_rejected_in_symmetric_mode() 
     );
 }
 
-// spec-checklist §4.10: default leeway 60 s.
+// RFC 7519 §4.1.4: default leeway 60 s.
 #[actix_web::test]
 async fn token_expired_30_seconds_ago_is_accepted_with_the_default_leeway() {
     let srv = TestServer::discovered();
@@ -662,7 +663,7 @@ async fn token_expired_30_seconds_ago_is_rejected_with_a_5_second_leeway() {
     srv.assert_invalid_token(&srv.post_mcp(&token).await, "The access token expired");
 }
 
-// spec-checklist §4.11: the leeway applies to `nbf` too.
+// RFC 7519 §4.1.5: the leeway applies to `nbf` too.
 #[actix_web::test]
 async fn nbf_30_seconds_ahead_is_accepted_with_the_default_leeway_only() {
     let srv = TestServer::discovered();
@@ -676,7 +677,7 @@ async fn nbf_30_seconds_ahead_is_accepted_with_the_default_leeway_only() {
     );
 }
 
-// spec-checklist §4.13: scopes from a configured claim, and only from it.
+// RFC 9068 §2.2.3: scopes from a configured claim, and only from it.
 #[actix_web::test]
 async fn scopes_are_read_from_the_configured_scope_claim() {
     let srv = TestServer::discovered_with(|b| {
@@ -694,7 +695,7 @@ async fn scopes_are_read_from_the_configured_scope_claim() {
     assert_eq!(reply.status, 403);
 }
 
-// spec-checklist item 39: `/` and the empty path are the same root.
+// RFC 3986 §6.2.3: `/` and the empty path are the same root.
 #[actix_web::test]
 async fn origin_resource_accepts_the_audience_with_or_without_the_root_slash() {
     let srv = Setup::new()
@@ -711,7 +712,7 @@ async fn origin_resource_accepts_the_audience_with_or_without_the_root_slash() {
     );
 }
 
-// spec-checklist item 39: a non-string audience is refused, never coerced.
+// RFC 7519 §4.1.3: a non-string audience is refused, never coerced.
 #[actix_web::test]
 async fn numeric_audience_is_401() {
     let srv = TestServer::discovered();

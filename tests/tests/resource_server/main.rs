@@ -1,6 +1,6 @@
 //! Integration tests of `mcp-oauth` as an OAuth 2.1 protected resource, over real HTTP on
 //! 127.0.0.1: a `TestAuthServer` (discovery + JWKS) and an actix-web server wrapped with
-//! `McpOAuth`, called with awc. Comments cite `spec-checklist.md` item numbers.
+//! `McpOAuth`, called with awc. Comments cite the RFC or MCP spec section each test checks.
 //!
 //! One binary with modules, to keep link time low.
 #![allow(clippy::unwrap_used)]

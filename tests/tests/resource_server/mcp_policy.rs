@@ -1,7 +1,7 @@
 //! The MCP-aware scope policy: once the token is valid, the middleware reads the JSON-RPC
 //! body of every protected POST and refuses with an HTTP 403 step-up challenge before the
-//! MCP service runs (spec-checklist items 35, 43-46). `/mcp/echo` echoes the body it
-//! received: proof that it is handed on intact.
+//! MCP service runs (OAuth 2.1 §5.2, MCP authorization §Runtime Insufficient Scope Errors).
+//! `/mcp/echo` echoes the body it received: proof that it is handed on intact.
 
 use mcp_oauth::McpOAuthBuilder;
 
@@ -24,8 +24,8 @@ async fn call(srv: &TestServer, token: Option<&str>, body: &str) -> Reply {
     send_body(req, body.to_owned()).await
 }
 
-// spec-checklist items 35, 44: a guarded tool without its scope is an HTTP 403 whose
-// `scope` names everything this request needs.
+// MCP authorization §Runtime Insufficient Scope Errors: a guarded tool without its scope is
+// an HTTP 403 whose `scope` names everything this request needs.
 #[actix_web::test]
 async fn tools_call_of_a_guarded_tool_without_its_scope_is_403_before_the_service() {
     let srv = TestServer::with(policy);
@@ -217,9 +217,10 @@ async fn a_body_over_the_cap_is_413() {
     assert_eq!(reply.json()["error"], "payload_too_large");
 }
 
-// spec-checklist item 27: a 401 names what *this* request needs, so the client asks for
-// the right scopes up front. No body is read before the token is valid, so what the request
-// needs is taken from the MCP 2026-07-28 `Mcp-Method` / `Mcp-Name` headers when present.
+// MCP authorization §Protected Resource Metadata Discovery Requirements (`scope` on a 401):
+// a 401 names what *this* request needs, so the client asks for the right scopes up front.
+// No body is read before the token is valid, so what the request needs is taken from the
+// MCP 2026-07-28 `Mcp-Method` / `Mcp-Name` headers when present.
 #[actix_web::test]
 async fn a_401_for_a_guarded_tool_call_names_its_scopes() {
     let srv = TestServer::with(|b| policy(b).required_scopes(["mcp"]));
@@ -252,7 +253,7 @@ async fn a_401_for_a_guarded_tool_call_names_its_scopes() {
     assert_eq!(reply.challenge(), srv.no_token_challenge(Some("mcp")));
 }
 
-// spec-checklist item 45 (2026-07-28): scope hierarchies, opt-in.
+// MCP 2026-07-28 authorization §Step-Up Authorization Flow: scope hierarchies, opt-in.
 #[actix_web::test]
 async fn a_wildcard_scope_covers_its_subtree_only_with_the_hierarchy_on() {
     let token_for = |srv: &TestServer| srv.token().scope("tools:* files:*").sign();
@@ -287,7 +288,7 @@ async fn every_protected_json_post_is_inspected_whatever_its_path() {
     assert_eq!(reply.text(), TOOL_CALL_DELETE);
 }
 
-// The scopes of the policy are advertised (spec-checklist item 10), once each.
+// The scopes of the policy are advertised (RFC 9728 §2 `scopes_supported`), once each.
 #[actix_web::test]
 async fn policy_scopes_are_offered_in_scopes_supported() {
     let srv = TestServer::with(|b| policy(b).required_scopes(["mcp"]));

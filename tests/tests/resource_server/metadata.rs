@@ -1,11 +1,11 @@
-//! RFC 9728 Protected Resource Metadata (spec-checklist §B and §C, items 5-18).
+//! RFC 9728 Protected Resource Metadata (§2, §3) and where it is found (§3.1, §5.1).
 
 use actix_web::http::Method;
 use serde_json::json;
 
 use crate::common::*;
 
-/// Asserts the common headers of a metadata answer (item 15).
+/// Asserts the common headers of a metadata answer (RFC 9728 §3.2, §7.10; CORS).
 fn assert_metadata_headers(reply: &Reply) {
     assert_eq!(reply.header("content-type"), Some("application/json"));
     let cache = reply
@@ -31,7 +31,7 @@ fn expected(resource: &str, issuers: &[&str], extra: serde_json::Value) -> serde
 }
 
 /// Asserts `reply` is the metadata document `doc`, with `resource` byte for byte as
-/// configured (item 5: never re-serialised).
+/// configured (RFC 9728 §3.3: never re-serialised).
 fn assert_document(reply: &Reply, doc: &serde_json::Value) {
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_metadata_headers(reply);
@@ -41,7 +41,7 @@ fn assert_document(reply: &Reply, doc: &serde_json::Value) {
     assert!(reply.text().contains(&member), "{}", reply.text());
 }
 
-// spec-checklist items 7, 8, 9, 11, 15, 16
+// RFC 9728 §2, §3.1-3.3; MCP authorization §Authorization Server Location
 #[actix_web::test]
 async fn path_suffixed_metadata_is_served_without_a_token() {
     let srv = TestServer::start();
@@ -55,7 +55,8 @@ async fn path_suffixed_metadata_is_served_without_a_token() {
     assert_eq!(srv.auth.metadata_requests(), 0);
 }
 
-// spec-checklist item 18: the root form, for clients that probe only the root.
+// MCP 2025-11-25 authorization §Protected Resource Metadata Discovery Requirements: the root
+// form, for clients that probe only the root.
 #[actix_web::test]
 async fn root_metadata_is_the_same_document() {
     let srv = TestServer::with(|b| b.required_scopes(["mcp:tools"]).resource_name("Files"));
@@ -71,8 +72,8 @@ async fn root_metadata_is_the_same_document() {
     assert_eq!(root.body, suffixed.body);
 }
 
-// spec-checklist item 10: `scopes_supported` = required ∪ supported, never `[]`, each
-// once, the required ones first.
+// RFC 9728 §2: `scopes_supported` = required ∪ supported, never `[]`, each once, the
+// required ones first.
 #[actix_web::test]
 async fn scopes_supported_lists_required_and_supported_scopes() {
     let srv = TestServer::with(|b| {
@@ -90,7 +91,7 @@ async fn scopes_supported_lists_required_and_supported_scopes() {
     );
 }
 
-// spec-checklist item 10: zero values are omitted.
+// RFC 9728 §3.2: zero values are omitted.
 #[actix_web::test]
 async fn scopes_supported_is_absent_when_no_scopes_are_configured() {
     let srv = TestServer::start();
@@ -100,7 +101,7 @@ async fn scopes_supported_is_absent_when_no_scopes_are_configured() {
     assert!(doc.get("resource_documentation").is_none(), "{doc}");
 }
 
-// spec-checklist item 12
+// RFC 9728 §2
 #[actix_web::test]
 async fn resource_name_and_documentation_are_published_when_set() {
     let srv = TestServer::with(|b| {
@@ -121,8 +122,9 @@ async fn resource_name_and_documentation_are_published_when_set() {
     );
 }
 
-// spec-checklist item 9: every configured authorization server, in the configured
-// order, each spelled exactly as configured (a terminating `/` kept, none added).
+// MCP authorization §Authorization Server Location: every configured authorization server,
+// in the configured order, each spelled exactly as configured (a terminating `/` kept, none
+// added).
 #[actix_web::test]
 async fn authorization_servers_are_the_configured_issuers_in_order() {
     let srv = Setup::new().start(|auth, r| {
@@ -158,7 +160,7 @@ async fn head_of_the_metadata_is_200_without_a_body() {
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
 }
 
-// spec-checklist item 15: readable from browsers.
+// Fetch Standard, CORS protocol: readable from browsers.
 #[actix_web::test]
 async fn options_of_the_metadata_is_204_with_cors() {
     let srv = TestServer::start();
@@ -184,7 +186,7 @@ async fn post_to_the_metadata_is_405_with_allow() {
     assert!(reply.header("www-authenticate").is_none());
 }
 
-// spec-checklist item 15: a bad token on the metadata request is simply ignored.
+// The metadata is public: a bad token on the metadata request is simply ignored.
 #[actix_web::test]
 async fn metadata_ignores_credentials_even_bad_ones() {
     let srv = TestServer::start();
@@ -193,7 +195,7 @@ async fn metadata_ignores_credentials_even_bad_ones() {
     assert_eq!(reply.json()["resource"], srv.resource);
 }
 
-// spec-checklist item 17: the URL in the challenge resolves to this resource's metadata.
+// RFC 9728 §5.1: the URL in the challenge resolves to this resource's metadata.
 #[actix_web::test]
 async fn resource_metadata_in_the_challenge_resolves_to_the_document() {
     let srv = TestServer::start();
@@ -210,8 +212,8 @@ async fn resource_metadata_in_the_challenge_resolves_to_the_document() {
     assert_eq!(reply.json()["resource"], srv.resource);
 }
 
-// spec-checklist item 9 (REC): the advertised issuer is the configured one, and what a
-// client finds at its RFC 8414 location names the same issuer.
+// RFC 8414 §3.3: the advertised issuer is the configured one, and what a client finds at
+// its RFC 8414 location names the same issuer.
 #[actix_web::test]
 async fn authorization_servers_equal_the_issuer_of_the_authorization_server_metadata() {
     let auth = mcp_oauth::testing::TestAuthServer::builder()
@@ -252,14 +254,14 @@ async fn assert_resource_kept_verbatim(suffix: &str, metadata_path: &str) {
     );
 }
 
-// spec-checklist items 3, 5, 16: a trailing slash is kept verbatim in `resource` and
-// removed before the well-known segment is inserted.
+// RFC 9728 §3.3, §3.1: a trailing slash is kept verbatim in `resource` and removed before
+// the well-known segment is inserted.
 #[actix_web::test]
 async fn resource_with_a_trailing_slash_keeps_it() {
     assert_resource_kept_verbatim("/mcp/", &format!("{WELL_KNOWN}/mcp")).await;
 }
 
-// spec-checklist item 5: `url::Url` would add a slash to an origin; the string is kept.
+// RFC 9728 §3.3: `url::Url` would add a slash to an origin; the string is kept.
 #[actix_web::test]
 async fn origin_resource_without_a_slash_keeps_none() {
     assert_resource_kept_verbatim("", WELL_KNOWN).await;
@@ -270,7 +272,7 @@ async fn origin_resource_with_a_slash_keeps_it() {
     assert_resource_kept_verbatim("/", WELL_KNOWN).await;
 }
 
-// spec-checklist item 16: nested paths are inserted after the host, not after the path.
+// RFC 9728 §3.1: nested paths are inserted after the host, not after the path.
 #[actix_web::test]
 async fn nested_resource_path_is_inserted_after_the_host() {
     let srv = Setup::new()
@@ -284,7 +286,7 @@ async fn nested_resource_path_is_inserted_after_the_host() {
     assert_eq!(wrong.status, 401);
 }
 
-// spec-checklist item 16, last row: a query stays after the inserted path.
+// RFC 9728 §3.1: a query stays after the inserted path.
 #[actix_web::test]
 async fn resource_with_a_query_keeps_it_in_the_metadata_url() {
     let srv = Setup::new()
@@ -298,8 +300,8 @@ async fn resource_with_a_query_keeps_it_in_the_metadata_url() {
     assert_eq!(reply.json()["resource"], srv.resource);
 }
 
-// spec-checklist item 15: a well-known metadata path of no resource here is a JSON 404,
-// never a challenge.
+// RFC 9728 §3.2: a well-known metadata path of no resource here is a JSON 404, never a
+// challenge.
 #[actix_web::test]
 async fn unknown_metadata_paths_are_json_404_not_challenges() {
     let srv = TestServer::start();

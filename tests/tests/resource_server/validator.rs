@@ -1,5 +1,5 @@
 //! A custom `TokenValidator` keeps the middleware's extraction, statuses and challenges;
-//! its texts are sanitised before they reach a header (spec-checklist item 30).
+//! its texts are sanitised before they reach a header (RFC 6750 §3).
 
 use mcp_oauth::{
     LocalBoxFuture, McpOAuth, Refusal, TokenRejection, TokenValidator, VerifiedClaims,
@@ -53,7 +53,7 @@ async fn custom_validator_admits_what_it_accepts() {
     assert_eq!(body["scopes"], json!(["mcp:tools"]));
 }
 
-// spec-checklist item 30: no `"`, `\`, control or non-ASCII characters in the challenge.
+// RFC 6750 §3: no `"`, `\`, control or non-ASCII characters in the challenge.
 #[actix_web::test]
 async fn custom_rejection_text_is_sanitised_in_challenge_and_body() {
     let srv = api_key_server();
@@ -69,7 +69,7 @@ async fn custom_rejection_text_is_sanitised_in_challenge_and_body() {
     assert!(reply.header("injected").is_none());
 }
 
-// spec-checklist item 37: the backend's detail goes to the log, never to the client.
+// RFC 9110 §15.6.4: the backend's detail goes to the log, never to the client.
 #[actix_web::test]
 async fn custom_validator_outage_is_503_without_its_detail() {
     let srv = api_key_server();

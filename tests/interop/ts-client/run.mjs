@@ -21,7 +21,8 @@
 // JWT too, the OAuth flow having given it an opaque token.
 //
 // Needs the example binaries: `cargo build -p examples --examples` (cargo test builds them).
-// Run: `npm ci --prefix interop/ts-client && npm test --prefix interop/ts-client`.
+// Run (from the repository root): `npm ci --prefix tests/interop/ts-client &&
+// npm test --prefix tests/interop/ts-client`.
 // The whole run fails after 6 minutes, killing the servers it started.
 
 import { spawn } from 'node:child_process';
@@ -36,7 +37,9 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { UnauthorizedError, auth } from '@modelcontextprotocol/sdk/client/auth.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(here, '..', '..', 'target');
+// This file is <repository>/tests/interop/ts-client/run.mjs; the workspace's target dir is
+// <repository>/target unless CARGO_TARGET_DIR says otherwise.
+const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(here, '..', '..', '..', 'target');
 const bin = (name) => path.join(targetDir, 'debug', 'examples', name);
 const OVERALL_TIMEOUT_MS = 6 * 60_000;
 

@@ -2,7 +2,7 @@
 # HTTP load benchmark: the same GET route unprotected, behind mcp-oauth (cache hit, cache
 # off) on actix-web, and unprotected / behind oauth-resource-server on axum.
 #
-#   bash load/run.sh            # build release, all scenarios back to back, ROUNDS times
+#   bash tests/load/run.sh            # build release, all scenarios back to back, ROUNDS times
 #
 # Each server runs on one thread pinned to core 0 (taskset -c 0); wrk (one thread,
 # CONNS connections) is pinned to core 1. A run is invalid (and the script fails) if wrk
@@ -44,8 +44,8 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
     cargo build --release --bin load-server
 fi
 BIN="$here/target/release/load-server"
-# What was measured: the crate is built from the working tree of ../mcp-oauth.
-echo "mcp-oauth at $(git -C "$here/.." rev-parse --short HEAD)$(git -C "$here/.." status --porcelain -- mcp-oauth | grep -q . && echo ' + uncommitted changes in mcp-oauth/'); $(date -u +%FT%TZ); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+# What was measured: the crate is built from the working tree of ../../mcp-oauth.
+echo "mcp-oauth at $(git -C "$here/../.." rev-parse --short HEAD)$(git -C "$here/../.." status --porcelain -- mcp-oauth | grep -q . && echo ' + uncommitted changes in mcp-oauth/'); $(date -u +%FT%TZ); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 server_pid=""
 cleanup() {

@@ -1,4 +1,4 @@
-//! One HTTP server for the load benchmark (`load/run.sh` drives it with wrk).
+//! One HTTP server for the load benchmark (`tests/load/run.sh` drives it with wrk).
 //!
 //! `load-server <scenario>`, scenario one of:
 //! - `unprotected`: actix-web, `GET /mcp` answering a short JSON body;

@@ -3,9 +3,9 @@
 # its threads) while wrk drives it, then the top symbols as nanoseconds of server CPU per
 # request (samples / frequency / requests), so two scenarios compare directly.
 #
-#   bash load/profile.sh cached            # after load/run.sh has built the binary
-#   bash load/profile.sh unprotected 8s 40
-#   bash load/profile.sh unprotected+token   # the unprotected server, sent the token anyway
+#   bash tests/load/profile.sh cached            # after tests/load/run.sh has built the binary
+#   bash tests/load/profile.sh unprotected 8s 40
+#   bash tests/load/profile.sh unprotected+token   # the unprotected server, sent the token anyway
 #
 # Arguments: scenario, wrk duration (8s), how many symbols (40). Needs perf; with
 # CALLGRAPH=1 it records DWARF call graphs (larger data) and prints callers too.
