@@ -17,22 +17,15 @@
 //!   their own.
 //!
 //! # Layout
-//! The entries are split into up to [`MAX_SHARDS`] shards chosen by the key's first bytes
-//! (uniform: they are SHA-256 output), each a `Mutex` around a `HashMap` and a `VecDeque`
-//! of its keys in insertion order, with its share of `max_entries`. Every actix worker
-//! shares one cache; a hit holds its shard's lock for one lookup and one `Arc` clone, and
-//! the shards keep workers from queueing on a single lock. The `VecDeque` holds exactly
-//! the map's keys, each once (an entry is only ever removed from its front, and replacing
-//! a key keeps its place), so evicting is `pop_front` + `remove`: O(1). Expired entries are
-//! not removed when read (that would break the invariant); they are skipped, replaced when
-//! their token is validated again, and dropped when they reach the front.
-//!
-//! `dashmap` would give the sharded map, but not the insertion order a bounded cache needs
-//! to evict in O(1): each shard would still need its own queue, so std's `Mutex` it is.
+//! The entries are kept by [`fifo::FifoStore`]: up to 16 `Mutex` shards, each a
+//! `HashMap` and a FIFO `VecDeque` (O(1) eviction). `moka` (TinyLFU admission) was
+//! measured against it in one run (`benches/cache.rs`) and not taken: see the README's
+//! "Dependencies".
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime};
+mod fifo;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use aws_lc_rs::digest;
 
@@ -43,15 +36,12 @@ use crate::refusal::Refusal;
 use crate::sync::flight::SingleFlight;
 use crate::validator::TokenValidator;
 
+use fifo::{Entry, FifoStore};
+
 /// How long an accepted token is remembered, at most (`MCP_OAUTH_CACHE_TTL_SECS`).
 pub(crate) const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
 /// How many accepted tokens are remembered, at most (`MCP_OAUTH_CACHE_MAX_ENTRIES`).
 pub(crate) const DEFAULT_CACHE_MAX_ENTRIES: usize = 10_000;
-
-/// Most shards: about one per worker thread of a large machine.
-const MAX_SHARDS: usize = 16;
-/// Fewest entries per shard worth a shard of its own (a small cache stays one FIFO).
-const MIN_SHARD_ENTRIES: usize = 64;
 
 /// The SHA-256 of a token: how every cache of this crate knows a token without keeping it.
 pub(crate) type Key = [u8; 32];
@@ -75,88 +65,13 @@ fn lifetime(ttl: Duration, exp: Option<SystemTime>, now: SystemTime) -> Option<D
     (!left.is_zero()).then_some(left)
 }
 
-/// An accepted token's claims, and until when they may be served.
-struct Entry {
-    claims: Arc<VerifiedClaims>,
-    /// Insertion + [`lifetime`], on the monotonic clock.
-    deadline: Instant,
-    /// The token's `exp`, checked on the wall clock too: a clock step forward must not
-    /// let an entry outlive it.
-    exp: Option<SystemTime>,
-    /// The key epoch it was validated in: an entry from before a signing key was removed
-    /// from a JWKS is dead (see [`KeyEpoch`]).
-    epoch: u64,
-}
-
-impl Entry {
-    fn is_live(&self, now: Instant, wall: SystemTime, epoch: u64) -> bool {
-        now < self.deadline && self.exp.is_none_or(|exp| wall < exp) && self.epoch == epoch
-    }
-}
-
-/// One shard: its entries, and their keys oldest first (exactly the map's keys, once each).
-struct Shard {
-    map: HashMap<Key, Entry>,
-    order: VecDeque<Key>,
-    capacity: usize,
-}
-
-impl Shard {
-    fn new(capacity: usize) -> Self {
-        Self {
-            map: HashMap::new(),
-            order: VecDeque::new(),
-            capacity,
-        }
-    }
-
-    fn get(
-        &self,
-        key: &Key,
-        now: Instant,
-        wall: SystemTime,
-        epoch: u64,
-    ) -> Option<Arc<VerifiedClaims>> {
-        self.map
-            .get(key)
-            .filter(|e| e.is_live(now, wall, epoch))
-            .map(|e| e.claims.clone())
-    }
-
-    /// Stores `entry` under `key`: in place when the key is known (keeping its place in
-    /// the queue), else at the back, after dropping expired entries from the front and,
-    /// when still full, the oldest.
-    fn put(&mut self, key: Key, entry: Entry, now: Instant, wall: SystemTime) {
-        let epoch = entry.epoch;
-        if let Some(slot) = self.map.get_mut(&key) {
-            *slot = entry;
-            return;
-        }
-        while let Some(oldest) = self.order.front() {
-            let full = self.map.len() >= self.capacity;
-            let expired = self
-                .map
-                .get(oldest)
-                .is_none_or(|e| !e.is_live(now, wall, epoch));
-            if !(full || expired) {
-                break;
-            }
-            if let Some(oldest) = self.order.pop_front() {
-                self.map.remove(&oldest);
-            }
-        }
-        self.order.push_back(key);
-        self.map.insert(key, entry);
-    }
-}
-
 /// Remembers what `inner` accepted (see the module docs); the middleware asks it
 /// [`claims`](Self::claims) instead of asking `inner`.
 pub(crate) struct CachedValidator {
     inner: Arc<dyn TokenValidator>,
     ttl: Duration,
     max_entries: usize,
-    shards: Box<[Mutex<Shard>]>,
+    store: FifoStore<Arc<VerifiedClaims>>,
     flights: SingleFlight<Key, Result<Arc<VerifiedClaims>, Refusal>>,
     epoch: KeyEpoch,
     clock: Clock,
@@ -167,7 +82,6 @@ impl std::fmt::Debug for CachedValidator {
         f.debug_struct("CachedValidator")
             .field("ttl", &self.ttl)
             .field("max_entries", &self.max_entries)
-            .field("shards", &self.shards.len())
             .finish_non_exhaustive()
     }
 }
@@ -182,19 +96,11 @@ impl CachedValidator {
         epoch: KeyEpoch,
     ) -> Self {
         let max_entries = max_entries.max(1);
-        let n = max_entries.div_ceil(MIN_SHARD_ENTRIES).clamp(1, MAX_SHARDS);
-        // The shares add up to `max_entries` exactly.
-        let shards = (0..n)
-            .map(|i| {
-                let share = max_entries / n + usize::from(i < max_entries % n);
-                Mutex::new(Shard::new(share))
-            })
-            .collect();
         Self {
             inner,
             ttl,
             max_entries,
-            shards,
+            store: FifoStore::new(max_entries),
             flights: SingleFlight::new(max_entries),
             epoch,
             clock: Clock::default(),
@@ -214,21 +120,13 @@ impl CachedValidator {
 
     /// Entries held, live or expired-but-not-yet-dropped: what memory is spent on.
     pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|s| lock(s).map.len()).sum()
-    }
-
-    fn shard(&self, key: &Key) -> &Mutex<Shard> {
-        let mut first = [0u8; 8];
-        first.copy_from_slice(&key[..8]);
-        // Truncation is fine: only the remainder matters.
-        let index = (u64::from_le_bytes(first) % self.shards.len() as u64) as usize;
-        &self.shards[index]
+        self.store.len()
     }
 
     /// The cached claims for `key`, when live: one lookup and an `Arc` clone.
     fn get(&self, key: &Key) -> Option<Arc<VerifiedClaims>> {
         let (now, wall) = (self.clock.now(), self.clock.wall());
-        lock(self.shard(key)).get(key, now, wall, self.epoch())
+        self.store.get(key, now, wall, self.epoch())
     }
 
     /// What `token` is worth: the cached claims, or else those of one validation by the
@@ -272,19 +170,13 @@ impl CachedValidator {
             return;
         };
         let entry = Entry {
-            claims,
+            value: claims,
             deadline,
             exp,
             epoch,
         };
-        lock(self.shard(&key)).put(key, entry, now, wall);
+        self.store.put(key, entry, now, wall);
     }
-}
-
-/// A poisoned shard is still consistent: nothing inside a critical section panics
-/// between the map and the queue updates (short of an allocation failure, which aborts).
-fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
-    shard.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]
@@ -417,25 +309,6 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_is_live_until_its_deadline_and_its_exp_whichever_comes_first() {
-        let (now, wall) = (Instant::now(), SystemTime::now());
-        let entry = |deadline, exp| Entry {
-            claims: Arc::new(VerifiedClaims::from_claims(Default::default())),
-            deadline,
-            exp,
-            epoch: 0,
-        };
-        let later = now + Duration::from_secs(10);
-        assert!(entry(later, None).is_live(now, wall, 0));
-        assert!(!entry(later, None).is_live(later, wall, 0));
-        // The wall clock passed `exp` (e.g. it was stepped forward): no longer served.
-        let exp = wall + Duration::from_secs(5);
-        assert!(entry(later, Some(exp)).is_live(now, wall, 0));
-        assert!(!entry(later, Some(exp)).is_live(now, exp, 0));
-        assert!(!entry(later, Some(exp)).is_live(now, exp + Duration::from_secs(1), 0));
-    }
-
-    #[test]
     fn a_repeated_token_is_validated_once() {
         let (calls, cache) = cached(TTL, 100);
         for _ in 0..5 {
@@ -544,19 +417,6 @@ mod tests {
     }
 
     #[test]
-    fn the_shares_of_the_shards_add_up_to_max_entries() {
-        for max in [1, 2, 63, 64, 65, 1000, 1001, 10_000, 100_000] {
-            let (_, cache) = cached(TTL, max);
-            let shares: usize = cache.shards.iter().map(|s| lock(s).capacity).sum();
-            assert_eq!(shares, max, "{max}");
-            assert!(cache.shards.iter().all(|s| lock(s).capacity > 0), "{max}");
-            assert!(cache.shards.len() <= MAX_SHARDS);
-        }
-        assert_eq!(cached(TTL, 64).1.shards.len(), 1);
-        assert_eq!(cached(TTL, 10_000).1.shards.len(), MAX_SHARDS);
-    }
-
-    #[test]
     fn a_flood_of_distinct_tokens_stays_within_max_entries() {
         let (calls, cache) = cached(TTL, 1000);
         actix_web::rt::System::new().block_on(async {
@@ -568,17 +428,11 @@ mod tests {
         // Full (up to how evenly the keys fell into the shards), never over.
         let len = cache.len();
         assert!((900..=1000).contains(&len), "{len}");
-        for shard in cache.shards.iter() {
-            let shard = lock(shard);
-            assert!(shard.map.len() <= shard.capacity);
-            assert_eq!(shard.map.len(), shard.order.len());
-            assert!(shard.order.iter().all(|k| shard.map.contains_key(k)));
-        }
     }
 
     #[test]
     fn eviction_drops_the_oldest_entry_first() {
-        // Below `MIN_SHARD_ENTRIES`: one shard, so the order is global.
+        // Below 64 entries: one shard, so the order is global.
         let (calls, cache) = cached(TTL, 3);
         for t in ["ok a", "ok b", "ok c", "ok d"] {
             validate(&cache, t).unwrap();
@@ -596,33 +450,13 @@ mod tests {
     }
 
     #[test]
-    fn expired_entries_at_the_front_make_room_before_live_ones_are_evicted() {
-        let mut shard = Shard::new(3);
-        let (now, wall) = (Instant::now(), SystemTime::now());
-        let entry = |deadline| Entry {
-            claims: Arc::new(VerifiedClaims::from_claims(Default::default())),
-            deadline,
-            exp: None,
-            epoch: 0,
-        };
-        let later = now + TTL;
-        shard.put([1; 32], entry(now + Duration::from_millis(1)), now, wall);
-        shard.put([2; 32], entry(later), now, wall);
-        let after = now + Duration::from_millis(2);
-        // [1] has expired: inserting drops it although the shard is not full.
-        shard.put([3; 32], entry(later), after, wall);
-        assert_eq!(shard.order, [[2; 32], [3; 32]]);
-        assert!(shard.get(&[2; 32], after, wall, 0).is_some());
-        assert!(shard.get(&[1; 32], after, wall, 0).is_none());
-    }
-
-    #[test]
     fn keys_are_sha256_digests_never_the_token() {
         let (_, cache) = cached(TTL, 100);
         let token = "ok-a-secret-token-value";
         validate(&cache, token).unwrap();
-        let shard = lock(cache.shard(&key_of(token)));
-        let key = shard.order.front().copied().unwrap();
+        let keys = cache.store.keys();
+        assert_eq!(keys.len(), 1);
+        let key = keys[0];
         assert_eq!(key.len(), 32);
         // SHA-256("ok-a-secret-token-value"), as `sha256sum` computes it.
         let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
@@ -632,8 +466,7 @@ mod tests {
         );
         assert!(!key.windows(token.len()).any(|w| w == token.as_bytes()));
         // Nothing of the token in what is kept: not in the key, not in the claims.
-        let entry = &shard.map[&key];
-        let kept = format!("{:?}", entry.claims);
+        let kept = format!("{:?}", cache.store.entries());
         assert!(!kept.contains(token));
         assert!(!format!("{cache:?}").contains(token));
     }
