@@ -5,17 +5,14 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod authority;
-mod authorization_server;
 mod body;
+mod builder;
 mod cache;
 mod checks;
 mod claims;
 mod client;
 mod clock;
-mod config;
 mod discovery;
-mod env;
-mod error;
 mod guard;
 mod http;
 mod introspection;
@@ -49,12 +46,12 @@ pub mod cors;
 pub mod testing;
 
 pub use authority::Validation;
-pub use authorization_server::AuthorizationServer;
+pub use builder::AuthorizationServer;
+pub use builder::ENV_VARIABLES;
+pub use builder::{ConfigError, ConfigProblem};
+pub use builder::{DEFAULT_LEEWAY, MAX_LEEWAY, MIN_HS256_SECRET_BYTES, McpOAuthBuilder};
 pub use claims::VerifiedClaims;
 pub use client::{AuthenticatedClient, BearerToken};
-pub use config::{DEFAULT_LEEWAY, MAX_LEEWAY, MIN_HS256_SECRET_BYTES, McpOAuthBuilder};
-pub use env::ENV_VARIABLES;
-pub use error::{ConfigError, ConfigProblem};
 pub use introspection::ClientAuthMethod;
 pub use jwt::TypPolicy;
 pub use middleware::{McpOAuth, McpOAuthMiddleware};

@@ -8,9 +8,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::authorization_server::AuthorizationServer;
-use crate::config::McpOAuthBuilder;
-use crate::error::ConfigProblem;
+use super::AuthorizationServer;
+use super::ConfigProblem;
+use super::McpOAuthBuilder;
 use crate::jwt;
 
 /// Every variable [`McpOAuthBuilder::from_env`] reads, with what it means: for `--help`
