@@ -20,6 +20,7 @@ mod error;
 mod flight;
 mod guard;
 mod http;
+pub mod httpauth;
 mod introspection;
 mod jsonrpc;
 mod jwks;
