@@ -15,6 +15,7 @@ mod clock;
 mod discovery;
 mod guard;
 mod http;
+pub mod httpauth;
 mod introspection;
 mod jsonrpc;
 mod jwks;

@@ -54,7 +54,7 @@ use crate::{metadata, scope, token};
 /// Cloning is cheap: the caches and keys are shared behind an `Arc`.
 #[derive(Clone)]
 pub struct McpOAuth {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 pub(crate) struct Inner {

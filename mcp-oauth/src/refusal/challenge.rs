@@ -6,64 +6,113 @@
 //! `resource_metadata`, `scope` (MCP 2025-11-25 authorization §Protected Resource Metadata
 //! Discovery Requirements); a 403 as in §Runtime Insufficient Scope Errors (`error`,
 //! `scope`, `resource_metadata`, `error_description`).
+//!
+//! [`BearerChallenge`] implements actix-web-httpauth's `Challenge`, so it goes out
+//! through that crate's `WwwAuthenticate` header type; it exists because that crate's own
+//! `Bearer` challenge has no `resource_metadata` parameter (RFC 9728 §5.1).
 
-use actix_web::http::header::HeaderValue;
+use std::convert::Infallible;
+use std::fmt;
+
+use actix_web::http::header::{HeaderValue, TryIntoHeaderValue};
+use actix_web::web::Bytes;
+use actix_web_httpauth::headers::www_authenticate::Challenge;
 
 use super::Refusal;
 use crate::resource::ProtectedResource;
 use crate::scope;
 
-/// Builds the challenge for `refusal`. `resource` is `None` only for a refusal that
-/// was rendered without the middleware (then there is no metadata URL to name).
-///
-/// `request_scopes` is what this request needs when that is more than the global scopes
-/// (e.g. a `tools/call` of a guarded tool): a 401 names it so the client can ask for the
-/// right scopes up front.
-pub(crate) fn bearer(
-    refusal: &Refusal,
-    resource: Option<&ProtectedResource>,
-    request_scopes: Option<&[String]>,
-) -> HeaderValue {
-    let metadata = resource.map(|r| r.metadata_url());
-    let global: &[String] = resource.map(|r| r.required_scopes()).unwrap_or(&[]);
-    let needed = request_scopes.unwrap_or(global);
-    let mut params = Params::default();
-    match refusal {
-        // RFC 6750 §3.1: no error information when the request had no credentials.
-        Refusal::MissingToken | Refusal::Unavailable(_) | Refusal::Overloaded { .. } => {
-            params.push("resource_metadata", metadata);
-            params.push_scope(needed.iter());
+/// What a challenge without any parameter says instead: a bare `Bearer` is not a valid
+/// challenge (RFC 7235 §2.1 allows it; RFC 6750 §3 asks for one or more auth-params).
+const FALLBACK: &str = "Bearer realm=\"mcp\"";
+
+/// One `Bearer` challenge, rendered once: visible ASCII and spaces only, so it is always
+/// a valid header value (every parameter value passes [`sanitize_description`] or the
+/// scope-token grammar).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BearerChallenge(HeaderValue);
+
+impl BearerChallenge {
+    /// The challenge for `refusal`. `resource` is `None` only for a refusal that was
+    /// rendered without the middleware (then there is no metadata URL to name).
+    ///
+    /// `request_scopes` is what this request needs when that is more than the global
+    /// scopes (e.g. a `tools/call` of a guarded tool): a 401 names it so the client can ask
+    /// for the right scopes up front.
+    pub(crate) fn new(
+        refusal: &Refusal,
+        resource: Option<&ProtectedResource>,
+        request_scopes: Option<&[String]>,
+    ) -> Self {
+        let metadata = resource.map(|r| r.metadata_url());
+        let global: &[String] = resource.map(|r| r.required_scopes()).unwrap_or(&[]);
+        let needed = request_scopes.unwrap_or(global);
+        let mut params = Params::default();
+        match refusal {
+            // RFC 6750 §3.1: no error information when the request had no credentials.
+            Refusal::MissingToken | Refusal::Unavailable(_) | Refusal::Overloaded { .. } => {
+                params.push("resource_metadata", metadata);
+                params.push_scope(needed.iter());
+            }
+            Refusal::InvalidToken(_) => {
+                params.push("error", refusal.error_code());
+                params.push("error_description", Some(&*refusal.description()));
+                params.push("resource_metadata", metadata);
+                params.push_scope(needed.iter());
+            }
+            Refusal::InsufficientScope { required, granted } => {
+                // Required ∪ granted-and-relevant (MCP 2025-11-25 authorization §Runtime
+                // Insufficient Scope Errors, the recommended approach): valid under
+                // 2025-11-25 and 2026-07-28, and never asks the client to drop what it
+                // already holds.
+                let relevant = granted
+                    .iter()
+                    .filter(|s| resource.is_some_and(|r| r.knows_scope(s)) || global.contains(s));
+                params.push("error", refusal.error_code());
+                params.push_scope(required.iter().chain(relevant));
+                params.push("resource_metadata", metadata);
+                params.push("error_description", Some(&*refusal.description()));
+            }
+            Refusal::InvalidRequest(_) => {
+                params.push("error", refusal.error_code());
+                params.push("error_description", Some(&*refusal.description()));
+                params.push("resource_metadata", metadata);
+            }
+            Refusal::PayloadTooLarge
+            | Refusal::MalformedMcpBody(_)
+            | Refusal::UnsupportedEncoding
+            | Refusal::BodyTimeout
+            | Refusal::MiddlewareNotInstalled => {}
         }
-        Refusal::InvalidToken(_) => {
-            params.push("error", refusal.error_code());
-            params.push("error_description", Some(&*refusal.description()));
-            params.push("resource_metadata", metadata);
-            params.push_scope(needed.iter());
-        }
-        Refusal::InsufficientScope { required, granted } => {
-            // Required ∪ granted-and-relevant (MCP 2025-11-25 authorization §Runtime
-            // Insufficient Scope Errors, the recommended approach): valid under 2025-11-25
-            // and 2026-07-28, and never asks the client to drop what it already holds.
-            let relevant = granted
-                .iter()
-                .filter(|s| resource.is_some_and(|r| r.knows_scope(s)) || global.contains(s));
-            params.push("error", refusal.error_code());
-            params.push_scope(required.iter().chain(relevant));
-            params.push("resource_metadata", metadata);
-            params.push("error_description", Some(&*refusal.description()));
-        }
-        Refusal::InvalidRequest(_) => {
-            params.push("error", refusal.error_code());
-            params.push("error_description", Some(&*refusal.description()));
-            params.push("resource_metadata", metadata);
-        }
-        Refusal::PayloadTooLarge
-        | Refusal::MalformedMcpBody(_)
-        | Refusal::UnsupportedEncoding
-        | Refusal::BodyTimeout
-        | Refusal::MiddlewareNotInstalled => {}
+        Self(params.finish())
     }
-    params.finish()
+
+    /// The header value, as sent.
+    pub(crate) fn into_value(self) -> HeaderValue {
+        self.0
+    }
+}
+
+impl fmt::Display for BearerChallenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Visible ASCII by construction; the fallback is never reached.
+        f.write_str(self.0.to_str().unwrap_or(FALLBACK))
+    }
+}
+
+impl TryIntoHeaderValue for BearerChallenge {
+    /// Rendering cannot fail: the value was made valid when the challenge was built.
+    type Error = Infallible;
+
+    fn try_into_value(self) -> Result<HeaderValue, Self::Error> {
+        Ok(self.0)
+    }
+}
+
+impl Challenge for BearerChallenge {
+    fn to_bytes(&self) -> Bytes {
+        Bytes::copy_from_slice(self.0.as_bytes())
+    }
 }
 
 #[derive(Default)]
@@ -99,13 +148,10 @@ impl Params {
         // A bare `Bearer` is not a valid challenge (RFC 6750 §3: one or more auth-params);
         // every path above pushes at least one parameter when a resource is known.
         // Without one, name the realm.
-        let text = if self.out.is_empty() {
-            "Bearer realm=\"mcp\"".to_owned()
-        } else {
-            self.out
-        };
-        HeaderValue::from_str(&text)
-            .unwrap_or_else(|_| HeaderValue::from_static("Bearer realm=\"mcp\""))
+        if self.out.is_empty() {
+            return HeaderValue::from_static(FALLBACK);
+        }
+        HeaderValue::try_from(self.out).unwrap_or_else(|_| HeaderValue::from_static(FALLBACK))
     }
 }
 
@@ -139,9 +185,10 @@ mod tests {
 
     #[test]
     fn challenge_without_resource_still_has_a_parameter() {
-        let v = bearer(&Refusal::MissingToken, None, None);
+        let v = BearerChallenge::new(&Refusal::MissingToken, None, None).into_value();
         assert_eq!(v.to_str().unwrap(), "Bearer realm=\"mcp\"");
-        let v = bearer(&Refusal::InvalidToken(TokenRejection::Expired), None, None);
+        let r = Refusal::InvalidToken(TokenRejection::Expired);
+        let v = BearerChallenge::new(&r, None, None).into_value();
         assert_eq!(
             v.to_str().unwrap(),
             "Bearer error=\"invalid_token\", error_description=\"The access token expired\""
@@ -151,10 +198,27 @@ mod tests {
     #[test]
     fn custom_rejection_text_is_sanitised_in_the_challenge() {
         let r = Refusal::InvalidToken(TokenRejection::Other("bad \"quote\"\n".into()));
-        let v = bearer(&r, None, None);
+        let v = BearerChallenge::new(&r, None, None).into_value();
         assert_eq!(
             v.to_str().unwrap(),
             "Bearer error=\"invalid_token\", error_description=\"bad 'quote' \""
         );
+    }
+
+    #[test]
+    fn every_rendering_of_the_challenge_is_the_same_text() {
+        use actix_web::HttpResponse;
+        use actix_web_httpauth::headers::www_authenticate::WwwAuthenticate;
+
+        let r = Refusal::InvalidToken(TokenRejection::Expired);
+        let challenge = BearerChallenge::new(&r, None, None);
+        let text = r#"Bearer error="invalid_token", error_description="The access token expired""#;
+        assert_eq!(challenge.to_string(), text);
+        assert_eq!(&challenge.to_bytes()[..], text.as_bytes());
+        let res = HttpResponse::Unauthorized()
+            .insert_header(WwwAuthenticate(challenge.clone()))
+            .finish();
+        assert_eq!(res.headers().get("www-authenticate").unwrap(), text);
+        assert_eq!(challenge.into_value(), text);
     }
 }

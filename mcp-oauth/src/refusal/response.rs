@@ -10,7 +10,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 
 use super::Refusal;
-use super::challenge;
+use actix_web_httpauth::headers::www_authenticate::WwwAuthenticate;
+
+use super::challenge::{self, BearerChallenge};
 use crate::resource::ProtectedResource;
 
 impl Refusal {
@@ -87,6 +89,11 @@ impl AuthError {
     /// assert!(AuthError::from(Refusal::MiddlewareNotInstalled).challenge().is_none());
     /// ```
     pub fn challenge(&self) -> Option<HeaderValue> {
+        self.bearer_challenge().map(BearerChallenge::into_value)
+    }
+
+    /// The challenge of [`challenge`](Self::challenge), before it becomes a header value.
+    fn bearer_challenge(&self) -> Option<BearerChallenge> {
         if matches!(
             self.refusal,
             Refusal::MiddlewareNotInstalled
@@ -97,7 +104,7 @@ impl AuthError {
         ) {
             return None;
         }
-        Some(challenge::bearer(
+        Some(BearerChallenge::new(
             &self.refusal,
             self.resource.as_deref(),
             self.request_scopes.as_deref(),
@@ -137,8 +144,8 @@ impl ResponseError for AuthError {
     fn error_response(&self) -> HttpResponse {
         log(&self.refusal);
         let mut res = HttpResponse::build(self.status_code());
-        if let Some(value) = self.challenge() {
-            res.insert_header((header::WWW_AUTHENTICATE, value));
+        if let Some(challenge) = self.bearer_challenge() {
+            res.insert_header(WwwAuthenticate(challenge));
         }
         if let Refusal::MalformedMcpBody(problem) = self.refusal {
             // JSON-RPC 2.0 §5: an error response with a null id (none could be read).

@@ -9,9 +9,13 @@ use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::dev::ServerHandle;
+use actix_web::dev::ServiceRequest;
 use actix_web::http::header::HeaderMap;
+use actix_web::middleware::Condition;
 use actix_web::web::{self, Bytes};
-use actix_web::{App, HttpResponse, HttpServer};
+use actix_web::{App, HttpMessage, HttpResponse, HttpServer};
+use actix_web_httpauth::extractors::bearer::BearerAuth;
+use actix_web_httpauth::middleware::HttpAuthentication;
 use mcp_oauth::testing::TestAuthServer;
 use mcp_oauth::{AuthError, AuthenticatedClient, McpOAuth, McpOAuthBuilder};
 use serde_json::{Value, json};
@@ -122,11 +126,50 @@ fn routes(cfg: &mut web::ServiceConfig) {
 // The server.
 // ---------------------------------------------------------------------------------------
 
+/// What protects the routes of a [`TestServer`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Guard {
+    /// `.wrap(oauth)`.
+    McpOAuth,
+    /// Nothing.
+    None,
+    /// `.wrap(mcp_oauth::httpauth::middleware(oauth))`.
+    HttpAuth,
+    /// actix-web-httpauth's own `HttpAuthentication::bearer` with a validator that
+    /// authenticates whatever `BearerAuth::token()` parsed: what an application writes
+    /// without `mcp_oauth::httpauth`.
+    BearerAuthAsParsed,
+}
+
+/// `HttpAuthentication::bearer`'s validator for [`Guard::BearerAuthAsParsed`].
+fn authenticate_as_parsed(
+    oauth: McpOAuth,
+) -> impl Fn(
+    ServiceRequest,
+    BearerAuth,
+) -> mcp_oauth::LocalBoxFuture<
+    'static,
+    Result<ServiceRequest, (actix_web::Error, ServiceRequest)>,
+> + Clone {
+    move |req, credentials| {
+        let oauth = oauth.clone();
+        Box::pin(async move {
+            match oauth.authenticate(credentials.token()).await {
+                Ok(client) => {
+                    req.extensions_mut().insert(client);
+                    Ok(req)
+                }
+                Err(e) => Err((e.into(), req)),
+            }
+        })
+    }
+}
+
 /// How to start a [`TestServer`].
 pub(crate) struct Setup {
     resource_suffix: String,
     workers: usize,
-    middleware: bool,
+    guard: Guard,
     dispatch: Option<tracing::Dispatch>,
     auth: Option<TestAuthServer>,
 }
@@ -136,7 +179,7 @@ impl Setup {
         Self {
             resource_suffix: "/mcp".to_owned(),
             workers: 1,
-            middleware: true,
+            guard: Guard::McpOAuth,
             dispatch: None,
             auth: None,
         }
@@ -155,7 +198,13 @@ impl Setup {
 
     /// The same routes, without `.wrap(oauth)`.
     pub(crate) fn without_middleware(mut self) -> Self {
-        self.middleware = false;
+        self.guard = Guard::None;
+        self
+    }
+
+    /// The same routes behind `guard` instead of `.wrap(oauth)`.
+    pub(crate) fn guard(mut self, guard: Guard) -> Self {
+        self.guard = guard;
         self
     }
 
@@ -186,7 +235,7 @@ impl Setup {
         let oauth = configure(&auth, &resource)
             .build()
             .expect("the test configuration builds");
-        let wrap = self.middleware;
+        let guard = self.guard;
         let dispatch = self.dispatch;
         let kept = oauth.clone();
         let server = HttpServer::new(move || {
@@ -196,7 +245,15 @@ impl Setup {
                 std::mem::forget(tracing::dispatcher::set_default(d));
             }
             App::new()
-                .wrap(actix_web::middleware::Condition::new(wrap, oauth.clone()))
+                .wrap(Condition::new(guard == Guard::McpOAuth, oauth.clone()))
+                .wrap(Condition::new(
+                    guard == Guard::HttpAuth,
+                    mcp_oauth::httpauth::middleware(oauth.clone()),
+                ))
+                .wrap(Condition::new(
+                    guard == Guard::BearerAuthAsParsed,
+                    HttpAuthentication::bearer(authenticate_as_parsed(oauth.clone())),
+                ))
                 .configure(routes)
         })
         .workers(self.workers)

@@ -15,6 +15,7 @@ mod cors;
 mod discovery;
 mod extraction;
 mod extractor;
+mod httpauth;
 mod introspection;
 mod issuers;
 mod jwks;
