@@ -152,3 +152,20 @@ fn the_checker_sees_grouped_and_nested_uses() {
     graph.insert("b".to_owned(), BTreeSet::from(["a".to_owned()]));
     assert!(cycle_through(&graph, "a").is_some());
 }
+
+/// Small modules that own one thing: no source file of the crate over 600 lines
+/// (`testing/`, the loopback authorization server for tests, aside).
+#[test]
+fn no_file_is_over_600_lines_outside_testing() {
+    let mut all = Vec::new();
+    files(&src(), &mut all);
+    let long: Vec<String> = all
+        .iter()
+        .filter(|f| module_of(f) != "testing")
+        .filter_map(|f| {
+            let lines = std::fs::read_to_string(f).unwrap().lines().count();
+            (lines > 600).then(|| format!("{}: {lines}", f.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "{long:#?}");
+}
