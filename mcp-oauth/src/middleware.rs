@@ -17,7 +17,7 @@ use crate::policy::{McpPolicy, Requirement};
 use crate::refusal::{AuthError, Refusal};
 use crate::report::{Check, StartupError, StartupReport};
 use crate::resource::ProtectedResource;
-use crate::session::{SESSION_HEADER, SessionOwners, Verdict};
+use crate::session::SessionOwners;
 use crate::validator::{LocalBoxFuture, TokenValidator};
 use crate::{metadata, scope, token};
 
@@ -75,16 +75,6 @@ pub(crate) struct Inner {
     pub(crate) diagnostics_path: Option<String>,
 }
 
-fn header_str(
-    headers: &actix_web::http::header::HeaderMap,
-    name: &actix_web::http::header::HeaderName,
-) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
 impl std::fmt::Debug for McpOAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("McpOAuth")
@@ -108,6 +98,14 @@ fn is_preflight(req: &ServiceRequest) -> bool {
         && headers.contains_key(actix_web::http::header::ORIGIN)
         && headers.contains_key(actix_web::http::header::ACCESS_CONTROL_REQUEST_METHOD)
         && no_body
+}
+
+/// The middleware's own answer to `req`, instead of the service's.
+fn answer<B>(
+    req: ServiceRequest,
+    res: actix_web::HttpResponse,
+) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+    Ok(req.into_response(res).map_into_right_body())
 }
 
 /// Where a request goes.
@@ -373,6 +371,19 @@ impl Inner {
         }
     }
 
+    /// The discovery report, only for a caller with a valid token: it names the
+    /// authorization servers this deployment depends on.
+    async fn diagnostics<B>(
+        &self,
+        mut req: ServiceRequest,
+    ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+        let res = match self.admit(&mut req).await {
+            Ok(_) => metadata::diagnostics(req.method(), &self.authorities.report()),
+            Err(refused) => refused.error_response(),
+        };
+        answer(req, res)
+    }
+
     async fn admit_token(&self, token: &str) -> Result<AuthenticatedClient, Refusal> {
         let claims = self.validate(token).await?;
         let required = self.resource.required_scopes();
@@ -457,25 +468,14 @@ where
         let service = self.service.clone();
         let inner = self.inner.clone();
         Box::pin(async move {
+            let mut req = req;
             match inner.route(&req) {
                 Route::Metadata => {
                     let res = metadata::respond(req.method(), &inner.resource);
-                    return Ok(req.into_response(res).map_into_right_body());
+                    return answer(req, res);
                 }
-                Route::Diagnostics => {
-                    // Only for a caller with a valid token: the report names the
-                    // authorization servers this deployment depends on.
-                    let mut req = req;
-                    let res = match inner.admit(&mut req).await {
-                        Ok(_) => metadata::diagnostics(req.method(), &inner.authorities.report()),
-                        Err(refused) => refused.error_response(),
-                    };
-                    return Ok(req.into_response(res).map_into_right_body());
-                }
-                Route::UnknownMetadata => {
-                    let res = metadata::not_found();
-                    return Ok(req.into_response(res).map_into_right_body());
-                }
+                Route::Diagnostics => return inner.diagnostics(req).await,
+                Route::UnknownMetadata => return answer(req, metadata::not_found()),
                 Route::Public => {
                     return service
                         .call(req)
@@ -484,65 +484,24 @@ where
                 }
                 Route::Protected => {}
             }
-            let mut req = req;
-            match inner.admit(&mut req).await {
-                Ok(client) => {
-                    let Some(sessions) = &inner.sessions else {
-                        req.extensions_mut().insert(client);
-                        return service
-                            .call(req)
-                            .await
-                            .map(ServiceResponse::map_into_left_body);
-                    };
-                    // Session binding: a session id never authenticates, and a session
-                    // not bound to this principal is answered like an unknown one (MCP
-                    // Security Best Practices §Session Hijacking). The principal (a
-                    // formatted string) is made only when a session is named or created.
-                    let owner = client.clone();
-                    let requested = header_str(req.headers(), &SESSION_HEADER);
-                    if let Some(id) = &requested {
-                        let own = owner
-                            .principal()
-                            .is_some_and(|p| sessions.check(id, &p) == Verdict::Allow);
-                        if !own {
-                            tracing::debug!(target: "mcp_oauth", "refused a request naming an MCP session this caller does not own");
-                            let res = actix_web::HttpResponse::NotFound().json(serde_json::json!({
-                                "error": "session_not_found",
-                                "error_description": "No such MCP session",
-                            }));
-                            return Ok(req.into_response(res).map_into_right_body());
-                        }
-                    }
-                    let deleting = req.method() == Method::DELETE;
-                    req.extensions_mut().insert(client);
-                    let res = service.call(req).await?;
-                    match (&requested, header_str(res.headers(), &SESSION_HEADER)) {
-                        (Some(id), _) if deleting && res.status().is_success() => {
-                            sessions.forget(id)
-                        }
-                        (None, Some(created)) => match owner.principal() {
-                            Some(p) => sessions.bind(&created, &p),
-                            None => {
-                                // Nobody could be told apart from this caller: a session
-                                // it opened could be used by any of them.
-                                tracing::warn!(target: "mcp_oauth", "refused an MCP session to a token with neither `sub` nor `client_id`");
-                                let refused = actix_web::HttpResponse::Forbidden().json(serde_json::json!({
-                                    "error": "session_not_allowed",
-                                    "error_description": "A session needs a token that names a subject or a client",
-                                }));
-                                let (req, _) = res.into_parts();
-                                return Ok(ServiceResponse::new(req, refused).map_into_right_body());
-                            }
-                        },
-                        _ => {}
-                    }
-                    Ok(res.map_into_left_body())
-                }
-                Err(refused) => {
-                    let res = refused.error_response();
-                    Ok(req.into_response(res).map_into_right_body())
-                }
+            let client = match inner.admit(&mut req).await {
+                Ok(client) => client,
+                Err(refused) => return answer(req, refused.error_response()),
+            };
+            let binding = match inner.sessions.as_ref().map(|s| s.before(&req, &client)) {
+                Some(Err(refused)) => return answer(req, refused.response()),
+                Some(Ok(pending)) => Some(pending),
+                None => None,
+            };
+            req.extensions_mut().insert(client);
+            let res = service.call(req).await?;
+            if let (Some(sessions), Some(pending)) = (&inner.sessions, binding)
+                && let Err(refused) = sessions.after(pending, &res)
+            {
+                let (req, _) = res.into_parts();
+                return Ok(ServiceResponse::new(req, refused.response()).map_into_right_body());
             }
+            Ok(res.map_into_left_body())
         })
     }
 }

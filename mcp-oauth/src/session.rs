@@ -12,8 +12,13 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
+use actix_web::HttpResponse;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::http::header::HeaderMap;
 use dashmap::DashMap;
 
+use crate::client::AuthenticatedClient;
 use crate::sync;
 
 /// The header of the Streamable HTTP transport.
@@ -34,6 +39,47 @@ pub(crate) struct SessionOwners {
     max: usize,
 }
 
+/// What the binding needs to know after the service answered a request.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    /// The session the request named.
+    requested: Option<String>,
+    deleting: bool,
+    owner: AuthenticatedClient,
+}
+
+/// Why binding refused a request; renders itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SessionRefusal {
+    /// The named session is not bound to this caller: 404, as the transport answers an
+    /// unknown session (MCP transports §Session Management).
+    NotFound,
+    /// The caller names neither a subject nor a client, and may not own a session: 403.
+    NotAllowed,
+}
+
+impl SessionRefusal {
+    pub(crate) fn response(self) -> HttpResponse {
+        match self {
+            Self::NotFound => HttpResponse::NotFound().json(serde_json::json!({
+                "error": "session_not_found",
+                "error_description": "No such MCP session",
+            })),
+            Self::NotAllowed => HttpResponse::Forbidden().json(serde_json::json!({
+                "error": "session_not_allowed",
+                "error_description": "A session needs a token that names a subject or a client",
+            })),
+        }
+    }
+}
+
+fn session_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(&SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// What to do with a request naming a session.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
@@ -50,6 +96,54 @@ impl SessionOwners {
             order: Mutex::new(VecDeque::new()),
             max: max.max(1),
         }
+    }
+
+    /// Before the service runs: a request naming a session not bound to its caller is
+    /// answered 404 here, as the transport answers an unknown session; any other goes on.
+    /// The principal (a formatted string) is made only when a session is named.
+    pub(crate) fn before(
+        &self,
+        req: &ServiceRequest,
+        client: &AuthenticatedClient,
+    ) -> Result<Pending, SessionRefusal> {
+        let requested = session_id(req.headers());
+        if let Some(id) = &requested {
+            let own = client
+                .principal()
+                .is_some_and(|p| self.check(id, &p) == Verdict::Allow);
+            if !own {
+                tracing::debug!(target: "mcp_oauth", "refused a request naming an MCP session this caller does not own");
+                return Err(SessionRefusal::NotFound);
+            }
+        }
+        Ok(Pending {
+            requested,
+            deleting: req.method() == Method::DELETE,
+            owner: client.clone(),
+        })
+    }
+
+    /// After the service answered: a session it created is bound to the caller, one it
+    /// ended is forgotten. A caller with neither `sub` nor `client_id` cannot be told
+    /// apart from others, so a session it opened could be used by any of them: its
+    /// answer is replaced by a 403.
+    pub(crate) fn after<B>(
+        &self,
+        pending: Pending,
+        res: &ServiceResponse<B>,
+    ) -> Result<(), SessionRefusal> {
+        match (&pending.requested, session_id(res.headers())) {
+            (Some(id), _) if pending.deleting && res.status().is_success() => self.forget(id),
+            (None, Some(created)) => match pending.owner.principal() {
+                Some(p) => self.bind(&created, &p),
+                None => {
+                    tracing::warn!(target: "mcp_oauth", "refused an MCP session to a token with neither `sub` nor `client_id`");
+                    return Err(SessionRefusal::NotAllowed);
+                }
+            },
+            _ => {}
+        }
+        Ok(())
     }
 
     pub(crate) fn check(&self, session: &str, principal: &str) -> Verdict {
