@@ -326,11 +326,9 @@ impl AuthenticatedClient {
     fn insufficient(&self, scopes: &[&str]) -> AuthError {
         let mut required: Vec<String> = self.inner.resource.required_scopes().to_vec();
         crate::scope::extend_unique(&mut required, scopes.iter().copied());
-        Refusal::InsufficientScope {
-            required,
-            granted: self.scopes().to_vec(),
-        }
-        .for_resource(self.inner.resource.clone())
+        let hierarchy = self.inner.resource.scope_hierarchy();
+        Refusal::insufficient_scope(required, self.scopes(), hierarchy)
+            .for_resource(self.inner.resource.clone())
     }
 
     /// The raw token, only when the middleware was built with

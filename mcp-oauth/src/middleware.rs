@@ -324,11 +324,9 @@ impl Inner {
         let global = self.resource.required_scopes();
         let granted = claims.scopes();
         let insufficient = |scopes: &Option<Vec<String>>| {
+            let required = scopes.clone().unwrap_or_else(|| global.to_vec());
             refuse(
-                Refusal::InsufficientScope {
-                    required: scopes.clone().unwrap_or_else(|| global.to_vec()),
-                    granted: granted.to_vec(),
-                },
+                Refusal::insufficient_scope(required, granted, hierarchy),
                 scopes,
             )
         };
@@ -386,12 +384,17 @@ impl Inner {
 
     async fn admit_token(&self, token: &str) -> Result<AuthenticatedClient, Refusal> {
         let claims = self.validate(token).await?;
-        let required = self.resource.required_scopes();
-        if !scope::grants_all(required, claims.scopes(), self.resource.scope_hierarchy()) {
-            return Err(Refusal::InsufficientScope {
-                required: required.to_vec(),
-                granted: claims.scopes().to_vec(),
-            });
+        let (required, hierarchy) = (
+            self.resource.required_scopes(),
+            self.resource.scope_hierarchy(),
+        );
+        if !scope::grants_all(required, claims.scopes(), hierarchy) {
+            let required = required.to_vec();
+            return Err(Refusal::insufficient_scope(
+                required,
+                claims.scopes(),
+                hierarchy,
+            ));
         }
         Ok(self.client(claims, self.expose_token.then(|| token.to_owned())))
     }

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use actix_web::http::StatusCode;
 
+use crate::scope;
+
 pub(crate) mod challenge;
 mod response;
 
@@ -53,7 +55,8 @@ pub enum Refusal {
     InsufficientScope {
         /// Every scope this request needs (all of them must be granted).
         required: Vec<String>,
-        /// The scopes the token was granted.
+        /// The scopes the token was granted, and the required ones it holds through a
+        /// `prefix:*` scope when the scope hierarchy is on.
         granted: Vec<String>,
     },
     /// The token could not be judged because a dependency failed: keys could not
@@ -348,6 +351,27 @@ impl Refusal {
             Self::BodyTimeout => "request_timeout",
             Self::MiddlewareNotInstalled => "server_error",
             other => other.error_code().unwrap_or("unauthorized"),
+        }
+    }
+}
+
+impl Refusal {
+    /// [`Refusal::InsufficientScope`] for `required`: `granted` as the token holds it, plus
+    /// the required scopes it holds through a `prefix:*` when `hierarchy` is on, so the
+    /// description names only what is really missing ([`scope::grants`] decides).
+    pub(crate) fn insufficient_scope(
+        required: Vec<String>,
+        granted: &[String],
+        hierarchy: bool,
+    ) -> Self {
+        let mut effective = granted.to_vec();
+        let covered = required
+            .iter()
+            .filter(|r| scope::grants(granted, r, hierarchy));
+        scope::extend_unique(&mut effective, covered.map(String::as_str));
+        Self::InsufficientScope {
+            required,
+            granted: effective,
         }
     }
 }

@@ -271,6 +271,15 @@ async fn a_wildcard_scope_covers_its_subtree_only_with_the_hierarchy_on() {
             .status,
         200
     );
+    // What is missing is named through the same rule: `tools:*` holds `tools:call`, so only
+    // `files:delete` is missing.
+    let token = srv.token().scope("tools:*").sign();
+    let reply = call(&srv, Some(&token), TOOL_CALL_DELETE).await;
+    assert_eq!(reply.status, 403);
+    assert_eq!(
+        reply.json()["error_description"],
+        "Required scope missing: files:delete"
+    );
 }
 
 // Every protected JSON POST is read, whatever its path: no endpoint has to be listed, so
