@@ -101,6 +101,15 @@ impl Stream for Prepend {
     }
 }
 
+/// Whether the body is sent with a `Content-Encoding` other than `identity` (RFC 9110
+/// §8.4): its bytes are not what the service will read once it decodes them, so nothing
+/// here reads them.
+pub(crate) fn is_encoded(req: &ServiceRequest) -> bool {
+    req.headers()
+        .get_all(actix_web::http::header::CONTENT_ENCODING)
+        .any(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"))
+}
+
 /// The first byte that is not JSON whitespace (RFC 8259 §2: space, tab, LF, CR).
 pub(crate) fn first_significant(bytes: &[u8]) -> Option<u8> {
     bytes

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use actix_web::dev::ServiceRequest;
-use actix_web::http::{Method, header};
+use actix_web::http::Method;
 
 use crate::body::{self, DEFAULT_BODY_TIMEOUT};
 use crate::guard;
@@ -126,11 +126,7 @@ impl McpPolicy {
         if self.is_empty() || req.method() != Method::POST {
             return Ok(Vec::new());
         }
-        let encoded = req
-            .headers()
-            .get_all(header::CONTENT_ENCODING)
-            .any(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
-        if encoded {
+        if body::is_encoded(req) {
             return Err(Refusal::UnsupportedEncoding);
         }
         let head = body::read_head(req, self.max_body, self.body_timeout, |b| {

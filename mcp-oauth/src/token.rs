@@ -96,11 +96,7 @@ pub(crate) async fn reject_form_body_token(
                     .eq_ignore_ascii_case("application/x-www-form-urlencoded")
             })
         });
-    let encoded = req
-        .headers()
-        .get_all(header::CONTENT_ENCODING)
-        .any(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
-    if !is_form || encoded {
+    if !is_form || body::is_encoded(req) {
         return Ok(());
     }
     let head = body::read_head(req, cap, timeout, |_| false).await?;

@@ -514,6 +514,16 @@ impl Server {
         exchange(self.addr, &head(self.addr, "POST", target, &headers), body).await
     }
 
+    /// A JSON-RPC POST to `/mcp` through a pooled HTTP client, as a flood sends them.
+    fn send_mcp(&self, client: &awc::Client, token: &str, body: &str) -> awc::SendClientRequest {
+        client
+            .post(format!("{}/mcp", self.base))
+            .insert_header(("Content-Type", "application/json"))
+            .insert_header(("Accept", "application/json, text/event-stream"))
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .send_body(body.to_owned())
+    }
+
     /// `initialize` and `notifications/initialized` on `/mcp`: the new session's id.
     async fn open_session(&self, token: &str) -> String {
         let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
@@ -1265,15 +1275,7 @@ async fn floods_cost_bounded_upstream_calls_and_cache() {
     }
     .start(|b| b.cache_max_entries(CACHE_MAX));
     let client = common::client();
-    let url = format!("{}/mcp", srv.base);
-    let post = |token: &str, body: &str| {
-        client
-            .post(url.as_str())
-            .insert_header(("Content-Type", "application/json"))
-            .insert_header(("Accept", "application/json, text/event-stream"))
-            .insert_header(("Authorization", format!("Bearer {token}")))
-            .send_body(body.to_owned())
-    };
+    let post = |token: &str, body: &str| srv.send_mcp(&client, token, body);
     let call = tools_call(5, "echo");
     let res = post(&srv.full(), &call).await.unwrap();
     assert_eq!(res.status().as_u16(), 200);
@@ -1393,18 +1395,11 @@ async fn a_flood_of_random_opaque_tokens_is_bounded_upstream() {
     });
     srv.auth.introspection_client("abuse-rs", "abuse secret");
     let client = common::client();
-    let url = format!("{}/mcp", srv.base);
     let call = tools_call(6, "echo");
     let tokens: Vec<String> = (0..400)
         .map(|i| secret(format!("opaque{i:04}{}", "R4nd0m_-".repeat(4))))
         .collect();
-    let send = |token: &str| {
-        client
-            .post(url.as_str())
-            .insert_header(("Content-Type", "application/json"))
-            .insert_header(("Authorization", format!("Bearer {token}")))
-            .send_body(call.clone())
-    };
+    let send = |token: &str| srv.send_mcp(&client, token, &call);
     let mut refused = Vec::new();
     let mut overloaded = 0;
     for batch in tokens.chunks(50) {

@@ -256,73 +256,46 @@ impl McpOAuthBuilder {
             }
             b.algorithms = Some(algs);
         }
-        if let Some(secs) = leeway {
-            match secs.parse::<u64>() {
-                Ok(s) => b.leeway = Duration::from_secs(s),
-                Err(_) => problems.push(ConfigProblem::new(
-                    "MCP_OAUTH_LEEWAY_SECS",
-                    format!("`{secs}` is not a whole number of seconds"),
-                )),
-            }
+        if let Some(d) = seconds(leeway, "MCP_OAUTH_LEEWAY_SECS", &mut problems) {
+            b.leeway = d;
         }
-        if let Some(secs) = cache_ttl {
-            match secs.parse::<u64>() {
-                Ok(s) => b.cache_ttl = Duration::from_secs(s),
-                Err(_) => problems.push(ConfigProblem::new(
-                    "MCP_OAUTH_CACHE_TTL_SECS",
-                    format!("`{secs}` is not a whole number of seconds"),
-                )),
-            }
+        if let Some(d) = seconds(cache_ttl, "MCP_OAUTH_CACHE_TTL_SECS", &mut problems) {
+            b.cache_ttl = d;
         }
-        if let Some(n) = cache_max_entries {
-            match n.parse::<usize>() {
-                Ok(n) => b.cache_max_entries = n,
-                Err(_) => problems.push(ConfigProblem::new(
-                    "MCP_OAUTH_CACHE_MAX_ENTRIES",
-                    format!("`{n}` is not a whole number"),
-                )),
-            }
+        if let Some(n) = whole_number(
+            cache_max_entries,
+            "MCP_OAUTH_CACHE_MAX_ENTRIES",
+            &mut problems,
+        ) {
+            b.cache_max_entries = n;
         }
-        let mut number = |value: Option<String>, name: &'static str| {
-            let value = value?;
-            let parsed = value.parse::<usize>().ok();
-            if parsed.is_none() {
-                problems.push(ConfigProblem::new(
-                    name,
-                    format!("`{value}` is not a whole number"),
-                ));
-            }
-            parsed
-        };
-        if let Some(n) = number(max_body, "MCP_OAUTH_MAX_MCP_BODY_BYTES") {
+        if let Some(n) = whole_number(max_body, "MCP_OAUTH_MAX_MCP_BODY_BYTES", &mut problems) {
             b.max_mcp_body_bytes = n;
         }
-        if let Some(n) = number(batch, "MCP_OAUTH_MAX_MCP_BATCH_LEN") {
+        if let Some(n) = whole_number(batch, "MCP_OAUTH_MAX_MCP_BATCH_LEN", &mut problems) {
             b.mcp_body_limits.max_batch_len = n;
         }
-        if let Some(n) = number(names, "MCP_OAUTH_MAX_MCP_NAMES") {
+        if let Some(n) = whole_number(names, "MCP_OAUTH_MAX_MCP_NAMES", &mut problems) {
             b.mcp_body_limits.max_names = n;
         }
-        if let Some(n) = number(body_timeout, "MCP_OAUTH_BODY_TIMEOUT_SECS") {
-            b.body_timeout = Duration::from_secs(n as u64);
+        if let Some(d) = seconds(body_timeout, "MCP_OAUTH_BODY_TIMEOUT_SECS", &mut problems) {
+            b.body_timeout = d;
         }
-        if let Some(secs) = negative_ttl {
-            match secs.parse::<u64>() {
-                Ok(s) => b.introspection_limits.negative_ttl = Duration::from_secs(s),
-                Err(_) => problems.push(ConfigProblem::new(
-                    "MCP_OAUTH_INTROSPECTION_NEGATIVE_TTL_SECS",
-                    format!("`{secs}` is not a whole number of seconds"),
-                )),
-            }
+        let negative_ttl = seconds(
+            negative_ttl,
+            "MCP_OAUTH_INTROSPECTION_NEGATIVE_TTL_SECS",
+            &mut problems,
+        );
+        if let Some(d) = negative_ttl {
+            b.introspection_limits.negative_ttl = d;
         }
+        let max_concurrent = whole_number(
+            max_concurrent,
+            "MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT",
+            &mut problems,
+        );
         if let Some(n) = max_concurrent {
-            match n.parse::<usize>() {
-                Ok(n) => b.introspection_limits.max_concurrent = n,
-                Err(_) => problems.push(ConfigProblem::new(
-                    "MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT",
-                    format!("`{n}` is not a whole number"),
-                )),
-            }
+            b.introspection_limits.max_concurrent = n;
         }
         parse_into(
             &mut b.validation,
@@ -356,6 +329,40 @@ impl McpOAuthBuilder {
         b.problems = problems;
         b
     }
+}
+
+/// A count: a problem naming `name` unless `value` is a whole number.
+fn whole_number(
+    value: Option<String>,
+    name: &'static str,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<usize> {
+    let value = value?;
+    let parsed = value.parse().ok();
+    if parsed.is_none() {
+        problems.push(ConfigProblem::new(
+            name,
+            format!("`{value}` is not a whole number"),
+        ));
+    }
+    parsed
+}
+
+/// A duration: a problem naming `name` unless `value` is a whole number of seconds.
+fn seconds(
+    value: Option<String>,
+    name: &'static str,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<Duration> {
+    let value = value?;
+    let parsed = value.parse().ok().map(Duration::from_secs);
+    if parsed.is_none() {
+        problems.push(ConfigProblem::new(
+            name,
+            format!("`{value}` is not a whole number of seconds"),
+        ));
+    }
+    parsed
 }
 
 /// Parses a setting with its `FromStr`, whose error says what is accepted.
