@@ -31,7 +31,7 @@ use moka::Expiry;
 use moka::policy::EvictionPolicy;
 
 #[allow(dead_code)]
-#[path = "../src/cache/fifo.rs"]
+#[path = "../src/validate/cache/fifo.rs"]
 mod fifo;
 
 use fifo::{Entry, FifoStore};

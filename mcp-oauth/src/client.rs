@@ -9,9 +9,9 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::claims::VerifiedClaims;
 use crate::refusal::{AuthError, Refusal};
 use crate::resource::ProtectedResource;
+use crate::validate::claims::VerifiedClaims;
 
 /// The caller of a request the [`McpOAuth`](crate::McpOAuth) middleware admitted.
 ///

@@ -2,7 +2,7 @@
 //! middleware, for applications already built on it.
 //!
 //! This module owns only the glue: the header is read by the same rules as
-//! [`McpOAuth`] (RFC 6750 §2.1, see `token.rs`), the token judged by
+//! [`McpOAuth`] (RFC 6750 §2.1, see `bearer.rs`), the token judged by
 //! [`McpOAuth::authenticate`], a refusal rendered by [`AuthError`]. It decides nothing
 //! itself, and in particular never trusts the token `BearerAuth` parsed: that parser
 //! accepts what RFC 6750 §2.1 and OAuth 2.1 §5.1 refuse (see [`validator`]).
@@ -19,11 +19,11 @@ use actix_web::{Error, HttpMessage};
 use actix_web_httpauth::extractors::bearer::BearerAuth;
 use actix_web_httpauth::middleware::HttpAuthentication;
 
+use crate::bearer;
 use crate::client::AuthenticatedClient;
-use crate::middleware::McpOAuth;
+use crate::layer::McpOAuth;
 use crate::refusal::{AuthError, Refusal};
-use crate::token;
-use crate::validator::LocalBoxFuture;
+use crate::validate::LocalBoxFuture;
 
 /// What the function [`validator`] returns gives back: the request, admitted (with an
 /// [`AuthenticatedClient`] in its extensions), or refused with an [`AuthError`] as the
@@ -171,10 +171,10 @@ async fn admit(
 ) -> Result<AuthenticatedClient, AuthError> {
     let inner = &oauth.inner;
     let refuse = |r: Refusal| r.for_resource(inner.resource.clone());
-    let token = token::bearer_token(req, inner.max_token_bytes).map_err(refuse)?;
+    let token = bearer::bearer_token(req, inner.max_token_bytes).map_err(refuse)?;
     let client = oauth.authenticate(token).await?;
     let (cap, timeout) = (inner.policy.max_body, inner.policy.body_timeout);
-    token::reject_form_body_token(req, cap, timeout)
+    bearer::reject_form_body_token(req, cap, timeout)
         .await
         .map_err(refuse)?;
     Ok(client)

@@ -4,35 +4,24 @@
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-mod authority;
+mod admit;
+mod bearer;
 mod body;
 mod builder;
-mod cache;
-mod checks;
-mod claims;
 mod client;
-mod clock;
 mod discovery;
-mod guard;
 mod http;
 pub mod httpauth;
-mod introspection;
-mod jsonrpc;
-mod jwks;
-mod jwt;
-mod metadata;
-mod middleware;
+mod layer;
 mod policy;
 mod refusal;
-mod report;
 mod resource;
 mod scope;
 mod secret;
 mod session;
 mod sync;
-mod token;
 mod url_policy;
-mod validator;
+mod validate;
 
 #[cfg(feature = "rmcp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rmcp")))]
@@ -46,22 +35,22 @@ pub mod cors;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
-pub use authority::Validation;
 pub use builder::AuthorizationServer;
 pub use builder::ENV_VARIABLES;
 pub use builder::{ConfigError, ConfigProblem};
 pub use builder::{DEFAULT_LEEWAY, MAX_LEEWAY, MIN_HS256_SECRET_BYTES, McpOAuthBuilder};
-pub use claims::VerifiedClaims;
 pub use client::{AuthenticatedClient, BearerToken};
-pub use introspection::ClientAuthMethod;
-pub use jwt::TypPolicy;
-pub use middleware::{McpOAuth, McpOAuthMiddleware};
-pub use refusal::{AuthError, McpBodyProblem, Refusal, TokenRejection};
-pub use report::{
+pub use discovery::report::{
     AuthorizationServerReport, Check, DiscoveryStatus, Finding, Severity, StartupError,
     StartupReport, Strictness,
 };
-pub use validator::{LocalBoxFuture, TokenValidator};
+pub use layer::{McpOAuth, McpOAuthMiddleware};
+pub use refusal::{AuthError, McpBodyProblem, Refusal, TokenRejection};
+pub use validate::claims::VerifiedClaims;
+pub use validate::introspection::ClientAuthMethod;
+pub use validate::jwt::TypPolicy;
+pub use validate::router::Validation;
+pub use validate::{LocalBoxFuture, TokenValidator};
 
 /// JWS signing algorithms (re-exported from `jsonwebtoken`), for
 /// [`McpOAuthBuilder::algorithms`].
@@ -148,7 +137,7 @@ pub mod __bench {
     /// The scope policy's read of a JSON-RPC body with the default bounds: the number of
     /// distinct method and tool names, or `None` when it is refused.
     pub fn policy_names(body: &[u8]) -> Option<usize> {
-        crate::jsonrpc::operations(body, crate::jsonrpc::BodyLimits::default())
+        crate::policy::jsonrpc::operations(body, crate::policy::jsonrpc::BodyLimits::default())
             .ok()
             .map(|ops| ops.methods.len() + ops.tools.len())
     }
@@ -158,8 +147,8 @@ pub mod __bench {
 #[doc(hidden)]
 pub mod __private {
     #[cfg(feature = "rmcp")]
-    pub use crate::guard::check_tool;
-    pub use crate::guard::{GuardedScopes, GuardedTool, check};
+    pub use crate::policy::guard::check_tool;
+    pub use crate::policy::guard::{GuardedScopes, GuardedTool, check};
     pub use actix_web;
     pub use inventory;
     #[cfg(feature = "rmcp")]

@@ -1,8 +1,10 @@
 //! The module graph of `mcp-oauth/src`: dependencies point one way (request flow →
-//! validation → keys and metadata → http), so no two top-level modules depend on each
-//! other, directly or through others. A module is a file or a directory directly under
-//! `src/`; a dependency is any `crate::name` path (in `use` lists too) outside its
-//! `#[cfg(test)] mod tests`. `lib.rs` (re-exports) and `testing/` (a client of the whole
+//! validation → keys and metadata → http), so no two modules depend on each other,
+//! directly or through others. Checked at two levels: the top-level modules (a file or a
+//! directory directly under `src/`), and the modules inside each directory (`validate::jwt`
+//! and `validate::router` are two). A dependency is any `crate::` path (in `use` lists
+//! too), or a `super::` path inside a directory, outside the file's `#[cfg(test)] mod
+//! tests`. `lib.rs` (re-exports), unit-test files and `testing/` (a client of the whole
 //! crate) are left out.
 
 #![allow(clippy::unwrap_used)]
@@ -52,52 +54,162 @@ fn ident(s: &str) -> String {
         .collect()
 }
 
-/// Every top-level module named by a `crate::` path in `code`.
-fn dependencies(code: &str) -> BTreeSet<String> {
-    let mut deps = BTreeSet::new();
-    for (i, _) in code.match_indices("crate::") {
-        let rest = &code[i + "crate::".len()..];
-        if let Some(group) = rest.strip_prefix('{') {
-            // `crate::{a, b::c, d::{e, f}}`: the first name of each item at depth one.
-            let (mut depth, mut item) = (1, String::new());
-            for c in group.chars() {
-                match c {
-                    '{' => depth += 1,
-                    '}' => depth -= 1,
-                    _ => {}
-                }
-                if depth == 0 || (depth == 1 && c == ',') {
-                    deps.insert(ident(item.trim_start()));
-                    item.clear();
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    item.push(c);
-                }
+/// The module a file is, one level inside its directory: `validate/jwt.rs` and
+/// `validate/jwks/tests.rs` are `validate::jwt` and `validate::jwks`, `validate/mod.rs`
+/// is `validate`, `layer.rs` is `layer`.
+fn submodule_of(file: &Path) -> String {
+    let rel = file.strip_prefix(src()).unwrap().with_extension("");
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .take(2)
+        .filter(|p| p != "mod")
+        .collect();
+    parts.join("::")
+}
+
+/// `code` with each `prefix::{a, b::{c, d}}` group written out as `prefix::a prefix::b::c
+/// prefix::b::d`, so that every path can be read on its own.
+fn flatten_groups(code: &str) -> String {
+    fn expand(prefix: &str, group: &str, out: &mut String) {
+        let (mut depth, mut item) = (0, String::new());
+        for c in group.chars().chain(std::iter::once(',')) {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
             }
-        } else {
-            deps.insert(ident(rest));
+            if depth == 0 && c == ',' {
+                let item = std::mem::take(&mut item);
+                let item = item.trim();
+                match item.split_once("::{") {
+                    Some((head, inner)) => {
+                        let inner = inner.strip_suffix('}').unwrap_or(inner);
+                        expand(&format!("{prefix}{head}::"), inner, out);
+                    }
+                    None if !item.is_empty() => {
+                        out.push_str(prefix);
+                        out.push_str(item);
+                        out.push(' ');
+                    }
+                    None => {}
+                }
+            } else {
+                item.push(c);
+            }
         }
     }
-    deps.retain(|d| !d.is_empty() && d != "self");
+    let mut out = String::new();
+    let mut rest = code;
+    while let Some(i) = rest.find("crate::{") {
+        out.push_str(&rest[..i]);
+        let group = &rest[i + "crate::{".len()..];
+        let (mut depth, mut end) = (1, group.len());
+        for (j, c) in group.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                end = j;
+                break;
+            }
+        }
+        expand("crate::", &group[..end], &mut out);
+        rest = group.get(end + 1..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The modules one level inside each directory named by `crate::a::b` paths (and
+/// `super::b` paths of a file in `a/`): `a::b` when `a/b` is a module, else `a`.
+fn dependencies(code: &str, dir: Option<&str>) -> BTreeSet<String> {
+    let code = &flatten_groups(code);
+    let is_submodule = |a: &str, b: &str| {
+        let base = src().join(a);
+        base.is_dir() && (base.join(format!("{b}.rs")).exists() || base.join(b).is_dir())
+    };
+    let mut deps = BTreeSet::new();
+    for (prefix, within) in [("crate::", None), ("super::", dir)] {
+        if prefix == "super::" && within.is_none() {
+            continue;
+        }
+        for (i, _) in code.match_indices(prefix) {
+            if prefix == "crate::" && code[..i].ends_with("super::") {
+                continue;
+            }
+            let rest = &code[i + prefix.len()..];
+            let first = ident(rest);
+            let (a, after) = match within {
+                Some(dir) => (dir.to_owned(), rest),
+                None => (first.clone(), &rest[first.len()..]),
+            };
+            let b = match within {
+                Some(_) => first,
+                None => after.strip_prefix("::").map(ident).unwrap_or_default(),
+            };
+            if a.is_empty() {
+                continue;
+            }
+            if !b.is_empty() && is_submodule(&a, &b) {
+                deps.insert(format!("{a}::{b}"));
+            } else {
+                deps.insert(a);
+            }
+        }
+    }
+    deps.retain(|d| d != "self" && !d.starts_with("testing"));
     deps
 }
 
+/// The modules of the crate, one level inside each directory, and what each depends on.
 fn graph() -> BTreeMap<String, BTreeSet<String>> {
     let mut all = Vec::new();
     files(&src(), &mut all);
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for file in &all {
-        let module = module_of(file);
-        if module == "lib" || module == "testing" {
+        let module = submodule_of(file);
+        let top = module_of(file);
+        let is_tests = file.file_stem().is_some_and(|s| s == "tests");
+        if top == "lib" || top == "testing" || is_tests {
             continue;
         }
-        let deps = dependencies(&code(file));
+        let dir = file
+            .strip_prefix(src())
+            .unwrap()
+            .components()
+            .count()
+            .gt(&1)
+            .then_some(top.as_str());
+        let deps = dependencies(&code(file), dir);
         let entry = graph.entry(module.clone()).or_default();
-        entry.extend(deps.into_iter().filter(|d| *d != module && d != "testing"));
+        entry.extend(deps.into_iter().filter(|d| *d != module));
     }
     graph
+}
+
+/// `graph` seen from the top: `validate::jwt` and `validate::jwks` are both `validate`.
+fn top_level(graph: &BTreeMap<String, BTreeSet<String>>) -> BTreeMap<String, BTreeSet<String>> {
+    let top = |m: &str| m.split("::").next().unwrap_or(m).to_owned();
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (module, deps) in graph {
+        let module = top(module);
+        let deps: BTreeSet<String> = deps.iter().map(|d| top(d)).collect();
+        let entry = out.entry(module.clone()).or_default();
+        entry.extend(deps.into_iter().filter(|d| *d != module));
+    }
+    out
+}
+
+/// Every cycle, written `a -> b -> a`.
+fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    graph
+        .keys()
+        .filter_map(|m| cycle_through(graph, m))
+        .map(|path| format!("{} -> {}", path.join(" -> "), path[0]))
+        .collect()
 }
 
 /// A path from `from` back to itself, if there is one.
@@ -129,23 +241,41 @@ fn cycle_through(graph: &BTreeMap<String, BTreeSet<String>>, from: &str) -> Opti
 
 #[test]
 fn the_module_graph_has_no_cycle() {
-    let graph = graph();
+    let graph = top_level(&graph());
     assert!(
         graph.len() > 10,
         "the crate's modules were not found: {graph:?}"
     );
-    let cycles: Vec<String> = graph
-        .keys()
-        .filter_map(|m| cycle_through(&graph, m))
-        .map(|path| format!("{} -> {}", path.join(" -> "), path[0]))
-        .collect();
+    let cycles = cycles(&graph);
+    assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
+}
+
+#[test]
+fn no_two_modules_inside_a_directory_depend_on_each_other() {
+    let graph = graph();
+    assert!(
+        graph.contains_key("validate::jwt") && graph["validate::jwt"].contains("validate::jwks"),
+        "the submodules were not found: {graph:?}"
+    );
+    let cycles = cycles(&graph);
     assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
 }
 
 #[test]
 fn the_checker_sees_grouped_and_nested_uses() {
-    let deps = dependencies("use crate::{a, b::c, d::{e, f}};\nlet x = crate::g::h();");
+    let deps = dependencies(
+        "use crate::{a, b::c, d::{e, f}};\nlet x = crate::g::h();",
+        None,
+    );
     let expected: BTreeSet<String> = ["a", "b", "d", "g"].map(String::from).into();
+    assert_eq!(deps, expected);
+    let deps = dependencies("use crate::{validate::{jwt, jwks::Keys}, http};", None);
+    let expected: BTreeSet<String> = ["validate::jwt", "validate::jwks", "http"]
+        .map(String::from)
+        .into();
+    assert_eq!(deps, expected);
+    let deps = dependencies("use super::rules;\nuse crate::scope;", Some("validate"));
+    let expected: BTreeSet<String> = ["validate::rules", "scope"].map(String::from).into();
     assert_eq!(deps, expected);
     let mut graph = BTreeMap::new();
     graph.insert("a".to_owned(), BTreeSet::from(["b".to_owned()]));

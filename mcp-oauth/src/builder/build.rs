@@ -4,20 +4,21 @@
 
 use super::AuthorizationServer;
 use super::{ConfigError, ConfigProblem};
-use crate::authority::{Authorities, Authority};
-use crate::cache::CachedValidator;
+use crate::admit::Inner;
 use crate::discovery::{Discovery, Needs};
-use crate::introspection::{CallLimit, ClientCredentials, Introspector, RefusedCache};
-use crate::jwks::{JwksCache, KeyEpoch};
-use crate::jwt::{self, JwtValidator, KeySource};
-use crate::middleware::{Inner, McpOAuth};
+use crate::layer::McpOAuth;
 use crate::policy::McpPolicy;
 use crate::resource::MetadataDocument;
 use crate::resource::ProtectedResource;
 use crate::scope;
 use crate::session::{DEFAULT_MAX_SESSIONS, SessionOwners};
 use crate::url_policy::secure_url;
-use crate::validator::TokenValidator;
+use crate::validate::TokenValidator;
+use crate::validate::cache::CachedValidator;
+use crate::validate::introspection::{CallLimit, ClientCredentials, Introspector, RefusedCache};
+use crate::validate::jwks::{JwksCache, KeyEpoch};
+use crate::validate::jwt::{self, JwtValidator, KeySource};
+use crate::validate::router::{Authorities, Authority};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use std::sync::Arc;
 
@@ -266,7 +267,7 @@ impl McpOAuthBuilder {
         let policy = self.mcp_policy();
         let mut supported = self.required_scopes.clone();
         let mut extra: Vec<String> = self.scopes_supported.clone();
-        extra.extend(crate::guard::guarded_scopes().map(str::to_owned));
+        extra.extend(crate::policy::guard::guarded_scopes().map(str::to_owned));
         for rule in policy
             .methods
             .values()

@@ -1,7 +1,7 @@
 //! Discovery of the authorization servers' metadata (RFC 8414): strictness, background
 //! retry, and the diagnostics path.
 
-use crate::report::Strictness;
+use crate::discovery::report::Strictness;
 
 use super::McpOAuthBuilder;
 

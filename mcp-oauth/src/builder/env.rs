@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::AuthorizationServer;
 use super::ConfigProblem;
 use super::McpOAuthBuilder;
-use crate::jwt;
+use crate::validate::jwt;
 
 /// Every variable [`McpOAuthBuilder::from_env`] reads, with what it means: for `--help`
 /// texts and error messages. Each may also be given as `NAME_FILE`.

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use crate::authority::Validation;
-use crate::introspection::ClientAuthMethod;
 use crate::secret::Secret;
+use crate::validate::introspection::ClientAuthMethod;
+use crate::validate::router::Validation;
 
 use super::McpOAuthBuilder;
 

@@ -27,19 +27,19 @@ use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
 
-use crate::authority::Validation;
+use crate::bearer::DEFAULT_MAX_TOKEN_BYTES;
 use crate::body::DEFAULT_BODY_TIMEOUT;
-use crate::cache::{DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_CACHE_TTL};
-use crate::introspection::{ClientAuthMethod, IntrospectionLimits};
-use crate::jsonrpc::BodyLimits;
-use crate::jwks::JwksSettings;
-use crate::jwt::TypPolicy;
-use crate::middleware::McpOAuth;
+use crate::discovery::report::Strictness;
+use crate::layer::McpOAuth;
+use crate::policy::jsonrpc::BodyLimits;
 use crate::policy::{DEFAULT_MAX_BODY_BYTES, Requirement};
-use crate::report::Strictness;
 use crate::secret::Secret;
-use crate::token::DEFAULT_MAX_TOKEN_BYTES;
-use crate::validator::TokenValidator;
+use crate::validate::TokenValidator;
+use crate::validate::cache::{DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_CACHE_TTL};
+use crate::validate::introspection::{ClientAuthMethod, IntrospectionLimits};
+use crate::validate::jwks::JwksSettings;
+use crate::validate::jwt::TypPolicy;
+use crate::validate::router::Validation;
 
 /// The default clock leeway for `exp`, `nbf` and `iat`.
 ///
@@ -114,7 +114,7 @@ impl McpOAuth {
     }
 
     /// The middleware configured from the `MCP_OAUTH_*` environment variables
-    /// (listed in [`ENV_VARIABLES`](crate::ENV_VARIABLES); each may also be given as
+    /// (listed in [`ENV_VARIABLES`]; each may also be given as
     /// `NAME_FILE`).
     ///
     /// ```no_run

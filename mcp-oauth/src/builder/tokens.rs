@@ -7,9 +7,9 @@ use std::time::Duration;
 use jsonwebtoken::Algorithm;
 
 use super::ValidatorSlot;
-use crate::jwt::TypPolicy;
 use crate::secret::Secret;
-use crate::validator::TokenValidator;
+use crate::validate::TokenValidator;
+use crate::validate::jwt::TypPolicy;
 
 use super::McpOAuthBuilder;
 

@@ -68,7 +68,10 @@ fn plain_http_client_endpoints_off_loopback_are_warnings() {
         .collect();
     assert_eq!(https.len(), 1, "{findings:?}"); // loopback http is fine
     assert!(https[0].message.contains("authorization_endpoint"));
-    assert_eq!(https[0].severity, crate::report::Severity::Warning);
+    assert_eq!(
+        https[0].severity,
+        crate::discovery::report::Severity::Warning
+    );
 }
 
 #[test]
@@ -84,8 +87,7 @@ fn a_plain_http_jwks_uri_on_a_public_host_is_not_used() {
     let (jwks, _) = assess(&metadata, &needs, Strictness::Standard, &mut findings);
     assert_eq!(jwks, None);
     assert!(
-        findings
-            .iter()
-            .any(|f| f.check == Check::JwksUri && f.severity == crate::report::Severity::Error)
+        findings.iter().any(|f| f.check == Check::JwksUri
+            && f.severity == crate::discovery::report::Severity::Error)
     );
 }

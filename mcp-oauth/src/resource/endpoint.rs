@@ -1,10 +1,11 @@
-//! The RFC 9728 Protected Resource Metadata document and its endpoint
-//! (RFC 9728 §2, §3).
+//! The RFC 9728 metadata endpoint (RFC 9728 §3, §3.2): answers `GET`/`HEAD`/`OPTIONS`
+//! of the document [`ProtectedResource`] rendered once at build time, and a JSON 404 for
+//! well-known paths of no resource here. It renders; it never authenticates.
 
 use actix_web::HttpResponse;
 use actix_web::http::{Method, header};
 
-use crate::resource::ProtectedResource;
+use super::ProtectedResource;
 
 /// Answers a request for the metadata: public, cacheable (RFC 9728 §7.10), readable
 /// cross-origin.
@@ -48,21 +49,4 @@ pub(crate) fn not_found() -> HttpResponse {
             "error": "not_found",
             "error_description": "No protected resource metadata at this path",
         }))
-}
-
-/// The optional diagnostics path: the latest discovery report, never cached, redacted:
-/// each finding's check and severity, not its message (whose error text may name
-/// internal hosts; it stays in the log and in [`McpOAuth::report`](crate::McpOAuth::report)).
-pub(crate) fn diagnostics(method: &Method, report: &crate::report::StartupReport) -> HttpResponse {
-    match *method {
-        Method::GET | Method::HEAD => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(report.redacted()),
-        _ => HttpResponse::MethodNotAllowed()
-            .insert_header((header::ALLOW, "GET, HEAD"))
-            .json(serde_json::json!({
-                "error": "method_not_allowed",
-                "error_description": "The discovery report is read with GET",
-            })),
-    }
 }

@@ -1,7 +1,31 @@
-//! The one extension point for judging tokens: [`TokenValidator`].
+//! Judging a token: the [`TokenValidator`] trait (the one extension point) and the
+//! built-in judges behind it.
+//!
+//! - [`router`]: picks the authorization server by the token's `iss` (JWT) or prefix
+//!   (opaque) and hands it to that server's JWT and/or introspection judge;
+//! - [`jwt`] + [`jwks`]: signature, algorithm allow-list, `typ`, keys by `kid`
+//!   (RFC 7515, RFC 7517, RFC 8725);
+//! - [`introspection`]: RFC 7662 calls, their limits and their negative cache;
+//! - [`rules`]: `iss`, `aud`, `exp`, `nbf`, `iat` and leeway, the one place each time
+//!   and audience rule lives (RFC 7519 §4.1, RFC 8707, RFC 9068 §4);
+//! - [`claims`]: what a judged token says ([`VerifiedClaims`]);
+//! - [`cache`]: results keyed by the token's SHA-256, single-flight, bounded.
+//!
+//! This module knows nothing of HTTP requests or responses: a token comes in, claims or a
+//! [`Refusal`] go out. Outbound calls go through [`crate::http`]; metadata comes from
+//! [`crate::discovery`].
 
-use crate::claims::VerifiedClaims;
+pub(crate) mod cache;
+pub(crate) mod claims;
+pub(crate) mod clock;
+pub(crate) mod introspection;
+pub(crate) mod jwks;
+pub(crate) mod jwt;
+pub(crate) mod router;
+pub(crate) mod rules;
+
 use crate::refusal::Refusal;
+use claims::VerifiedClaims;
 
 /// A boxed future that need not be `Send` (`futures_core`'s, re-exported): validators
 /// run on actix worker threads, and the HTTP client they use (awc) is `!Send`.

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::report::Strictness;
+use crate::discovery::report::Strictness;
 
 fn introspector() -> Introspector {
     let issuer = "https://as.example.com".to_owned();
@@ -12,7 +12,7 @@ fn introspector() -> Introspector {
             issuer.clone(),
             Default::default(),
             Strictness::Standard,
-            crate::jwks::JwksSettings::default().limits,
+            crate::validate::jwks::JwksSettings::default().limits,
         )),
         issuer,
         endpoint: Some("https://as.example.com/introspect".into()),
@@ -24,7 +24,7 @@ fn introspector() -> Introspector {
         audiences: vec!["https://mcp.example.com/mcp".into()],
         leeway_secs: 60,
         scope_claim: None,
-        limits: crate::jwks::JwksSettings::default().limits,
+        limits: crate::validate::jwks::JwksSettings::default().limits,
         prefixes: Vec::new(),
         refused: None,
         calls: CallLimit::new(DEFAULT_MAX_CONCURRENT),

@@ -26,12 +26,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 
-use crate::checks::{self, Expiry};
-use crate::claims::VerifiedClaims;
 use crate::discovery::Discovery;
 use crate::http::{self, FetchError, HttpLimits};
 use crate::refusal::{Refusal, TokenRejection};
 use crate::secret::Secret;
+use crate::validate::claims::VerifiedClaims;
+use crate::validate::rules::{self, Expiry};
 
 pub(crate) use refused::RefusedCache;
 
@@ -257,8 +257,8 @@ impl Introspector {
             Some(Value::String(iss)) if *iss == self.issuer => {}
             Some(_) => return Err(Refusal::InvalidToken(TokenRejection::WrongIssuer)),
         }
-        checks::audience(&doc, &self.audiences)?;
-        checks::times(&doc, self.leeway_secs, Expiry::Optional)?;
+        rules::audience(&doc, &self.audiences)?;
+        rules::times(&doc, self.leeway_secs, Expiry::Optional)?;
         if let Some(kind) = doc.get("token_type")
             && !kind.as_str().is_some_and(is_access_token_type)
         {

@@ -2,6 +2,14 @@
 //! tool (configured, or registered by `#[require_scope]` on an rmcp tool), decided from
 //! the request body before the MCP service runs (OAuth 2.1 §5.2; an HTTP 403 as MCP
 //! 2025-11-25 authorization §Runtime Insufficient Scope Errors asks, not a JSON-RPC error).
+//!
+//! The request-policy layer: [`jsonrpc`] reads the body, [`guard`] holds what
+//! `#[require_scope]` registers, this module joins them into [`Requirement`]s. It decides
+//! what a request needs and never what a token holds: that comparison is
+//! [`crate::scope`]'s, and the answer is rendered by [`crate::refusal`].
+
+pub(crate) mod guard;
+pub(crate) mod jsonrpc;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -9,9 +17,8 @@ use std::time::Duration;
 use actix_web::dev::ServiceRequest;
 use actix_web::http::Method;
 
+use self::jsonrpc::{BodyError, BodyLimits, Operations, TOOLS_CALL};
 use crate::body::{self, DEFAULT_BODY_TIMEOUT};
-use crate::guard;
-use crate::jsonrpc::{self, BodyError, BodyLimits, Operations, TOOLS_CALL};
 use crate::refusal::{McpBodyProblem, Refusal};
 use crate::scope;
 

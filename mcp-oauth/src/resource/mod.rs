@@ -1,6 +1,11 @@
 //! The protected resource: its identifier kept verbatim, where its metadata lives,
 //! and the scopes it asks for (RFC 9728 §1.2, §3; MCP authorization §Canonical Server
 //! URI).
+//!
+//! Built once from the configuration and shared read-only: [`endpoint`] serves the
+//! rendered metadata document. Nothing here fetches, validates or reads a request body.
+
+pub(crate) mod endpoint;
 
 use actix_web::web::Bytes;
 

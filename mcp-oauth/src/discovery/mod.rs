@@ -9,15 +9,23 @@
 //! [`Discovery`] holds one issuer's result: fetched once, single-flight, and after a
 //! failure retried no sooner than a back-off (1 s doubling to 60 s), so a dead
 //! authorization server costs each request a 503, not an outbound call.
+//!
+//! [`report`] says what was found and what is wrong with it; [`endpoint`] serves the
+//! redacted report. Discovery judges no token: the validators ask it for endpoints.
+
+pub(crate) mod endpoint;
+pub(crate) mod report;
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
+use crate::discovery::report::{
+    AuthorizationServerReport, Check, DiscoveryStatus, Finding, Strictness,
+};
 use crate::http::{self, HttpLimits};
 use crate::refusal::Refusal;
-use crate::report::{AuthorizationServerReport, Check, DiscoveryStatus, Finding, Strictness};
 use crate::resource::ResourceParts;
 use crate::sync::{self, flight::SingleFlight};
 use crate::url_policy::secure_url;
@@ -466,7 +474,7 @@ impl Discovery {
                 format!("no usable metadata ({needed}); tried {}", tried.join("; ")),
             ));
         }
-        findings.sort_by_key(|f| f.severity != crate::report::Severity::Error);
+        findings.sort_by_key(|f| f.severity != crate::discovery::report::Severity::Error);
         let report = AuthorizationServerReport {
             issuer: self.issuer.clone(),
             status: if found.is_some() {
@@ -508,7 +516,7 @@ impl Discovery {
 }
 
 fn log(report: &AuthorizationServerReport) {
-    use crate::report::Severity;
+    use crate::discovery::report::Severity;
     match &report.metadata_url {
         Some(url) => tracing::info!(
             target: "mcp_oauth",

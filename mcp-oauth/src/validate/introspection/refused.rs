@@ -26,8 +26,8 @@ pub(crate) const MAX_ENTRIES: usize = 16_384;
 /// Shards of the map (each holds `MAX_ENTRIES / SHARDS`).
 const SHARDS: usize = 16;
 
-pub(crate) use crate::cache::{Key, key_of};
 use crate::sync;
+pub(crate) use crate::validate::cache::{Key, key_of};
 
 /// One shard: refusals and their deadlines, and their keys oldest first (exactly the
 /// map's keys, once each).

@@ -19,10 +19,10 @@ use jsonwebtoken::jwk::{
     AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse,
 };
 
-use crate::clock::Clock;
 use crate::http::{self, HttpLimits};
 use crate::refusal::{Refusal, TokenRejection};
 use crate::sync::{self, flight::SingleFlight};
+use crate::validate::clock::Clock;
 
 /// The smallest RSA modulus accepted (RFC 8725 §3.5, NIST SP 800-131A).
 const MIN_RSA_BITS: usize = 2048;

@@ -14,12 +14,12 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::checks::{self, Expiry};
-use crate::claims::VerifiedClaims;
 use crate::discovery::Discovery;
-use crate::jwks::{JwksCache, JwksSettings, KeyEpoch, VerifyingKey};
 use crate::refusal::{Refusal, TokenRejection};
-use crate::validator::{LocalBoxFuture, TokenValidator};
+use crate::validate::claims::VerifiedClaims;
+use crate::validate::jwks::{JwksCache, JwksSettings, KeyEpoch, VerifyingKey};
+use crate::validate::rules::{self, Expiry};
+use crate::validate::{LocalBoxFuture, TokenValidator};
 
 /// Which `typ` header values are accepted (RFC 9068 §4, RFC 8725 §3.11).
 ///
@@ -311,10 +311,10 @@ impl JwtValidator {
         // An ID token is not an access token (RFC 9068 §4, OpenID Connect Core §2); one
         // typed `at+jwt` is an access token by its issuer's word (RFC 8725 §3.11).
         if !header.typ.as_deref().is_some_and(is_at_jwt) {
-            checks::not_an_id_token(&claims, self.scope_claim.as_deref())?;
+            rules::not_an_id_token(&claims, self.scope_claim.as_deref())?;
         }
-        checks::audience(&claims, &self.audiences)?;
-        checks::times(&claims, self.leeway_secs, Expiry::Required)?;
+        rules::audience(&claims, &self.audiences)?;
+        rules::times(&claims, self.leeway_secs, Expiry::Required)?;
         Ok(VerifiedClaims::from_claims_with_scope_claim(
             claims,
             self.scope_claim.as_deref(),
@@ -388,7 +388,7 @@ fn decode_json<T: serde::de::DeserializeOwned>(segment: &str) -> Result<T, Token
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jwks::{KeySet, Lookup};
+    use crate::validate::jwks::{KeySet, Lookup};
 
     #[test]
     fn typ_policy_accepts_access_token_types_and_rejects_others() {

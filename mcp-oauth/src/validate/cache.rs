@@ -29,12 +29,12 @@ use std::time::{Duration, SystemTime};
 
 use aws_lc_rs::digest;
 
-use crate::claims::VerifiedClaims;
-use crate::clock::Clock;
-use crate::jwks::KeyEpoch;
 use crate::refusal::Refusal;
 use crate::sync::flight::SingleFlight;
-use crate::validator::TokenValidator;
+use crate::validate::TokenValidator;
+use crate::validate::claims::VerifiedClaims;
+use crate::validate::clock::Clock;
+use crate::validate::jwks::KeyEpoch;
 
 use fifo::{Entry, FifoStore};
 
@@ -188,7 +188,7 @@ mod tests {
 
     use super::*;
     use crate::refusal::TokenRejection;
-    use crate::validator::LocalBoxFuture;
+    use crate::validate::LocalBoxFuture;
 
     const TTL: Duration = Duration::from_secs(60);
 

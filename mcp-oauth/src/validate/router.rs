@@ -11,13 +11,13 @@
 
 use std::sync::Arc;
 
-use crate::claims::VerifiedClaims;
 use crate::discovery::Discovery;
-use crate::introspection::Introspector;
-use crate::jwt::{Jws, JwtValidator};
+use crate::discovery::report::StartupReport;
 use crate::refusal::{Refusal, TokenRejection};
-use crate::report::StartupReport;
-use crate::validator::{LocalBoxFuture, TokenValidator};
+use crate::validate::claims::VerifiedClaims;
+use crate::validate::introspection::Introspector;
+use crate::validate::jwt::{Jws, JwtValidator};
+use crate::validate::{LocalBoxFuture, TokenValidator};
 
 /// How tokens are validated. (`MCP_OAUTH_VALIDATION`)
 ///

@@ -1,5 +1,9 @@
 //! [`McpOAuth`], the actix `Transform`, and its per-worker service. Reads top to bottom:
-//! route the request (metadata, public, protected), then admit it or refuse it.
+//! route the request (metadata, diagnostics, public, protected), then admit it
+//! ([`crate::admit`]) or refuse it, with the session binding around the service.
+//!
+//! The layer decides where a request goes and renders the answer; it never judges a
+//! token or reads a body itself.
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -9,17 +13,13 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::http::Method;
 use actix_web::{Error, HttpMessage, ResponseError};
 
-use crate::authority::Authorities;
-use crate::cache::CachedValidator;
-use crate::claims::VerifiedClaims;
+use crate::admit::Inner;
 use crate::client::AuthenticatedClient;
-use crate::policy::{McpPolicy, Requirement};
-use crate::refusal::{AuthError, Refusal};
-use crate::report::{Check, StartupError, StartupReport};
-use crate::resource::ProtectedResource;
-use crate::session::SessionOwners;
-use crate::validator::{LocalBoxFuture, TokenValidator};
-use crate::{metadata, scope, token};
+use crate::discovery::endpoint as diagnostics;
+use crate::discovery::report::{Check, StartupError, StartupReport};
+use crate::refusal::AuthError;
+use crate::resource::endpoint as metadata;
+use crate::validate::LocalBoxFuture;
 
 /// OAuth 2.1 protected-resource middleware for actix-web.
 ///
@@ -55,24 +55,6 @@ use crate::{metadata, scope, token};
 #[derive(Clone)]
 pub struct McpOAuth {
     pub(crate) inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) resource: Arc<ProtectedResource>,
-    /// What judges the tokens (the authorization servers, or the application's own).
-    pub(crate) validator: Arc<dyn TokenValidator>,
-    /// The validation cache in front of `validator`, which requests then go through;
-    /// `None` when turned off.
-    pub(crate) cache: Option<Arc<CachedValidator>>,
-    pub(crate) public_paths: Vec<String>,
-    pub(crate) max_token_bytes: usize,
-    pub(crate) expose_token: bool,
-    pub(crate) policy: McpPolicy,
-    /// `None` when session binding is turned off.
-    pub(crate) sessions: Option<SessionOwners>,
-    pub(crate) authorities: Arc<Authorities>,
-    pub(crate) retry_discovery: bool,
-    pub(crate) diagnostics_path: Option<String>,
 }
 
 impl std::fmt::Debug for McpOAuth {
@@ -299,76 +281,6 @@ impl Inner {
         }
     }
 
-    /// Admits the request or says how to refuse it.
-    ///
-    /// The token is judged first: no body is read for a request that is not
-    /// authenticated, so an anonymous client costs a header parse and (for a new token)
-    /// one validation, never a buffered body. A 401 names the global scopes plus what the
-    /// `Mcp-Method`/`Mcp-Name` headers announce (free to read); the body's operations
-    /// decide the 403 once the token is valid.
-    async fn admit(&self, req: &mut ServiceRequest) -> Result<AuthenticatedClient, AuthError> {
-        let announced = self.policy.announced(req);
-        let announced_scopes = (!announced.is_empty()).then(|| self.request_scopes(&announced));
-        let refuse = |r: Refusal, scopes: &Option<Vec<String>>| match scopes {
-            Some(scopes) => r.for_request(self.resource.clone(), scopes.clone()),
-            None => r.for_resource(self.resource.clone()),
-        };
-        let token = token::bearer_token(req, self.max_token_bytes)
-            .map_err(|r| refuse(r, &announced_scopes))?;
-        let claims = self
-            .validate(token)
-            .await
-            .map_err(|r| refuse(r, &announced_scopes))?;
-        let raw = self.expose_token.then(|| token.to_owned());
-        let hierarchy = self.resource.scope_hierarchy();
-        let global = self.resource.required_scopes();
-        let granted = claims.scopes();
-        let insufficient = |scopes: &Option<Vec<String>>| {
-            let required = scopes.clone().unwrap_or_else(|| global.to_vec());
-            refuse(
-                Refusal::insufficient_scope(required, granted, hierarchy),
-                scopes,
-            )
-        };
-        if !scope::grants_all(global, granted, hierarchy) {
-            return Err(insufficient(&announced_scopes));
-        }
-        let (cap, timeout) = (self.policy.max_body, self.policy.body_timeout);
-        token::reject_form_body_token(req, cap, timeout)
-            .await
-            .map_err(|r| refuse(r, &None))?;
-        let needs = self
-            .policy
-            .requirements(req)
-            .await
-            .map_err(|r| refuse(r, &None))?;
-        if !needs.iter().all(|r| r.is_met(granted, hierarchy)) {
-            // One challenge naming everything this request needs (SEP-2350).
-            return Err(insufficient(&Some(self.request_scopes(&needs))));
-        }
-        Ok(self.client(claims, raw))
-    }
-
-    /// The global scopes plus those of this request's operations, each once.
-    fn request_scopes(&self, needs: &[Requirement]) -> Vec<String> {
-        let mut scopes = self.resource.required_scopes().to_vec();
-        scope::extend_unique(
-            &mut scopes,
-            needs.iter().flat_map(|r| &r.scopes).map(String::as_str),
-        );
-        scopes
-    }
-
-    async fn validate(&self, token: &str) -> Result<Arc<VerifiedClaims>, Refusal> {
-        if token.len() > self.max_token_bytes {
-            return Err(Refusal::InvalidToken(crate::TokenRejection::TooLarge));
-        }
-        match &self.cache {
-            Some(cache) => cache.claims(token).await,
-            None => self.validator.validate(token).await.map(Arc::new),
-        }
-    }
-
     /// The discovery report, only for a caller with a valid token: it names the
     /// authorization servers this deployment depends on.
     async fn diagnostics<B>(
@@ -376,31 +288,10 @@ impl Inner {
         mut req: ServiceRequest,
     ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
         let res = match self.admit(&mut req).await {
-            Ok(_) => metadata::diagnostics(req.method(), &self.authorities.report()),
+            Ok(_) => diagnostics::diagnostics(req.method(), &self.authorities.report()),
             Err(refused) => refused.error_response(),
         };
         answer(req, res)
-    }
-
-    async fn admit_token(&self, token: &str) -> Result<AuthenticatedClient, Refusal> {
-        let claims = self.validate(token).await?;
-        let (required, hierarchy) = (
-            self.resource.required_scopes(),
-            self.resource.scope_hierarchy(),
-        );
-        if !scope::grants_all(required, claims.scopes(), hierarchy) {
-            let required = required.to_vec();
-            return Err(Refusal::insufficient_scope(
-                required,
-                claims.scopes(),
-                hierarchy,
-            ));
-        }
-        Ok(self.client(claims, self.expose_token.then(|| token.to_owned())))
-    }
-
-    fn client(&self, claims: Arc<VerifiedClaims>, raw: Option<String>) -> AuthenticatedClient {
-        AuthenticatedClient::new(claims, self.resource.clone(), raw)
     }
 }
 

@@ -1,0 +1,138 @@
+//! The decision for one request: bearer token → claims (through the cache) → the
+//! resource's scopes → the request's own scopes (the policy) → an [`AuthenticatedClient`],
+//! or the [`AuthError`] to answer with. Routing, sessions and rendering are the layer's.
+//!
+//! Order matters for an anonymous client's cost: nothing of the body is read before the
+//! token is valid (RFC 6750 §3.1 status for each failure; OAuth 2.1 §5.2, §5.3).
+
+use std::sync::Arc;
+
+use actix_web::dev::ServiceRequest;
+
+use crate::bearer;
+use crate::client::AuthenticatedClient;
+use crate::policy::{McpPolicy, Requirement};
+use crate::refusal::{AuthError, Refusal};
+use crate::resource::ProtectedResource;
+use crate::scope;
+use crate::session::SessionOwners;
+use crate::validate::TokenValidator;
+use crate::validate::cache::CachedValidator;
+use crate::validate::claims::VerifiedClaims;
+use crate::validate::router::Authorities;
+
+/// What one [`McpOAuth`](crate::McpOAuth) shares across workers: the resource, the
+/// judges, the policy and the session bindings.
+pub(crate) struct Inner {
+    pub(crate) resource: Arc<ProtectedResource>,
+    /// What judges the tokens (the authorization servers, or the application's own).
+    pub(crate) validator: Arc<dyn TokenValidator>,
+    /// The validation cache in front of `validator`, which requests then go through;
+    /// `None` when turned off.
+    pub(crate) cache: Option<Arc<CachedValidator>>,
+    pub(crate) public_paths: Vec<String>,
+    pub(crate) max_token_bytes: usize,
+    pub(crate) expose_token: bool,
+    pub(crate) policy: McpPolicy,
+    /// `None` when session binding is turned off.
+    pub(crate) sessions: Option<SessionOwners>,
+    pub(crate) authorities: Arc<Authorities>,
+    pub(crate) retry_discovery: bool,
+    pub(crate) diagnostics_path: Option<String>,
+}
+
+impl Inner {
+    /// Admits the request or says how to refuse it.
+    ///
+    /// The token is judged first: no body is read for a request that is not
+    /// authenticated, so an anonymous client costs a header parse and (for a new token)
+    /// one validation, never a buffered body. A 401 names the global scopes plus what the
+    /// `Mcp-Method`/`Mcp-Name` headers announce (free to read); the body's operations
+    /// decide the 403 once the token is valid.
+    pub(crate) async fn admit(
+        &self,
+        req: &mut ServiceRequest,
+    ) -> Result<AuthenticatedClient, AuthError> {
+        let announced = self.policy.announced(req);
+        let announced_scopes = (!announced.is_empty()).then(|| self.request_scopes(&announced));
+        let refuse = |r: Refusal, scopes: &Option<Vec<String>>| match scopes {
+            Some(scopes) => r.for_request(self.resource.clone(), scopes.clone()),
+            None => r.for_resource(self.resource.clone()),
+        };
+        let token = bearer::bearer_token(req, self.max_token_bytes)
+            .map_err(|r| refuse(r, &announced_scopes))?;
+        let claims = self
+            .validate(token)
+            .await
+            .map_err(|r| refuse(r, &announced_scopes))?;
+        let raw = self.expose_token.then(|| token.to_owned());
+        let hierarchy = self.resource.scope_hierarchy();
+        let global = self.resource.required_scopes();
+        let granted = claims.scopes();
+        let insufficient = |scopes: &Option<Vec<String>>| {
+            let required = scopes.clone().unwrap_or_else(|| global.to_vec());
+            refuse(
+                Refusal::insufficient_scope(required, granted, hierarchy),
+                scopes,
+            )
+        };
+        if !scope::grants_all(global, granted, hierarchy) {
+            return Err(insufficient(&announced_scopes));
+        }
+        let (cap, timeout) = (self.policy.max_body, self.policy.body_timeout);
+        bearer::reject_form_body_token(req, cap, timeout)
+            .await
+            .map_err(|r| refuse(r, &None))?;
+        let needs = self
+            .policy
+            .requirements(req)
+            .await
+            .map_err(|r| refuse(r, &None))?;
+        if !needs.iter().all(|r| r.is_met(granted, hierarchy)) {
+            // One challenge naming everything this request needs (SEP-2350).
+            return Err(insufficient(&Some(self.request_scopes(&needs))));
+        }
+        Ok(self.client(claims, raw))
+    }
+
+    /// The global scopes plus those of this request's operations, each once.
+    fn request_scopes(&self, needs: &[Requirement]) -> Vec<String> {
+        let mut scopes = self.resource.required_scopes().to_vec();
+        scope::extend_unique(
+            &mut scopes,
+            needs.iter().flat_map(|r| &r.scopes).map(String::as_str),
+        );
+        scopes
+    }
+
+    async fn validate(&self, token: &str) -> Result<Arc<VerifiedClaims>, Refusal> {
+        if token.len() > self.max_token_bytes {
+            return Err(Refusal::InvalidToken(crate::TokenRejection::TooLarge));
+        }
+        match &self.cache {
+            Some(cache) => cache.claims(token).await,
+            None => self.validator.validate(token).await.map(Arc::new),
+        }
+    }
+
+    pub(crate) async fn admit_token(&self, token: &str) -> Result<AuthenticatedClient, Refusal> {
+        let claims = self.validate(token).await?;
+        let (required, hierarchy) = (
+            self.resource.required_scopes(),
+            self.resource.scope_hierarchy(),
+        );
+        if !scope::grants_all(required, claims.scopes(), hierarchy) {
+            let required = required.to_vec();
+            return Err(Refusal::insufficient_scope(
+                required,
+                claims.scopes(),
+                hierarchy,
+            ));
+        }
+        Ok(self.client(claims, self.expose_token.then(|| token.to_owned())))
+    }
+
+    fn client(&self, claims: Arc<VerifiedClaims>, raw: Option<String>) -> AuthenticatedClient {
+        AuthenticatedClient::new(claims, self.resource.clone(), raw)
+    }
+}
