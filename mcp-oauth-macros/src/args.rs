@@ -236,4 +236,72 @@ mod tests {
     fn duplicates_inside_any_are_reported() {
         assert_eq!(messages(quote!(any("a", "a"))).len(), 1);
     }
+
+    /// The one message `attr` gets (it must get exactly one).
+    fn message(attr: TokenStream) -> String {
+        let all = messages(attr);
+        assert_eq!(all.len(), 1, "{all:#?}");
+        all.into_iter().next().unwrap_or_default()
+    }
+
+    #[test]
+    fn no_arguments_asks_for_a_scope() {
+        assert!(message(TokenStream::new()).contains("needs at least one scope"));
+    }
+
+    #[test]
+    fn each_wrong_form_says_which_form_to_write() {
+        let cases: [(TokenStream, &str); 10] = [
+            (quote!(all("a", "b")), "`all(..)` is not needed"),
+            (quote!(some("a")), "unknown `some(..)`"),
+            (quote!(scope = "a"), "has no option `scope`"),
+            (quote!(any), "`any` takes its scopes in parentheses"),
+            (quote!(SCOPE), "not a path"),
+            (quote!(1 + 2), "must be a string literal"),
+            (quote!(b"a"), "must be a string literal"),
+            (quote!(any()), "`any()` needs at least one scope"),
+            (quote!(any(any("a"))), "cannot be nested"),
+            (quote!(any(SCOPE)), "takes scope strings only"),
+        ];
+        for (attr, expected) in cases {
+            let shown = attr.to_string();
+            let got = message(attr);
+            assert!(got.contains(expected), "{shown}: {got}");
+        }
+    }
+
+    #[test]
+    fn any_beside_other_scopes_is_refused() {
+        let got = message(quote!("a", any("b", "c")));
+        assert!(got.contains("must be the only argument"), "{got}");
+    }
+
+    #[test]
+    fn a_suffixed_literal_is_refused() {
+        assert!(message(quote!("a"_x)).contains("cannot have a suffix"));
+    }
+
+    #[test]
+    fn each_bad_character_is_named() {
+        let cases = [
+            ("a b", "contains a space"),
+            ("a\"b", "contains `\"`"),
+            ("a\\b", "contains `\\`"),
+            ("a\u{1}b", "control character U+0001"),
+            ("a\u{7f}", "control character U+007F"),
+            ("caf\u{e9}", "non-ASCII character `\u{e9}`"),
+            ("", "cannot be empty"),
+        ];
+        for (scope, expected) in cases {
+            let got = scope_problem(scope).unwrap_or_default();
+            assert!(got.contains(expected), "{scope:?}: {got}");
+        }
+    }
+
+    #[test]
+    fn scopes_keep_the_order_written() {
+        let args = parse(quote!("b", "a", "c")).expect("valid");
+        let order: Vec<String> = args.scopes.iter().map(LitStr::value).collect();
+        assert_eq!(order, ["b", "a", "c"]);
+    }
 }

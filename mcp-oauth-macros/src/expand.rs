@@ -385,4 +385,141 @@ mod tests {
         assert!(out.contains("compile_error"));
         assert!(out.contains("async fn h () -> u8"));
     }
+
+    /// The messages of the `compile_error!`s the expansion emits.
+    fn errors(attr: TokenStream, item: TokenStream) -> Vec<String> {
+        match expand(attr, item) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn not_a_function_is_refused() {
+        let got = errors(
+            quote!("a"),
+            quote!(
+                struct S;
+            ),
+        );
+        assert_eq!(got.len(), 1, "{got:#?}");
+        assert!(got[0].contains("applies to an `async fn`"), "{got:#?}");
+    }
+
+    #[test]
+    fn a_tool_below_the_guard_is_named() {
+        // `#[tool]` above `#[require_scope]` ran first: an async fn became a pinned future.
+        let got = errors(
+            quote!("a"),
+            quote!(
+                fn t(&self) -> std::pin::Pin<Box<dyn Future<Output = String> + Send + '_>> {
+                    todo!()
+                }
+            ),
+        );
+        assert!(
+            got[0].contains("must be placed above `#[tool]`, not below it"),
+            "{got:#?}"
+        );
+        // A sync one leaves only a method without `#[tool]`.
+        let got = errors(
+            quote!("a"),
+            quote!(
+                fn t(&self) -> String {
+                    String::new()
+                }
+            ),
+        );
+        assert!(got[0].contains("sees no `#[tool]` below it"), "{got:#?}");
+    }
+
+    #[test]
+    fn a_handler_must_be_async_and_return_something_and_both_are_said() {
+        let got = errors(
+            quote!("a"),
+            quote!(
+                fn h() {}
+            ),
+        );
+        assert_eq!(got.len(), 2, "{got:#?}");
+        assert!(got[0].contains("must be an `async fn`"), "{got:#?}");
+        assert!(got[1].contains("must return a Responder"), "{got:#?}");
+    }
+
+    #[test]
+    fn argument_and_target_problems_come_together() {
+        let got = errors(
+            quote!("", any),
+            quote!(
+                fn h() {}
+            ),
+        );
+        assert_eq!(got.len(), 4, "{got:#?}");
+    }
+
+    #[test]
+    fn inner_attributes_open_the_new_body() {
+        let out = expanded(
+            quote!("a"),
+            quote!(
+                #[doc = "outer"]
+                async fn h() -> u8 {
+                    #![allow(unused)]
+                    1
+                }
+            ),
+        );
+        let outer = out.find("# [doc = \"outer\"]").expect("outer kept");
+        let sig = out.find("async fn h").expect("sig");
+        let inner = out.find("# ! [allow (unused)]").expect("inner kept");
+        let check = out.find("__private :: check").expect("guard");
+        assert!(outer < sig && sig < inner && inner < check, "{out}");
+    }
+
+    #[test]
+    fn a_tool_without_a_return_type_returns_unit_in_a_result() {
+        let out = expanded(
+            quote!(any("a", "b")),
+            quote!(
+                #[rmcp::tool]
+                async fn t(&self) {}
+            ),
+        );
+        assert!(
+            out.contains("Result < () , :: mcp_oauth :: __private :: rmcp :: ErrorData >"),
+            "{out}"
+        );
+        assert!(out.contains("any : true"), "{out}");
+        assert!(out.contains("name : \"t\""), "{out}");
+        assert!(out.contains("async move"), "{out}");
+    }
+
+    #[test]
+    fn an_output_schema_set_by_the_user_is_kept() {
+        let out = expanded(
+            quote!("a"),
+            quote!(
+                #[tool(output_schema = mine())]
+                fn t(&self) -> Result<Json<Out>, ErrorData> {
+                    todo!()
+                }
+            ),
+        );
+        assert!(out.contains("output_schema = mine ()"), "{out}");
+        assert!(!out.contains("schema_for_output"), "{out}");
+    }
+
+    #[test]
+    fn a_tool_name_that_is_not_a_string_falls_back_to_the_fn_name() {
+        let out = expanded(
+            quote!("a"),
+            quote!(
+                #[tool(name = NAME)]
+                fn t(&self) -> String {
+                    String::new()
+                }
+            ),
+        );
+        assert!(out.contains("name : \"t\""), "{out}");
+    }
 }
