@@ -381,3 +381,153 @@ impl fmt::Display for StartupError {
 }
 
 impl std::error::Error for StartupError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(
+        issuer: &str,
+        status: DiscoveryStatus,
+        findings: Vec<Finding>,
+    ) -> AuthorizationServerReport {
+        AuthorizationServerReport {
+            status,
+            metadata_url: (status == DiscoveryStatus::Ready)
+                .then(|| format!("{issuer}/.well-known/oauth-authorization-server")),
+            findings,
+            ..AuthorizationServerReport::pending(issuer)
+        }
+    }
+
+    fn report() -> StartupReport {
+        let standard = Strictness::Standard;
+        StartupReport {
+            authorization_servers: vec![
+                server(
+                    "https://a.example",
+                    DiscoveryStatus::Ready,
+                    vec![
+                        Finding::new(Check::Pkce, true, standard, "no S256"),
+                        Finding::new(Check::ClientRegistration, false, standard, "no DCR"),
+                    ],
+                ),
+                server(
+                    "https://b.example",
+                    DiscoveryStatus::Failed,
+                    vec![Finding::new(
+                        Check::Discovery,
+                        true,
+                        standard,
+                        "every URL failed",
+                    )],
+                ),
+                server("https://c.example", DiscoveryStatus::Pending, Vec::new()),
+            ],
+        }
+    }
+
+    #[test]
+    fn strictness_is_read_in_any_case_and_a_wrong_one_names_the_choices() {
+        assert_eq!("LENIENT".parse(), Ok(Strictness::Lenient));
+        assert_eq!("Standard".parse(), Ok(Strictness::Standard));
+        assert_eq!("strict".parse(), Ok(Strictness::Strict));
+        let err = "loose".parse::<Strictness>().unwrap_err();
+        assert_eq!(err, "`loose` is not one of `lenient`, `standard`, `strict`");
+    }
+
+    #[test]
+    fn strictness_decides_the_severity() {
+        for fatal in [true, false] {
+            assert_eq!(Strictness::Lenient.severity(fatal), Severity::Warning);
+            assert_eq!(Strictness::Strict.severity(fatal), Severity::Error);
+        }
+        assert_eq!(Strictness::Standard.severity(true), Severity::Error);
+        assert_eq!(Strictness::Standard.severity(false), Severity::Warning);
+    }
+
+    /// The log line and the diagnostics JSON name a check the same way.
+    #[test]
+    fn a_check_is_shown_as_its_json_name() {
+        let all = [
+            Check::Discovery,
+            Check::Pkce,
+            Check::ClientRegistration,
+            Check::ResponseTypes,
+            Check::Https,
+            Check::JwksUri,
+            Check::IntrospectionEndpoint,
+            Check::IntrospectionAuth,
+            Check::ProtectedResources,
+        ];
+        for check in all {
+            let json = serde_json::to_string(&check).unwrap();
+            assert_eq!(json, format!("\"{check}\""));
+        }
+    }
+
+    #[test]
+    fn errors_and_warnings_are_told_apart_with_their_issuer() {
+        let report = report();
+        let errors: Vec<(&str, Check)> = report.errors().map(|(i, f)| (i, f.check)).collect();
+        assert_eq!(
+            errors,
+            [
+                ("https://a.example", Check::Pkce),
+                ("https://b.example", Check::Discovery)
+            ]
+        );
+        let warnings: Vec<(&str, Check)> = report.warnings().map(|(i, f)| (i, f.check)).collect();
+        assert_eq!(warnings, [("https://a.example", Check::ClientRegistration)]);
+        assert!(!report.is_ok());
+        let only_warnings = StartupReport {
+            authorization_servers: vec![report.authorization_servers[0].clone()]
+                .into_iter()
+                .map(|mut s| {
+                    s.findings.retain(|f| f.severity == Severity::Warning);
+                    s
+                })
+                .collect(),
+        };
+        assert!(only_warnings.is_ok());
+    }
+
+    #[test]
+    fn the_report_reads_one_line_per_server_and_finding() {
+        assert_eq!(
+            report().to_string(),
+            "https://a.example: Ready (metadata https://a.example/.well-known/oauth-authorization-server)\n  \
+             - error [pkce]: no S256\n  \
+             - warning [client_registration]: no DCR\n\
+             https://b.example: Failed\n  \
+             - error [discovery]: every URL failed\n\
+             https://c.example: Pending"
+        );
+    }
+
+    #[test]
+    fn the_startup_error_lists_only_the_errors() {
+        let err = StartupError::new(report());
+        assert_eq!(
+            err.to_string(),
+            "the authorization servers failed the startup checks:\n  \
+             - https://a.example [pkce]: no S256\n  \
+             - https://b.example [discovery]: every URL failed"
+        );
+        assert_eq!(err.report().warnings().count(), 1);
+    }
+
+    #[test]
+    fn the_redacted_report_keeps_the_checks_and_drops_the_messages() {
+        let redacted = report().redacted();
+        let findings: Vec<&Finding> = redacted
+            .authorization_servers
+            .iter()
+            .flat_map(|s| &s.findings)
+            .collect();
+        assert_eq!(findings.len(), 3);
+        assert!(findings.iter().all(|f| f.message.is_empty()));
+        assert_eq!(findings[0].check, Check::Pkce);
+        assert_eq!(findings[0].severity, Severity::Error);
+    }
+}

@@ -491,4 +491,50 @@ mod tests {
             Err(BodyError::TooManyNames)
         );
     }
+
+    /// Whatever JSON a client sends in place of a message or a member names no operation
+    /// and is no error: the MCP server refuses it itself, and nothing here runs a tool.
+    #[test]
+    fn json_that_is_not_a_message_names_nothing() {
+        for body in [
+            "42",
+            "-1",
+            "1.5",
+            "true",
+            "null",
+            r#""tools/call""#,
+            "[]",
+            r#"[true, null, 1.5, -1, "tools/call", [{"method":"tools/call"}]]"#,
+        ] {
+            assert_eq!(read(body.as_bytes()), Ok(ops(&[], &[])), "{body}");
+        }
+    }
+
+    #[test]
+    fn members_of_another_type_name_nothing() {
+        for body in [
+            r#"{"method":5}"#,
+            r#"{"method":null}"#,
+            r#"{"method":true}"#,
+            r#"{"method":["tools/call"]}"#,
+            r#"{"method":{"name":"tools/call"}}"#,
+        ] {
+            assert_eq!(read(body.as_bytes()), Ok(ops(&[], &[])), "{body}");
+        }
+        for body in [
+            r#"{"method":"tools/call","params":["delete"]}"#,
+            r#"{"method":"tools/call","params":7}"#,
+            r#"{"method":"tools/call","params":"delete"}"#,
+            r#"{"method":"tools/call","params":null}"#,
+            r#"{"method":"tools/call","params":{"name":5}}"#,
+            r#"{"method":"tools/call","params":{"name":{"tool":"delete"}}}"#,
+            r#"{"method":"tools/call","params":{"name":["delete"]}}"#,
+        ] {
+            assert_eq!(
+                read(body.as_bytes()),
+                Ok(ops(&["tools/call"], &[])),
+                "{body}"
+            );
+        }
+    }
 }
