@@ -34,14 +34,17 @@ pub(crate) struct DoctorArgs {
 pub(crate) fn run(args: &DoctorArgs) -> ExitCode {
     match doctor(args) {
         Ok(list) if list.failures() == 0 => {
-            println!("\nNo problems ({} warnings).", list.warnings());
+            println!("\nNo problems ({} warning(s)).", list.warnings());
             ExitCode::SUCCESS
         }
         Ok(list) => {
+            let plural = |n: usize| if n == 1 { "" } else { "s" };
             println!(
-                "\n{} problems, {} warnings.",
+                "\n{} problem{}, {} warning{}.",
                 list.failures(),
-                list.warnings()
+                plural(list.failures()),
+                list.warnings(),
+                plural(list.warnings())
             );
             ExitCode::FAILURE
         }
@@ -176,12 +179,8 @@ fn authorization_servers(
                 ),
                 None,
             ),
-            DiscoveryStatus::Failed => list.line(
-                Outcome::Fail,
-                "discovery",
-                "no usable metadata",
-                Some(fixes::for_finding(mcp_oauth::Check::Discovery)),
-            ),
+            // The discovery finding below says why.
+            DiscoveryStatus::Failed => {}
             _ => list.line(Outcome::Warn, "discovery", "not attempted", None),
         }
         for finding in &server.findings {
@@ -199,6 +198,10 @@ fn authorization_servers(
         let Some(found) = keys.iter().find(|k| k.issuer == server.issuer) else {
             continue;
         };
+        if server.status != DiscoveryStatus::Ready && found.keys.is_err() {
+            list.line(Outcome::Skip, "keys", "not fetched: no metadata", None);
+            continue;
+        }
         match &found.keys {
             Ok(Keys::Jwks {
                 uri,
