@@ -66,7 +66,7 @@ fn a_healthy_configuration_passes_with_the_checklist() {
     assert!(stdout.contains("✓ discovery: metadata at"), "{stdout}");
     // The test server publishes an RSA, two EC and an Ed25519 key.
     assert!(
-        stdout.contains(&format!("✓ keys: 4 usable keys (")) && stdout.contains(&auth.jwks_uri()),
+        stdout.contains("✓ keys: 4 usable keys (") && stdout.contains(&auth.jwks_uri()),
         "{stdout}"
     );
     assert!(stdout.contains("No problems"), "{stdout}");
