@@ -341,3 +341,60 @@ fn url_checks_the_running_servers_metadata() {
     );
     actix_web::rt::System::new().block_on(handle.stop(false));
 }
+
+#[test]
+fn an_opaque_token_is_left_to_introspection_and_not_printed() {
+    let auth = TestAuthServer::start();
+    auth.introspection_client("rs", "rs-secret");
+    let dir = TempDir::new("opaque");
+    let token = auth.token().audience(RESOURCE).subject("bob").opaque();
+    let file = dir.path().join("token.txt");
+    std::fs::write(&file, &token).unwrap();
+    let output = doctor(&auth, &dir, &["--token", file.to_str().unwrap()])
+        .env("MCP_OAUTH_VALIDATION", "introspection")
+        .env("MCP_OAUTH_INTROSPECTION_CLIENT_ID", "rs")
+        .env("MCP_OAUTH_INTROSPECTION_CLIENT_SECRET", "rs-secret")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        !stdout.contains(&token) && !stderr.contains(&token),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("✓ format: not a JWT: an opaque token"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("- keys: tokens are introspected"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("✓ verdict: accepted (subject bob)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bad_arguments_are_refused_before_anything_is_fetched() {
+    let auth = TestAuthServer::start();
+    let dir = TempDir::new("args");
+    let huge = dir.path().join("huge.txt");
+    std::fs::write(&huge, "a".repeat(70_000)).unwrap();
+    let output = doctor(&auth, &dir, &["--token", huge.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("not a token") && !stdout.contains("aaaa"),
+        "{stderr}"
+    );
+    let output = doctor(&auth, &dir, &["--url", "127.0.0.1:8080"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(text(&output).1.contains("give the server's origin"));
+    assert_eq!(auth.metadata_requests(), 0);
+}

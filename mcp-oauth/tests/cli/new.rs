@@ -37,7 +37,8 @@ fn read(dir: &Path, file: &str) -> String {
 fn an_unknown_provider_is_refused_with_the_known_ones() {
     let dir = TempDir::new("unknown");
     let output = cli(dir.path())
-        .args(["new", "server", "--provider", "nope"])
+        // As cargo runs it: the subcommand's name first.
+        .args(["mcp-oauth", "new", "server", "--provider", "nope"])
         .output()
         .unwrap();
     let (_, stderr) = text(&output);

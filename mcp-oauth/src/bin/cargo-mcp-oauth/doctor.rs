@@ -57,6 +57,13 @@ pub(crate) fn run(args: &DoctorArgs) -> ExitCode {
 
 fn doctor(args: &DoctorArgs) -> Result<Checklist, String> {
     let (vars, source) = configuration(args.env_file.as_deref())?;
+    if let Some(url) = &args.url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return Err(format!(
+            "--url `{url}`: give the server's origin, e.g. http://127.0.0.1:8080"
+        ));
+    }
     // Read before any network call: a token that cannot be read is an error at once.
     let token = args.token.as_deref().map(read_token).transpose()?;
     let mut list = Checklist::new();
@@ -137,16 +144,26 @@ fn configuration(env_file: Option<&Path>) -> Result<(HashMap<String, String>, St
     Ok((vars, source))
 }
 
+/// Most bytes read as a token (the middleware's own cap on a bearer token is smaller).
+const MAX_TOKEN_FILE: u64 = 64 * 1024;
+
 /// The token, from a file or standard input; never echoed.
 fn read_token(path: &Path) -> Result<String, String> {
     let mut text = String::new();
-    if path == Path::new("-") {
+    let read = if path == Path::new("-") {
         std::io::stdin()
+            .take(MAX_TOKEN_FILE + 1)
             .read_to_string(&mut text)
-            .map_err(|e| format!("cannot read the token from standard input: {e}"))?;
     } else {
-        text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+        std::fs::File::open(path)
+            .and_then(|file| file.take(MAX_TOKEN_FILE + 1).read_to_string(&mut text))
+    };
+    read.map_err(|e| format!("cannot read the token from {}: {e}", path.display()))?;
+    if text.len() as u64 > MAX_TOKEN_FILE {
+        return Err(format!(
+            "{} holds more than {MAX_TOKEN_FILE} bytes: not a token",
+            path.display()
+        ));
     }
     let token = text.trim();
     // `Bearer <token>` pasted from a header is accepted too.
