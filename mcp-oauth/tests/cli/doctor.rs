@@ -64,6 +64,7 @@ fn a_healthy_configuration_passes_with_the_checklist() {
         "{stdout}"
     );
     assert!(stdout.contains("✓ discovery: metadata at"), "{stdout}");
+    assert!(stdout.contains("✓ metadata: no findings"), "{stdout}");
     // The test server publishes an RSA, two EC and an Ed25519 key.
     assert!(
         stdout.contains("✓ keys: 4 usable keys (") && stdout.contains(&auth.jwks_uri()),
@@ -94,6 +95,33 @@ fn a_wrong_issuer_fails_and_names_discovery() {
     assert!(stdout.contains("✗ discovery"), "{stdout}");
     assert!(
         stdout.contains("fix: check MCP_OAUTH_AUTHORIZATION_SERVERS"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn findings_are_warnings_or_errors_by_strictness_each_with_its_fix() {
+    let auth = TestAuthServer::start();
+    auth.patch_metadata(serde_json::json!({ "registration_endpoint": null }));
+    let dir = TempDir::new("findings");
+    let output = doctor(&auth, &dir, &[]).output().unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("! client_registration: neither"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("fix: let MCP clients register"), "{stdout}");
+    assert!(stdout.contains("No problems (1 warning(s))"), "{stdout}");
+
+    let output = doctor(&auth, &dir, &[])
+        .env("MCP_OAUTH_DISCOVERY_STRICTNESS", "strict")
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&output);
+    assert!(!output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("✗ client_registration: neither"),
         "{stdout}"
     );
 }

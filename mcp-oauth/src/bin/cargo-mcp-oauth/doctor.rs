@@ -200,6 +200,14 @@ fn authorization_servers(
             DiscoveryStatus::Failed => {}
             _ => list.line(Outcome::Warn, "discovery", "not attempted", None),
         }
+        if server.status == DiscoveryStatus::Ready && server.findings.is_empty() {
+            list.line(
+                Outcome::Pass,
+                "metadata",
+                "no findings (PKCE S256, registration, response types, https, endpoints)",
+                None,
+            );
+        }
         for finding in &server.findings {
             let outcome = match finding.severity {
                 Severity::Error => Outcome::Fail,
