@@ -10,10 +10,13 @@ mod body;
 mod builder;
 mod client;
 mod discovery;
+#[doc(hidden)]
+pub mod explain;
 mod http;
 pub mod httpauth;
 mod layer;
 mod policy;
+pub mod providers;
 mod refusal;
 mod resource;
 mod scope;

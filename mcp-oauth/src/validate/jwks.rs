@@ -248,6 +248,18 @@ impl KeySet {
                 .any(|kid| !newer.by_kid.contains_key(kid))
     }
 
+    /// How many usable keys the set holds, and every algorithm one of them may verify
+    /// (for `cargo mcp-oauth doctor`).
+    pub(crate) fn summary(&self) -> (usize, Vec<Algorithm>) {
+        let mut algorithms: Vec<Algorithm> = Vec::new();
+        for (alg, _) in self.all.iter().flat_map(|k| &k.verifiers) {
+            if !algorithms.contains(alg) {
+                algorithms.push(*alg);
+            }
+        }
+        (self.all.len(), algorithms)
+    }
+
     pub(crate) fn select(&self, kid: Option<&str>, alg: Algorithm) -> Lookup {
         match kid {
             Some(kid) => match self.by_kid.get(kid) {
@@ -322,6 +334,11 @@ pub(crate) struct JwksCache {
 }
 
 impl JwksCache {
+    /// The JWKS URL this cache fetches.
+    pub(crate) fn uri(&self) -> &str {
+        &self.uri
+    }
+
     pub(crate) fn new(uri: String, settings: JwksSettings, epoch: KeyEpoch) -> Self {
         Self {
             uri,

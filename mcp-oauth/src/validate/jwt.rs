@@ -62,7 +62,7 @@ impl std::str::FromStr for TypPolicy {
 }
 
 impl TypPolicy {
-    fn accepts(self, typ: Option<&str>) -> bool {
+    pub(crate) fn accepts(self, typ: Option<&str>) -> bool {
         let Some(typ) = typ else {
             return self == Self::Lenient;
         };
@@ -78,7 +78,7 @@ impl TypPolicy {
 
 /// Whether `typ` is `at+jwt`, the RFC 9068 §2.1 access-token type (`application/` may
 /// be omitted and case does not matter, RFC 7515 §4.1.9).
-fn is_at_jwt(typ: &str) -> bool {
+pub(crate) fn is_at_jwt(typ: &str) -> bool {
     let bare = match typ.get(..12) {
         Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &typ[12..],
         _ => typ,
@@ -153,7 +153,7 @@ impl std::fmt::Debug for KeySource {
 impl KeySource {
     /// The key set's cache; `None` for a shared secret. Discovering the JWKS URI first
     /// if need be (a 503 while the metadata cannot be had).
-    async fn jwks(&self) -> Result<Option<&Arc<JwksCache>>, Refusal> {
+    pub(crate) async fn jwks(&self) -> Result<Option<&Arc<JwksCache>>, Refusal> {
         match self {
             Self::Jwks(cache) => Ok(Some(cache)),
             Self::Secret(_) => Ok(None),
@@ -205,23 +205,23 @@ pub(crate) struct JwtValidator {
 /// The header members this validator reads; all others (`jku`, `x5u`, `jwk`, `x5c`, ...)
 /// are ignored by construction.
 #[derive(Deserialize)]
-struct Header {
-    alg: String,
+pub(crate) struct Header {
+    pub(crate) alg: String,
     #[serde(default)]
-    typ: Option<String>,
+    pub(crate) typ: Option<String>,
     #[serde(default)]
-    kid: Option<String>,
+    pub(crate) kid: Option<String>,
     #[serde(default)]
-    crit: Option<Value>,
+    pub(crate) crit: Option<Value>,
 }
 
 /// A compact JWS cut into its parts.
-struct Compact<'a> {
+pub(crate) struct Compact<'a> {
     header: &'a str,
     payload: &'a str,
-    signature: &'a str,
+    pub(crate) signature: &'a str,
     /// `header.payload`: what the signature covers.
-    signing_input: &'a str,
+    pub(crate) signing_input: &'a str,
 }
 
 impl<'a> Compact<'a> {
@@ -325,7 +325,7 @@ impl JwtValidator {
 /// Checks the signature of `jws` with a key from a JWKS: the signature segment decoded
 /// (base64url, no padding), then verified over `header.payload` (RFC 7515 §5.2 steps
 /// 7-8) with the key's verifier for `alg`.
-fn verify_signature(
+pub(crate) fn verify_signature(
     key: &VerifyingKey,
     alg: Algorithm,
     jws: &Compact<'_>,
@@ -352,9 +352,9 @@ impl TokenValidator for JwtValidator {
 /// A compact JWS with a JSON header, and its payload decoded when it is a JSON object:
 /// read once, by the router (for `iss`) and by the validator.
 pub(crate) struct Jws<'a> {
-    parts: Compact<'a>,
-    header: Header,
-    claims: Result<Map<String, Value>, TokenRejection>,
+    pub(crate) parts: Compact<'a>,
+    pub(crate) header: Header,
+    pub(crate) claims: Result<Map<String, Value>, TokenRejection>,
 }
 
 impl<'a> Jws<'a> {

@@ -104,7 +104,7 @@ pub(crate) struct Authorities {
 }
 
 impl Authorities {
-    fn find(&self, issuer: &str) -> Option<&Authority> {
+    pub(crate) fn find(&self, issuer: &str) -> Option<&Authority> {
         // Code point for code point (RFC 9068 §4, RFC 8414 §4).
         self.list.iter().find(|a| a.issuer() == issuer)
     }
