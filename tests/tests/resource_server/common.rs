@@ -48,6 +48,8 @@ async fn whoami(client: AuthenticatedClient) -> HttpResponse {
         "audiences": client.audiences(),
         "issuer": client.issuer(),
         "token_exposed": client.bearer_token().is_some(),
+        "principal": client.principal(),
+        "credential": format!("{:?}", client.credential()),
     }))
 }
 
