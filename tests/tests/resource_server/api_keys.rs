@@ -153,19 +153,6 @@ async fn a_key_never_reaches_the_introspection_endpoint() {
     assert_eq!(srv.auth.introspection_requests(), 1);
 }
 
-// Nor does a key make the resource fetch metadata or keys (JWT validation, discovered).
-#[actix_web::test]
-async fn a_key_never_fetches_metadata_or_keys() {
-    let (key, entry) = minted("ci-bot", &[]);
-    let srv = TestServer::discovered_with(|b| b.api_key(entry));
-    assert_admitted(&srv.post_mcp(&key).await);
-    let reply = srv.post_mcp("mcp_sk_unknown").await;
-    srv.assert_invalid_token(&reply, "The API key is not known");
-    assert_eq!(srv.auth.jwks_requests(), 0);
-    assert_admitted(&srv.post_mcp(&srv.valid_token()).await);
-    assert_eq!(srv.auth.jwks_requests(), 1);
-}
-
 #[actix_web::test]
 async fn a_dev_token_works_on_loopback_and_is_refused_at_build_elsewhere() {
     let dev = |b: McpOAuthBuilder| {
