@@ -15,6 +15,11 @@ use crate::common::*;
 
 const TOOL_CALL_DELETE: &str = r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"delete_file","arguments":{"path":"/tmp/x"}}}"#;
 
+/// `GET /principal` with `token`: the caller's principal and credential kind.
+async fn principal_of(srv: &TestServer, token: &str) -> serde_json::Value {
+    assert_admitted(&send(srv.get("/principal").bearer(token)).await)
+}
+
 /// A fresh key and its table entry for `principal` with `scopes`.
 fn minted(principal: &str, scopes: &[&str]) -> (String, ApiKey) {
     let key = ApiKey::generate(mcp_oauth::DEFAULT_API_KEY_PREFIX);
@@ -43,8 +48,9 @@ async fn a_key_is_admitted_with_its_principal_and_scopes() {
     assert_eq!(body["subject"], "ci-bot");
     assert_eq!(body["scopes"], json!(["tools:call", "files:read"]));
     assert_eq!(body["issuer"], json!(null));
-    assert_eq!(body["credential"], "ApiKey");
-    assert_eq!(body["principal"], "api-key:ci-bot");
+    let who = principal_of(&srv, &key).await;
+    assert_eq!(who["credential"], "ApiKey");
+    assert_eq!(who["principal"], "api-key:ci-bot");
     // The validation cache fronts the key table too, keyed by the key's hash.
     assert_eq!(srv.oauth.cache_len(), Some(1));
 }
@@ -106,8 +112,8 @@ async fn two_keys_of_one_principal_both_work_during_a_rotation() {
     let lines = format!("{}\n{}\n", old_entry.to_line(), new_entry.to_line());
     let srv = TestServer::with(|b| b.api_keys(&lines));
     for key in [&old, &new] {
-        let body = assert_admitted(&srv.post_mcp(key).await);
-        assert_eq!(body["principal"], "api-key:ci-bot");
+        assert_admitted(&srv.post_mcp(key).await);
+        assert_eq!(principal_of(&srv, key).await["principal"], "api-key:ci-bot");
     }
 }
 
@@ -118,11 +124,15 @@ async fn oauth_tokens_still_work_beside_keys_and_are_other_principals() {
     let token = srv.token().subject("ci-bot").scope("tools:call").sign();
     let by_token = assert_admitted(&srv.post_mcp(&token).await);
     let by_key = assert_admitted(&srv.post_mcp(&key).await);
-    assert_eq!(by_token["credential"], "AccessToken");
     assert_eq!(by_token["issuer"], srv.auth.issuer());
     assert_eq!(by_token["subject"], by_key["subject"]);
+    let (token_who, key_who) = (
+        principal_of(&srv, &token).await,
+        principal_of(&srv, &key).await,
+    );
+    assert_eq!(token_who["credential"], "AccessToken");
     // One `sub`, two callers: sessions bound to one are not the other's.
-    assert_ne!(by_token["principal"], by_key["principal"]);
+    assert_ne!(token_who["principal"], key_who["principal"]);
     let reply = srv.post_mcp(&srv.token().expired().sign()).await;
     srv.assert_invalid_token(&reply, "The access token expired");
 }
@@ -161,7 +171,10 @@ async fn a_dev_token_works_on_loopback_and_is_refused_at_build_elsewhere() {
     let srv = TestServer::with(dev);
     let body = assert_admitted(&srv.post_mcp("dev-alice").await);
     assert_eq!(body["subject"], "alice");
-    assert_eq!(body["credential"], "DevToken");
+    assert_eq!(
+        principal_of(&srv, "dev-alice").await["credential"],
+        "DevToken"
+    );
     let reply = srv.post_mcp("dev-bob").await;
     assert_eq!(reply.status, 401);
 
@@ -212,8 +225,11 @@ async fn keys_configured_by_environment_alone() {
             ("MCP_OAUTH_REQUIRED_SCOPES", "tools:call"),
         ])
     });
-    let body = assert_admitted(&srv.post_mcp(&key).await);
-    assert_eq!(body["principal"], "api-key:ci-bot");
+    assert_admitted(&srv.post_mcp(&key).await);
+    assert_eq!(
+        principal_of(&srv, &key).await["principal"],
+        "api-key:ci-bot"
+    );
     assert_admitted(&srv.post_mcp(&srv.token().scope("tools:call").sign()).await);
 }
 

@@ -48,6 +48,12 @@ async fn whoami(client: AuthenticatedClient) -> HttpResponse {
         "audiences": client.audiences(),
         "issuer": client.issuer(),
         "token_exposed": client.bearer_token().is_some(),
+    }))
+}
+
+/// Who the caller is, as sessions know it, and with what credential.
+async fn principal(client: AuthenticatedClient) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
         "principal": client.principal(),
         "credential": format!("{:?}", client.credential()),
     }))
@@ -118,6 +124,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
     .route("/mcp/echo", web::post().to(echo))
     .route("/debug", web::get().to(debug_client))
     .route("/token", web::get().to(raw_token))
+    .route("/principal", web::get().to(principal))
     .route("/tenant", web::get().to(tenant))
     .route("/health", web::get().to(health))
     .route("/health/live", web::get().to(health))
