@@ -188,6 +188,33 @@ async fn a_dev_token_works_on_loopback_and_is_refused_at_build_elsewhere() {
     assert!(!err.to_string().contains("dev-alice"), "{err}");
 }
 
+#[actix_web::test]
+async fn dev_tokens_configured_by_environment() {
+    let srv = Setup::new().start(|auth, resource| {
+        McpOAuthBuilder::from_vars([
+            ("MCP_OAUTH_RESOURCE", resource),
+            ("MCP_OAUTH_AUTHORIZATION_SERVERS", auth.issuer()),
+            (
+                "MCP_OAUTH_DEV_TOKENS",
+                r#"{"dev-alice": {"sub": "alice", "scope": "tools:call"}}"#,
+            ),
+        ])
+    });
+    let body = assert_admitted(&srv.post_mcp("dev-alice").await);
+    assert_eq!(body["subject"], "alice");
+    assert_eq!(body["scopes"], json!(["tools:call"]));
+
+    let err = McpOAuthBuilder::from_vars([
+        ("MCP_OAUTH_RESOURCE", "http://127.0.0.1:1/mcp"),
+        ("MCP_OAUTH_AUTHORIZATION_SERVERS", "http://127.0.0.1:2"),
+        ("MCP_OAUTH_DEV_TOKENS", r#"{"dev-secret-token": "alice"}"#),
+    ])
+    .build()
+    .unwrap_err();
+    assert_eq!(err.problems()[0].setting(), "MCP_OAUTH_DEV_TOKENS", "{err}");
+    assert!(!err.to_string().contains("dev-secret-token"), "{err}");
+}
+
 /// A file in the temporary directory, removed when dropped.
 struct TempFile(std::path::PathBuf);
 
