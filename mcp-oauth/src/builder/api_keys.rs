@@ -283,3 +283,56 @@ impl McpOAuthBuilder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::layer::McpOAuth;
+    use crate::validate::api_key::ApiKey;
+    use crate::validate::router::Validation;
+
+    fn problems(b: super::McpOAuthBuilder) -> Vec<String> {
+        let err = b.build().map(|_| ()).unwrap_err();
+        err.problems().iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn every_key_problem_is_reported_and_none_shows_a_key() {
+        let hash = ApiKey::hash("mcp_sk_one");
+        let found = problems(
+            McpOAuth::builder()
+                .resource("https://mcp.example.com/mcp")
+                .authorization_server("https://auth.example.com")
+                .validation(Validation::Hybrid)
+                .introspection_client("rs", "secret")
+                .opaque_token_prefix("mcp_")
+                .api_key(ApiKey::new("a", &hash))
+                .api_key(ApiKey::new("b", &hash))
+                .api_key(ApiKey::new("c", "mcp_sk_pasted_by_mistake")),
+        );
+        assert_eq!(found.len(), 3, "{found:#?}");
+        assert!(found[0].starts_with("MCP_OAUTH_API_KEY_PREFIX: `mcp_sk_` overlaps"));
+        assert_eq!(
+            found[1],
+            "MCP_OAUTH_API_KEYS: the keys of `a` and `b` have the same sha256"
+        );
+        assert!(found[2].starts_with("MCP_OAUTH_API_KEYS: the key of `c`: `sha256` must be"));
+        assert!(!found.concat().contains("pasted"));
+    }
+
+    #[test]
+    fn a_prefix_is_long_enough_and_never_a_jwt_start() {
+        let key = ApiKey::new("a", ApiKey::hash("x"));
+        let with = |prefix: &str| {
+            problems(
+                McpOAuth::builder()
+                    .resource("https://mcp.example.com/mcp")
+                    .authorization_server("https://auth.example.com")
+                    .api_key_prefix(prefix)
+                    .api_key(key.clone()),
+            )
+        };
+        assert!(with("sk_")[0].contains("at least 4 token characters"));
+        assert!(with("eyJhb")[0].contains("JWTs start with `eyJ`"));
+        assert!(with("mcp sk")[0].contains("at least 4 token characters"));
+    }
+}
