@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::refusal::{AuthError, Refusal};
 use crate::resource::ProtectedResource;
-use crate::validate::claims::VerifiedClaims;
+use crate::validate::claims::{Credential, VerifiedClaims};
 
 /// The caller of a request the [`McpOAuth`](crate::McpOAuth) middleware admitted.
 ///
@@ -127,6 +127,11 @@ impl AuthenticatedClient {
     /// `None` when the token names neither a subject nor a client: such a caller cannot
     /// be told apart from others with the same issuer, so it owns no state.
     ///
+    /// An API key's principal is `api-key:<its principal>`, a development token's
+    /// `dev-token:` and then what a token's would be: an OAuth principal starts with a
+    /// digit, so none of them can be taken for another (an API key `ci-bot` is not the
+    /// OAuth client `ci-bot`).
+    ///
     /// ```
     /// # fn f(a: mcp_oauth::AuthenticatedClient, b: mcp_oauth::AuthenticatedClient) {
     /// let same_caller = a.principal().is_some() && a.principal() == b.principal();
@@ -139,8 +144,30 @@ impl AuthenticatedClient {
             (None, Some(client)) => ("client", client),
             (None, None) => return None,
         };
+        match self.credential() {
+            Credential::ApiKey => return Some(format!("api-key:{who}")),
+            Credential::DevToken => {
+                return Some(format!("dev-token:{}:{issuer}{tag}:{who}", issuer.len()));
+            }
+            _ => {}
+        }
         // Length-prefixed, so ("a b", "c") and ("a", "b c") never collide.
         Some(format!("{}:{issuer}{tag}:{who}", issuer.len()))
+    }
+
+    /// What the client presented: an OAuth access token, an API key or a development
+    /// token.
+    ///
+    /// ```
+    /// use mcp_oauth::{AuthenticatedClient, Credential};
+    ///
+    /// /// Machines with API keys may not manage users.
+    /// fn may_manage_users(client: &AuthenticatedClient) -> bool {
+    ///     client.credential() == Credential::AccessToken && client.has_scope("users:admin")
+    /// }
+    /// ```
+    pub fn credential(&self) -> Credential {
+        self.inner.claims.credential()
     }
 
     /// `client_id`, or `azp`.

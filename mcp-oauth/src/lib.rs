@@ -49,7 +49,11 @@ pub use discovery::report::{
 };
 pub use layer::{McpOAuth, McpOAuthMiddleware};
 pub use refusal::{AuthError, McpBodyProblem, Refusal, TokenRejection};
+pub use validate::Recognition;
+pub use validate::api_key::{ApiKey, DEFAULT_API_KEY_PREFIX};
+pub use validate::claims::Credential;
 pub use validate::claims::VerifiedClaims;
+pub use validate::first_of::{FirstOf, first_of};
 pub use validate::introspection::ClientAuthMethod;
 pub use validate::jwt::TypPolicy;
 pub use validate::router::Validation;

@@ -10,6 +10,9 @@
 #[allow(dead_code)]
 mod common;
 
+use std::time::Duration;
+
+use mcp_oauth::ApiKey;
 use mcp_oauth::testing::JwksFault;
 
 use crate::common::*;
@@ -107,11 +110,33 @@ async fn tokens_never_appear_in_logs_bodies_or_headers() {
     let with_refused_credentials = refused_srv.token().opaque();
     replies.push(refused_srv.post_mcp(&with_refused_credentials).await);
 
+    // API keys beside OAuth: accepted, unknown, expired; and a development token.
+    let api_key = ApiKey::generate(mcp_oauth::DEFAULT_API_KEY_PREFIX);
+    let unknown_key = ApiKey::generate(mcp_oauth::DEFAULT_API_KEY_PREFIX);
+    let expired_key = ApiKey::generate(mcp_oauth::DEFAULT_API_KEY_PREFIX);
+    let dev_token = "dev-token-never-logged".to_owned();
+    let keys_srv = Setup::new()
+        .log_to(dispatch.clone())
+        .start(|auth, resource| {
+            auth.configure(resource)
+                .api_key(ApiKey::new("leak-bot", ApiKey::hash(&api_key)))
+                .api_key(
+                    ApiKey::new("old-bot", ApiKey::hash(&expired_key))
+                        .expires_at(std::time::SystemTime::now() - Duration::from_secs(60)),
+                )
+                .dev_token(&dev_token, serde_json::json!({"sub": "dev"}))
+        });
+    tracing::callsite::rebuild_interest_cache();
+    for key in [&api_key, &unknown_key, &expired_key, &dev_token] {
+        replies.push(keys_srv.post_mcp(key).await);
+    }
+
     let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
     assert_eq!(
         statuses,
         [
-            200, 401, 401, 401, 403, 401, 401, 400, 401, 401, 503, 200, 401, 503, 503
+            200, 401, 401, 401, 403, 401, 401, 400, 401, 401, 503, 200, 401, 503, 503, 200, 401,
+            401, 200
         ]
     );
 
@@ -126,6 +151,8 @@ async fn tokens_never_appear_in_logs_bodies_or_headers() {
     );
     assert!(logged.contains("introspection failed"), "{logged}");
     assert!(logged.contains("credentials were refused"), "{logged}");
+    assert!(logged.contains("The API key is not known"), "{logged}");
+    assert!(logged.contains("The API key expired"), "{logged}");
     for secret in [SECRET, WRONG_SECRET] {
         assert!(
             !logged.contains(secret),
@@ -148,6 +175,10 @@ async fn tokens_never_appear_in_logs_bodies_or_headers() {
         &revoked,
         &during_outage,
         &with_refused_credentials,
+        &api_key,
+        &unknown_key,
+        &expired_key,
+        &dev_token,
     ];
     let everything_sent_back: String = replies.iter().map(Reply::everything).collect();
     for token in tokens {

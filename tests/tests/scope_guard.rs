@@ -11,7 +11,7 @@ use actix_web::middleware::Condition;
 use actix_web::{App, HttpResponse, HttpServer, Responder, ResponseError, delete, get, post, web};
 use mcp_oauth::__private::{GuardedScopes, GuardedTool, inventory};
 use mcp_oauth::testing::TestAuthServer;
-use mcp_oauth::{AuthenticatedClient, McpOAuth, require_scope};
+use mcp_oauth::{ApiKey, AuthenticatedClient, McpOAuth, require_scope};
 use rmcp::{ServerHandler, tool, tool_handler, tool_router};
 use serde_json::{Value, json};
 
@@ -111,6 +111,8 @@ struct Server {
     resource: String,
     client: awc::Client,
     handle: ServerHandle,
+    /// API keys of principal `key-bot` accepted beside tokens: (their scopes, the key).
+    api_keys: Vec<(&'static str, String)>,
 }
 
 impl Drop for Server {
@@ -133,8 +135,15 @@ impl Server {
         let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
         let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let resource = format!("{base}/mcp");
-        let oauth = auth
-            .configure(&resource)
+        let api_keys: Vec<(&'static str, String)> = ["mcp", "mcp files:delete"]
+            .into_iter()
+            .map(|scopes| (scopes, ApiKey::generate(mcp_oauth::DEFAULT_API_KEY_PREFIX)))
+            .collect();
+        let oauth = api_keys
+            .iter()
+            .fold(auth.configure(&resource), |b, (scopes, key)| {
+                b.api_key(ApiKey::new("key-bot", ApiKey::hash(key)).scopes(scopes.split(' ')))
+            })
             .required_scopes(["mcp"])
             .scopes_supported(["profile"])
             .build()
@@ -163,7 +172,14 @@ impl Server {
             resource,
             client: awc::Client::default(),
             handle,
+            api_keys,
         }
+    }
+
+    /// The API key granting exactly `scopes`.
+    fn api_key(&self, scopes: &str) -> &str {
+        let found = self.api_keys.iter().find(|(s, _)| *s == scopes);
+        &found.unwrap().1
     }
 
     fn token(&self, scope: &str) -> String {
@@ -180,11 +196,16 @@ impl Server {
     }
 
     async fn send(&self, method: &str, path: &str, scope: &str, body: &str) -> Reply {
+        self.send_bearer(method, path, &self.token(scope), body)
+            .await
+    }
+
+    async fn send_bearer(&self, method: &str, path: &str, bearer: &str, body: &str) -> Reply {
         let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
         let mut res = self
             .client
             .request(method, format!("{}{path}", self.base))
-            .insert_header(("Authorization", format!("Bearer {}", self.token(scope))))
+            .insert_header(("Authorization", format!("Bearer {bearer}")))
             .insert_header(("Content-Type", "application/json"))
             .send_body(body.to_owned())
             .await
@@ -390,6 +411,34 @@ async fn the_middleware_refuses_a_call_of_a_guarded_tool_with_a_403() {
         .send("POST", "/mcp", "mcp files:purge", &call("purge"))
         .await;
     assert_eq!(reply.status, 404, "{}", reply.body);
+}
+
+// `#[require_scope]` judges an API key's scopes exactly as a token's: the handler guard
+// and the middleware's refusal of a guarded tool (MCP authorization §Runtime
+// Insufficient Scope Errors).
+#[actix_web::test]
+async fn require_scope_applies_to_api_keys_as_to_tokens() {
+    let srv = Server::start(true);
+    let (narrow, wide) = (srv.api_key("mcp"), srv.api_key("mcp files:delete"));
+    let reply = srv.send_bearer("DELETE", "/files", narrow, "").await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    assert_eq!(
+        reply.challenge.unwrap(),
+        srv.insufficient_scope("mcp files:delete", "files:delete")
+    );
+    let reply = srv.send_bearer("DELETE", "/files", wide, "").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(json(&reply.body), json!({"deleted_by": "key-bot"}));
+    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "read_notes"}});
+    let reply = srv
+        .send_bearer("POST", "/mcp", narrow, &call.to_string())
+        .await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    let challenge = reply.challenge.unwrap();
+    assert!(
+        challenge.contains(r#"scope="mcp notes:read notes:admin""#),
+        "{challenge}"
+    );
 }
 
 #[test]

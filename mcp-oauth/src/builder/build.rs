@@ -242,6 +242,8 @@ impl McpOAuthBuilder {
             Some(ValidatorSlot(v)) => v.clone(),
             None => authorities.clone(),
         };
+        // API keys and development tokens, each token routed by its shape (first_of).
+        let validator = self.beside_keys(validator, resource.as_deref(), &mut problem);
 
         // The same problem found for several authorization servers is reported once.
         let mut unique: Vec<ConfigProblem> = Vec::with_capacity(problems.len());

@@ -144,6 +144,18 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
         "MCP_OAUTH_BODY_TIMEOUT_SECS",
         "seconds a request body checked before the service runs may take; slower is 408 (default 5)",
     ),
+    (
+        "MCP_OAUTH_API_KEYS",
+        "API keys beside OAuth, one JSON object per line: {\"principal\":..,\"sha256\":..,\"scopes\":[..],\"expires_at\":..} (usually MCP_OAUTH_API_KEYS_FILE)",
+    ),
+    (
+        "MCP_OAUTH_API_KEY_PREFIX",
+        "what every API key starts with: such tokens go to the key table only (default mcp_sk_)",
+    ),
+    (
+        "MCP_OAUTH_DEV_TOKENS",
+        "static development tokens, a JSON object token -> claims; loopback resources only",
+    ),
 ];
 
 impl McpOAuthBuilder {
@@ -242,6 +254,9 @@ impl McpOAuthBuilder {
         let body_timeout = read("MCP_OAUTH_BODY_TIMEOUT_SECS");
         let negative_ttl = read("MCP_OAUTH_INTROSPECTION_NEGATIVE_TTL_SECS");
         let max_concurrent = read("MCP_OAUTH_INTROSPECTION_MAX_CONCURRENT");
+        let api_keys = read("MCP_OAUTH_API_KEYS");
+        let api_key_prefix = read("MCP_OAUTH_API_KEY_PREFIX");
+        let dev_tokens = read("MCP_OAUTH_DEV_TOKENS");
 
         if let Some(names) = algorithms {
             let mut algs = Vec::new();
@@ -327,7 +342,36 @@ impl McpOAuthBuilder {
         }
         parse_into(&mut b.typ, typ, "MCP_OAUTH_TYP", &mut problems);
         b.problems = problems;
+        if let Some(prefix) = api_key_prefix {
+            b.api_key_prefix = prefix;
+        }
+        if let Some(lines) = api_keys {
+            b = b.api_keys(&lines);
+        }
+        if let Some(json) = dev_tokens {
+            b = dev_tokens_from(b, &json);
+        }
         b
+    }
+}
+
+/// `MCP_OAUTH_DEV_TOKENS`: a JSON object, each member a token and its claims.
+fn dev_tokens_from(mut b: McpOAuthBuilder, json: &str) -> McpOAuthBuilder {
+    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json) {
+        Ok(tokens) => tokens
+            .into_iter()
+            .fold(b, |b, (token, claims)| b.dev_token(token, claims)),
+        Err(e) => {
+            // serde_json's message is not used: it may quote a token.
+            b.problems.push(ConfigProblem::new(
+                "MCP_OAUTH_DEV_TOKENS",
+                format!(
+                    "must be a JSON object of token -> claims, e.g. {{\"dev-alice\":{{\"sub\":\"alice\",\"scope\":\"tools:call\"}}}} (error at column {})",
+                    e.column()
+                ),
+            ));
+            b
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! holds one issuer's own settings; `error` is what `build` reports. Dependencies point
 //! one way: the builder knows every part of the crate, no part knows the builder.
 
+mod api_keys;
 mod authorization_server;
 mod build;
 mod cache;
@@ -202,6 +203,11 @@ pub struct McpOAuthBuilder {
     pub(crate) strictness: Strictness,
     pub(crate) retry_discovery: bool,
     pub(crate) diagnostics_path: Option<String>,
+    /// API keys accepted beside OAuth tokens, and the prefix that routes a token to them.
+    pub(crate) api_keys: Vec<crate::validate::api_key::ApiKey>,
+    pub(crate) api_key_prefix: String,
+    /// Static development tokens (loopback resources only).
+    pub(crate) dev_tokens: Vec<api_keys::DevToken>,
     /// Problems found while reading the environment, reported by `build()`.
     pub(crate) problems: Vec<ConfigProblem>,
 }
@@ -258,6 +264,9 @@ impl Default for McpOAuthBuilder {
             strictness: Strictness::default(),
             retry_discovery: false,
             diagnostics_path: None,
+            api_keys: Vec::new(),
+            api_key_prefix: crate::validate::api_key::DEFAULT_API_KEY_PREFIX.to_owned(),
+            dev_tokens: Vec::new(),
             problems: Vec::new(),
         }
     }

@@ -109,7 +109,7 @@ impl CachedValidator {
 
     /// The same cache on another clock (tests step it past TTLs and `exp`).
     #[cfg(test)]
-    fn with_clock(mut self, clock: Clock) -> Self {
+    pub(crate) fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
     }

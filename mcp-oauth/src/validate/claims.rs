@@ -31,6 +31,30 @@ pub struct VerifiedClaims {
     audiences: Vec<String>,
     expires_at: Option<SystemTime>,
     claims: Map<String, Value>,
+    credential: Credential,
+}
+
+/// What kind of credential a client presented: an OAuth access token, an API key, or a
+/// static development token. Set only by this crate's own validators; a custom
+/// [`TokenValidator`](crate::TokenValidator)'s claims are an
+/// [`AccessToken`](Self::AccessToken).
+///
+/// ```
+/// use mcp_oauth::{Credential, VerifiedClaims};
+///
+/// let claims = VerifiedClaims::from_claims(Default::default());
+/// assert_eq!(claims.credential(), Credential::AccessToken);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Credential {
+    /// An OAuth access token (or whatever a custom validator accepted).
+    #[default]
+    AccessToken,
+    /// A key from the API-key table ([`ApiKey`](crate::ApiKey)).
+    ApiKey,
+    /// A static development token (loopback resources only).
+    DevToken,
 }
 
 impl VerifiedClaims {
@@ -90,7 +114,26 @@ impl VerifiedClaims {
             audiences,
             expires_at,
             claims,
+            credential: Credential::AccessToken,
         }
+    }
+
+    /// The same claims, marked as coming from `credential` (the API-key and
+    /// development-token validators only).
+    pub(crate) fn with_credential(mut self, credential: Credential) -> Self {
+        self.credential = credential;
+        self
+    }
+
+    /// The kind of credential these claims were proved by.
+    ///
+    /// ```
+    /// # use mcp_oauth::{Credential, VerifiedClaims};
+    /// let claims = VerifiedClaims::from_claims(Default::default());
+    /// assert_eq!(claims.credential(), Credential::AccessToken);
+    /// ```
+    pub fn credential(&self) -> Credential {
+        self.credential
     }
 
     /// Replaces the granted scopes.

@@ -9,15 +9,20 @@
 //! - [`rules`]: `iss`, `aud`, `exp`, `nbf`, `iat` and leeway, the one place each time
 //!   and audience rule lives (RFC 7519 §4.1, RFC 8707, RFC 9068 §4);
 //! - [`claims`]: what a judged token says ([`VerifiedClaims`]);
-//! - [`cache`]: results keyed by the token's SHA-256, single-flight, bounded.
+//! - [`cache`]: results keyed by the token's SHA-256, single-flight, bounded;
+//! - [`api_key`]: API keys (SHA-256 hashes, constant-time) and development tokens;
+//! - [`first_of`]: several validators on one endpoint, each token routed to one of them
+//!   by its shape ([`Recognition`]), never tried on all.
 //!
 //! This module knows nothing of HTTP requests or responses: a token comes in, claims or a
 //! [`Refusal`] go out. Outbound calls go through [`crate::http`]; metadata comes from
 //! [`crate::discovery`].
 
+pub(crate) mod api_key;
 pub(crate) mod cache;
 pub(crate) mod claims;
 pub(crate) mod clock;
+pub(crate) mod first_of;
 pub(crate) mod introspection;
 pub(crate) mod jwks;
 pub(crate) mod jwt;
@@ -75,4 +80,48 @@ pub trait TokenValidator: Send + Sync + 'static {
         &'a self,
         token: &'a str,
     ) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>>;
+
+    /// Whether `token` has the shape of what this validator judges, decided from the
+    /// token alone, without I/O: [`first_of`](crate::first_of) hands each token to one
+    /// validator by this answer. The default, [`Recognition::Possibly`], suits a
+    /// validator that judges any token; one that judges only its own prefix says
+    /// [`Recognition::Mine`] or [`Recognition::NotMine`].
+    ///
+    /// ```
+    /// use mcp_oauth::{LocalBoxFuture, Recognition, Refusal, TokenValidator, VerifiedClaims};
+    ///
+    /// struct Partner;
+    ///
+    /// impl TokenValidator for Partner {
+    ///     fn validate<'a>(&'a self, _: &'a str) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>> {
+    ///         Box::pin(async { Ok(VerifiedClaims::from_claims(Default::default())) })
+    ///     }
+    ///     fn recognizes(&self, token: &str) -> Recognition {
+    ///         if token.starts_with("partner_") { Recognition::Mine } else { Recognition::NotMine }
+    ///     }
+    /// }
+    /// assert_eq!(Partner.recognizes("partner_123"), Recognition::Mine);
+    /// ```
+    fn recognizes(&self, token: &str) -> Recognition {
+        let _ = token;
+        Recognition::Possibly
+    }
+}
+
+/// What a [`TokenValidator`] can tell from a token's shape alone
+/// ([`TokenValidator::recognizes`]).
+///
+/// ```
+/// use mcp_oauth::Recognition;
+///
+/// assert_ne!(Recognition::Mine, Recognition::Possibly);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recognition {
+    /// The token has this validator's own shape (its prefix): only it judges the token.
+    Mine,
+    /// It may be this validator's: judged by it when no validator says [`Mine`](Self::Mine).
+    Possibly,
+    /// It cannot be this validator's: never handed to it.
+    NotMine,
 }

@@ -51,6 +51,14 @@ async fn whoami(client: AuthenticatedClient) -> HttpResponse {
     }))
 }
 
+/// Who the caller is, as sessions know it, and with what credential.
+async fn principal(client: AuthenticatedClient) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "principal": client.principal(),
+        "credential": format!("{:?}", client.credential()),
+    }))
+}
+
 /// Needs `files:delete` on top of the middleware's required scopes (step-up).
 async fn delete_files(client: AuthenticatedClient) -> Result<HttpResponse, AuthError> {
     client.require_scopes(&["files:delete"])?;
@@ -116,6 +124,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
     .route("/mcp/echo", web::post().to(echo))
     .route("/debug", web::get().to(debug_client))
     .route("/token", web::get().to(raw_token))
+    .route("/principal", web::get().to(principal))
     .route("/tenant", web::get().to(tenant))
     .route("/health", web::get().to(health))
     .route("/health/live", web::get().to(health))

@@ -9,6 +9,7 @@
 #[allow(dead_code)]
 mod common;
 
+mod api_keys;
 mod cache;
 mod config;
 mod cors;
