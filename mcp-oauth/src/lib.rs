@@ -14,6 +14,7 @@ mod http;
 pub mod httpauth;
 mod layer;
 mod policy;
+pub mod providers;
 mod refusal;
 mod resource;
 mod scope;

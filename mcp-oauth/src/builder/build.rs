@@ -500,6 +500,7 @@ impl McpOAuthBuilder {
                 typ: self.typ,
                 scope_claim: self.scope_claim.clone(),
                 keys,
+                rules: server.rules.clone(),
             }
         });
 
@@ -540,6 +541,7 @@ impl McpOAuthBuilder {
                 audiences,
                 leeway_secs: self.leeway.as_secs(),
                 scope_claim: self.scope_claim.clone(),
+                rules: server.rules.clone(),
                 limits: self.jwks.limits,
                 prefixes,
                 refused: RefusedCache::new(self.introspection_limits.negative_ttl),

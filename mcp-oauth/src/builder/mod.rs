@@ -15,6 +15,7 @@ mod env;
 mod error;
 mod introspection;
 mod policy;
+mod provider;
 mod resource;
 mod tokens;
 

@@ -21,6 +21,7 @@ pub(crate) mod clock;
 pub(crate) mod introspection;
 pub(crate) mod jwks;
 pub(crate) mod jwt;
+pub(crate) mod profile;
 pub(crate) mod router;
 pub(crate) mod rules;
 
