@@ -263,8 +263,15 @@ async fn keycloak_tokens_pass_with_the_audience_mapper_only() {
     // Without the audience mapper: `aud: account`.
     let account = idp.access_token("account", &["mcp:tools"]).sign();
     srv.assert_invalid_token(&srv.post_mcp(&account).await, WRONG_AUDIENCE);
-    // An ID token (`typ: ID`), even one whose `aud` were this resource.
-    let id = idp.id_token().audience(&srv.resource).sign();
+    // An ID token (`typ: ID`), even one whose `aud` were this resource and that has none
+    // of the claims that mark ID tokens elsewhere (a refreshed one: no `at_hash`).
+    srv.assert_invalid_token(&srv.post_mcp(&idp.id_token().sign()).await, ID_TOKEN);
+    let id = idp
+        .id_token()
+        .audience(&srv.resource)
+        .without_claim("at_hash")
+        .without_claim("auth_time")
+        .sign();
     srv.assert_invalid_token(&srv.post_mcp(&id).await, ID_TOKEN);
 }
 
