@@ -18,6 +18,7 @@ mod policy;
 mod provider;
 mod resource;
 mod tokens;
+mod vars;
 
 pub use authorization_server::AuthorizationServer;
 pub use env::ENV_VARIABLES;

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::env::{list, value};
+use super::vars::{list, value};
 use super::{AuthorizationServer, ConfigProblem, McpOAuthBuilder};
 use crate::providers::recipe::Settings;
 use crate::providers::{self, Provider};

@@ -49,7 +49,7 @@ for them.
 5. Set `MCP_OAUTH_AUTH0_DOMAIN` to the tenant domain (`your-tenant.us.auth0.com`) or the \
 custom domain the tokens are issued from.",
     caveats: "",
-    recipe: recipe,
+    recipe,
 };
 
 fn recipe(s: &mut Settings<'_>) -> Option<Recipe> {

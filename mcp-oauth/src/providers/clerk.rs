@@ -57,7 +57,7 @@ go in `MCP_OAUTH_INTROSPECTION_CLIENT_ID` / `MCP_OAUTH_INTROSPECTION_CLIENT_SECR
 - Clerk does not bind tokens to a resource: when introspection reports no `aud`, tokens \
 are refused unless their `client_id` is listed in `MCP_OAUTH_CLERK_CLIENT_IDS`, an \
 explicit choice that accepts every token of those clients.",
-    recipe: recipe,
+    recipe,
 };
 
 fn recipe(s: &mut Settings<'_>) -> Option<Recipe> {

@@ -74,7 +74,7 @@ hold for the pool, for whatever API, is accepted: give this server's clients the
 app clients.
 - ID tokens (`token_use: id`) are refused; only `token_use: access` passes.
 - No Dynamic Client Registration and no RFC 8707 `resource` parameter.",
-    recipe: recipe,
+    recipe,
 };
 
 fn recipe(s: &mut Settings<'_>) -> Option<Recipe> {

@@ -55,7 +55,7 @@ or custom domain).",
 - Tokens of an inbound app without a configured resource carry the **project ID** as \
 `aud`, which every app of the project shares: they are refused. Accepting them means \
 setting `MCP_OAUTH_AUDIENCE={project id}` yourself, which binds no token to this server.",
-    recipe: recipe,
+    recipe,
 };
 
 fn recipe(s: &mut Settings<'_>) -> Option<Recipe> {

@@ -87,7 +87,7 @@ server) besides the resource. Use one app registration per MCP server.
 - Multi-tenant (`common`, `organizations`) is refused: the issuer names each tenant. \
 List one authorization server per tenant instead.
 - No Dynamic Client Registration: pre-register MCP clients.",
-    recipe: recipe,
+    recipe,
 };
 
 /// 8-4-4-4-12 hexadecimal digits.

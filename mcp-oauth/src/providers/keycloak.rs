@@ -59,7 +59,7 @@ Code Exchange Code Challenge Method* = `S256`) and get the client scope above.
 *Trusted Hosts* policy and allow the client scope in *Allowed Client Scopes*.
 4. Set `MCP_OAUTH_KEYCLOAK_URL` and `MCP_OAUTH_KEYCLOAK_REALM`.",
     caveats: "",
-    recipe: recipe,
+    recipe,
 };
 
 fn recipe(s: &mut Settings<'_>) -> Option<Recipe> {

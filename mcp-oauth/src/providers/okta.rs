@@ -69,7 +69,7 @@ The preset then uses **introspection** (`MCP_OAUTH_INTROSPECTION_CLIENT_ID` / \
 org tokens means setting `MCP_OAUTH_AUDIENCE=https://{domain}` yourself, which binds no \
 token to this server. Prefer a custom authorization server.
 - No open Dynamic Client Registration: pre-register MCP clients.",
-    recipe: recipe,
+    recipe,
 };
 
 fn recipe(s: &mut Settings<'_>) -> Option<Recipe> {

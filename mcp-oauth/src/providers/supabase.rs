@@ -48,7 +48,7 @@ signed-in user of the project, never the MCP endpoint's URL, so they are refused
 you set `MCP_OAUTH_AUDIENCE=authenticated` yourself: then any session token of the \
 project is accepted here.
 - No OAuth scopes yet: authorize with the `role` or custom claims in your handlers.",
-    recipe: recipe,
+    recipe,
 };
 
 fn recipe(s: &mut Settings<'_>) -> Option<Recipe> {

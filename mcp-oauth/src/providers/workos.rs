@@ -42,7 +42,7 @@ register themselves) and *Client ID Metadata Document* support if offered.
 3. PKCE (`S256`) is always required by AuthKit for public clients.
 4. Set `MCP_OAUTH_WORKOS_AUTHKIT_DOMAIN` to the AuthKit domain (`your-app.authkit.app`).",
     caveats: "",
-    recipe: recipe,
+    recipe,
 };
 
 fn recipe(s: &mut Settings<'_>) -> Option<Recipe> {

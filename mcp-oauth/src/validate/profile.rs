@@ -1,5 +1,5 @@
 //! [`ClaimRules`]: what one issuer's access tokens look like beyond RFC 9068, set by a
-//! provider preset (`crate::providers`) and applied by both strategies after the shared
+//! provider preset (`mcp_oauth::providers`) and applied by both strategies after the shared
 //! rules of `rules.rs`: claims that must hold a value (Cognito `token_use`, Keycloak
 //! `typ`, Entra `ver`), claims one of which an access token always carries (Entra `scp`
 //! or `roles`), the explicit client-id alternative for tokens without `aud`, and the
