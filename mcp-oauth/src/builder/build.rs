@@ -83,7 +83,8 @@ impl McpOAuthBuilder {
             .iter()
             .map(|s| s.issuer.as_str())
             .collect();
-        if issuers.is_empty() {
+        // A preset that could not make its authorization server has said why.
+        if issuers.is_empty() && !self.preset {
             problem(
                 "MCP_OAUTH_AUTHORIZATION_SERVERS",
                 "required: at least one authorization server issuer URL".into(),

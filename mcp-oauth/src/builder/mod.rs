@@ -206,6 +206,9 @@ pub struct McpOAuthBuilder {
     pub(crate) diagnostics_path: Option<String>,
     /// Problems found while reading the environment, reported by `build()`.
     pub(crate) problems: Vec<ConfigProblem>,
+    /// Whether a provider preset was selected (its problems then explain a missing
+    /// authorization server).
+    pub(crate) preset: bool,
 }
 
 /// A user validator, kept apart so the builder stays `Debug` + `Clone`.
@@ -261,6 +264,7 @@ impl Default for McpOAuthBuilder {
             retry_discovery: false,
             diagnostics_path: None,
             problems: Vec::new(),
+            preset: false,
         }
     }
 }

@@ -91,6 +91,7 @@ impl McpOAuthBuilder {
         vars: &HashMap<String, String>,
         problems: &mut Vec<ConfigProblem>,
     ) {
+        self.preset = true;
         let mut found = Vec::new();
         let recipe = {
             let mut read = |name| value(vars, name, &mut found);

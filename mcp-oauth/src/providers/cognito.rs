@@ -109,6 +109,10 @@ fn recipe(s: &mut Settings<'_>) -> Option<Recipe> {
         None => format!("https://cognito-idp.{region}.amazonaws.com"),
     };
     if clients.is_empty() {
+        // Unset was reported by `required`; a value listing nothing is reported here.
+        if s.problems.iter().all(|(name, _)| *name != CLIENTS) {
+            s.problem(CLIENTS, "lists no app client ID".into());
+        }
         return None;
     }
     let issuer = format!("{origin}/{pool}");

@@ -161,9 +161,130 @@ async fn cognito_without_client_ids_is_a_problem_naming_the_variable() {
             "MCP_OAUTH_AUTH0_DOMAIN",
             "MCP_OAUTH_COGNITO_CLIENT_IDS",
             "MCP_OAUTH_COGNITO_USER_POOL_ID",
-            "MCP_OAUTH_AUTHORIZATION_SERVERS",
         ],
         "{err}"
+    );
+}
+
+#[actix_web::test]
+async fn every_bad_preset_variable_is_reported_at_once_by_name() {
+    let err = McpOAuthBuilder::from_vars([
+        ("MCP_OAUTH_PROVIDER", "entra"),
+        ("MCP_OAUTH_ENTRA_TENANT_ID", "common"),
+        ("MCP_OAUTH_ENTRA_TOKEN_VERSION", "3"),
+        ("MCP_OAUTH_RESOURCE", "https://mcp.example.com/mcp"),
+    ])
+    .build()
+    .unwrap_err();
+    let settings: Vec<&str> = err.problems().iter().map(|p| p.setting()).collect();
+    assert_eq!(
+        settings,
+        ["MCP_OAUTH_ENTRA_CLIENT_ID", "MCP_OAUTH_ENTRA_TOKEN_VERSION"],
+        "{err}"
+    );
+    let err = McpOAuthBuilder::from_vars([
+        ("MCP_OAUTH_PROVIDER", "entra"),
+        ("MCP_OAUTH_ENTRA_TENANT_ID", "organizations"),
+        ("MCP_OAUTH_ENTRA_CLIENT_ID", Fixture::ENTRA_CLIENT_ID),
+        ("MCP_OAUTH_RESOURCE", "https://mcp.example.com/mcp"),
+    ])
+    .build()
+    .unwrap_err();
+    assert_eq!(err.problems()[0].setting(), "MCP_OAUTH_ENTRA_TENANT_ID");
+    assert!(err.to_string().contains("multi-tenant"), "{err}");
+
+    // Plain http off loopback, an unknown preset, a blank list.
+    for (vars, setting) in [
+        (
+            vec![
+                ("MCP_OAUTH_PROVIDER", "auth0"),
+                ("MCP_OAUTH_AUTH0_DOMAIN", "http://tenant.auth0.com"),
+            ],
+            "MCP_OAUTH_AUTH0_DOMAIN",
+        ),
+        (
+            vec![("MCP_OAUTH_PROVIDER", "authzero")],
+            "MCP_OAUTH_PROVIDER",
+        ),
+        (
+            vec![
+                ("MCP_OAUTH_PROVIDER", "cognito"),
+                ("MCP_OAUTH_COGNITO_USER_POOL_ID", "eu-west-1_AbC"),
+                ("MCP_OAUTH_COGNITO_CLIENT_IDS", " , "),
+            ],
+            "MCP_OAUTH_COGNITO_CLIENT_IDS",
+        ),
+    ] {
+        let mut vars = vars;
+        vars.push(("MCP_OAUTH_RESOURCE", "https://mcp.example.com/mcp"));
+        let err = McpOAuthBuilder::from_vars(vars).build().unwrap_err();
+        let settings: Vec<&str> = err.problems().iter().map(|p| p.setting()).collect();
+        let expected: &[&str] = if setting == "MCP_OAUTH_PROVIDER" {
+            &[setting, "MCP_OAUTH_AUTHORIZATION_SERVERS"]
+        } else {
+            &[setting]
+        };
+        assert_eq!(settings, expected, "{err}");
+    }
+
+    // The builder: a variable that is not the preset's is named.
+    let err = McpOAuthBuilder::default()
+        .resource("https://mcp.example.com/mcp")
+        .provider(
+            &providers::OKTA,
+            [
+                ("MCP_OAUTH_OKTA_DOMAIN", "your-org.okta.com"),
+                ("MCP_OAUTH_AUTH0_DOMAIN", "tenant.auth0.com"),
+            ],
+        )
+        .build()
+        .unwrap_err();
+    assert_eq!(err.problems().len(), 1, "{err}");
+    assert!(err.to_string().contains("MCP_OAUTH_AUTH0_DOMAIN"), "{err}");
+}
+
+/// Entra v1 and v2 tokens at once: the preset twice through the builder, each issuer
+/// with its own `ver` and keys.
+#[actix_web::test]
+async fn entra_v1_and_v2_at_once_through_the_builder() {
+    let v2 = TestAuthServer::imitating_fixture(Fixture::EntraV2);
+    let v1 = TestAuthServer::imitating_fixture(Fixture::EntraV1);
+    let entra = |version: &'static str, idp: &Imitation| {
+        vec![
+            (
+                "MCP_OAUTH_ENTRA_TENANT_ID",
+                Fixture::ENTRA_TENANT_ID.to_owned(),
+            ),
+            (
+                "MCP_OAUTH_ENTRA_CLIENT_ID",
+                Fixture::ENTRA_CLIENT_ID.to_owned(),
+            ),
+            ("MCP_OAUTH_ENTRA_TOKEN_VERSION", version.to_owned()),
+            ("MCP_OAUTH_ENTRA_AUTHORITY", idp.origin()),
+        ]
+    };
+    let (vars2, vars1) = (entra("2", &v2), entra("1", &v1));
+    let srv = Setup::new().start(move |_, resource| {
+        McpOAuthBuilder::default()
+            .resource(resource)
+            .provider(&providers::ENTRA, vars2)
+            .provider(&providers::ENTRA, vars1)
+    });
+    let api = format!("api://{}", Fixture::ENTRA_CLIENT_ID);
+    for idp in [&v2, &v1] {
+        let token = idp.access_token(&api, &["mcp.tools"]).sign();
+        let who = assert_admitted(&srv.post_mcp(&token).await);
+        assert_eq!(who["issuer"], idp.issuer());
+        assert_eq!(who["scopes"], json!(["mcp.tools"]));
+    }
+    // Each issuer keeps its own `ver`.
+    let crossed = v1
+        .access_token(&api, &["mcp.tools"])
+        .claim("ver", json!("2.0"))
+        .sign();
+    srv.assert_invalid_token(
+        &srv.post_mcp(&crossed).await,
+        "The token has an invalid claim",
     );
 }
 
