@@ -50,7 +50,7 @@ pub const CLERK: Provider = Provider {
 clients register themselves; PKCE is required for public clients.
 2. Create one confidential OAuth application for this server: its client ID and secret \
 go in `MCP_OAUTH_INTROSPECTION_CLIENT_ID` / `MCP_OAUTH_INTROSPECTION_CLIENT_SECRET` \
-(the preset introspects every token).
+(the preset introspects every token). If the metadata at `https://{domain}/.well-known/oauth-authorization-server` names no `introspection_endpoint`, set `MCP_OAUTH_INTROSPECTION_ENDPOINT` to `https://{domain}/oauth/token_info`.
 3. Set `MCP_OAUTH_CLERK_DOMAIN` to the Frontend API domain.",
     caveats: "\
 - Clerk's tokens are opaque: every new token costs one introspection call (then cached).

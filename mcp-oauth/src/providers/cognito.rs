@@ -73,7 +73,8 @@ list those IDs in `MCP_OAUTH_COGNITO_CLIENT_IDS`.
 hold for the pool, for whatever API, is accepted: give this server's clients their own \
 app clients.
 - ID tokens (`token_use: id`) are refused; only `token_use: access` passes.
-- No Dynamic Client Registration and no RFC 8707 `resource` parameter.",
+- No Dynamic Client Registration and no RFC 8707 `resource` parameter.
+- The pool's metadata lists no `code_challenge_methods_supported` although Cognito accepts PKCE: clients that follow MCP refuse it, and `discover()` reports it as an error unless you set `MCP_OAUTH_DISCOVERY_STRICTNESS=lenient` yourself.",
     recipe,
 };
 

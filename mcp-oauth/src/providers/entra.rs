@@ -86,7 +86,8 @@ MCP endpoint's URL, and ignore the RFC 8707 `resource` parameter: the preset acc
 server) besides the resource. Use one app registration per MCP server.
 - Multi-tenant (`common`, `organizations`) is refused: the issuer names each tenant. \
 List one authorization server per tenant instead.
-- No Dynamic Client Registration: pre-register MCP clients.",
+- No Dynamic Client Registration: pre-register MCP clients.
+- Entra's metadata lists no `code_challenge_methods_supported` although it accepts PKCE: clients that follow MCP refuse such an authorization server, and `discover()` reports it as an error. Accepting that knowingly is `MCP_OAUTH_DISCOVERY_STRICTNESS=lenient` (a warning then); the preset does not do it for you.",
     recipe,
 };
 

@@ -148,10 +148,15 @@ impl Fixture {
     /// Members of the provider's discovery document that differ from the test server's.
     fn metadata(self) -> Value {
         match self {
-            // Cognito and Entra have no registration endpoint and no introspection.
+            // Cognito's and Entra's OpenID configurations have no registration or
+            // introspection endpoint, and list no `code_challenge_methods_supported`
+            // although both accept PKCE.
+            // https://learn.microsoft.com/entra/identity-platform/v2-protocols-oidc#find-your-apps-openid-configuration-document-uri
+            // https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-oidc-flow.html
             Self::Cognito | Self::EntraV2 | Self::EntraV1 => json!({
                 "registration_endpoint": null,
                 "introspection_endpoint": null,
+                "code_challenge_methods_supported": null,
                 "scopes_supported": ["openid", "email", "phone", "profile"],
             }),
             // Okta's custom servers: the claims and scopes it lists.

@@ -5,9 +5,9 @@
 //! scopes reaching `AuthenticatedClient`; the provider's typical wrong tokens are refused
 //! (RFC 9068 §4: audience, ID tokens, another issuer).
 
-use mcp_oauth::McpOAuthBuilder;
 use mcp_oauth::providers;
 use mcp_oauth::testing::{Fixture, Imitation, TestAuthServer};
+use mcp_oauth::{Check, McpOAuthBuilder, Severity};
 use serde_json::json;
 
 use crate::common::*;
@@ -343,6 +343,28 @@ async fn entra_v2_delegated_and_app_only_tokens_pass_and_v1_and_id_tokens_do_not
         &srv.post_mcp(&v1_claims).await,
         "The token has an invalid claim",
     );
+}
+
+// MCP 2025-11-25 authorization §Authorization Code Protection: Entra's metadata does not
+// advertise S256, which the startup report says, while tokens are still judged.
+#[actix_web::test]
+async fn entra_metadata_without_s256_is_reported_by_discover() {
+    let idp = TestAuthServer::imitating(&providers::ENTRA);
+    let srv = entra(&idp, "2");
+    let err = srv.oauth.discover().await.expect_err("no S256 advertised");
+    let pkce: Vec<Severity> = err
+        .report()
+        .authorization_servers
+        .iter()
+        .flat_map(|s| &s.findings)
+        .filter(|f| f.check == Check::Pkce)
+        .map(|f| f.severity)
+        .collect();
+    assert_eq!(pkce, [Severity::Error], "{err}");
+    let token = idp
+        .access_token(Fixture::ENTRA_CLIENT_ID, &["mcp.tools"])
+        .sign();
+    assert_admitted(&srv.post_mcp(&token).await);
 }
 
 #[actix_web::test]
