@@ -10,6 +10,7 @@ use super::vars::{list, value};
 use super::{AuthorizationServer, ConfigProblem, McpOAuthBuilder};
 use crate::providers::recipe::Settings;
 use crate::providers::{self, Provider};
+use crate::validate::jwt::TypPolicy;
 use crate::validate::router::Validation;
 
 impl McpOAuthBuilder {
@@ -104,6 +105,16 @@ impl McpOAuthBuilder {
         };
         problems.extend(found);
         let Some(recipe) = recipe else { return };
+        if recipe.never_at_jwt && self.typ == TypPolicy::Strict {
+            problems.push(ConfigProblem::new(
+                "MCP_OAUTH_TYP",
+                format!(
+                    "`strict` accepts only `at+jwt` tokens, and {} never types its access \
+                     tokens so: every token would be refused (`lenient` refuses ID tokens too)",
+                    provider.title()
+                ),
+            ));
+        }
         let mut server = AuthorizationServer::new(recipe.issuer);
         if self.jwks_uri.is_none() {
             server.jwks_uri = recipe.jwks_uri;

@@ -75,5 +75,6 @@ fn recipe(s: &mut Settings<'_>) -> Option<Recipe> {
             ..ClaimRules::default()
         },
         validation: Some(Validation::Introspection),
+        never_at_jwt: false,
     })
 }

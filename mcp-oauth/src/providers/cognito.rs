@@ -119,6 +119,8 @@ fn recipe(s: &mut Settings<'_>) -> Option<Recipe> {
     let issuer = format!("{origin}/{pool}");
     let jwks = format!("{issuer}/.well-known/jwks.json");
     let mut recipe = Recipe::jwt(issuer, jwks, &[Algorithm::RS256]);
+    // Cognito's tokens have no `typ` header.
+    recipe.never_at_jwt = true;
     recipe.rules = ClaimRules {
         required: vec![RequiredClaim {
             name: "token_use",

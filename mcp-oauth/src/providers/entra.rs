@@ -156,6 +156,8 @@ fn recipe(s: &mut Settings<'_>) -> Option<Recipe> {
         )
     };
     let mut recipe = Recipe::jwt(issuer, jwks, &[Algorithm::RS256]);
+    // Entra's access tokens are typed `JWT`.
+    recipe.never_at_jwt = true;
     recipe.audiences = vec![client.clone(), format!("api://{client}")];
     recipe.rules = ClaimRules {
         required: vec![RequiredClaim {

@@ -23,6 +23,9 @@ pub(crate) struct Recipe {
     pub(crate) rules: ClaimRules,
     /// The strategy the provider's tokens need (`None`: the builder's, `jwt` by default).
     pub(crate) validation: Option<Validation>,
+    /// The provider never types its access tokens `at+jwt` (RFC 9068 §2.1): `TypPolicy::
+    /// Strict` would refuse them all.
+    pub(crate) never_at_jwt: bool,
 }
 
 impl Recipe {
@@ -35,6 +38,7 @@ impl Recipe {
             audiences: Vec::new(),
             rules: ClaimRules::default(),
             validation: None,
+            never_at_jwt: false,
         }
     }
 }

@@ -227,6 +227,18 @@ async fn every_bad_preset_variable_is_reported_at_once_by_name() {
         assert_eq!(settings, expected, "{err}");
     }
 
+    // `strict` typ with a provider that never types its tokens `at+jwt`.
+    let err = McpOAuthBuilder::from_vars([
+        ("MCP_OAUTH_PROVIDER", "okta"),
+        ("MCP_OAUTH_OKTA_DOMAIN", "your-org.okta.com"),
+        ("MCP_OAUTH_TYP", "strict"),
+        ("MCP_OAUTH_RESOURCE", "https://mcp.example.com/mcp"),
+    ])
+    .build()
+    .unwrap_err();
+    let settings: Vec<&str> = err.problems().iter().map(|p| p.setting()).collect();
+    assert_eq!(settings, ["MCP_OAUTH_TYP"], "{err}");
+
     // The builder: a variable that is not the preset's is named.
     let err = McpOAuthBuilder::default()
         .resource("https://mcp.example.com/mcp")
