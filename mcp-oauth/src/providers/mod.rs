@@ -9,6 +9,11 @@
 //! ([`caveats`](Provider::caveats)). Select one with `MCP_OAUTH_PROVIDER=<name>` or
 //! [`McpOAuthBuilder::provider`](crate::McpOAuthBuilder::provider).
 //!
+//! None of them changes the `typ` policy: their access tokens are typed `JWT`, or not at
+//! all, or `at+jwt` (Auth0's RFC 9068 profile), which the default `lenient` accepts while
+//! refusing ID tokens; `MCP_OAUTH_TYP=strict` with a provider that never types its tokens
+//! `at+jwt` (Okta, Cognito, Entra ID) is a configuration problem.
+//!
 //! Every variable that names where a provider lives (a domain, a base URL, an
 //! authority) also accepts a full URL, `https`, or `http` on a loopback host only:
 //! that is how a test points a preset at a server on 127.0.0.1, and how a sovereign

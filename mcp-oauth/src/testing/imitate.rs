@@ -61,6 +61,12 @@ impl Fixture {
     pub const CLIENT_ID: &'static str = "mcp-client-1";
 
     /// The default fixture of a preset.
+    ///
+    /// ```
+    /// use mcp_oauth::{providers, testing::Fixture};
+    /// assert_eq!(Fixture::of(&providers::COGNITO), Fixture::Cognito);
+    /// assert_eq!(Fixture::COGNITO_USER_POOL_ID.split_once('_').map(|p| p.0), Some("us-east-1"));
+    /// ```
     pub fn of(provider: &Provider) -> Self {
         match provider.name() {
             "auth0" => Self::Auth0,
@@ -234,6 +240,13 @@ impl TestAuthServer {
 
 impl Imitation {
     /// The fixture served.
+    ///
+    /// ```
+    /// use mcp_oauth::testing::{Fixture, TestAuthServer};
+    /// let idp = TestAuthServer::imitating(&mcp_oauth::providers::SUPABASE);
+    /// assert_eq!(idp.fixture(), Fixture::Supabase);
+    /// assert!(idp.issuer().ends_with("/auth/v1"));
+    /// ```
     pub fn fixture(&self) -> Fixture {
         self.fixture
     }
@@ -257,6 +270,26 @@ impl Imitation {
     /// provider documents it; further changes through the [`TokenBuilder`]. Cognito's
     /// access tokens have no `aud` (`audience` is unused); Clerk's are meant to be made
     /// [`opaque`](TokenBuilder::opaque).
+    ///
+    /// ```
+    /// use mcp_oauth::{McpOAuthBuilder, testing::{Fixture, TestAuthServer}};
+    ///
+    /// let idp = TestAuthServer::imitating(&mcp_oauth::providers::COGNITO);
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = McpOAuthBuilder::from_vars([
+    ///     ("MCP_OAUTH_PROVIDER", "cognito"),
+    ///     ("MCP_OAUTH_COGNITO_USER_POOL_ID", Fixture::COGNITO_USER_POOL_ID),
+    ///     ("MCP_OAUTH_COGNITO_CLIENT_IDS", Fixture::COGNITO_CLIENT_ID),
+    ///     ("MCP_OAUTH_COGNITO_ENDPOINT", idp.origin().as_str()),
+    ///     ("MCP_OAUTH_RESOURCE", resource),
+    /// ])
+    /// .build()?;
+    /// let token = idp.access_token(resource, &["mcp.tools"]).sign(); // no `aud`
+    /// let client = actix_web::rt::System::new().block_on(oauth.authenticate(&token))?;
+    /// assert_eq!(client.client_id(), Some(Fixture::COGNITO_CLIENT_ID));
+    /// assert!(client.audiences().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn access_token(&self, audience: &str, scopes: &[&str]) -> TokenBuilder {
         let t = self.server.token();
         let spaced = scopes.join(" ");
@@ -360,6 +393,25 @@ impl Imitation {
     /// An OpenID Connect ID token of the provider's shape, issued to its client (the
     /// `aud` a careless configuration might accept): what must never pass as an access
     /// token.
+    ///
+    /// ```
+    /// use mcp_oauth::{McpOAuthBuilder, Refusal, TokenRejection};
+    /// use mcp_oauth::testing::{Fixture, TestAuthServer};
+    ///
+    /// let idp = TestAuthServer::imitating(&mcp_oauth::providers::KEYCLOAK);
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = McpOAuthBuilder::from_vars([
+    ///     ("MCP_OAUTH_PROVIDER", "keycloak"),
+    ///     ("MCP_OAUTH_KEYCLOAK_URL", idp.origin().as_str()),
+    ///     ("MCP_OAUTH_KEYCLOAK_REALM", Fixture::KEYCLOAK_REALM),
+    ///     ("MCP_OAUTH_RESOURCE", resource),
+    /// ])
+    /// .build()?;
+    /// let id_token = idp.id_token().audience(resource).sign();
+    /// let err = actix_web::rt::System::new().block_on(oauth.authenticate(&id_token)).unwrap_err();
+    /// assert_eq!(err.refusal(), &Refusal::InvalidToken(TokenRejection::IdToken));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn id_token(&self) -> TokenBuilder {
         let t = self
             .server
