@@ -85,6 +85,39 @@ async fn okta_custom_server_tokens_pass_with_scp_and_id_tokens_do_not() {
     srv.assert_invalid_token(&srv.post_mcp(&org).await, WRONG_ISSUER);
 }
 
+// `generic` is the general variables: by name in the environment, or through the builder.
+#[actix_web::test]
+async fn the_generic_preset_is_the_general_variables() {
+    let idp = TestAuthServer::imitating(&providers::GENERIC);
+    let by_env = from_vars(vec![
+        ("MCP_OAUTH_PROVIDER", "generic".into()),
+        ("MCP_OAUTH_AUTHORIZATION_SERVERS", idp.issuer().to_owned()),
+    ]);
+    let token = idp.access_token(&by_env.resource, &["mcp:tools"]).sign();
+    assert_eq!(
+        admitted_scopes(&by_env.post_mcp(&token).await),
+        json!(["mcp:tools"])
+    );
+
+    let issuer = idp.issuer().to_owned();
+    let by_builder = Setup::new().start(move |_, resource| {
+        McpOAuthBuilder::default().provider(
+            &providers::GENERIC,
+            [
+                ("MCP_OAUTH_AUTHORIZATION_SERVERS", issuer),
+                ("MCP_OAUTH_RESOURCE", resource.to_owned()),
+            ],
+        )
+    });
+    let token = idp
+        .access_token(&by_builder.resource, &["mcp:tools"])
+        .sign();
+    assert_eq!(
+        admitted_scopes(&by_builder.post_mcp(&token).await),
+        json!(["mcp:tools"])
+    );
+}
+
 #[actix_web::test]
 async fn okta_org_server_is_introspected() {
     let idp = TestAuthServer::imitating(&providers::GENERIC);
