@@ -4,6 +4,7 @@
 use jsonwebtoken::Algorithm;
 
 use crate::secret::Secret;
+use crate::validate::profile::ClaimRules;
 
 /// An authorization server this resource trusts: its issuer identifier and, where it
 /// differs from the defaults, its own endpoints, audiences, algorithms and introspection
@@ -39,6 +40,8 @@ pub struct AuthorizationServer {
     pub(crate) algorithms: Option<Vec<Algorithm>>,
     pub(crate) introspection_client: Option<(String, Secret)>,
     pub(crate) opaque_token_prefixes: Vec<String>,
+    /// A provider preset's claim rules for this issuer's tokens (default: none).
+    pub(crate) rules: ClaimRules,
 }
 
 impl AuthorizationServer {
@@ -58,6 +61,7 @@ impl AuthorizationServer {
             algorithms: None,
             introspection_client: None,
             opaque_token_prefixes: Vec::new(),
+            rules: ClaimRules::default(),
         }
     }
 

@@ -83,7 +83,8 @@ impl McpOAuthBuilder {
             .iter()
             .map(|s| s.issuer.as_str())
             .collect();
-        if issuers.is_empty() {
+        // A preset that could not make its authorization server has said why.
+        if issuers.is_empty() && !self.preset {
             problem(
                 "MCP_OAUTH_AUTHORIZATION_SERVERS",
                 "required: at least one authorization server issuer URL".into(),
@@ -502,6 +503,7 @@ impl McpOAuthBuilder {
                 typ: self.typ,
                 scope_claim: self.scope_claim.clone(),
                 keys,
+                rules: server.rules.clone(),
             }
         });
 
@@ -542,6 +544,7 @@ impl McpOAuthBuilder {
                 audiences,
                 leeway_secs: self.leeway.as_secs(),
                 scope_claim: self.scope_claim.clone(),
+                rules: server.rules.clone(),
                 limits: self.jwks.limits,
                 prefixes,
                 refused: RefusedCache::new(self.introspection_limits.negative_ttl),

@@ -11,6 +11,9 @@ use std::time::Duration;
 use super::AuthorizationServer;
 use super::ConfigProblem;
 use super::McpOAuthBuilder;
+use super::provider::stray_variables;
+use super::vars::{list, value};
+use crate::providers;
 use crate::validate::jwt;
 
 /// Every variable [`McpOAuthBuilder::from_env`] reads, with what it means: for `--help`
@@ -155,6 +158,64 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
     (
         "MCP_OAUTH_DEV_TOKENS",
         "static development tokens, a JSON object token -> claims; loopback resources only",
+    ),
+    (
+        "MCP_OAUTH_PROVIDER",
+        "a provider preset (`mcp_oauth::providers`): generic, auth0, okta, cognito, entra, keycloak, workos, descope, clerk, supabase; it reads its own variables below",
+    ),
+    ("MCP_OAUTH_AUTH0_DOMAIN", "auth0: the tenant's domain"),
+    ("MCP_OAUTH_OKTA_DOMAIN", "okta: the Okta domain"),
+    (
+        "MCP_OAUTH_OKTA_AUTHORIZATION_SERVER",
+        "okta: the custom authorization server's ID (default `default`), or `org`",
+    ),
+    (
+        "MCP_OAUTH_COGNITO_USER_POOL_ID",
+        "cognito: the user pool ID",
+    ),
+    (
+        "MCP_OAUTH_COGNITO_CLIENT_IDS",
+        "cognito: app client IDs whose access tokens (no `aud`) are accepted",
+    ),
+    (
+        "MCP_OAUTH_COGNITO_ENDPOINT",
+        "cognito: the host or URL instead of cognito-idp.{region}.amazonaws.com",
+    ),
+    (
+        "MCP_OAUTH_ENTRA_TENANT_ID",
+        "entra: the directory (tenant) ID",
+    ),
+    (
+        "MCP_OAUTH_ENTRA_CLIENT_ID",
+        "entra: the MCP API's application (client) ID, accepted as `aud`",
+    ),
+    (
+        "MCP_OAUTH_ENTRA_TOKEN_VERSION",
+        "entra: access token version, 2 (default) or 1",
+    ),
+    (
+        "MCP_OAUTH_ENTRA_AUTHORITY",
+        "entra: a national cloud's host or URL instead of login.microsoftonline.com",
+    ),
+    ("MCP_OAUTH_KEYCLOAK_URL", "keycloak: the server's base URL"),
+    ("MCP_OAUTH_KEYCLOAK_REALM", "keycloak: the realm"),
+    (
+        "MCP_OAUTH_WORKOS_AUTHKIT_DOMAIN",
+        "workos: the AuthKit domain",
+    ),
+    ("MCP_OAUTH_DESCOPE_PROJECT_ID", "descope: the project ID"),
+    (
+        "MCP_OAUTH_DESCOPE_BASE_URL",
+        "descope: the API base URL (default api.descope.com)",
+    ),
+    ("MCP_OAUTH_CLERK_DOMAIN", "clerk: the Frontend API domain"),
+    (
+        "MCP_OAUTH_CLERK_CLIENT_IDS",
+        "clerk: client IDs accepted when introspection reports no `aud`",
+    ),
+    (
+        "MCP_OAUTH_SUPABASE_PROJECT_URL",
+        "supabase: the project URL",
     ),
 ];
 
@@ -341,6 +402,24 @@ impl McpOAuthBuilder {
             }
         }
         parse_into(&mut b.typ, typ, "MCP_OAUTH_TYP", &mut problems);
+        let selected = match value(&vars, "MCP_OAUTH_PROVIDER", &mut problems) {
+            None => None,
+            Some(name) => match providers::find(&name) {
+                Some(p) => Some(p),
+                None => {
+                    let known: Vec<&str> = providers::all().iter().map(|p| p.name()).collect();
+                    problems.push(ConfigProblem::new(
+                        "MCP_OAUTH_PROVIDER",
+                        format!("unknown provider `{name}` (one of {})", known.join(", ")),
+                    ));
+                    None
+                }
+            },
+        };
+        stray_variables(selected, &vars, &mut problems);
+        if let Some(p) = selected {
+            b.apply_provider(p, &vars, &mut problems);
+        }
         b.problems = problems;
         if let Some(prefix) = api_key_prefix {
             b.api_key_prefix = prefix;
@@ -422,47 +501,4 @@ fn parse_into<T: std::str::FromStr<Err = String>>(
             Err(why) => problems.push(ConfigProblem::new(name, why)),
         }
     }
-}
-
-/// `NAME` (trimmed) or the contents of the file `NAME_FILE` names (without its trailing line
-/// break); both set is a problem, and so is a file that cannot be read. Blank is unset.
-fn value(
-    vars: &HashMap<String, String>,
-    name: &'static str,
-    problems: &mut Vec<ConfigProblem>,
-) -> Option<String> {
-    let direct = vars.get(name).filter(|v| !v.trim().is_empty());
-    let file_var = format!("{name}_FILE");
-    let file = vars.get(&file_var).filter(|v| !v.trim().is_empty());
-    match (direct, file) {
-        (Some(_), Some(_)) => {
-            problems.push(ConfigProblem::new(
-                name,
-                format!("set either {name} or {file_var}, not both"),
-            ));
-            None
-        }
-        (Some(v), None) => Some(v.trim().to_owned()),
-        (None, Some(path)) => match std::fs::read_to_string(path) {
-            Ok(contents) => Some(contents.trim_end_matches(['\n', '\r']).to_owned()),
-            Err(e) => {
-                // The path is not secret; the contents would be, and are never shown.
-                problems.push(ConfigProblem::new(
-                    name,
-                    format!("cannot read {file_var} `{path}`: {e}"),
-                ));
-                None
-            }
-        },
-        (None, None) => None,
-    }
-}
-
-/// A list separated by spaces and/or commas.
-fn list(value: &str) -> Vec<String> {
-    value
-        .split([' ', ',', '\t', '\n'])
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }

@@ -16,8 +16,10 @@ mod env;
 mod error;
 mod introspection;
 mod policy;
+mod provider;
 mod resource;
 mod tokens;
+mod vars;
 
 pub use authorization_server::AuthorizationServer;
 pub use env::ENV_VARIABLES;
@@ -210,6 +212,9 @@ pub struct McpOAuthBuilder {
     pub(crate) dev_tokens: Vec<api_keys::DevToken>,
     /// Problems found while reading the environment, reported by `build()`.
     pub(crate) problems: Vec<ConfigProblem>,
+    /// Whether a provider preset was selected (its problems then explain a missing
+    /// authorization server).
+    pub(crate) preset: bool,
 }
 
 /// A user validator, kept apart so the builder stays `Debug` + `Clone`.
@@ -268,6 +273,7 @@ impl Default for McpOAuthBuilder {
             api_key_prefix: crate::validate::api_key::DEFAULT_API_KEY_PREFIX.to_owned(),
             dev_tokens: Vec::new(),
             problems: Vec::new(),
+            preset: false,
         }
     }
 }

@@ -71,6 +71,7 @@
 //! builds (the server hands out tokens to anyone who asks).
 
 mod discovery;
+mod imitate;
 mod introspection;
 mod keys;
 mod server;
@@ -80,6 +81,7 @@ mod token;
 mod tests;
 
 pub use discovery::{MetadataDocument, MetadataFault};
+pub use imitate::{Fixture, Imitation};
 pub use introspection::{IntrospectionFault, IntrospectionHold};
 pub use server::{JwksFault, TestAuthServer, TestAuthServerBuilder};
 pub use token::TokenBuilder;

@@ -136,6 +136,18 @@ impl VerifiedClaims {
         self.credential
     }
 
+    /// The granted scopes plus those of each claim in `names` (a space-separated string
+    /// or an array of strings), for issuers that grant scopes in more than one claim.
+    pub(crate) fn with_scopes_from(mut self, names: &[&str]) -> Self {
+        for name in names {
+            if let Some(value) = self.claims.get(*name) {
+                let more = scopes_of(value);
+                scope::extend_unique(&mut self.scopes, more.iter().map(String::as_str));
+            }
+        }
+        self
+    }
+
     /// Replaces the granted scopes.
     ///
     /// ```

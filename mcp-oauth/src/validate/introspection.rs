@@ -31,6 +31,7 @@ use crate::http::{self, FetchError, HttpLimits};
 use crate::refusal::{Refusal, TokenRejection};
 use crate::secret::Secret;
 use crate::validate::claims::VerifiedClaims;
+use crate::validate::profile::ClaimRules;
 use crate::validate::rules::{self, Expiry};
 
 pub(crate) use refused::RefusedCache;
@@ -137,6 +138,8 @@ pub(crate) struct Introspector {
     pub(crate) audiences: Vec<String>,
     pub(crate) leeway_secs: u64,
     pub(crate) scope_claim: Option<String>,
+    /// The issuer's own claim rules (a provider preset's), the audience among them.
+    pub(crate) rules: ClaimRules,
     pub(crate) limits: HttpLimits,
     /// The prefixes of the opaque tokens this issuer issues (empty: not known).
     pub(crate) prefixes: Vec<String>,
@@ -257,17 +260,19 @@ impl Introspector {
             Some(Value::String(iss)) if *iss == self.issuer => {}
             Some(_) => return Err(Refusal::InvalidToken(TokenRejection::WrongIssuer)),
         }
-        rules::audience(&doc, &self.audiences)?;
+        self.rules.check(&doc, &self.audiences)?;
         rules::times(&doc, self.leeway_secs, Expiry::Optional)?;
         if let Some(kind) = doc.get("token_type")
             && !kind.as_str().is_some_and(is_access_token_type)
         {
             return Err(Refusal::InvalidToken(TokenRejection::WrongType));
         }
-        Ok(VerifiedClaims::from_claims_with_scope_claim(
-            doc,
-            self.scope_claim.as_deref(),
-        ))
+        Ok(self
+            .rules
+            .scopes(VerifiedClaims::from_claims_with_scope_claim(
+                doc,
+                self.scope_claim.as_deref(),
+            )))
     }
 }
 

@@ -18,6 +18,7 @@ use crate::discovery::Discovery;
 use crate::refusal::{Refusal, TokenRejection};
 use crate::validate::claims::VerifiedClaims;
 use crate::validate::jwks::{JwksCache, JwksSettings, KeyEpoch, VerifyingKey};
+use crate::validate::profile::ClaimRules;
 use crate::validate::rules::{self, Expiry};
 use crate::validate::{LocalBoxFuture, TokenValidator};
 
@@ -200,6 +201,8 @@ pub(crate) struct JwtValidator {
     pub(crate) typ: TypPolicy,
     pub(crate) scope_claim: Option<String>,
     pub(crate) keys: KeySource,
+    /// The issuer's own claim rules (a provider preset's), the audience among them.
+    pub(crate) rules: ClaimRules,
 }
 
 /// The header members this validator reads; all others (`jku`, `x5u`, `jwk`, `x5c`, ...)
@@ -313,12 +316,14 @@ impl JwtValidator {
         if !header.typ.as_deref().is_some_and(is_at_jwt) {
             rules::not_an_id_token(&claims, self.scope_claim.as_deref())?;
         }
-        rules::audience(&claims, &self.audiences)?;
+        self.rules.check(&claims, &self.audiences)?;
         rules::times(&claims, self.leeway_secs, Expiry::Required)?;
-        Ok(VerifiedClaims::from_claims_with_scope_claim(
-            claims,
-            self.scope_claim.as_deref(),
-        ))
+        Ok(self
+            .rules
+            .scopes(VerifiedClaims::from_claims_with_scope_claim(
+                claims,
+                self.scope_claim.as_deref(),
+            )))
     }
 }
 

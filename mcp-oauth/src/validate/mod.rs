@@ -26,6 +26,7 @@ pub(crate) mod first_of;
 pub(crate) mod introspection;
 pub(crate) mod jwks;
 pub(crate) mod jwt;
+pub(crate) mod profile;
 pub(crate) mod router;
 pub(crate) mod rules;
 

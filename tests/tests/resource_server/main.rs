@@ -24,4 +24,5 @@ mod jwt;
 mod mcp_policy;
 mod metadata;
 mod outside_tokens;
+mod providers;
 mod validator;

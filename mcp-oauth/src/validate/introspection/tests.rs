@@ -24,6 +24,7 @@ fn introspector() -> Introspector {
         audiences: vec!["https://mcp.example.com/mcp".into()],
         leeway_secs: 60,
         scope_claim: None,
+        rules: Default::default(),
         limits: crate::validate::jwks::JwksSettings::default().limits,
         prefixes: Vec::new(),
         refused: None,
