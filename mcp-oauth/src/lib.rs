@@ -20,6 +20,7 @@ mod scope;
 mod secret;
 mod session;
 mod sync;
+mod telemetry;
 mod url_policy;
 mod validate;
 
@@ -46,6 +47,10 @@ pub use discovery::report::{
 };
 pub use layer::{McpOAuth, McpOAuthMiddleware};
 pub use refusal::{AuthError, McpBodyProblem, Refusal, TokenRejection};
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub use telemetry::describe_metrics;
+pub use telemetry::{METRICS, MetricInfo, MetricKind};
 pub use validate::claims::VerifiedClaims;
 pub use validate::introspection::ClientAuthMethod;
 pub use validate::jwt::TypPolicy;

@@ -1,0 +1,189 @@
+//! The `metrics` feature: a known sequence of requests over real HTTP, then the exact
+//! counts in the Prometheus text of a real exporter, and no token anywhere in it.
+//!
+//! A binary of its own: the recorder is process-wide, so no other test may send requests
+//! beside the one that counts them.
+#![allow(clippy::unwrap_used)]
+
+#[path = "resource_server/common.rs"]
+#[allow(dead_code)]
+mod common;
+
+use mcp_oauth::testing::TestAuthServer;
+use mcp_oauth::{McpOAuth, Validation};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::common::*;
+
+const TOOL_CALL_DELETE: &str = r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"delete_file","arguments":{"path":"/tmp/x"}}}"#;
+
+/// The process-wide recorder, installed once, with every metric described.
+fn recorder() -> PrometheusHandle {
+    static HANDLE: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let handle = PrometheusBuilder::new().install_recorder().unwrap();
+            mcp_oauth::describe_metrics();
+            handle
+        })
+        .clone()
+}
+
+/// The value of the sample `series` (name and labels exactly as exported), if present.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map(|v| v.trim().parse().unwrap())
+}
+
+/// Asserts `series` is exported with `expected`.
+#[track_caller]
+fn assert_sample(text: &str, series: &str, expected: f64) {
+    assert_eq!(sample(text, series), Some(expected), "{series} in:\n{text}");
+}
+
+async fn post_json(srv: &TestServer, token: &str, body: &str, encoding: Option<&str>) -> Reply {
+    let mut req = srv
+        .post("/mcp/echo")
+        .insert_header(("content-type", "application/json"))
+        .bearer(token);
+    if let Some(e) = encoding {
+        req = req.insert_header(("content-encoding", e));
+    }
+    send_body(req, body.to_owned()).await
+}
+
+#[actix_web::test]
+async fn a_known_sequence_of_requests_gives_exact_counts_and_no_token() {
+    let handle = recorder();
+
+    // A JWT server configured with its issuer only: metadata and keys are discovered.
+    let jwt =
+        TestServer::discovered_with(|b| b.require_scope_for_tool("delete_file", ["files:delete"]));
+    // An introspecting server, against another authorization server.
+    let auth = TestAuthServer::start();
+    auth.introspection_client("rs", "introspection-secret-0123456789");
+    let opaque = Setup::new().auth(auth).start(|auth, resource| {
+        McpOAuth::builder()
+            .resource(resource)
+            .authorization_server(auth.issuer())
+            .validation(Validation::Introspection)
+            .introspection_client("rs", "introspection-secret-0123456789")
+    });
+
+    let valid = jwt.token().scope("mcp").sign();
+    let expired = jwt.token().expired().sign();
+    let no_delete = jwt.token().scope("mcp").sign();
+    let active = opaque.token().opaque();
+    let unknown = "opaque-token-the-server-never-issued";
+
+    // A valid token twice: one miss, then one hit.
+    assert_eq!(jwt.post_mcp(&valid).await.status, 200);
+    assert_eq!(jwt.post_mcp(&valid).await.status, 200);
+    // No token.
+    assert_eq!(jwt.post_mcp_anonymous().await.status, 401);
+    // An expired token.
+    assert_eq!(jwt.post_mcp(&expired).await.status, 401);
+    // A tools/call of a tool whose scope the token lacks.
+    assert_eq!(
+        post_json(&jwt, &no_delete, TOOL_CALL_DELETE, None)
+            .await
+            .status,
+        403
+    );
+    // A compressed body (the cached token: a hit) cannot be checked.
+    assert_eq!(
+        post_json(&jwt, &valid, TOOL_CALL_DELETE, Some("gzip"))
+            .await
+            .status,
+        415
+    );
+    // An active opaque token, and one the authorization server does not know.
+    assert_eq!(opaque.post_mcp(&active).await.status, 200);
+    assert_eq!(opaque.post_mcp(unknown).await.status, 401);
+
+    let text = handle.render();
+    let requests = |labels: &str| format!("mcp_oauth_requests_total{{{labels}}}");
+    assert_sample(&text, &requests(r#"outcome="admitted""#), 3.0);
+    assert_sample(&text, &requests(r#"outcome="missing""#), 1.0);
+    assert_sample(
+        &text,
+        &requests(r#"outcome="invalid_token",kind="expired""#),
+        1.0,
+    );
+    assert_sample(
+        &text,
+        &requests(r#"outcome="invalid_token",kind="inactive""#),
+        1.0,
+    );
+    assert_sample(&text, &requests(r#"outcome="insufficient_scope""#), 1.0);
+    assert_sample(&text, &requests(r#"outcome="unsupported_encoding""#), 1.0);
+    let total: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("mcp_oauth_requests_total{"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(total, 8.0, "every request counted once:\n{text}");
+
+    // Hits: the second valid request and the compressed one; misses: the other five tokens.
+    assert_sample(&text, "mcp_oauth_validation_cache_hits_total", 2.0);
+    assert_sample(&text, "mcp_oauth_validation_cache_misses_total", 5.0);
+
+    let (a, b) = (jwt.auth.issuer(), opaque.auth.issuer());
+    let per = |name: &str, issuer: &str, outcome: Option<&str>| match outcome {
+        Some(o) => format!(r#"{name}{{issuer="{issuer}",outcome="{o}"}}"#),
+        None => format!(r#"{name}{{issuer="{issuer}"}}"#),
+    };
+    assert_sample(
+        &text,
+        &per("mcp_oauth_discovery_attempts_total", &a, Some("found")),
+        1.0,
+    );
+    assert_sample(
+        &text,
+        &per("mcp_oauth_discovery_attempts_total", &b, Some("found")),
+        1.0,
+    );
+    assert_sample(&text, &per("mcp_oauth_discovery_ready", &a, None), 1.0);
+    assert_sample(
+        &text,
+        &per("mcp_oauth_jwks_fetches_total", &a, Some("ok")),
+        1.0,
+    );
+    assert_eq!(
+        sample(&text, &per("mcp_oauth_jwks_fetches_total", &b, Some("ok"))),
+        None
+    );
+    assert_sample(
+        &text,
+        &per("mcp_oauth_introspections_total", &b, Some("active")),
+        1.0,
+    );
+    assert_sample(
+        &text,
+        &per("mcp_oauth_introspections_total", &b, Some("inactive")),
+        1.0,
+    );
+    assert_sample(
+        &text,
+        &per("mcp_oauth_introspection_duration_seconds_count", &b, None),
+        2.0,
+    );
+    assert!(text.contains("# HELP mcp_oauth_requests_total "), "{text}");
+
+    for token in [valid.as_str(), &expired, &no_delete, &active, unknown] {
+        assert!(!text.contains(token), "a token in the export:\n{text}");
+    }
+}
+
+/// The README's "Metrics" table lists every metric of `mcp_oauth::METRICS`, with its type.
+#[test]
+fn the_readme_lists_every_metric() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    for m in mcp_oauth::METRICS {
+        let kind = format!("{:?}", m.kind).to_lowercase();
+        let row = format!("| `{}` | {kind} |", m.name);
+        assert!(readme.contains(&row), "no README row starting {row}");
+    }
+}
