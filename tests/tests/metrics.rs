@@ -1,5 +1,7 @@
 //! The `metrics` feature: a known sequence of requests over real HTTP, then the exact
-//! counts in the Prometheus text of a real exporter, and no token anywhere in it.
+//! counts in the Prometheus text the example server's metrics endpoint
+//! (`examples/examples/common/metrics.rs`, a real exporter) serves, and no token anywhere
+//! in it.
 //!
 //! A binary of its own: the recorder is process-wide, so no other test may send requests
 //! beside the one that counts them.
@@ -9,24 +11,34 @@
 #[allow(dead_code)]
 mod common;
 
+#[path = "../../examples/examples/common/metrics.rs"]
+#[allow(dead_code)]
+mod example_metrics;
+
 use mcp_oauth::testing::TestAuthServer;
 use mcp_oauth::{McpOAuth, Validation};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::common::*;
 
 const TOOL_CALL_DELETE: &str = r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"delete_file","arguments":{"path":"/tmp/x"}}}"#;
 
-/// The process-wide recorder, installed once, with every metric described.
+/// The process-wide recorder, installed once as the example server installs it (every
+/// metric described).
 fn recorder() -> PrometheusHandle {
     static HANDLE: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
     HANDLE
-        .get_or_init(|| {
-            let handle = PrometheusBuilder::new().install_recorder().unwrap();
-            mcp_oauth::describe_metrics();
-            handle
-        })
+        .get_or_init(|| example_metrics::install().unwrap())
         .clone()
+}
+
+/// The example's metrics endpoint for `handle`, at `/metrics` on a free loopback port.
+fn metrics_endpoint(handle: PrometheusHandle) -> String {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = example_metrics::serve(handle, "/metrics".to_owned(), listener).unwrap();
+    actix_web::rt::spawn(server);
+    base
 }
 
 /// The value of the sample `series` (name and labels exactly as exported), if present.
@@ -55,7 +67,7 @@ async fn post_json(srv: &TestServer, token: &str, body: &str, encoding: Option<&
 
 #[actix_web::test]
 async fn a_known_sequence_of_requests_gives_exact_counts_and_no_token() {
-    let handle = recorder();
+    let metrics = metrics_endpoint(recorder());
 
     // A JWT server configured with its issuer only: metadata and keys are discovered.
     let jwt =
@@ -102,7 +114,24 @@ async fn a_known_sequence_of_requests_gives_exact_counts_and_no_token() {
     assert_eq!(opaque.post_mcp(&active).await.status, 200);
     assert_eq!(opaque.post_mcp(unknown).await.status, 401);
 
-    let text = handle.render();
+    let scrape = send(client().get(format!("{metrics}/metrics"))).await;
+    assert_eq!(scrape.status, 200);
+    assert_eq!(
+        scrape.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    // Only the configured path answers.
+    assert_eq!(
+        send(client().get(format!("{metrics}/mcp"))).await.status,
+        404
+    );
+    assert_eq!(
+        send(client().post(format!("{metrics}/metrics")))
+            .await
+            .status,
+        404
+    );
+    let text = scrape.text();
     let requests = |labels: &str| format!("mcp_oauth_requests_total{{{labels}}}");
     assert_sample(&text, &requests(r#"outcome="admitted""#), 3.0);
     assert_sample(&text, &requests(r#"outcome="missing""#), 1.0);
@@ -136,37 +165,37 @@ async fn a_known_sequence_of_requests_gives_exact_counts_and_no_token() {
     };
     assert_sample(
         &text,
-        &per("mcp_oauth_discovery_attempts_total", &a, Some("found")),
+        &per("mcp_oauth_discovery_attempts_total", a, Some("found")),
         1.0,
     );
     assert_sample(
         &text,
-        &per("mcp_oauth_discovery_attempts_total", &b, Some("found")),
+        &per("mcp_oauth_discovery_attempts_total", b, Some("found")),
         1.0,
     );
-    assert_sample(&text, &per("mcp_oauth_discovery_ready", &a, None), 1.0);
+    assert_sample(&text, &per("mcp_oauth_discovery_ready", a, None), 1.0);
     assert_sample(
         &text,
-        &per("mcp_oauth_jwks_fetches_total", &a, Some("ok")),
+        &per("mcp_oauth_jwks_fetches_total", a, Some("ok")),
         1.0,
     );
     assert_eq!(
-        sample(&text, &per("mcp_oauth_jwks_fetches_total", &b, Some("ok"))),
+        sample(&text, &per("mcp_oauth_jwks_fetches_total", b, Some("ok"))),
         None
     );
     assert_sample(
         &text,
-        &per("mcp_oauth_introspections_total", &b, Some("active")),
+        &per("mcp_oauth_introspections_total", b, Some("active")),
         1.0,
     );
     assert_sample(
         &text,
-        &per("mcp_oauth_introspections_total", &b, Some("inactive")),
+        &per("mcp_oauth_introspections_total", b, Some("inactive")),
         1.0,
     );
     assert_sample(
         &text,
-        &per("mcp_oauth_introspection_duration_seconds_count", &b, None),
+        &per("mcp_oauth_introspection_duration_seconds_count", b, None),
         2.0,
     );
     assert!(text.contains("# HELP mcp_oauth_requests_total "), "{text}");
