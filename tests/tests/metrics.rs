@@ -1,7 +1,8 @@
 //! The `metrics` feature: a known sequence of requests over real HTTP, then the exact
 //! counts in the Prometheus text the example server's metrics endpoint
 //! (`examples/examples/common/metrics.rs`, a real exporter) serves, and no token anywhere
-//! in it.
+//! in it; and the `tracing` spans around validation, with the configured issuer and the
+//! outcome, and no token either.
 //!
 //! A binary of its own: the recorder is process-wide, so no other test may send requests
 //! beside the one that counts them.
@@ -65,23 +66,54 @@ async fn post_json(srv: &TestServer, token: &str, body: &str, encoding: Option<&
     send_body(req, body.to_owned()).await
 }
 
+/// Every event and every span's close (with its fields as last recorded), into `logs`.
+fn spans_into(logs: &LogBuffer) -> tracing::Dispatch {
+    let logs = logs.clone();
+    tracing::Dispatch::new(
+        tracing_subscriber::fmt()
+            .with_writer(move || logs.clone())
+            .with_max_level(tracing::Level::TRACE)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_ansi(false)
+            .finish(),
+    )
+}
+
+/// The closing lines of the spans named `name` (at the top, or inside another span).
+fn closed<'a>(logs: &'a str, name: &str) -> Vec<&'a str> {
+    let (top, nested) = (format!(" {name}{{"), format!(":{name}{{"));
+    logs.lines()
+        .filter(|l| (l.contains(&top) || l.contains(&nested)) && l.contains(": close "))
+        .collect()
+}
+
 #[actix_web::test]
 async fn a_known_sequence_of_requests_gives_exact_counts_and_no_token() {
     let metrics = metrics_endpoint(recorder());
+    let logs = LogBuffer::default();
+    let dispatch = spans_into(&logs);
 
     // A JWT server configured with its issuer only: metadata and keys are discovered.
-    let jwt =
-        TestServer::discovered_with(|b| b.require_scope_for_tool("delete_file", ["files:delete"]));
+    let jwt = Setup::new()
+        .log_to(dispatch.clone())
+        .start(|auth, resource| {
+            auth.configure_issuer_only(resource)
+                .require_scope_for_tool("delete_file", ["files:delete"])
+        });
     // An introspecting server, against another authorization server.
     let auth = TestAuthServer::start();
     auth.introspection_client("rs", "introspection-secret-0123456789");
-    let opaque = Setup::new().auth(auth).start(|auth, resource| {
+    let setup = Setup::new().auth(auth).log_to(dispatch);
+    let opaque = setup.start(|auth, resource| {
         McpOAuth::builder()
             .resource(resource)
             .authorization_server(auth.issuer())
             .validation(Validation::Introspection)
             .introspection_client("rs", "introspection-secret-0123456789")
     });
+
+    // A callsite first seen before the capture was registered may have cached "never".
+    tracing::callsite::rebuild_interest_cache();
 
     let valid = jwt.token().scope("mcp").sign();
     let expired = jwt.token().expired().sign();
@@ -202,6 +234,45 @@ async fn a_known_sequence_of_requests_gives_exact_counts_and_no_token() {
 
     for token in [valid.as_str(), &expired, &no_delete, &active, unknown] {
         assert!(!text.contains(token), "a token in the export:\n{text}");
+    }
+
+    // One `validate` span per validation (the five misses), each naming the configured
+    // issuer it was routed to, and how it ended.
+    let logs = logs.contents();
+    let validations = closed(&logs, "validate");
+    assert_eq!(validations.len(), 5, "{logs}");
+    let count = |spans: &[&str], fields: &[String]| {
+        spans
+            .iter()
+            .filter(|l| fields.iter().all(|f| l.contains(f.as_str())))
+            .count()
+    };
+    let issuer_a = format!(r#"issuer="{a}""#);
+    let valid_outcome = r#"outcome="valid""#.to_owned();
+    assert_eq!(
+        count(&validations, &[issuer_a.clone(), valid_outcome.clone()]),
+        2,
+        "{logs}"
+    );
+    let expired_outcome = r#"outcome="invalid_token" kind="expired""#.to_owned();
+    assert_eq!(
+        count(&validations, &[issuer_a, expired_outcome]),
+        1,
+        "{logs}"
+    );
+    // Introspection: one span per call, with its issuer and outcome.
+    let introspections = closed(&logs, "introspect");
+    assert_eq!(introspections.len(), 2, "{logs}");
+    let issuer_b = format!(r#"issuer="{b}""#);
+    assert_eq!(
+        count(&introspections, &[issuer_b.clone(), valid_outcome]),
+        1,
+        "{logs}"
+    );
+    let inactive = r#"outcome="invalid_token" kind="inactive""#.to_owned();
+    assert_eq!(count(&introspections, &[issuer_b, inactive]), 1, "{logs}");
+    for token in [valid.as_str(), &expired, &no_delete, &active, unknown] {
+        assert!(!logs.contains(token), "a token in the logs:\n{logs}");
     }
 }
 

@@ -192,7 +192,7 @@ impl Introspector {
 
     /// One introspection (RFC 7662 §2.1), counted and traced under this issuer.
     async fn ask(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
-        let span = tracing::debug_span!(target: "mcp_oauth", "introspect", issuer = %self.issuer, outcome = tracing::field::Empty, kind = tracing::field::Empty);
+        let span = tracing::debug_span!(target: "mcp_oauth", "introspect", issuer = self.issuer.as_str(), outcome = tracing::field::Empty, kind = tracing::field::Empty);
         let verdict = self.call(token).instrument(span.clone()).await;
         self.discovery.metrics().introspection(&verdict);
         telemetry::record(&span, verdict.as_ref().map(|_| ()));
