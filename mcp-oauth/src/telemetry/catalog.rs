@@ -21,7 +21,7 @@ pub(crate) const INTROSPECTION_SECONDS: &str = "mcp_oauth_introspection_duration
 /// What kind of metric a [`MetricInfo`] is (the Prometheus `TYPE`).
 ///
 /// ```
-/// let histograms = mcp_oauth::METRICS
+/// let mut histograms = mcp_oauth::METRICS
 ///     .iter()
 ///     .filter(|m| m.kind == mcp_oauth::MetricKind::Histogram);
 /// assert!(histograms.all(|m| m.name.ends_with("_seconds")));
