@@ -16,7 +16,7 @@ mod common;
 #[allow(dead_code)]
 mod example_metrics;
 
-use mcp_oauth::testing::TestAuthServer;
+use mcp_oauth::testing::{JwksFault, MetadataDocument, MetadataFault, TestAuthServer};
 use mcp_oauth::{McpOAuth, Validation};
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -112,6 +112,24 @@ async fn a_known_sequence_of_requests_gives_exact_counts_and_no_token() {
             .introspection_client("rs", "introspection-secret-0123456789")
     });
 
+    // An authorization server whose metadata cannot be had, one whose JWKS answers 500,
+    // and a server behind the `httpauth` validator instead of the middleware.
+    let undiscoverable = TestServer::discovered();
+    for document in [
+        MetadataDocument::OAuth,
+        MetadataDocument::OidcPathInserted,
+        MetadataDocument::OidcAppended,
+    ] {
+        undiscoverable
+            .auth
+            .set_metadata_fault(document, MetadataFault::Status(500));
+    }
+    let keyless = TestServer::start();
+    keyless.auth.set_jwks_fault(JwksFault::Status(500));
+    let httpauth = Setup::new()
+        .guard(Guard::HttpAuth)
+        .start(|auth, resource| auth.configure(resource));
+
     // A callsite first seen before the capture was registered may have cached "never".
     tracing::callsite::rebuild_interest_cache();
 
@@ -145,6 +163,12 @@ async fn a_known_sequence_of_requests_gives_exact_counts_and_no_token() {
     // An active opaque token, and one the authorization server does not know.
     assert_eq!(opaque.post_mcp(&active).await.status, 200);
     assert_eq!(opaque.post_mcp(unknown).await.status, 401);
+    // Valid tokens that cannot be judged: no metadata, no keys.
+    let (no_metadata, no_keys) = (undiscoverable.valid_token(), keyless.valid_token());
+    assert_eq!(undiscoverable.post_mcp(&no_metadata).await.status, 503);
+    assert_eq!(keyless.post_mcp(&no_keys).await.status, 503);
+    // No token, through the httpauth validator.
+    assert_eq!(httpauth.post_mcp_anonymous().await.status, 401);
 
     let scrape = send(client().get(format!("{metrics}/metrics"))).await;
     assert_eq!(scrape.status, 200);
@@ -166,7 +190,8 @@ async fn a_known_sequence_of_requests_gives_exact_counts_and_no_token() {
     let text = scrape.text();
     let requests = |labels: &str| format!("mcp_oauth_requests_total{{{labels}}}");
     assert_sample(&text, &requests(r#"outcome="admitted""#), 3.0);
-    assert_sample(&text, &requests(r#"outcome="missing""#), 1.0);
+    assert_sample(&text, &requests(r#"outcome="missing""#), 2.0);
+    assert_sample(&text, &requests(r#"outcome="unavailable""#), 2.0);
     assert_sample(
         &text,
         &requests(r#"outcome="invalid_token",kind="expired""#),
@@ -184,11 +209,11 @@ async fn a_known_sequence_of_requests_gives_exact_counts_and_no_token() {
         .filter(|l| l.starts_with("mcp_oauth_requests_total{"))
         .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
         .sum();
-    assert_eq!(total, 8.0, "every request counted once:\n{text}");
+    assert_eq!(total, 11.0, "every request counted once:\n{text}");
 
-    // Hits: the second valid request and the compressed one; misses: the other five tokens.
+    // Hits: the second valid request and the compressed one; misses: the other 7 tokens.
     assert_sample(&text, "mcp_oauth_validation_cache_hits_total", 2.0);
-    assert_sample(&text, "mcp_oauth_validation_cache_misses_total", 5.0);
+    assert_sample(&text, "mcp_oauth_validation_cache_misses_total", 7.0);
 
     let (a, b) = (jwt.auth.issuer(), opaque.auth.issuer());
     let per = |name: &str, issuer: &str, outcome: Option<&str>| match outcome {
@@ -206,6 +231,19 @@ async fn a_known_sequence_of_requests_gives_exact_counts_and_no_token() {
         1.0,
     );
     assert_sample(&text, &per("mcp_oauth_discovery_ready", a, None), 1.0);
+    let c = undiscoverable.auth.issuer();
+    assert_sample(
+        &text,
+        &per("mcp_oauth_discovery_attempts_total", c, Some("failed")),
+        1.0,
+    );
+    assert_sample(&text, &per("mcp_oauth_discovery_ready", c, None), 0.0);
+    let d = keyless.auth.issuer();
+    assert_sample(
+        &text,
+        &per("mcp_oauth_jwks_fetches_total", d, Some("error")),
+        1.0,
+    );
     assert_sample(
         &text,
         &per("mcp_oauth_jwks_fetches_total", a, Some("ok")),
@@ -232,7 +270,16 @@ async fn a_known_sequence_of_requests_gives_exact_counts_and_no_token() {
     );
     assert!(text.contains("# HELP mcp_oauth_requests_total "), "{text}");
 
-    for token in [valid.as_str(), &expired, &no_delete, &active, unknown] {
+    let tokens = [
+        valid.as_str(),
+        &expired,
+        &no_delete,
+        &active,
+        unknown,
+        &no_metadata,
+        &no_keys,
+    ];
+    for token in tokens {
         assert!(!text.contains(token), "a token in the export:\n{text}");
     }
 
@@ -271,7 +318,7 @@ async fn a_known_sequence_of_requests_gives_exact_counts_and_no_token() {
     );
     let inactive = r#"outcome="invalid_token" kind="inactive""#.to_owned();
     assert_eq!(count(&introspections, &[issuer_b, inactive]), 1, "{logs}");
-    for token in [valid.as_str(), &expired, &no_delete, &active, unknown] {
+    for token in tokens {
         assert!(!logs.contains(token), "a token in the logs:\n{logs}");
     }
 }
