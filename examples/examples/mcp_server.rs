@@ -31,10 +31,21 @@
 //! curl -N -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/sse
 //! ```
 //!
+//! Metrics (Prometheus text, from the `metrics` feature): `METRICS_ADDR=127.0.0.1:9464`
+//! serves them at `METRICS_PATH` (default `/metrics`) on that separate listener, without
+//! a token (see the README's "Metrics" for why not behind the middleware):
+//!
+//! ```sh
+//! curl http://127.0.0.1:9464/metrics
+//! ```
+//!
 //! No identity provider at hand? `cargo run -p examples --example quickstart`, or
 //! `cargo run -p examples --example auth_server` and point this server at it.
 
 mod common;
+// Only this example serves metrics (and `tests/metrics.rs` scrapes them).
+#[path = "common/metrics.rs"]
+mod prometheus;
 
 use mcp_oauth::McpOAuthBuilder;
 
@@ -50,6 +61,15 @@ fn usage() -> String {
         "  {:<34}listen address (default 127.0.0.1:8080)\n",
         "BIND_ADDR"
     ));
+    text.push_str(&format!(
+        "  {:<34}Prometheus metrics on this separate address, no token (e.g. 127.0.0.1:9464; default off)\n",
+        "METRICS_ADDR"
+    ));
+    text.push_str(&format!(
+        "  {:<34}their path (default {})\n",
+        "METRICS_PATH",
+        prometheus::DEFAULT_PATH
+    ));
     text.push_str(&format!("  {:<34}log filter (default info)\n", "RUST_LOG"));
     text.push_str(
         "\nThis server offers Streamable HTTP at /mcp and the legacy HTTP+SSE transport at\n\
@@ -63,6 +83,18 @@ fn usage() -> String {
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     common::init_tracing();
+    // The recorder goes in before the middleware exists, so discovery is counted too.
+    let metrics = match prometheus::from_env().and_then(|config| {
+        config
+            .map(|(addr, path)| prometheus::install().map(|handle| (addr, path, handle)))
+            .transpose()
+    }) {
+        Ok(metrics) => metrics,
+        Err(err) => {
+            eprintln!("{err}\n\n{}", usage());
+            std::process::exit(2);
+        }
+    };
     // The per-tool scope policy reads every protected JSON POST, so both transports' POST
     // paths (`/mcp`, `/message`) are checked without listing them.
     let oauth = match McpOAuthBuilder::from_env().build() {
@@ -87,5 +119,10 @@ async fn main() -> std::io::Result<()> {
         oauth.resource(),
         oauth.resource_metadata_url()
     );
+    if let Some((addr, path, handle)) = metrics {
+        let listener = std::net::TcpListener::bind(addr)?;
+        eprintln!("Prometheus metrics on {addr} at {path}");
+        actix_web::rt::spawn(prometheus::serve(handle, path, listener)?);
+    }
     common::serve(oauth, listener)?.await
 }

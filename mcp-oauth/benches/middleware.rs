@@ -5,6 +5,11 @@
 //!   `cache_ttl(Duration::ZERO)`), a valid RS256 token, verified on every request;
 //! - `middleware/rs256_valid_cached`: the same with the validation cache on (the default):
 //!   the same token every time, so every request is a cache hit;
+//! - `middleware/rs256_valid_cached_metrics` (with `--features metrics`): the cached case
+//!   with a real recorder (`metrics-exporter-prometheus`) installed for the benchmark's
+//!   thread, so every request is counted twice (the outcome and the cache hit). Without a
+//!   recorder, `rs256_valid_cached` built with the feature is the no-op recorder's cost;
+//!   the hit path's ratio to `unprotected` should stay where it was without the feature;
 //! - `middleware/no_token`: wrapped, no `Authorization` header (the 401 + challenge path).
 //!
 //! Like `benches/validation.rs`, each sample is timed with `iter_custom` inside one
@@ -124,6 +129,28 @@ fn middleware(c: &mut Criterion) {
     group.bench_function("rs256_valid_cached", |b| {
         b.iter_custom(|iters| sys.block_on(time_calls(&cached, &authorized_request, iters)));
     });
+    #[cfg(feature = "metrics")]
+    {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        let ran = std::cell::Cell::new(false);
+        group.bench_function("rs256_valid_cached_metrics", |b| {
+            b.iter_custom(|iters| {
+                ran.set(true);
+                metrics::with_local_recorder(&recorder, || {
+                    sys.block_on(time_calls(&cached, &authorized_request, iters))
+                })
+            });
+        });
+        // Outside timing (when this variant was not filtered out): the recorder counted.
+        let text = handle.render();
+        assert!(
+            !ran.get()
+                || text.contains("mcp_oauth_validation_cache_hits_total ")
+                    && text.contains(r#"mcp_oauth_requests_total{outcome="admitted"} "#),
+            "{text}"
+        );
+    }
     group.bench_function("no_token", |b| {
         b.iter_custom(|iters| sys.block_on(time_calls(&protected, &bare_request, iters)));
     });

@@ -16,6 +16,7 @@ use crate::refusal::{AuthError, Refusal};
 use crate::resource::ProtectedResource;
 use crate::scope;
 use crate::session::SessionOwners;
+use crate::telemetry;
 use crate::validate::TokenValidator;
 use crate::validate::cache::CachedValidator;
 use crate::validate::claims::VerifiedClaims;
@@ -53,6 +54,13 @@ impl Inner {
         &self,
         req: &mut ServiceRequest,
     ) -> Result<AuthenticatedClient, AuthError> {
+        let decision = self.decide(req).await;
+        telemetry::request(decision.as_ref().map(|_| ()).map_err(AuthError::refusal));
+        decision
+    }
+
+    /// The decision [`admit`](Self::admit) counts.
+    async fn decide(&self, req: &mut ServiceRequest) -> Result<AuthenticatedClient, AuthError> {
         let announced = self.policy.announced(req);
         let announced_scopes = (!announced.is_empty()).then(|| self.request_scopes(&announced));
         let refuse = |r: Refusal, scopes: &Option<Vec<String>>| match scopes {

@@ -23,6 +23,7 @@ use crate::bearer;
 use crate::client::AuthenticatedClient;
 use crate::layer::McpOAuth;
 use crate::refusal::{AuthError, Refusal};
+use crate::telemetry;
 use crate::validate::LocalBoxFuture;
 
 /// What the function [`validator`] returns gives back: the request, admitted (with an
@@ -153,7 +154,9 @@ pub fn validator(
     move |mut req: ServiceRequest, _parsed: Option<BearerAuth>| -> ValidatorFuture {
         let oauth = oauth.clone();
         Box::pin(async move {
-            match admit(&oauth, &mut req).await {
+            let decision = admit(&oauth, &mut req).await;
+            telemetry::request(decision.as_ref().map(|_| ()).map_err(AuthError::refusal));
+            match decision {
                 Ok(client) => {
                     req.extensions_mut().insert(client);
                     Ok(req)

@@ -23,6 +23,7 @@ mod scope;
 mod secret;
 mod session;
 mod sync;
+mod telemetry;
 mod url_policy;
 mod validate;
 
@@ -52,6 +53,10 @@ pub use refusal::{AuthError, McpBodyProblem, Refusal, TokenRejection};
 pub use validate::Recognition;
 pub use validate::api_key::{ApiKey, DEFAULT_API_KEY_PREFIX};
 pub use validate::claims::Credential;
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub use telemetry::describe_metrics;
+pub use telemetry::{METRICS, MetricInfo, MetricKind};
 pub use validate::claims::VerifiedClaims;
 pub use validate::first_of::{FirstOf, first_of};
 pub use validate::introspection::ClientAuthMethod;

@@ -465,6 +465,7 @@ impl McpOAuthBuilder {
                     uri.clone(),
                     self.jwks,
                     epoch.clone(),
+                    discovery.metrics().clone(),
                 ))),
                 (None, None) => KeySource::Discovered {
                     discovery: discovery.clone(),

@@ -28,6 +28,7 @@ use crate::http::{self, HttpLimits};
 use crate::refusal::Refusal;
 use crate::resource::ResourceParts;
 use crate::sync::{self, flight::SingleFlight};
+use crate::telemetry::IssuerMetrics;
 use crate::url_policy::secure_url;
 
 const OAUTH_WELL_KNOWN: &str = "/.well-known/oauth-authorization-server";
@@ -304,6 +305,8 @@ pub(crate) struct Discovery {
     /// At most one attempt at a time; concurrent askers share it.
     attempts: SingleFlight<(), Option<Arc<Found>>>,
     retrying: std::sync::atomic::AtomicBool,
+    /// This issuer's counters, shared with its JWKS cache and introspector.
+    metrics: Arc<IssuerMetrics>,
 }
 
 impl Discovery {
@@ -317,7 +320,6 @@ impl Discovery {
         report.jwks_uri = needs.jwks_uri.clone();
         report.introspection_endpoint = needs.introspection_endpoint.clone();
         Self {
-            issuer,
             needs,
             strictness,
             limits,
@@ -329,6 +331,8 @@ impl Discovery {
             }),
             attempts: SingleFlight::new(1),
             retrying: std::sync::atomic::AtomicBool::new(false),
+            metrics: Arc::new(IssuerMetrics::new(&issuer)),
+            issuer,
         }
     }
 
@@ -342,6 +346,11 @@ impl Discovery {
 
     pub(crate) fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// This issuer's counters.
+    pub(crate) fn metrics(&self) -> &Arc<IssuerMetrics> {
+        &self.metrics
     }
 
     /// The latest report (pending until the first attempt).
@@ -494,6 +503,7 @@ impl Discovery {
             findings,
         };
         log(&report);
+        self.metrics.discovery(found.is_some());
         self.write(|s| {
             s.report = report;
             match &found {

@@ -31,6 +31,7 @@ use aws_lc_rs::digest;
 
 use crate::refusal::Refusal;
 use crate::sync::flight::SingleFlight;
+use crate::telemetry;
 use crate::validate::TokenValidator;
 use crate::validate::claims::VerifiedClaims;
 use crate::validate::clock::Clock;
@@ -135,8 +136,10 @@ impl CachedValidator {
     pub(crate) async fn claims(&self, token: &str) -> Result<Arc<VerifiedClaims>, Refusal> {
         let key = key_of(token);
         if let Some(claims) = self.get(&key) {
+            telemetry::cache_hit();
             return Ok(claims);
         }
+        telemetry::cache_miss();
         let validate = || async {
             // A flight that just landed may have filled the cache.
             if let Some(claims) = self.get(&key) {

@@ -25,11 +25,13 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
+use tracing::Instrument as _;
 
 use crate::discovery::Discovery;
 use crate::http::{self, FetchError, HttpLimits};
 use crate::refusal::{Refusal, TokenRejection};
 use crate::secret::Secret;
+use crate::telemetry::{self, Timer};
 use crate::validate::claims::VerifiedClaims;
 use crate::validate::profile::ClaimRules;
 use crate::validate::rules::{self, Expiry};
@@ -191,8 +193,17 @@ impl Introspector {
         verdict
     }
 
-    /// One introspection call (RFC 7662 §2.1), within the cap.
+    /// One introspection (RFC 7662 §2.1), counted and traced under this issuer.
     async fn ask(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
+        let span = tracing::debug_span!(target: "mcp_oauth", "introspect", issuer = self.issuer.as_str(), outcome = tracing::field::Empty, kind = tracing::field::Empty);
+        let verdict = self.call(token).instrument(span.clone()).await;
+        self.discovery.metrics().introspection(&verdict);
+        telemetry::record(&span, verdict.as_ref().map(|_| ()));
+        verdict
+    }
+
+    /// One introspection call, within the cap.
+    async fn call(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
         let endpoint = self.endpoint().await?;
         let mut form = url::form_urlencoded::Serializer::new(String::new());
         form.append_pair("token", token)
@@ -209,13 +220,16 @@ impl Introspector {
         };
         let answer = {
             let _call = self.calls.enter(&self.issuer)?;
-            http::post_form(
+            let timer = Timer::start();
+            let answer = http::post_form(
                 &endpoint,
                 form.finish(),
                 authorization.as_deref(),
                 self.limits,
             )
-            .await
+            .await;
+            self.discovery.metrics().introspection_call(timer);
+            answer
         };
         let outage = |why: &str| {
             tracing::error!(target: "mcp_oauth", endpoint = %endpoint, "introspection failed: {why}");

@@ -22,6 +22,7 @@ use jsonwebtoken::jwk::{
 use crate::http::{self, HttpLimits};
 use crate::refusal::{Refusal, TokenRejection};
 use crate::sync::{self, flight::SingleFlight};
+use crate::telemetry::IssuerMetrics;
 use crate::validate::clock::Clock;
 
 /// The smallest RSA modulus accepted (RFC 8725 §3.5, NIST SP 800-131A).
@@ -331,6 +332,8 @@ pub(crate) struct JwksCache {
     refreshing: AtomicBool,
     epoch: KeyEpoch,
     clock: Clock,
+    /// The issuer's counters (fetches).
+    metrics: Arc<IssuerMetrics>,
 }
 
 impl JwksCache {
@@ -339,8 +342,14 @@ impl JwksCache {
         &self.uri
     }
 
-    pub(crate) fn new(uri: String, settings: JwksSettings, epoch: KeyEpoch) -> Self {
+    pub(crate) fn new(
+        uri: String,
+        settings: JwksSettings,
+        epoch: KeyEpoch,
+        metrics: Arc<IssuerMetrics>,
+    ) -> Self {
         Self {
+            metrics,
             uri,
             settings,
             state: RwLock::new(Snapshot::default()),
@@ -444,6 +453,7 @@ impl JwksCache {
             .map_err(|e| e.to_string())
             .and_then(|fetched| KeySet::parse(&fetched.body).map(|keys| (keys, fetched.max_age)));
         let s = &self.settings;
+        self.metrics.jwks_fetch(result.is_ok());
         match result {
             Ok((keys, max_age)) => {
                 let ttl = max_age.unwrap_or(s.default_ttl).clamp(s.min_ttl, s.max_ttl);

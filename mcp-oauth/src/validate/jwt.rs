@@ -175,7 +175,8 @@ impl KeySource {
                     ))
                 })?;
                 Ok(Some(cache.get_or_init(|| {
-                    Arc::new(JwksCache::new(uri, *settings, epoch.clone()))
+                    let metrics = discovery.metrics().clone();
+                    Arc::new(JwksCache::new(uri, *settings, epoch.clone(), metrics))
                 })))
             }
         }

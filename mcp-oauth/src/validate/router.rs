@@ -11,9 +11,12 @@
 
 use std::sync::Arc;
 
+use tracing::Instrument as _;
+
 use crate::discovery::Discovery;
 use crate::discovery::report::StartupReport;
 use crate::refusal::{Refusal, TokenRejection};
+use crate::telemetry;
 use crate::validate::claims::VerifiedClaims;
 use crate::validate::introspection::Introspector;
 use crate::validate::jwt::{Jws, JwtValidator};
@@ -118,6 +121,8 @@ impl Authorities {
         let issuer = jws.issuer();
         let has_issuer = issuer.is_some();
         if let Some(authority) = issuer.and_then(|i| self.find(i)) {
+            // The configured issuer, never the token's unverified text.
+            tracing::Span::current().record("issuer", authority.issuer());
             return authority.judge_jwt(token, jws).await;
         }
         if !has_issuer && self.introspects() {
@@ -210,6 +215,12 @@ impl TokenValidator for Authorities {
         &'a self,
         token: &'a str,
     ) -> LocalBoxFuture<'a, Result<VerifiedClaims, Refusal>> {
-        Box::pin(self.check(token))
+        Box::pin(async move {
+            // The issuer (a configured one, once routed) and the outcome; never the token.
+            let span = tracing::debug_span!(target: "mcp_oauth", "validate", issuer = tracing::field::Empty, outcome = tracing::field::Empty, kind = tracing::field::Empty);
+            let verdict = self.check(token).instrument(span.clone()).await;
+            telemetry::record(&span, verdict.as_ref().map(|_| ()));
+            verdict
+        })
     }
 }

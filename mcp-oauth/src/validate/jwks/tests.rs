@@ -117,6 +117,7 @@ mod timing {
             auth.jwks_uri(),
             JwksSettings::default(),
             KeyEpoch::default(),
+            Arc::new(IssuerMetrics::new(auth.issuer())),
         );
         Arc::new(cache.with_clock(clock.clone()))
     }
