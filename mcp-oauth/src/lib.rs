@@ -50,13 +50,13 @@ pub use discovery::report::{
 };
 pub use layer::{McpOAuth, McpOAuthMiddleware};
 pub use refusal::{AuthError, McpBodyProblem, Refusal, TokenRejection};
-pub use validate::Recognition;
-pub use validate::api_key::{ApiKey, DEFAULT_API_KEY_PREFIX};
-pub use validate::claims::Credential;
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub use telemetry::describe_metrics;
 pub use telemetry::{METRICS, MetricInfo, MetricKind};
+pub use validate::Recognition;
+pub use validate::api_key::{ApiKey, DEFAULT_API_KEY_PREFIX};
+pub use validate::claims::Credential;
 pub use validate::claims::VerifiedClaims;
 pub use validate::first_of::{FirstOf, first_of};
 pub use validate::introspection::ClientAuthMethod;
