@@ -215,34 +215,11 @@ async fn dev_tokens_configured_by_environment() {
     assert!(!err.to_string().contains("dev-secret-token"), "{err}");
 }
 
-/// A file in the temporary directory, removed when dropped.
-struct TempFile(std::path::PathBuf);
-
-impl TempFile {
-    fn new(name: &str, contents: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
-        std::fs::write(&path, contents).unwrap();
-        Self(path)
-    }
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 // What a deployment does: the key file named by MCP_OAUTH_API_KEYS_FILE, nothing in code.
 #[actix_web::test]
 async fn keys_configured_by_environment_alone() {
     let (key, entry) = minted("ci-bot", &["tools:call"]);
-    let file = TempFile::new(
-        "mcp-oauth-api-keys-env",
-        &format!("# CI\n{}\n", entry.to_line()),
-    );
+    let file = TempFile::new(&format!("# CI\n{}\n", entry.to_line()));
     let srv = Setup::new().start(|auth, resource| {
         McpOAuthBuilder::from_vars([
             ("MCP_OAUTH_RESOURCE", resource),
@@ -265,13 +242,10 @@ async fn keys_configured_by_environment_alone() {
 async fn a_bad_key_file_names_its_lines_and_never_shows_a_key() {
     let (good, entry) = minted("ci-bot", &[]);
     let pasted = ApiKey::generate(mcp_oauth::DEFAULT_API_KEY_PREFIX);
-    let file = TempFile::new(
-        "mcp-oauth-api-keys-bad",
-        &format!(
-            "{}\n\n{{\"principal\":\"ops\",\"sha256\":\"{pasted}\"}}\n{{\"principal\":\"x\",\"key\":\"{pasted}\"}}\n",
-            entry.to_line()
-        ),
-    );
+    let file = TempFile::new(&format!(
+        "{}\n\n{{\"principal\":\"ops\",\"sha256\":\"{pasted}\"}}\n{{\"principal\":\"x\",\"key\":\"{pasted}\"}}\n",
+        entry.to_line()
+    ));
     let auth = TestAuthServer::start();
     let err = McpOAuthBuilder::from_vars([
         ("MCP_OAUTH_RESOURCE", "http://127.0.0.1:1/mcp"),

@@ -744,3 +744,31 @@ impl Drop for HeldPort {
         drop(self.stop_thread());
     }
 }
+
+/// A file in the temp directory, removed on drop.
+pub(crate) struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    pub(crate) fn new(contents: &str) -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let unique = format!("mcp-oauth-test-{}-{nanos}-{n}", std::process::id());
+        let path = std::env::temp_dir().join(unique);
+        std::fs::write(&path, contents).unwrap();
+        Self(path)
+    }
+
+    pub(crate) fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

@@ -2,10 +2,9 @@
 //! variables): every problem reported at once, secure URLs (OAuth 2.1 §1.5), bounds,
 //! secrets.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use mcp_oauth::{ConfigError, McpOAuthBuilder};
+
+use crate::common::TempFile;
 
 const RESOURCE: &str = "https://mcp.example.com/mcp";
 const ISSUER: &str = "https://auth.example.com";
@@ -192,34 +191,6 @@ fn unknown_mcp_oauth_variable_is_reported() {
 fn invalid_typ_policy_is_reported() {
     let err = build(with(good(), "MCP_OAUTH_TYP", "loose")).unwrap_err();
     assert_eq!(settings(&err), ["MCP_OAUTH_TYP"]);
-}
-
-/// A file in the temp directory, removed on drop.
-struct TempFile(std::path::PathBuf);
-
-impl TempFile {
-    fn new(contents: &str) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let unique = format!("mcp-oauth-test-{}-{nanos}-{n}", std::process::id());
-        let path = std::env::temp_dir().join(unique);
-        std::fs::write(&path, contents).unwrap();
-        Self(path)
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 // `NAME_FILE`: the container way of passing secrets. The trailing newline is not part of
