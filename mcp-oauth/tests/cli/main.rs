@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod doctor;
+mod explain;
 mod new;
 
 use std::path::{Path, PathBuf};
