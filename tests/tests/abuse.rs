@@ -1278,7 +1278,6 @@ async fn a_rebinding_page_cannot_call_a_tool_even_with_a_token() {
         ("Accept", "application/json, text/event-stream"),
         ("Content-Length", length.as_str()),
     ];
-    let without_origin = head(srv.addr, "POST", "/mcp", &headers);
     headers.push(("Origin", attacker.as_str()));
     let rebound = head(srv.addr, "POST", "/mcp", &headers);
     let reply = exchange(srv.addr, &rebound, call.as_bytes()).await;
@@ -1286,8 +1285,11 @@ async fn a_rebinding_page_cannot_call_a_tool_even_with_a_token() {
     assert!(!ran_a_tool(&reply), "{reply:?}");
     assert_eq!(srv.auth.jwks_requests(), 0);
     assert_eq!(srv.oauth.cache_len(), Some(0));
-    // The same request from a non-browser client (no Origin) runs the tool.
-    let reply = exchange(srv.addr, &without_origin, call.as_bytes()).await;
+    // The same token from a non-browser client (no Origin) runs the tool.
+    let session = srv.open_session(&token).await;
+    let reply = srv
+        .post("/mcp", Some(&token), Some(&session), call.as_bytes())
+        .await;
     assert!(ran_a_tool(&reply), "{reply:?}");
     assert_no_secret_logged();
 }
