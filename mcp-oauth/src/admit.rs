@@ -11,6 +11,7 @@ use actix_web::dev::ServiceRequest;
 
 use crate::bearer;
 use crate::client::AuthenticatedClient;
+use crate::origin::AllowedOrigins;
 use crate::policy::{McpPolicy, Requirement};
 use crate::refusal::{AuthError, Refusal};
 use crate::resource::ProtectedResource;
@@ -40,6 +41,8 @@ pub(crate) struct Inner {
     pub(crate) authorities: Arc<Authorities>,
     pub(crate) retry_discovery: bool,
     pub(crate) diagnostics_path: Option<String>,
+    /// The `Origin`s served (the layer checks them before any token work).
+    pub(crate) origins: Arc<AllowedOrigins>,
 }
 
 impl Inner {

@@ -15,16 +15,26 @@
 //!     .resource("https://mcp.example.com/mcp")
 //!     .authorization_server("https://auth.example.com")
 //!     .jwks_uri("https://auth.example.com/jwks")
+//!     .allowed_origins(["https://inspector.example.com"])
 //!     .build()?;
 //! let app = App::new()
 //!     .wrap(oauth.clone())
-//!     .wrap(mcp_oauth::cors::for_origins(["https://inspector.example.com"])); // outermost
+//!     .wrap(mcp_oauth::cors::for_oauth(&oauth)); // outermost
 //! # let _ = app;
 //! # Ok::<(), mcp_oauth::ConfigError>(())
 //! ```
+//!
+//! [`for_oauth`] grants CORS to exactly the origins the middleware serves
+//! ([`allowed_origins`](crate::McpOAuthBuilder::allowed_origins) and the resource's own),
+//! so the two can never disagree: a page from another origin gets its preflight refused
+//! by the CORS layer and any other request a 403 from the middleware (MCP transports
+//! §Security Warning). With [`for_origins`] or [`any_origin`], the middleware still
+//! refuses every origin its own list does not allow.
 
 use actix_cors::Cors;
 use actix_web::http::{Method, header};
+
+use crate::McpOAuth;
 
 /// Request headers MCP clients send.
 pub const ALLOWED_HEADERS: [&str; 5] = [
@@ -44,6 +54,27 @@ fn base(cors: Cors) -> Cors {
         .allowed_headers(ALLOWED_HEADERS.map(header::HeaderName::from_static))
         .expose_headers(EXPOSED_HEADERS.map(header::HeaderName::from_static))
         .max_age(86_400)
+}
+
+/// CORS for the origins `oauth` serves: its
+/// [`allowed_origins`](crate::McpOAuthBuilder::allowed_origins) (loopback wildcards and
+/// `null` included) and its resource's own origin, compared the same way. Credentials
+/// (cookies) are not allowed: MCP clients send bearer tokens.
+///
+/// ```
+/// let oauth = mcp_oauth::McpOAuth::builder()
+///     .resource("https://mcp.example.com/mcp")
+///     .authorization_server("https://auth.example.com")
+///     .jwks_uri("https://auth.example.com/jwks")
+///     .allowed_origins(["http://localhost:*"])
+///     .build()?;
+/// let cors = mcp_oauth::cors::for_oauth(&oauth);
+/// # let _ = cors;
+/// # Ok::<(), mcp_oauth::ConfigError>(())
+/// ```
+pub fn for_oauth(oauth: &McpOAuth) -> Cors {
+    let origins = oauth.inner.origins.clone();
+    base(Cors::default().allowed_origin_fn(move |origin, _| origins.allows(origin)))
 }
 
 /// CORS for the listed origins only (e.g. your MCP Inspector deployment). Credentials

@@ -46,8 +46,11 @@ use crate::validate::LocalBoxFuture;
 /// For each request, in order:
 /// 1. `GET`/`HEAD`/`OPTIONS` of the metadata (`/.well-known/oauth-protected-resource/<path>`
 ///    and the root form): answered here, unauthenticated (RFC 9728);
-/// 2. CORS preflights and configured public paths: passed on unauthenticated;
-/// 3. everything else: the bearer token is extracted, validated, the required scopes
+/// 2. configured public paths, and CORS preflights from an allowed origin: passed on
+///    unauthenticated;
+/// 3. everything else (and the diagnostics path): a present `Origin` that is not
+///    [allowed](crate::McpOAuthBuilder::allowed_origins) gets a 403 at once (MCP
+///    transports §Security Warning: DNS rebinding); then the bearer token is extracted, validated, the required scopes
 ///    checked, and an [`AuthenticatedClient`] put in the request extensions; or the
 ///    request is refused with the right status and a `WWW-Authenticate` challenge.
 ///
@@ -95,8 +98,18 @@ enum Route {
     Metadata,
     Diagnostics,
     UnknownMetadata,
+    Preflight,
     Public,
     Protected,
+}
+
+impl Route {
+    /// Whether the request's `Origin` is checked first (MCP transports §Security
+    /// Warning): every route that reaches the MCP endpoints or spends token work. The
+    /// public metadata (CORS `*`) and the application's public paths are not.
+    fn checks_origin(&self) -> bool {
+        matches!(self, Self::Diagnostics | Self::Preflight | Self::Protected)
+    }
 }
 
 impl McpOAuth {
@@ -268,7 +281,7 @@ impl Inner {
             return Route::UnknownMetadata;
         }
         if is_preflight(req) {
-            return Route::Public;
+            return Route::Preflight;
         }
         let public = self.public_paths.iter().any(|p| {
             path.strip_prefix(p.as_str())
@@ -363,14 +376,20 @@ where
         let inner = self.inner.clone();
         Box::pin(async move {
             let mut req = req;
-            match inner.route(&req) {
+            let route = inner.route(&req);
+            if route.checks_origin()
+                && let Err(refused) = inner.origins.check(&req)
+            {
+                return answer(req, refused.response());
+            }
+            match route {
                 Route::Metadata => {
                     let res = metadata::respond(req.method(), &inner.resource);
                     return answer(req, res);
                 }
                 Route::Diagnostics => return inner.diagnostics(req).await,
                 Route::UnknownMetadata => return answer(req, metadata::not_found()),
-                Route::Public => {
+                Route::Preflight | Route::Public => {
                     return service
                         .call(req)
                         .await

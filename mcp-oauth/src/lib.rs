@@ -15,6 +15,7 @@ pub mod explain;
 mod http;
 pub mod httpauth;
 mod layer;
+mod origin;
 mod policy;
 pub mod providers;
 mod refusal;

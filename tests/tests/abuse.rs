@@ -1205,7 +1205,8 @@ async fn a_compressed_tool_call_is_415_and_never_reaches_the_tool() {
 #[actix_web::test]
 async fn only_a_real_cors_preflight_passes_without_a_token() {
     let _shared = begin(false).await;
-    let srv = Setup::default().start(|b| b);
+    // An allowed origin: what is tested here is the token, not the Origin check.
+    let srv = Setup::default().start(|b| b.allowed_origins(["https://app.example"]));
     let call = tools_call(4, "echo");
     let length = call.len().to_string();
     let origin = ("Origin", "https://app.example");
@@ -1256,6 +1257,40 @@ async fn only_a_real_cors_preflight_passes_without_a_token() {
     let reply = exchange(srv.addr, &preflight, b"").await;
     assert_ne!(reply.status, 401, "{reply:?}");
     assert!(reply.header("www-authenticate").is_none(), "{reply:?}");
+    assert_no_secret_logged();
+}
+
+// MCP transports §Security Warning (DNS rebinding): a page whose name now resolves to
+// 127.0.0.1 sends a loopback Host and its own Origin. With a valid token it still gets
+// 403, before the token is validated (no JWKS fetched, nothing cached), and no tool runs.
+#[actix_web::test]
+async fn a_rebinding_page_cannot_call_a_tool_even_with_a_token() {
+    let _shared = begin(false).await;
+    let srv = Setup::default().start(|b| b);
+    let token = srv.full();
+    let call = tools_call(5, "echo");
+    let length = call.len().to_string();
+    let bearer = format!("Bearer {token}");
+    let attacker = format!("http://attacker.example:{}", srv.addr.port());
+    let mut headers = vec![
+        ("Authorization", bearer.as_str()),
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json, text/event-stream"),
+        ("Content-Length", length.as_str()),
+    ];
+    headers.push(("Origin", attacker.as_str()));
+    let rebound = head(srv.addr, "POST", "/mcp", &headers);
+    let reply = exchange(srv.addr, &rebound, call.as_bytes()).await;
+    assert_eq!(reply.status, 403, "{reply:?}");
+    assert!(!ran_a_tool(&reply), "{reply:?}");
+    assert_eq!(srv.auth.jwks_requests(), 0);
+    assert_eq!(srv.oauth.cache_len(), Some(0));
+    // The same token from a non-browser client (no Origin) runs the tool.
+    let session = srv.open_session(&token).await;
+    let reply = srv
+        .post("/mcp", Some(&token), Some(&session), call.as_bytes())
+        .await;
+    assert!(ran_a_tool(&reply), "{reply:?}");
     assert_no_secret_logged();
 }
 

@@ -212,6 +212,7 @@ impl McpOAuthBuilder {
         {
             problem("MCP_OAUTH_AUDIENCE", "an audience cannot be empty".into());
         }
+        let origins = self.origins(&mut problem);
         if let Some(p) = &self.diagnostics_path
             && (!p.starts_with('/') || p == "/")
         {
@@ -315,6 +316,7 @@ impl McpOAuthBuilder {
             authorities,
             retry_discovery: self.retry_discovery,
             diagnostics_path: self.diagnostics_path.clone(),
+            origins: Arc::new(origins.with_resource(&resource)),
         }))
     }
 

@@ -124,6 +124,10 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
     ),
     ("MCP_OAUTH_PUBLIC_PATHS", "paths served without a token"),
     (
+        "MCP_OAUTH_ALLOWED_ORIGINS",
+        "browser origins allowed besides the resource's own (others: 403); exact, `null`, or http://localhost:* / http://127.0.0.1:* / http://[::1]:*",
+    ),
+    (
         "MCP_OAUTH_CACHE_TTL_SECS",
         "seconds an accepted token is remembered, never past its `exp`; 0 turns the cache off (default 60)",
     ),
@@ -284,6 +288,7 @@ impl McpOAuthBuilder {
             required_scopes: read_list("MCP_OAUTH_REQUIRED_SCOPES"),
             scopes_supported: read_list("MCP_OAUTH_SCOPES_SUPPORTED"),
             public_paths: read_list("MCP_OAUTH_PUBLIC_PATHS"),
+            allowed_origins: read_list("MCP_OAUTH_ALLOWED_ORIGINS"),
             opaque_token_prefixes: read_list("MCP_OAUTH_OPAQUE_TOKEN_PREFIX"),
             ..McpOAuthBuilder::default()
         };

@@ -15,6 +15,7 @@ mod discovery;
 mod env;
 mod error;
 mod introspection;
+mod origins;
 mod policy;
 mod provider;
 mod resource;
@@ -177,6 +178,8 @@ pub struct McpOAuthBuilder {
     pub(crate) resource_name: Option<String>,
     pub(crate) resource_documentation: Option<String>,
     pub(crate) public_paths: Vec<String>,
+    /// Origins allowed besides the resource's own (`origin.rs`).
+    pub(crate) allowed_origins: Vec<String>,
     pub(crate) validator: Option<ValidatorSlot>,
     pub(crate) jwks: JwksSettings,
     pub(crate) max_token_bytes: usize,
@@ -245,6 +248,7 @@ impl Default for McpOAuthBuilder {
             resource_name: None,
             resource_documentation: None,
             public_paths: Vec::new(),
+            allowed_origins: Vec::new(),
             validator: None,
             jwks: JwksSettings::default(),
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,

@@ -8,16 +8,21 @@ use mcp_oauth::testing::TestAuthServer;
 
 use crate::common::{Reply, client, send};
 
-/// An MCP-like server wrapped with `McpOAuth`, inside `mcp_oauth::cors::for_origins`.
+/// An MCP-like server wrapped with `McpOAuth` allowing `origin`, inside
+/// `mcp_oauth::cors::for_oauth` (the same list).
 fn start(origin: &'static str) -> (TestAuthServer, String, actix_web::dev::ServerHandle) {
     let auth = TestAuthServer::start();
     let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let oauth = auth.configure(&format!("{base}/mcp")).build().unwrap();
+    let oauth = auth
+        .configure(&format!("{base}/mcp"))
+        .allowed_origins([origin, "http://localhost:*"])
+        .build()
+        .unwrap();
     let server = HttpServer::new(move || {
         App::new()
             .wrap(oauth.clone())
-            .wrap(mcp_oauth::cors::for_origins([origin]))
+            .wrap(mcp_oauth::cors::for_oauth(&oauth))
             .route("/mcp", web::post().to(HttpResponse::Ok))
     })
     .workers(1)
@@ -85,13 +90,47 @@ async fn a_refusal_is_readable_cross_origin() {
     let exposed = header_list(&reply, "access-control-expose-headers");
     assert!(exposed.contains("www-authenticate"), "{exposed}");
     assert!(exposed.contains("mcp-session-id"), "{exposed}");
-    // Another origin gets no CORS grant.
+    // Another origin gets no CORS grant, and the middleware's 403 (MCP transports
+    // §Security Warning).
     let reply = send(
         client()
             .post(format!("{base}/mcp"))
             .insert_header(("origin", "https://evil.example")),
     )
     .await;
+    assert_eq!(reply.status, 403);
     assert!(reply.header("access-control-allow-origin").is_none());
+    drop(handle.stop(false));
+}
+
+// `cors::for_oauth` grants exactly the middleware's origins: its list (loopback wildcard
+// included) and the resource's own; a foreign preflight is refused by the CORS layer.
+#[actix_web::test]
+async fn cors_for_oauth_follows_the_middlewares_allowed_origins() {
+    let (_auth, base, handle) = start("https://inspector.example");
+    let preflight = |origin: &str| {
+        client()
+            .request(actix_web::http::Method::OPTIONS, format!("{base}/mcp"))
+            .insert_header(("origin", origin.to_owned()))
+            .insert_header(("access-control-request-method", "POST"))
+    };
+    for allowed in ["http://localhost:6274", "HTTP://LOCALHOST:1", base.as_str()] {
+        let reply = send(preflight(allowed)).await;
+        assert_eq!(reply.status, 200, "{allowed}: {reply:?}");
+        assert_eq!(reply.header("access-control-allow-origin"), Some(allowed));
+        let reply = send(
+            client()
+                .post(format!("{base}/mcp"))
+                .insert_header(("origin", allowed.to_owned())),
+        )
+        .await;
+        assert_eq!(reply.status, 401, "{allowed}: {reply:?}");
+        assert_eq!(reply.header("access-control-allow-origin"), Some(allowed));
+    }
+    for foreign in ["https://evil.example", "http://127.0.0.2:6274", "null"] {
+        let reply = send(preflight(foreign)).await;
+        assert!(reply.status >= 400, "{foreign}: {reply:?}");
+        assert!(reply.header("access-control-allow-origin").is_none());
+    }
     drop(handle.stop(false));
 }

@@ -203,10 +203,11 @@ async fn session_id_without_a_token_is_401() {
     srv.assert_invalid_token(&reply, "The access token is malformed");
 }
 
-// Fetch Standard, CORS-preflight request: it reaches the application unauthenticated.
+// Fetch Standard, CORS-preflight request: from an allowed origin (MCP transports
+// §Security Warning), it reaches the application unauthenticated.
 #[actix_web::test]
 async fn cors_preflight_passes_without_a_token() {
-    let srv = TestServer::start();
+    let srv = TestServer::with(|b| b.allowed_origins(["http://localhost:6274"]));
     let req = srv
         .client
         .request(actix_web::http::Method::OPTIONS, srv.url("/mcp"))

@@ -23,6 +23,7 @@ mod jwks;
 mod jwt;
 mod mcp_policy;
 mod metadata;
+mod origin;
 mod outside_tokens;
 mod providers;
 mod validator;
