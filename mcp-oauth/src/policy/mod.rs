@@ -9,6 +9,8 @@
 //! [`crate::scope`]'s, and the answer is rendered by [`crate::refusal`].
 
 pub(crate) mod guard;
+mod headers;
+mod id;
 pub(crate) mod jsonrpc;
 
 use std::collections::HashMap;
@@ -125,12 +127,20 @@ impl McpPolicy {
     /// - a body that is not a JSON object or array: nothing (forms, uploads);
     /// - a JSON body over the cap: 413; not JSON after all, or over the bounds on batch
     ///   length and distinct names: 400 with a JSON-RPC error;
-    /// - a body that does not arrive in time: 408.
+    /// - a body that does not arrive in time: 408;
+    /// - `Mcp-Method` / `Mcp-Name` headers that disagree with the body, are malformed, or
+    ///   are missing from a 2026-07-28 request: 400 with a JSON-RPC `-32020` error
+    ///   ([`headers`]). Such headers, or `MCP-Protocol-Version: 2026-07-28`, make the body
+    ///   read even without rules.
     pub(crate) async fn requirements(
         &self,
         req: &mut ServiceRequest,
     ) -> Result<Vec<Requirement>, Refusal> {
-        if self.is_empty() || req.method() != Method::POST {
+        if req.method() != Method::POST {
+            return Ok(Vec::new());
+        }
+        let claimed = headers::Claimed::of(req.headers());
+        if self.is_empty() && claimed.is_none() {
             return Ok(Vec::new());
         }
         if body::is_encoded(req) {
@@ -156,6 +166,9 @@ impl McpPolicy {
                 BodyError::TooManyNames => McpBodyProblem::TooManyNames,
             })
         })?;
+        if let Some(claimed) = claimed {
+            claimed.check(&ops).map_err(Refusal::HeaderMismatch)?;
+        }
         Ok(self.for_operations(&ops))
     }
 
