@@ -11,7 +11,11 @@
 /// assert_eq!(HeaderMismatch::JSON_RPC_CODE, -32020);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeaderMismatch {
+pub struct HeaderMismatch(Box<Parts>);
+
+/// Boxed: a [`Refusal`](crate::Refusal) stays small on the paths that return one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Parts {
     header: &'static str,
     id: Option<serde_json::Value>,
     message: String,
@@ -26,11 +30,11 @@ impl HeaderMismatch {
         id: Option<serde_json::Value>,
         message: String,
     ) -> Self {
-        Self {
+        Self(Box::new(Parts {
             header,
             id,
             message,
-        }
+        }))
     }
 
     /// The header at fault (`Mcp-Method` or `Mcp-Name`).
@@ -41,7 +45,7 @@ impl HeaderMismatch {
     /// # }
     /// ```
     pub fn header(&self) -> &'static str {
-        self.header
+        self.0.header
     }
 
     /// The request's `id`, echoed in the error (null when the body had none, was a
@@ -53,7 +57,7 @@ impl HeaderMismatch {
     /// # }
     /// ```
     pub fn id(&self) -> Option<&serde_json::Value> {
-        self.id.as_ref()
+        self.0.id.as_ref()
     }
 
     /// The error's `message`, worded as the specification's example
@@ -65,6 +69,6 @@ impl HeaderMismatch {
     /// # }
     /// ```
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 }
