@@ -20,6 +20,10 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use super::jsonrpc::{Operations, TOOLS_CALL};
 use crate::refusal::HeaderMismatch;
 
+/// The headers as looked up (names compare case-insensitively, RFC 9110 §5.1) ...
+pub(super) const METHOD_HEADER: &str = "mcp-method";
+pub(super) const NAME_HEADER: &str = "mcp-name";
+/// ... and as named in messages.
 const MCP_METHOD: &str = "Mcp-Method";
 const MCP_NAME: &str = "Mcp-Name";
 const PROTOCOL_VERSION: &str = "mcp-protocol-version";
@@ -47,8 +51,8 @@ impl Claimed {
     /// none; a request without `MCP-Protocol-Version` is an older client's).
     pub(crate) fn of(headers: &HeaderMap) -> Option<Self> {
         let claimed = Self {
-            method: headers.get("mcp-method").cloned(),
-            name: headers.get("mcp-name").cloned(),
+            method: headers.get(METHOD_HEADER).cloned(),
+            name: headers.get(NAME_HEADER).cloned(),
             required: headers
                 .get(PROTOCOL_VERSION)
                 .and_then(|v| v.to_str().ok())
@@ -180,6 +184,11 @@ fn decode(value: &HeaderValue) -> Result<std::borrow::Cow<'_, str>, String> {
     String::from_utf8(bytes)
         .map(Into::into)
         .map_err(|_| bad("does not decode to UTF-8"))
+}
+
+/// An `Mcp-Name` as announced, sentinel decoded; `None` when malformed (a 401 hint only).
+pub(super) fn announced_name(value: &HeaderValue) -> Option<String> {
+    decode(value).ok().map(std::borrow::Cow::into_owned)
 }
 
 /// At most [`ECHO_CHARS`] characters of a value, for a message.

@@ -27,10 +27,6 @@ use crate::scope;
 /// The largest MCP request body inspected by default.
 pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
-/// The MCP 2026-07-28 standard request headers (SEP-2243), mirroring the body.
-const MCP_METHOD: &str = "mcp-method";
-const MCP_NAME: &str = "mcp-name";
-
 /// Scopes one operation needs: all of them, or any one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Requirement {
@@ -105,16 +101,18 @@ impl McpPolicy {
         if self.is_empty() {
             return Vec::new();
         }
-        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-        let Some(method) = header(MCP_METHOD) else {
+        let headers = req.headers();
+        let method = headers.get(headers::METHOD_HEADER);
+        let Some(method) = method.and_then(|v| v.to_str().ok()) else {
             return Vec::new();
         };
         let mut ops = Operations::default();
         ops.methods.insert(method.to_owned());
         if method == TOOLS_CALL
-            && let Some(name) = header(MCP_NAME)
+            && let Some(name) = headers.get(headers::NAME_HEADER)
+            && let Some(name) = headers::announced_name(name)
         {
-            ops.tools.insert(name.to_owned());
+            ops.tools.insert(name);
         }
         self.for_operations(&ops)
     }

@@ -211,3 +211,21 @@ async fn without_rules_the_headers_are_still_checked() {
     assert_mismatch(&call(&srv, Some(&token), &h, CALL).await);
     assert_passed(&call(&srv, Some(&token), &[], CALL).await, CALL);
 }
+
+// The 401's scope hint reads `Mcp-Name` as the check does: a sentinel is decoded.
+#[actix_web::test]
+async fn a_401_hint_decodes_a_sentinel_tool_name() {
+    let srv =
+        TestServer::with(|b| policy(b).require_scope_for_tool("delete_file", ["files:delete"]));
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_file"}}"#;
+    let h = [
+        ("Mcp-Method", "tools/call"),
+        ("Mcp-Name", "=?base64?ZGVsZXRlX2ZpbGU=?="),
+    ];
+    let reply = call(&srv, None, &h, body).await;
+    assert_eq!(reply.status, 401);
+    assert_eq!(
+        reply.challenge(),
+        srv.no_token_challenge(Some("tools:call files:delete"))
+    );
+}
