@@ -50,6 +50,7 @@ pub use discovery::report::{
     StartupReport, Strictness,
 };
 pub use layer::{McpOAuth, McpOAuthMiddleware};
+pub use refusal::HeaderMismatch;
 pub use refusal::{AuthError, McpBodyProblem, Refusal, TokenRejection};
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]

@@ -13,6 +13,8 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use super::id::Id;
+
 /// The `tools/call` method: its `params.name` names the tool (MCP, "Tools").
 pub(crate) const TOOLS_CALL: &str = "tools/call";
 
@@ -49,6 +51,16 @@ impl Default for BodyLimits {
 pub(crate) struct Operations {
     pub(crate) methods: HashSet<String>,
     pub(crate) tools: HashSet<String>,
+    /// Every `params.name` and every `params.uri` string, whatever the method: what
+    /// `Mcp-Name` mirrors (MCP 2026-07-28 transports §Standard Request Headers).
+    pub(crate) names: HashSet<String>,
+    pub(crate) uris: HashSet<String>,
+    /// The body is an array (a batch).
+    pub(crate) batch: bool,
+    /// A single message has an `id` member (a request, not a notification).
+    pub(crate) has_id: bool,
+    /// That `id` when it is a number or a string of at most [`super::id::MAX_ID_BYTES`].
+    pub(crate) id: Option<serde_json::Value>,
 }
 
 /// Why a body that looks like JSON could not be read.
@@ -95,20 +107,17 @@ impl State {
     }
 
     fn names(&self) -> usize {
-        self.ops.methods.len() + self.ops.tools.len()
+        self.ops.methods.len() + self.ops.names.len() + self.ops.uris.len()
     }
 
     /// Adds one message's methods and names, checking the bound on distinct names.
-    fn add<E: de::Error>(
-        &mut self,
-        methods: HashSet<String>,
-        names: HashSet<String>,
-    ) -> Result<(), E> {
-        let calls_tools = methods.contains(TOOLS_CALL);
-        self.ops.methods.extend(methods);
-        if calls_tools {
-            self.ops.tools.extend(names);
+    fn add<E: de::Error>(&mut self, m: Message) -> Result<(), E> {
+        if m.methods.contains(TOOLS_CALL) {
+            self.ops.tools.extend(m.names.iter().cloned());
         }
+        self.ops.methods.extend(m.methods);
+        self.ops.names.extend(m.names);
+        self.ops.uris.extend(m.uris);
         if self.names() > self.limits.max_names {
             return Err(self.stop(BodyError::TooManyNames));
         }
@@ -162,18 +171,20 @@ impl<'de> Visitor<'de> for BodySeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        let (methods, names) = read_message(map)?;
-        self.0.add(methods, names)
+        let mut message = read_message(map)?;
+        (self.0.ops.has_id, self.0.ops.id) = (message.has_id, message.id.take());
+        self.0.add(message)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.0.ops.batch = true;
         let mut len = 0;
         while let Some(message) = seq.next_element::<Message>()? {
             len += 1;
             if len > self.0.limits.max_batch_len {
                 return Err(self.0.stop(BodyError::BatchTooLong));
             }
-            self.0.add(message.methods, message.names)?;
+            self.0.add(message)?;
         }
         Ok(())
     }
@@ -182,11 +193,15 @@ impl<'de> Visitor<'de> for BodySeed<'_> {
     nothing_for_scalars!();
 }
 
-/// One batch element: its methods and `params.name` values (none when not an object).
+/// One message: its methods, `params.name` and `params.uri` values (none when not an
+/// object), and its `id`.
 #[derive(Default)]
 struct Message {
     methods: HashSet<String>,
     names: HashSet<String>,
+    uris: HashSet<String>,
+    has_id: bool,
+    id: Option<serde_json::Value>,
 }
 
 impl<'de> de::Deserialize<'de> for Message {
@@ -198,8 +213,7 @@ impl<'de> de::Deserialize<'de> for Message {
                 f.write_str("a JSON-RPC message")
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Message, A::Error> {
-                let (methods, names) = read_message(map)?;
-                Ok(Message { methods, names })
+                read_message(map)
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Message, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
@@ -211,29 +225,28 @@ impl<'de> de::Deserialize<'de> for Message {
     }
 }
 
-/// Reads one message object: every `method` string, and every `params.name` string, each
-/// distinct value once.
-fn read_message<'de, A: MapAccess<'de>>(
-    mut map: A,
-) -> Result<(HashSet<String>, HashSet<String>), A::Error> {
-    let mut methods = HashSet::new();
-    let mut names = HashSet::new();
+/// Reads one message object: every `method` string, every `params.name` and `params.uri`
+/// string, each distinct value once, and the (last) `id`.
+fn read_message<'de, A: MapAccess<'de>>(mut map: A) -> Result<Message, A::Error> {
+    let mut m = Message::default();
     while let Some(key) = map.next_key::<Key>()? {
         match key {
-            Key::Method => map.next_value_seed(InsertString(&mut methods))?,
-            Key::Params => map.next_value_seed(ParamNames(&mut names))?,
+            Key::Method => map.next_value_seed(InsertString(&mut m.methods))?,
+            Key::Params => map.next_value_seed(ParamNames(&mut m.names, &mut m.uris))?,
+            Key::Id => (m.has_id, m.id) = (true, map.next_value::<Id>()?.0),
             Key::Other => {
                 map.next_value::<IgnoredAny>()?;
             }
         }
     }
-    Ok((methods, names))
+    Ok(m)
 }
 
 /// A member name of interest, compared without keeping the name.
 enum Key {
     Method,
     Params,
+    Id,
     Other,
 }
 
@@ -249,6 +262,7 @@ impl<'de> de::Deserialize<'de> for Key {
                 Ok(match key {
                     "method" => Key::Method,
                     "params" => Key::Params,
+                    "id" => Key::Id,
                     _ => Key::Other,
                 })
             }
@@ -298,9 +312,9 @@ impl<'de> Visitor<'de> for InsertString<'_> {
     nothing_for_scalars!(@not_strings);
 }
 
-/// Adds every distinct `name` string of a `params` object to a set (nothing when
-/// `params` is not an object).
-struct ParamNames<'s>(&'s mut HashSet<String>);
+/// Adds every distinct `name` and `uri` string of a `params` object to its set (nothing
+/// when `params` is not an object).
+struct ParamNames<'s>(&'s mut HashSet<String>, &'s mut HashSet<String>);
 
 impl<'de> DeserializeSeed<'de> for ParamNames<'_> {
     type Value = ();
@@ -319,10 +333,12 @@ impl<'de> Visitor<'de> for ParamNames<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<ParamKey>()? {
-            if key.0 {
-                map.next_value_seed(InsertString(&mut *self.0))?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
+            match key.0 {
+                Some(true) => map.next_value_seed(InsertString(&mut *self.0))?,
+                Some(false) => map.next_value_seed(InsertString(&mut *self.1))?,
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
         Ok(())
@@ -336,8 +352,8 @@ impl<'de> Visitor<'de> for ParamNames<'_> {
     nothing_for_scalars!();
 }
 
-/// Whether a `params` member is `name`.
-struct ParamKey(bool);
+/// Whether a `params` member is `name` (`Some(true)`), `uri` (`Some(false)`) or other.
+struct ParamKey(Option<bool>);
 
 impl<'de> de::Deserialize<'de> for ParamKey {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -348,7 +364,11 @@ impl<'de> de::Deserialize<'de> for ParamKey {
                 f.write_str("a member name")
             }
             fn visit_str<E: de::Error>(self, key: &str) -> Result<ParamKey, E> {
-                Ok(ParamKey(key == "name"))
+                Ok(ParamKey(match key {
+                    "name" => Some(true),
+                    "uri" => Some(false),
+                    _ => None,
+                }))
             }
         }
         d.deserialize_identifier(V)
@@ -359,14 +379,20 @@ impl<'de> de::Deserialize<'de> for ParamKey {
 mod tests {
     use super::*;
 
+    /// The methods and tools only (the rest is `headers.rs`'s to test).
     fn read(body: &[u8]) -> Result<Operations, BodyError> {
-        operations(body, BodyLimits::default())
+        operations(body, BodyLimits::default()).map(|o| Operations {
+            methods: o.methods,
+            tools: o.tools,
+            ..Operations::default()
+        })
     }
 
     fn ops(methods: &[&str], tools: &[&str]) -> Operations {
         Operations {
             methods: methods.iter().map(|s| (*s).to_owned()).collect(),
             tools: tools.iter().map(|s| (*s).to_owned()).collect(),
+            ..Operations::default()
         }
     }
 

@@ -9,6 +9,8 @@
 //! [`crate::scope`]'s, and the answer is rendered by [`crate::refusal`].
 
 pub(crate) mod guard;
+mod headers;
+mod id;
 pub(crate) mod jsonrpc;
 
 use std::collections::HashMap;
@@ -24,10 +26,6 @@ use crate::scope;
 
 /// The largest MCP request body inspected by default.
 pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
-
-/// The MCP 2026-07-28 standard request headers (SEP-2243), mirroring the body.
-const MCP_METHOD: &str = "mcp-method";
-const MCP_NAME: &str = "mcp-name";
 
 /// Scopes one operation needs: all of them, or any one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,16 +101,18 @@ impl McpPolicy {
         if self.is_empty() {
             return Vec::new();
         }
-        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-        let Some(method) = header(MCP_METHOD) else {
+        let headers = req.headers();
+        let method = headers.get(headers::METHOD_HEADER);
+        let Some(method) = method.and_then(|v| v.to_str().ok()) else {
             return Vec::new();
         };
         let mut ops = Operations::default();
         ops.methods.insert(method.to_owned());
         if method == TOOLS_CALL
-            && let Some(name) = header(MCP_NAME)
+            && let Some(name) = headers.get(headers::NAME_HEADER)
+            && let Some(name) = headers::announced_name(name)
         {
-            ops.tools.insert(name.to_owned());
+            ops.tools.insert(name);
         }
         self.for_operations(&ops)
     }
@@ -125,12 +125,20 @@ impl McpPolicy {
     /// - a body that is not a JSON object or array: nothing (forms, uploads);
     /// - a JSON body over the cap: 413; not JSON after all, or over the bounds on batch
     ///   length and distinct names: 400 with a JSON-RPC error;
-    /// - a body that does not arrive in time: 408.
+    /// - a body that does not arrive in time: 408;
+    /// - `Mcp-Method` / `Mcp-Name` headers that disagree with the body, are malformed, or
+    ///   are missing from a 2026-07-28 request: 400 with a JSON-RPC `-32020` error
+    ///   ([`headers`]). Such headers, or `MCP-Protocol-Version: 2026-07-28`, make the body
+    ///   read even without rules.
     pub(crate) async fn requirements(
         &self,
         req: &mut ServiceRequest,
     ) -> Result<Vec<Requirement>, Refusal> {
-        if self.is_empty() || req.method() != Method::POST {
+        if req.method() != Method::POST {
+            return Ok(Vec::new());
+        }
+        let claimed = headers::Claimed::of(req.headers());
+        if self.is_empty() && claimed.is_none() {
             return Ok(Vec::new());
         }
         if body::is_encoded(req) {
@@ -156,6 +164,9 @@ impl McpPolicy {
                 BodyError::TooManyNames => McpBodyProblem::TooManyNames,
             })
         })?;
+        if let Some(claimed) = claimed {
+            claimed.check(&ops).map_err(Refusal::HeaderMismatch)?;
+        }
         Ok(self.for_operations(&ops))
     }
 

@@ -80,6 +80,7 @@ impl BearerChallenge {
             }
             Refusal::PayloadTooLarge
             | Refusal::MalformedMcpBody(_)
+            | Refusal::HeaderMismatch(_)
             | Refusal::UnsupportedEncoding
             | Refusal::BodyTimeout
             | Refusal::MiddlewareNotInstalled => {}

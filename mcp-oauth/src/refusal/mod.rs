@@ -15,6 +15,9 @@ use actix_web::http::StatusCode;
 
 use crate::scope;
 
+mod mismatch;
+pub use mismatch::HeaderMismatch;
+
 pub(crate) mod challenge;
 mod response;
 
@@ -91,6 +94,11 @@ pub enum Refusal {
     /// distinct method and tool names). 400 with a JSON-RPC error body and no challenge:
     /// the credentials were fine.
     MalformedMcpBody(McpBodyProblem),
+    /// The `Mcp-Method` / `Mcp-Name` headers disagree with the body, are malformed, or
+    /// are missing where `MCP-Protocol-Version` requires them (MCP 2026-07-28 transports
+    /// §Server Validation). 400 with a JSON-RPC `-32020` error echoing the request `id`,
+    /// no challenge: the credentials were fine.
+    HeaderMismatch(HeaderMismatch),
     /// The MCP request body is compressed (`Content-Encoding` other than `identity`), so
     /// the scopes it needs cannot be read before the service runs. 415, no challenge.
     UnsupportedEncoding,
@@ -269,7 +277,7 @@ impl Refusal {
             Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             Self::Unavailable(_) | Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::MalformedMcpBody(_) => StatusCode::BAD_REQUEST,
+            Self::MalformedMcpBody(_) | Self::HeaderMismatch(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedEncoding => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::MiddlewareNotInstalled => StatusCode::INTERNAL_SERVER_ERROR,
@@ -294,6 +302,7 @@ impl Refusal {
             | Self::Overloaded { .. }
             | Self::PayloadTooLarge
             | Self::MalformedMcpBody(_)
+            | Self::HeaderMismatch(_)
             | Self::UnsupportedEncoding
             | Self::BodyTimeout
             | Self::MiddlewareNotInstalled => None,
@@ -332,6 +341,7 @@ impl Refusal {
             }
             Self::PayloadTooLarge => "The request body is too large".into(),
             Self::MalformedMcpBody(problem) => problem.description().into(),
+            Self::HeaderMismatch(m) => m.message().into(),
             Self::UnsupportedEncoding => {
                 "A compressed request body cannot be checked; send it with identity encoding".into()
             }
@@ -346,7 +356,7 @@ impl Refusal {
             Self::MissingToken => "unauthorized",
             Self::Unavailable(_) | Self::Overloaded { .. } => "temporarily_unavailable",
             Self::PayloadTooLarge => "payload_too_large",
-            Self::MalformedMcpBody(_) => "invalid_request",
+            Self::MalformedMcpBody(_) | Self::HeaderMismatch(_) => "invalid_request",
             Self::UnsupportedEncoding => "unsupported_media_type",
             Self::BodyTimeout => "request_timeout",
             Self::MiddlewareNotInstalled => "server_error",
@@ -389,6 +399,8 @@ impl fmt::Display for Refusal {
             }
             Self::PayloadTooLarge => f.write_str("MCP request body over the inspection cap"),
             Self::MalformedMcpBody(problem) => f.write_str(problem.description()),
+            // The header name only: the values are the client's text.
+            Self::HeaderMismatch(m) => write!(f, "MCP request header mismatch: {}", m.header()),
             Self::UnsupportedEncoding => f.write_str("compressed MCP request body"),
             Self::BodyTimeout => f.write_str("request body read timed out"),
             Self::MiddlewareNotInstalled => f.write_str(

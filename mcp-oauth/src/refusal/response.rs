@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 
-use super::Refusal;
+use super::{HeaderMismatch, Refusal};
 use actix_web_httpauth::headers::www_authenticate::WwwAuthenticate;
 
 use super::challenge::{self, BearerChallenge};
@@ -99,6 +99,7 @@ impl AuthError {
             Refusal::MiddlewareNotInstalled
                 | Refusal::PayloadTooLarge
                 | Refusal::MalformedMcpBody(_)
+                | Refusal::HeaderMismatch(_)
                 | Refusal::UnsupportedEncoding
                 | Refusal::BodyTimeout
         ) {
@@ -153,6 +154,14 @@ impl ResponseError for AuthError {
                 "jsonrpc": "2.0",
                 "id": null,
                 "error": { "code": problem.json_rpc_code(), "message": problem.description() },
+            }));
+        }
+        if let Refusal::HeaderMismatch(m) = &self.refusal {
+            // MCP 2026-07-28 transports §Server Validation: 400 + JSON-RPC -32020.
+            return res.json(serde_json::json!({
+                "jsonrpc": "2.0",
+                "id": m.id(),
+                "error": { "code": HeaderMismatch::JSON_RPC_CODE, "message": m.message() },
             }));
         }
         if let Refusal::Overloaded { retry_after } = &self.refusal {

@@ -86,7 +86,7 @@ pub const METRICS: &[MetricInfo] = &[
         &["outcome", "kind"],
         "Requests judged: outcome `admitted`, or why refused (`missing`, `invalid_request`, \
          `invalid_token`, `insufficient_scope`, `unavailable`, `overloaded`, \
-         `payload_too_large`, `unsupported_encoding`, `body_timeout`, `malformed_body`); \
+         `payload_too_large`, `unsupported_encoding`, `body_timeout`, `malformed_body`, `header_mismatch`); \
          `kind` is the token rejection or the body problem",
     ),
     metric(

@@ -66,6 +66,7 @@ pub(crate) fn outcome(result: Result<(), &Refusal>) -> &'static Outcome {
             McpBodyProblem::BatchTooLong => outcome!("malformed_body", "batch_too_long"),
             McpBodyProblem::TooManyNames => outcome!("malformed_body", "too_many_names"),
         },
+        Refusal::HeaderMismatch(_) => outcome!("header_mismatch"),
         Refusal::UnsupportedEncoding => outcome!("unsupported_encoding"),
         Refusal::BodyTimeout => outcome!("body_timeout"),
         Refusal::MiddlewareNotInstalled => outcome!("server_error"),

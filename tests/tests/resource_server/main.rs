@@ -21,6 +21,7 @@ mod introspection;
 mod issuers;
 mod jwks;
 mod jwt;
+mod mcp_headers;
 mod mcp_policy;
 mod metadata;
 mod origin;

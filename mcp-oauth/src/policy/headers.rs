@@ -1,0 +1,294 @@
+//! The MCP 2026-07-28 standard request headers (SEP-2243): `Mcp-Method` mirrors the
+//! body's `method`, `Mcp-Name` its `params.name` (`tools/call`, `prompts/get`) or
+//! `params.uri` (`resources/read`), Base64 sentinel form decoded (transports §Standard
+//! Request Headers, §Value Encoding). A server that reads the body must refuse headers
+//! that disagree with it, are malformed, or are missing where `MCP-Protocol-Version`
+//! requires them: 400 with a JSON-RPC `-32020` error (§Server Validation).
+//!
+//! Bounded: the header values are read as they are (actix caps the header section), a
+//! sentinel is decoded only up to [`MAX_NAME_BYTES`], the body's values are the sets
+//! [`jsonrpc::operations`](super::jsonrpc::operations) already holds, and echoed values
+//! are cut to [`ECHO_CHARS`].
+
+use std::collections::HashSet;
+
+use actix_web::http::header::{HeaderMap, HeaderValue};
+use base64::Engine as _;
+use base64::alphabet::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+use super::jsonrpc::{Operations, TOOLS_CALL};
+use crate::refusal::HeaderMismatch;
+
+/// The headers as looked up (names compare case-insensitively, RFC 9110 §5.1) ...
+pub(super) const METHOD_HEADER: &str = "mcp-method";
+pub(super) const NAME_HEADER: &str = "mcp-name";
+/// ... and as named in messages.
+const MCP_METHOD: &str = "Mcp-Method";
+const MCP_NAME: &str = "Mcp-Name";
+const PROTOCOL_VERSION: &str = "mcp-protocol-version";
+/// The first protocol version whose clients must send the headers (SEP-2243).
+const FIRST_REQUIRING: &str = "2026-07-28";
+/// The longest decoded `Mcp-Name` compared; a longer sentinel is malformed.
+pub(crate) const MAX_NAME_BYTES: usize = 8 * 1024;
+/// How much of a value an error message quotes.
+const ECHO_CHARS: usize = 128;
+const SENTINEL_PREFIX: &str = "=?base64?";
+const SENTINEL_SUFFIX: &str = "?=";
+
+/// What a request's headers claim, taken before its body is read.
+#[derive(Debug)]
+pub(crate) struct Claimed {
+    method: Option<HeaderValue>,
+    name: Option<HeaderValue>,
+    /// `MCP-Protocol-Version` is 2026-07-28 or later: the headers are required.
+    required: bool,
+}
+
+impl Claimed {
+    /// The claim of a request, or `None` when there is nothing to check: no standard
+    /// header, and a protocol version that does not require them (older clients send
+    /// none; a request without `MCP-Protocol-Version` is an older client's).
+    pub(crate) fn of(headers: &HeaderMap) -> Option<Self> {
+        let claimed = Self {
+            method: headers.get(METHOD_HEADER).cloned(),
+            name: headers.get(NAME_HEADER).cloned(),
+            required: headers
+                .get(PROTOCOL_VERSION)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(requires_headers),
+        };
+        (claimed.method.is_some() || claimed.name.is_some() || claimed.required).then_some(claimed)
+    }
+
+    /// Checks the claim against what the body holds.
+    pub(crate) fn check(&self, ops: &Operations) -> Result<(), HeaderMismatch> {
+        let id = || if ops.batch { None } else { ops.id.clone() };
+        let fail = |header, message| HeaderMismatch::new(header, id(), message);
+        if ops.batch && self.required {
+            // §Sending Messages: the body is a single JSON-RPC message, which the headers
+            // mirror; a batch cannot match them.
+            return Err(fail(
+                MCP_METHOD,
+                "Header mismatch: the body is a batch; the headers describe one JSON-RPC message"
+                    .to_owned(),
+            ));
+        }
+        // §Sending Messages: header requirements for notifications are not defined.
+        let required = self.required && (ops.batch || ops.has_id);
+        let method = match &self.method {
+            Some(value) => {
+                let claimed = plain(value).map_err(|why| fail(MCP_METHOD, why))?;
+                compare(MCP_METHOD, claimed, &ops.methods).map_err(|m| fail(MCP_METHOD, m))?;
+                Some(claimed)
+            }
+            None if required && !ops.methods.is_empty() => {
+                return Err(fail(MCP_METHOD, missing(MCP_METHOD)));
+            }
+            None => None,
+        };
+        // The body's own method when the header is absent (an older client).
+        let method = method.or_else(|| single(&ops.methods));
+        let body_names = match method {
+            Some(TOOLS_CALL | PROMPTS_GET) => &ops.names,
+            Some(RESOURCES_READ) => &ops.uris,
+            _ => return Ok(()),
+        };
+        match &self.name {
+            Some(value) => {
+                let claimed = decode(value).map_err(|why| fail(MCP_NAME, why))?;
+                compare(MCP_NAME, &claimed, body_names).map_err(|m| fail(MCP_NAME, m))
+            }
+            None if required => Err(fail(MCP_NAME, missing(MCP_NAME))),
+            None => Ok(()),
+        }
+    }
+}
+
+const PROMPTS_GET: &str = "prompts/get";
+const RESOURCES_READ: &str = "resources/read";
+
+/// Protocol versions are dates (`YYYY-MM-DD`), so they order as strings.
+fn requires_headers(version: &str) -> bool {
+    let date_like = version.len() == FIRST_REQUIRING.len()
+        && version.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    date_like && version >= FIRST_REQUIRING
+}
+
+fn single(set: &HashSet<String>) -> Option<&str> {
+    let mut values = set.iter();
+    match (values.next(), values.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
+/// §Case Sensitivity: values compare exactly. The body must hold this value and no other
+/// (a member given twice with two values matches no header).
+fn compare(header: &str, claimed: &str, body: &HashSet<String>) -> Result<(), String> {
+    let (claimed_echo, n) = (echo(claimed), body.len());
+    match single(body) {
+        Some(value) if value == claimed => Ok(()),
+        Some(value) => Err(format!(
+            "Header mismatch: {header} header value '{claimed_echo}' does not match body value '{}'",
+            echo(value)
+        )),
+        None if n == 0 => Err(format!(
+            "Header mismatch: {header} header value '{claimed_echo}' has no value in the body"
+        )),
+        None => Err(format!(
+            "Header mismatch: {header} header value '{claimed_echo}' does not match the body's {n} values"
+        )),
+    }
+}
+
+fn missing(header: &str) -> String {
+    format!("Header mismatch: the required {header} header is missing")
+}
+
+/// A header value of visible ASCII, space and tab only (§Server Validation: "contains
+/// invalid characters").
+fn plain(value: &HeaderValue) -> Result<&str, String> {
+    value
+        .to_str()
+        .map_err(|_| "Header mismatch: a header value contains invalid characters".to_owned())
+}
+
+/// An `Mcp-Name` value, its Base64 sentinel form decoded (§Value Encoding: the markers are
+/// case-sensitive, the payload is the Base64 of the UTF-8 value).
+fn decode(value: &HeaderValue) -> Result<std::borrow::Cow<'_, str>, String> {
+    let value = plain(value)?;
+    let Some(rest) = value.strip_prefix(SENTINEL_PREFIX) else {
+        return Ok(value.into());
+    };
+    let bad = |why: &str| format!("Header mismatch: {MCP_NAME} header value {why}");
+    let Some(encoded) = rest.strip_suffix(SENTINEL_SUFFIX) else {
+        return Err(bad("starts a Base64 sentinel that does not end with '?='"));
+    };
+    if encoded.len() > MAX_NAME_BYTES.div_ceil(3) * 4 {
+        return Err(bad("is longer than this server compares"));
+    }
+    const ENGINE: GeneralPurpose = GeneralPurpose::new(
+        &STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let bytes = ENGINE
+        .decode(encoded)
+        .map_err(|_| bad("is not valid Base64"))?;
+    String::from_utf8(bytes)
+        .map(Into::into)
+        .map_err(|_| bad("does not decode to UTF-8"))
+}
+
+/// An `Mcp-Name` as announced, sentinel decoded; `None` when malformed (a 401 hint only).
+pub(super) fn announced_name(value: &HeaderValue) -> Option<String> {
+    decode(value).ok().map(std::borrow::Cow::into_owned)
+}
+
+/// At most [`ECHO_CHARS`] characters of a value, for a message.
+fn echo(value: &str) -> String {
+    match value.char_indices().nth(ECHO_CHARS) {
+        Some((cut, _)) => format!("{}...", &value[..cut]),
+        None => value.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header::HeaderName;
+
+    use super::super::jsonrpc::{BodyLimits, operations};
+    use super::*;
+
+    fn check(headers: &[(&'static str, &str)], body: &str) -> Result<(), HeaderMismatch> {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("x")),
+            );
+        }
+        let ops = operations(body.as_bytes(), BodyLimits::default()).unwrap_or_default();
+        Claimed::of(&map).map_or(Ok(()), |c| c.check(&ops))
+    }
+
+    const CALL: &str =
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_weather"}}"#;
+    const NEW: (&str, &str) = ("mcp-protocol-version", "2026-07-28");
+
+    #[test]
+    fn matching_headers_pass_and_mismatches_name_both_values() {
+        let ok = [("mcp-method", "tools/call"), ("mcp-name", "get_weather")];
+        assert_eq!(check(&ok, CALL), Ok(()));
+        let err = check(&[("mcp-method", "tools/call"), ("mcp-name", "foo")], CALL);
+        let err = err.err().unwrap_or_else(|| panic!("a mismatch"));
+        assert_eq!(
+            err.message(),
+            "Header mismatch: Mcp-Name header value 'foo' does not match body value 'get_weather'"
+        );
+        assert_eq!(err.id(), Some(&serde_json::json!(1)));
+    }
+
+    #[test]
+    fn ids_are_echoed_when_short_numbers_or_strings() {
+        let h = [("mcp-method", "tools/list")];
+        let id_of = |id: &str| {
+            let body = format!(r#"{{"id":{id},"method":"tools/call"}}"#);
+            check(&h, &body).err().map(|e| e.id().cloned())
+        };
+        assert_eq!(id_of(r#""abc""#), Some(Some(serde_json::json!("abc"))));
+        assert_eq!(id_of("-7"), Some(Some(serde_json::json!(-7))));
+        assert_eq!(id_of("null"), Some(None));
+        assert_eq!(id_of(r#"{"a":1}"#), Some(None));
+        let huge = format!(r#""{}""#, "i".repeat(super::super::id::MAX_ID_BYTES + 1));
+        assert_eq!(id_of(&huge), Some(None));
+    }
+
+    #[test]
+    fn sentinels_decode_and_bad_ones_are_malformed() {
+        let body = r#"{"id":"a","method":"prompts/get","params":{"name":"Hello, 世界"}}"#;
+        let h = |name| [("mcp-method", "prompts/get"), ("mcp-name", name)];
+        assert_eq!(check(&h("=?base64?SGVsbG8sIOS4lueVjA==?="), body), Ok(()));
+        assert_eq!(check(&h("=?base64?SGVsbG8sIOS4lueVjA?="), body), Ok(()));
+        for bad in ["=?base64?SGVsbG8", "=?base64?!!!?=", "=?base64?/w==?="] {
+            assert!(check(&h(bad), body).is_err(), "{bad}");
+        }
+        let long = format!("=?base64?{}?=", "A".repeat(MAX_NAME_BYTES * 2));
+        assert!(check(&h(&long), body).is_err());
+    }
+
+    #[test]
+    fn required_only_from_2026_07_28_and_for_requests() {
+        assert_eq!(check(&[], CALL), Ok(()));
+        assert_eq!(
+            check(&[("mcp-protocol-version", "2025-11-25")], CALL),
+            Ok(())
+        );
+        assert!(check(&[NEW], CALL).is_err());
+        assert!(check(&[("mcp-protocol-version", "2027-01-01")], CALL).is_err());
+        assert!(check(&[NEW, ("mcp-method", "tools/call")], CALL).is_err());
+        let notification = r#"{"jsonrpc":"2.0","method":"notifications/x"}"#;
+        assert_eq!(check(&[NEW], notification), Ok(()));
+        assert!(!requires_headers("2026-7-28x"));
+    }
+
+    #[test]
+    fn uris_for_resources_and_batches() {
+        let read = r#"{"id":2,"method":"resources/read","params":{"uri":"file:///a"}}"#;
+        let h = [("mcp-method", "resources/read"), ("mcp-name", "file:///a")];
+        assert_eq!(check(&h, read), Ok(()));
+        assert!(check(&[h[0], ("mcp-name", "file:///b")], read).is_err());
+        let batch = format!("[{CALL},{CALL}]");
+        let h = [("mcp-method", "tools/call"), ("mcp-name", "get_weather")];
+        assert_eq!(check(&h, &batch), Ok(()));
+        assert!(check(&[h[0], h[1], NEW], &batch).is_err());
+        let mixed = format!(r#"[{CALL},{{"id":3,"method":"tools/list"}}]"#);
+        assert!(check(&h, &mixed).is_err());
+    }
+}
