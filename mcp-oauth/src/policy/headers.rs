@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 
-use actix_web::http::header::{HeaderMap, HeaderValue};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use base64::Engine as _;
 use base64::alphabet::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -20,13 +20,14 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use super::jsonrpc::{Operations, TOOLS_CALL};
 use crate::refusal::HeaderMismatch;
 
-/// The headers as looked up (names compare case-insensitively, RFC 9110 §5.1) ...
-pub(super) const METHOD_HEADER: &str = "mcp-method";
-pub(super) const NAME_HEADER: &str = "mcp-name";
+/// The headers as looked up (names compare case-insensitively, RFC 9110 §5.1; made once,
+/// so a lookup does not parse the name) ...
+pub(super) const METHOD_HEADER: HeaderName = HeaderName::from_static("mcp-method");
+pub(super) const NAME_HEADER: HeaderName = HeaderName::from_static("mcp-name");
 /// ... and as named in messages.
 const MCP_METHOD: &str = "Mcp-Method";
 const MCP_NAME: &str = "Mcp-Name";
-const PROTOCOL_VERSION: &str = "mcp-protocol-version";
+const PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
 /// The first protocol version whose clients must send the headers (SEP-2243).
 const FIRST_REQUIRING: &str = "2026-07-28";
 /// The longest decoded `Mcp-Name` compared; a longer sentinel is malformed.
