@@ -22,8 +22,8 @@ use crate::refusal::HeaderMismatch;
 
 /// The headers as looked up (names compare case-insensitively, RFC 9110 §5.1; made once,
 /// so a lookup does not parse the name) ...
-pub(super) const METHOD_HEADER: HeaderName = HeaderName::from_static("mcp-method");
-pub(super) const NAME_HEADER: HeaderName = HeaderName::from_static("mcp-name");
+const METHOD_HEADER: HeaderName = HeaderName::from_static("mcp-method");
+const NAME_HEADER: HeaderName = HeaderName::from_static("mcp-name");
 /// ... and as named in messages.
 const MCP_METHOD: &str = "Mcp-Method";
 const MCP_NAME: &str = "Mcp-Name";
@@ -60,6 +60,23 @@ impl Claimed {
                 .is_some_and(requires_headers),
         };
         (claimed.method.is_some() || claimed.name.is_some() || claimed.required).then_some(claimed)
+    }
+
+    /// What the headers announce, as operations: the method, and the tool of a
+    /// `tools/call` (its name decoded as [`check`](Self::check) decodes it). A hint for
+    /// the 401 challenge only: the body decides.
+    pub(crate) fn announced(&self) -> Operations {
+        let mut ops = Operations::default();
+        let Some(method) = self.method.as_ref().and_then(|v| v.to_str().ok()) else {
+            return ops;
+        };
+        ops.methods.insert(method.to_owned());
+        if method == TOOLS_CALL
+            && let Some(name) = self.name.as_ref().and_then(|v| decode(v).ok())
+        {
+            ops.tools.insert(name.into_owned());
+        }
+        ops
     }
 
     /// Checks the claim against what the body holds.
@@ -185,11 +202,6 @@ fn decode(value: &HeaderValue) -> Result<std::borrow::Cow<'_, str>, String> {
     String::from_utf8(bytes)
         .map(Into::into)
         .map_err(|_| bad("does not decode to UTF-8"))
-}
-
-/// An `Mcp-Name` as announced, sentinel decoded; `None` when malformed (a 401 hint only).
-pub(super) fn announced_name(value: &HeaderValue) -> Option<String> {
-    decode(value).ok().map(std::borrow::Cow::into_owned)
 }
 
 /// At most [`ECHO_CHARS`] characters of a value, for a message.

@@ -19,7 +19,7 @@ use std::time::Duration;
 use actix_web::dev::ServiceRequest;
 use actix_web::http::Method;
 
-use self::jsonrpc::{BodyError, BodyLimits, Operations, TOOLS_CALL};
+use self::jsonrpc::{BodyError, BodyLimits, Operations};
 use crate::body::{self, DEFAULT_BODY_TIMEOUT};
 use crate::refusal::{McpBodyProblem, Refusal};
 use crate::scope;
@@ -101,20 +101,10 @@ impl McpPolicy {
         if self.is_empty() {
             return Vec::new();
         }
-        let headers = req.headers();
-        let method = headers.get(headers::METHOD_HEADER);
-        let Some(method) = method.and_then(|v| v.to_str().ok()) else {
-            return Vec::new();
-        };
-        let mut ops = Operations::default();
-        ops.methods.insert(method.to_owned());
-        if method == TOOLS_CALL
-            && let Some(name) = headers.get(headers::NAME_HEADER)
-            && let Some(name) = headers::announced_name(name)
-        {
-            ops.tools.insert(name);
+        match headers::Claimed::of(req.headers()) {
+            Some(claimed) => self.for_operations(&claimed.announced()),
+            None => Vec::new(),
         }
-        self.for_operations(&ops)
     }
 
     /// The requirements of this request's operations, read from its body (which is put
