@@ -32,7 +32,7 @@ fn as_parsed() -> TestServer {
 }
 
 /// What actix-web-httpauth answers itself when `BearerAuth` finds no credentials: a bare
-/// challenge, no `resource_metadata` (item 25), empty body.
+/// challenge, no `resource_metadata` (RFC 9728 §5.1), empty body.
 fn assert_bare_bearer_401(reply: &Reply) {
     assert_eq!(reply.status, 401, "{}", reply.text());
     assert_eq!(reply.challenge(), "Bearer");
@@ -69,7 +69,7 @@ async fn no_token_is_our_401_challenge() {
     );
 }
 
-// Item 34: invalid and expired tokens get the middleware's `invalid_token` challenges.
+// RFC 6750 §3.1: invalid and expired tokens get the middleware's `invalid_token` challenges.
 #[actix_web::test]
 async fn invalid_and_expired_tokens_are_our_401_invalid_token() {
     let srv = httpauth();
@@ -95,7 +95,7 @@ async fn invalid_and_expired_tokens_are_our_401_invalid_token() {
     );
 }
 
-// Item 35: the required scopes are checked (403 step-up), and a handler's own step-up
+// RFC 6750 §3.1 (`insufficient_scope`): the required scopes are checked (403 step-up), and a handler's own step-up
 // names the resource too: the client carries it.
 #[actix_web::test]
 async fn missing_scopes_are_our_403_step_up() {
@@ -122,7 +122,7 @@ async fn missing_scopes_are_our_403_step_up() {
     );
 }
 
-// Item 37: an authorization server that cannot be asked is a 503, never a 401.
+// MCP authorization §Error Handling: an authorization server that cannot be asked is a 503, never a 401.
 #[actix_web::test]
 async fn an_authorization_server_outage_is_503_not_401() {
     let srv = httpauth();
@@ -130,7 +130,7 @@ async fn an_authorization_server_outage_is_503_not_401() {
     srv.assert_unavailable(&srv.post_mcp(&srv.valid_token()).await);
 }
 
-// Item 25: `HttpAuthentication::bearer` answers a request without credentials itself,
+// RFC 9728 §5.1: `HttpAuthentication::bearer` answers a request without credentials itself,
 // before any validator runs: why `mcp_oauth::httpauth` takes `Option<BearerAuth>`.
 #[actix_web::test]
 async fn bearer_auth_alone_answers_no_credentials_with_a_bare_challenge() {
@@ -140,7 +140,7 @@ async fn bearer_auth_alone_answers_no_credentials_with_a_bare_challenge() {
     srv.assert_no_token(&srv.post_mcp_anonymous().await);
 }
 
-// Item 33: `BearerAuth` takes the first of two `Authorization` headers.
+// RFC 6750 §2.1: `BearerAuth` takes the first of two `Authorization` headers.
 #[actix_web::test]
 async fn two_authorization_headers_are_400_where_bearer_auth_takes_the_first() {
     let two = |srv: &TestServer| {
@@ -154,7 +154,7 @@ async fn two_authorization_headers_are_400_where_bearer_auth_takes_the_first() {
     srv.assert_invalid_request(&send(two(&srv)).await, "More than one Authorization header");
 }
 
-// Item 33: `BearerAuth` passes anything after `Bearer ` on as the token.
+// RFC 6750 §2.1: `BearerAuth` passes anything after `Bearer ` on as the token.
 #[actix_web::test]
 async fn characters_outside_token68_are_400_where_bearer_auth_passes_them_on() {
     let (parsed, srv) = (as_parsed(), httpauth());
@@ -188,7 +188,7 @@ async fn a_query_token_beside_the_header_is_400_where_bearer_auth_ignores_it() {
     srv.assert_no_token(&send(srv.get(&format!("/mcp?access_token={token}"))).await);
 }
 
-// Item 33 (RFC 6750 §2.2): a form-body token beside the header is two methods.
+// RFC 6750 §2.2: a form-body token beside the header is two methods.
 #[actix_web::test]
 async fn a_form_body_token_beside_the_header_is_400_where_bearer_auth_ignores_it() {
     let form = |srv: &TestServer| {
@@ -207,7 +207,7 @@ async fn a_form_body_token_beside_the_header_is_400_where_bearer_auth_ignores_it
     );
 }
 
-// Item 19 (RFC 7235 §2.1): the scheme is case-insensitive; `BearerAuth` wants `Bearer`.
+// RFC 7235 §2.1: the scheme is case-insensitive; `BearerAuth` wants `Bearer`.
 #[actix_web::test]
 async fn a_lowercase_scheme_is_admitted_where_bearer_auth_refuses_it() {
     let lowercase = |srv: &TestServer| {
