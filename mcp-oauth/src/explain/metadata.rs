@@ -1,12 +1,21 @@
 //! The running server's own protected-resource metadata, as a client would fetch it
 //! (RFC 9728 §3), compared with the configuration.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
-use super::{LIMITS, Outcome, Step};
-use crate::http::{self, FetchError};
+use super::{Outcome, Step};
+use crate::http::{self, FetchError, HttpLimits};
 use crate::layer::McpOAuth;
 use crate::resource::ResourceParts;
+
+/// Limits of the doctor's fetch of the running server's metadata: a short, small
+/// document (RFC 9728 §3).
+const LIMITS: HttpLimits = HttpLimits {
+    timeout: Duration::from_secs(5),
+    max_body: 256 * 1024,
+};
 
 /// Fetches the metadata of `oauth`'s resource from the server running at `base_url` (its
 /// origin is used: the metadata path is the configured resource's, RFC 9728 §3.1) and

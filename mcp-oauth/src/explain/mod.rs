@@ -8,12 +8,10 @@
 mod metadata;
 mod token;
 
-use std::time::Duration;
-
 pub use metadata::check_metadata;
 pub use token::explain_token;
 
-use crate::http::{self, HttpLimits};
+use crate::http;
 use crate::layer::McpOAuth;
 use crate::validate::jwks::KeySet;
 use crate::validate::jwt::KeySource;
@@ -160,14 +158,8 @@ pub async fn keys(oauth: &McpOAuth) -> Vec<IssuerKeys> {
     found
 }
 
-/// Limits of the doctor's own fetches (as the JWKS cache's: 5 s, 256 KiB).
-const LIMITS: HttpLimits = HttpLimits {
-    timeout: Duration::from_secs(5),
-    max_body: 256 * 1024,
-};
-
 /// The key set of `source`, fetched now (not from the cache, which may hold older
-/// keys), with its URL; `None` for a shared secret.
+/// keys) with the cache's own limits, and its URL; `None` for a shared secret.
 async fn fetch(source: &KeySource) -> Result<Option<(String, KeySet)>, String> {
     let cache = match source.jwks().await {
         Ok(Some(cache)) => cache,
@@ -175,7 +167,7 @@ async fn fetch(source: &KeySource) -> Result<Option<(String, KeySet)>, String> {
         Err(refusal) => return Err(refusal.to_string()),
     };
     let uri = cache.uri().to_owned();
-    let fetched = http::get_json(&uri, LIMITS)
+    let fetched = http::get_json(&uri, cache.limits())
         .await
         .map_err(|e| format!("the JWKS at {uri} {e}"))?;
     let set = KeySet::parse(&fetched.body).map_err(|e| format!("{e} ({uri})"))?;

@@ -342,6 +342,11 @@ impl JwksCache {
         &self.uri
     }
 
+    /// The timeout and size cap this cache fetches with.
+    pub(crate) fn limits(&self) -> HttpLimits {
+        self.settings.limits
+    }
+
     pub(crate) fn new(
         uri: String,
         settings: JwksSettings,
