@@ -15,6 +15,7 @@
 //! - let CORS preflights and public paths through unauthenticated.
 
 use actix_web::dev::ServiceRequest;
+use actix_web::error::InternalError;
 use actix_web::{Error, HttpMessage};
 use actix_web_httpauth::extractors::bearer::BearerAuth;
 use actix_web_httpauth::middleware::HttpAuthentication;
@@ -118,7 +119,8 @@ pub fn middleware(
 
 /// The validator behind [`middleware`], for `HttpAuthentication::with_fn`.
 ///
-/// For each request: the bearer token is read from the request by the rules
+/// For each request: a foreign `Origin` is refused with 403 as [`McpOAuth`] refuses it
+/// (see [`McpOAuthBuilder::allowed_origins`](crate::McpOAuthBuilder::allowed_origins)), the bearer token is read from the request by the rules
 /// [`McpOAuth`] applies (not taken from `BearerAuth`), judged by
 /// [`McpOAuth::authenticate`] (signature, claims, required scopes, the validation
 /// cache), a form-body `access_token` beside it refused, and the
@@ -154,6 +156,12 @@ pub fn validator(
     move |mut req: ServiceRequest, _parsed: Option<BearerAuth>| -> ValidatorFuture {
         let oauth = oauth.clone();
         Box::pin(async move {
+            // MCP transports §Security Warning: a foreign `Origin` is refused before any
+            // token work, as under `McpOAuth`, with the same 403.
+            if let Err(refused) = oauth.inner.origins.check(&req) {
+                let error = InternalError::from_response("origin not allowed", refused.response());
+                return Err((error.into(), req));
+            }
             let decision = admit(&oauth, &mut req).await;
             telemetry::request(decision.as_ref().map(|_| ()).map_err(AuthError::refusal));
             match decision {

@@ -5,7 +5,7 @@
 //! The `as_parsed` halves find out what actix-web-httpauth's `BearerAuth` alone accepts
 //! (an application's validator that authenticates `BearerAuth::token()`), beside what
 //! `mcp_oauth::httpauth` answers to the same request: the header rules of RFC 6750 §2.1
-//! and OAuth 2.1 §5.1 that `McpOAuth` applies (spec-checklist items 19, 20, 29, 32, 33).
+//! and OAuth 2.1 §5.1 that `McpOAuth` applies.
 
 use mcp_oauth::testing::JwksFault;
 use serde_json::json;
@@ -54,7 +54,8 @@ async fn a_valid_token_reaches_the_handler_as_an_authenticated_client() {
     assert_eq!(body["token_exposed"], false);
 }
 
-// Items 25, 29, 31: the 401 without credentials is ours, not actix-web-httpauth's bare one.
+// RFC 9728 §5.1: the 401 without credentials names the metadata; actix-web-httpauth's own
+// bare challenge does not.
 #[actix_web::test]
 async fn no_token_is_our_401_challenge() {
     let srv = httpauth();
@@ -167,7 +168,7 @@ async fn characters_outside_token68_are_400_where_bearer_auth_passes_them_on() {
     }
 }
 
-// Items 20, 32, 33: a query token beside the header is two methods; `BearerAuth` never
+// RFC 6750 §2 and OAuth 2.1 §5.1: a query token beside the header is two methods; `BearerAuth` never
 // looks at the query.
 #[actix_web::test]
 async fn a_query_token_beside_the_header_is_400_where_bearer_auth_ignores_it() {

@@ -253,3 +253,32 @@ async fn a_repeated_origin_is_refused() {
     .await;
     assert_origin_refused(&reply, &srv.base);
 }
+
+// The actix-web-httpauth path (`mcp_oauth::httpauth`) refuses a foreign Origin as the
+// middleware does: the same 403, before the token is introspected.
+#[actix_web::test]
+async fn behind_httpauth_a_foreign_origin_gets_the_same_403_before_any_token_work() {
+    let auth = TestAuthServer::start();
+    auth.introspection_client("rs", "rs-secret");
+    let srv = Setup::new()
+        .auth(auth)
+        .guard(Guard::HttpAuth)
+        .start(|auth, resource| {
+            McpOAuth::builder()
+                .resource(resource)
+                .authorization_server(auth.issuer())
+                .validation(Validation::Introspection)
+                .introspection_client("rs", "rs-secret")
+        });
+    let token = srv.token().opaque();
+    let port = srv.base.rsplit(':').next().unwrap();
+    let attacker = format!("http://attacker.example:{port}");
+    for token in [Some(token.as_str()), None] {
+        assert_origin_refused(&from(&srv, &attacker, token).await, &attacker);
+    }
+    assert_eq!(srv.auth.introspection_requests(), 0);
+    // The resource's own origin and no Origin at all are served.
+    let own = srv.base.clone();
+    assert_admitted(&from(&srv, &own, Some(&token)).await);
+    assert_admitted(&srv.post_mcp(&token).await);
+}
