@@ -558,3 +558,77 @@ async fn the_mcp_server_works_in_every_strategy_with_only_the_issuer_configured(
         servers.stop().await;
     }
 }
+
+/// A 2026-07-28 request (MCP 2026-07-28 transports §Standard Request Headers, changelog
+/// "Make MCP stateless"): no `initialize` before it, no session, its version in
+/// `MCP-Protocol-Version` and `_meta`, its method and name mirrored in headers. The
+/// status and the JSON-RPC body of the answer.
+async fn stateless_call(
+    http: &awc::Client,
+    servers: &Servers,
+    token: Option<&str>,
+    tool: &str,
+) -> (u16, Value) {
+    let mut req = http
+        .post(servers.resource.as_str())
+        .insert_header(("accept", "application/json, text/event-stream"))
+        .insert_header(("mcp-protocol-version", "2026-07-28"))
+        .insert_header(("mcp-method", "tools/call"))
+        .insert_header(("mcp-name", tool));
+    if let Some(t) = token {
+        req = req.insert_header(("authorization", format!("Bearer {t}")));
+    }
+    let body = json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {
+        "name": tool, "arguments": {"message": "hi"},
+        "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {}}}});
+    let mut res = req.send_json(&body).await.unwrap();
+    let status = res.status().as_u16();
+    let body = res.body().await.unwrap();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+// MCP 2026-07-28 drops sessions and `initialize`: every request carries its token and is
+// judged alone. Against a stateless rmcp service, with session binding on (the default),
+// one request after another from different callers: each reaches the tool as its own
+// caller, none needs a session, and each is refused or stepped up on its own token. One
+// HTTP client, so the requests share a kept-alive connection: nothing is remembered per
+// connection either.
+#[actix_web::test]
+async fn stateless_requests_are_each_judged_alone_on_their_own_token() {
+    let servers = Servers::start(Mode::StatelessJson);
+    let http = awc::Client::default();
+    let alice = servers
+        .auth
+        .token()
+        .audience(&servers.resource)
+        .subject("alice")
+        .scope("mcp:tools")
+        .sign();
+    let bob = servers
+        .auth
+        .token()
+        .audience(&servers.resource)
+        .subject("bob")
+        .scope("mcp:tools notes:delete")
+        .sign();
+    for (token, subject) in [(&alice, "alice"), (&bob, "bob"), (&alice, "alice")] {
+        let (status, body) = stateless_call(&http, &servers, Some(token), "whoami").await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["id"], 9, "{body}");
+        assert_eq!(
+            body["result"]["structuredContent"]["subject"], subject,
+            "{body}"
+        );
+    }
+    // The guarded tool: alice's token lacks `notes:delete` (403 step-up), bob's has it.
+    let (status, _) = stateless_call(&http, &servers, Some(&alice), "delete_note").await;
+    assert_eq!(status, 403);
+    let (status, body) = stateless_call(&http, &servers, Some(&bob), "delete_note").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("result").is_some(), "{body}");
+    // No token: 401, whatever came before.
+    let (status, _) = stateless_call(&http, &servers, None, "whoami").await;
+    assert_eq!(status, 401);
+    servers.stop().await;
+}
