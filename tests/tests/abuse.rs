@@ -1767,3 +1767,98 @@ async fn no_token_reaches_the_logs() {
     }
     assert_no_secret_logged();
 }
+
+// ---------------------------------------------------------------------------------------
+// 8. Headers that contradict the body (MCP 2026-07-28 transports §Server Validation).
+// ---------------------------------------------------------------------------------------
+
+/// A `POST` of `call` to `target` with every scope and `Mcp-Method` / `Mcp-Name` headers
+/// naming the open tool `whoami`, and the session header if any.
+async fn post_claiming_whoami(
+    srv: &Server,
+    target: &str,
+    session: Option<&str>,
+    call: &str,
+) -> Raw {
+    let bearer = format!("Bearer {}", srv.full());
+    let length = call.len().to_string();
+    let mut headers = vec![
+        ("Authorization", bearer.as_str()),
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json, text/event-stream"),
+        ("Content-Length", length.as_str()),
+        ("Mcp-Method", "tools/call"),
+        ("Mcp-Name", "whoami"),
+    ];
+    if let Some(session) = session {
+        headers.push(("Mcp-Session-Id", session));
+    }
+    exchange(
+        srv.addr,
+        &head(srv.addr, "POST", target, &headers),
+        call.as_bytes(),
+    )
+    .await
+}
+
+/// The 400 of §Server Validation: a JSON-RPC `-32020` error with the request's id, and
+/// no tool run.
+fn assert_header_mismatch(reply: &Raw, context: &str) {
+    assert_eq!(reply.status, 400, "{context}: {reply:?}");
+    let body = reply.json();
+    assert_eq!(body["error"]["code"], -32020, "{context}: {body}");
+    assert_eq!(body["id"], 11, "{context}: {body}");
+    assert!(!ran_a_tool(reply), "{context}: the tool ran: {reply:?}");
+}
+
+// An intermediary routes on `Mcp-Name: whoami` while the body calls `echo`: the example
+// server refuses the request on both transports, whatever the token may do, and the
+// session it was sent in goes on working.
+#[actix_web::test]
+async fn headers_that_contradict_the_body_are_refused_on_both_transports() {
+    let _shared = begin(false).await;
+    let srv = Setup {
+        resource_suffix: "",
+        ..Setup::default()
+    }
+    .start(|b| b);
+    let full = srv.full();
+    let call = tools_call(11, "echo");
+
+    // Streamable HTTP.
+    let session = srv.open_session(&full).await;
+    let reply = post_claiming_whoami(&srv, "/mcp", Some(&session), &call).await;
+    assert_header_mismatch(&reply, "/mcp");
+    let reply = srv
+        .post("/mcp", Some(&full), Some(&session), call.as_bytes())
+        .await;
+    assert!(ran_a_tool(&reply), "{reply:?}");
+
+    // The legacy HTTP+SSE transport: `/message` answers on the stream, a refusal at once.
+    let (mut sse, id) = Sse::open(&srv, &full).await;
+    let target = format!("/message?sessionId={id}");
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2024-11-05", "capabilities": {},
+        "clientInfo": {"name": "abuse", "version": "1"}}});
+    let reply = srv
+        .post(&target, Some(&full), None, init.to_string().as_bytes())
+        .await;
+    assert_eq!(reply.status, 202, "{reply:?}");
+    assert_eq!(sse.message().await["id"], 1);
+    let reply = post_claiming_whoami(&srv, &target, None, &call).await;
+    assert_header_mismatch(&reply, "/message");
+    // Nothing reached the session: the next answer on its stream is this call's.
+    let reply = srv
+        .post(
+            &target,
+            Some(&full),
+            None,
+            tools_call(12, "echo").as_bytes(),
+        )
+        .await;
+    assert_eq!(reply.status, 202, "{reply:?}");
+    let answer = sse.message().await;
+    assert_eq!(answer["id"], 12, "{answer}");
+    assert_eq!(answer["result"]["content"][0]["text"], MARK, "{answer}");
+    assert_no_secret_logged();
+}
