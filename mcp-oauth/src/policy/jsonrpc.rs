@@ -14,6 +14,8 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::id::Id;
+use super::meta::MetaVersion;
+use super::visit::{InsertString, nothing_for_scalars};
 
 /// The `tools/call` method: its `params.name` names the tool (MCP, "Tools").
 pub(crate) const TOOLS_CALL: &str = "tools/call";
@@ -55,6 +57,9 @@ pub(crate) struct Operations {
     /// `Mcp-Name` mirrors (MCP 2026-07-28 transports §Standard Request Headers).
     pub(crate) names: HashSet<String>,
     pub(crate) uris: HashSet<String>,
+    /// Every `params._meta["io.modelcontextprotocol/protocolVersion"]` string: what
+    /// `MCP-Protocol-Version` mirrors (MCP 2026-07-28 transports §Protocol Version Header).
+    pub(crate) versions: HashSet<String>,
     /// The body is an array (a batch).
     pub(crate) batch: bool,
     /// A single message has an `id` member (a request, not a notification).
@@ -107,7 +112,10 @@ impl State {
     }
 
     fn names(&self) -> usize {
-        self.ops.methods.len() + self.ops.names.len() + self.ops.uris.len()
+        self.ops.methods.len()
+            + self.ops.names.len()
+            + self.ops.uris.len()
+            + self.ops.versions.len()
     }
 
     /// Adds one message's methods and names, checking the bound on distinct names.
@@ -118,38 +126,12 @@ impl State {
         self.ops.methods.extend(m.methods);
         self.ops.names.extend(m.names);
         self.ops.uris.extend(m.uris);
+        self.ops.versions.extend(m.versions);
         if self.names() > self.limits.max_names {
             return Err(self.stop(BodyError::TooManyNames));
         }
         Ok(())
     }
-}
-
-/// The arms of a visitor that reads a non-container value as "nothing here".
-macro_rules! nothing_for_scalars {
-    () => {
-        nothing_for_scalars!(@not_strings);
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-            Ok(Default::default())
-        }
-    };
-    (@not_strings) => {
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Ok(Default::default())
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Ok(Default::default())
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Ok(Default::default())
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Ok(Default::default())
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(Default::default())
-        }
-    };
 }
 
 /// The whole body: one message, or a batch of them.
@@ -200,6 +182,7 @@ struct Message {
     methods: HashSet<String>,
     names: HashSet<String>,
     uris: HashSet<String>,
+    versions: HashSet<String>,
     has_id: bool,
     id: Option<serde_json::Value>,
 }
@@ -225,14 +208,19 @@ impl<'de> de::Deserialize<'de> for Message {
     }
 }
 
-/// Reads one message object: every `method` string, every `params.name` and `params.uri`
-/// string, each distinct value once, and the (last) `id`.
+/// Reads one message object: every `method` string, every `params.name`, `params.uri`
+/// and `params._meta` protocol version string, each distinct value once, and the (last)
+/// `id`.
 fn read_message<'de, A: MapAccess<'de>>(mut map: A) -> Result<Message, A::Error> {
     let mut m = Message::default();
     while let Some(key) = map.next_key::<Key>()? {
         match key {
             Key::Method => map.next_value_seed(InsertString(&mut m.methods))?,
-            Key::Params => map.next_value_seed(ParamNames(&mut m.names, &mut m.uris))?,
+            Key::Params => map.next_value_seed(ParamNames {
+                names: &mut m.names,
+                uris: &mut m.uris,
+                versions: &mut m.versions,
+            })?,
             Key::Id => (m.has_id, m.id) = (true, map.next_value::<Id>()?.0),
             Key::Other => {
                 map.next_value::<IgnoredAny>()?;
@@ -271,50 +259,13 @@ impl<'de> de::Deserialize<'de> for Key {
     }
 }
 
-/// Adds a string value to a set (allocating only for a value not yet in it); any other
-/// value is skipped.
-struct InsertString<'s>(&'s mut HashSet<String>);
-
-impl<'de> DeserializeSeed<'de> for InsertString<'_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
+/// Adds every distinct `name` and `uri` string of a `params` object, and the protocol
+/// version of its `_meta`, to its set (nothing when `params` is not an object).
+struct ParamNames<'s> {
+    names: &'s mut HashSet<String>,
+    uris: &'s mut HashSet<String>,
+    versions: &'s mut HashSet<String>,
 }
-
-impl<'de> Visitor<'de> for InsertString<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any value")
-    }
-
-    // Escaped or not, every string arrives here (serde_json's default for borrowed
-    // strings): the set holds the text the server reads.
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<(), E> {
-        if !self.0.contains(s) {
-            self.0.insert(s.to_owned());
-        }
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-
-    nothing_for_scalars!(@not_strings);
-}
-
-/// Adds every distinct `name` and `uri` string of a `params` object to its set (nothing
-/// when `params` is not an object).
-struct ParamNames<'s>(&'s mut HashSet<String>, &'s mut HashSet<String>);
 
 impl<'de> DeserializeSeed<'de> for ParamNames<'_> {
     type Value = ();
@@ -333,10 +284,11 @@ impl<'de> Visitor<'de> for ParamNames<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<ParamKey>()? {
-            match key.0 {
-                Some(true) => map.next_value_seed(InsertString(&mut *self.0))?,
-                Some(false) => map.next_value_seed(InsertString(&mut *self.1))?,
-                None => {
+            match key {
+                ParamKey::Name => map.next_value_seed(InsertString(&mut *self.names))?,
+                ParamKey::Uri => map.next_value_seed(InsertString(&mut *self.uris))?,
+                ParamKey::Meta => map.next_value_seed(MetaVersion(&mut *self.versions))?,
+                ParamKey::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
@@ -352,8 +304,13 @@ impl<'de> Visitor<'de> for ParamNames<'_> {
     nothing_for_scalars!();
 }
 
-/// Whether a `params` member is `name` (`Some(true)`), `uri` (`Some(false)`) or other.
-struct ParamKey(Option<bool>);
+/// A `params` member of interest.
+enum ParamKey {
+    Name,
+    Uri,
+    Meta,
+    Other,
+}
 
 impl<'de> de::Deserialize<'de> for ParamKey {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -364,11 +321,12 @@ impl<'de> de::Deserialize<'de> for ParamKey {
                 f.write_str("a member name")
             }
             fn visit_str<E: de::Error>(self, key: &str) -> Result<ParamKey, E> {
-                Ok(ParamKey(match key {
-                    "name" => Some(true),
-                    "uri" => Some(false),
-                    _ => None,
-                }))
+                Ok(match key {
+                    "name" => ParamKey::Name,
+                    "uri" => ParamKey::Uri,
+                    "_meta" => ParamKey::Meta,
+                    _ => ParamKey::Other,
+                })
             }
         }
         d.deserialize_identifier(V)

@@ -12,6 +12,8 @@ pub(crate) mod guard;
 mod headers;
 mod id;
 pub(crate) mod jsonrpc;
+mod meta;
+mod visit;
 
 use std::collections::HashMap;
 use std::time::Duration;
