@@ -12,11 +12,12 @@
 //   2026-07-28: every request carries `MCP-Protocol-Version: 2026-07-28`, `Mcp-Method`
 //   and, for `tools/call`, `Mcp-Name`, which the middleware checks against the body
 //   (MCP 2026-07-28 transports §Standard Request Headers). Both are run over Streamable HTTP.
-// - It still has `SSEClientTransport` (deprecated), run here in the default mode. In mode
-//   `auto` over SSE it negotiates 2026-07-28 too but sends `MCP-Protocol-Version:
-//   2026-07-28` on the POSTs to `/message` without `Mcp-Method` (its SSE transport never
-//   writes the standard headers, which the 2026-07-28 spec defines for Streamable HTTP).
-//   See the README's interop section for how the middleware answers that.
+// - It still has `SSEClientTransport` (deprecated), run here in both modes. In mode
+//   `auto` it negotiates 2026-07-28 over SSE too, then sends `MCP-Protocol-Version:
+//   2026-07-28` on the POSTs to `/message` without `Mcp-Method`/`Mcp-Name`: its SSE
+//   transport never writes them, which the 2026-07-28 spec defines for Streamable HTTP
+//   only. The middleware requires them only on Streamable HTTP POSTs (`Accept` lists
+//   `text/event-stream`), so these pass.
 // - Streamable HTTP steps up on a 403 `insufficient_scope` by itself (re-authorizes with
 //   the union of the scopes asked before and the challenge's); SSE does not.
 
@@ -34,12 +35,13 @@ import { AutoApprovingProvider, challengeScope, check, installed, recordingFetch
 export const NAME = installed('@modelcontextprotocol/client');
 const MODERN = '2026-07-28';
 
-/// The flows: Streamable HTTP in the default (2025-11-25) and the negotiated 2026-07-28
-/// era, the legacy HTTP+SSE transport in the default one.
+/// The flows: each transport in the default (2025-11-25) era and in the 2026-07-28 era
+/// that mode `auto` negotiates with the example server.
 export const FLOWS = [
   { name: 'Streamable HTTP', path: '/mcp', Transport: StreamableHTTPClientTransport, mode: 'legacy' },
   { name: 'Streamable HTTP', path: '/mcp', Transport: StreamableHTTPClientTransport, mode: 'auto' },
   { name: 'HTTP+SSE', path: '/sse', Transport: SSEClientTransport, mode: 'legacy' },
+  { name: 'HTTP+SSE', path: '/sse', Transport: SSEClientTransport, mode: 'auto' },
 ];
 
 function newClient(mode) {
@@ -121,7 +123,7 @@ export async function oauthFlow({ origin, resource, issuer, opaque, name, path: 
   check(t('with an insufficient_scope challenge'), refusal?.challenge.includes('error="insufficient_scope"'), refusal?.challenge);
   const wanted = challengeScope(refusal?.challenge);
   check(t('naming the tool scope and the required scope'), wanted.includes('tools:call') && wanted.includes('mcp:tools'), refusal?.challenge);
-  if (mode === 'auto') {
+  if (mode === 'auto' && Transport === StreamableHTTPClientTransport) {
     check(t('the refused call carried Mcp-Method and Mcp-Name'), refusal?.mcpMethod === 'tools/call' && refusal?.mcpName === 'echo', JSON.stringify(refusal));
   }
   if (Transport === StreamableHTTPClientTransport) {
@@ -149,9 +151,9 @@ export async function oauthFlow({ origin, resource, issuer, opaque, name, path: 
   headersChecks({ t, log: fromServer(), mode, postPath });
 }
 
-/// What the client sent to the MCP server, request by request: in the 2026-07-28 era the
-/// standard headers equal the body (and the middleware refused none of them with a 400);
-/// in the default era none is sent.
+/// What the client sent to the MCP server, request by request: in the 2026-07-28 era over
+/// Streamable HTTP the standard headers equal the body; over SSE, and in the default era,
+/// none is sent; the middleware refused no request with a 400.
 function headersChecks({ t, log, mode, postPath }) {
   const requests = log.filter((e) => e.method === 'POST' && e.path === postPath && e.bodyMethod !== undefined && e.bodyId !== undefined);
   check(t('the client sent JSON-RPC requests'), requests.length > 0);
@@ -166,6 +168,11 @@ function headersChecks({ t, log, mode, postPath }) {
   } else {
     const withHeaders = requests.filter((e) => e.mcpMethod !== null || e.mcpName !== null);
     check(t('no request carried Mcp-Method or Mcp-Name'), withHeaders.length === 0, JSON.stringify(withHeaders));
+  }
+  if (mode === 'auto' && postPath === '/message') {
+    // The case the middleware must not refuse: 2026-07-28 announced, no standard headers.
+    const modern = requests.filter((e) => e.protocolVersion === MODERN && e.bodyMethod === 'tools/call');
+    check(t('tools/call went to /message as 2026-07-28 without the headers, and passed'), modern.length > 0 && modern.every((e) => e.status === 202 || e.status === 403), JSON.stringify(modern));
   }
 }
 
