@@ -11,7 +11,7 @@
 //   `server/discover`; the example's rmcp server answers, so the connection is
 //   2026-07-28: every request carries `MCP-Protocol-Version: 2026-07-28`, `Mcp-Method`
 //   and, for `tools/call`, `Mcp-Name`, which the middleware checks against the body
-//   (MCP 2026-07-28 transports §Standard Request Headers). Both are run over Streamable HTTP.
+//   (MCP 2026-07-28 transports §Standard Request Headers). Each mode runs on both transports.
 // - It still has `SSEClientTransport` (deprecated), run here in both modes. In mode
 //   `auto` it negotiates 2026-07-28 over SSE too, then sends `MCP-Protocol-Version:
 //   2026-07-28` on the POSTs to `/message` without `Mcp-Method`/`Mcp-Name`: its SSE

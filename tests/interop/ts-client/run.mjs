@@ -14,7 +14,8 @@
 // parameter (RFC 8707), exchange the code (the v2 client after checking the RFC 9207
 // `iss`), list the tools, be refused the guarded tool `echo` with an HTTP 403
 // `insufficient_scope` step-up, get the scope it names, call `echo` and `whoami`. The v2
-// client also runs over Streamable HTTP in the 2026-07-28 era (`Mcp-Method`/`Mcp-Name`).
+// client runs each transport twice: in its default era (2025-11-25) and in the 2026-07-28
+// era it negotiates with the server (`Mcp-Method`/`Mcp-Name` over Streamable HTTP).
 //
 // Then it sends bad tokens straight to `/mcp` and `/message` and checks the status and the
 // `WWW-Authenticate` error: a JWT forged with a key of its own (the server's real `kid` and
