@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 
-use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue};
 use base64::Engine as _;
 use base64::alphabet::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -30,6 +30,8 @@ const MCP_NAME: &str = "Mcp-Name";
 const PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
 /// The first protocol version whose clients must send the headers (SEP-2243).
 const FIRST_REQUIRING: &str = "2026-07-28";
+/// What a Streamable HTTP client's `Accept` lists beside `application/json`.
+const EVENT_STREAM: &str = "text/event-stream";
 /// The longest decoded `Mcp-Name` compared; a longer sentinel is malformed.
 pub(crate) const MAX_NAME_BYTES: usize = 8 * 1024;
 /// How much of a value an error message quotes.
@@ -42,22 +44,25 @@ const SENTINEL_SUFFIX: &str = "?=";
 pub(crate) struct Claimed {
     method: Option<HeaderValue>,
     name: Option<HeaderValue>,
-    /// `MCP-Protocol-Version` is 2026-07-28 or later: the headers are required.
+    /// A Streamable HTTP POST whose `MCP-Protocol-Version` is 2026-07-28 or later: the
+    /// headers are required.
     required: bool,
 }
 
 impl Claimed {
     /// The claim of a request, or `None` when there is nothing to check: no standard
-    /// header, and a protocol version that does not require them (older clients send
-    /// none; a request without `MCP-Protocol-Version` is an older client's).
+    /// header, and a request that does not require them (older clients send none; a
+    /// request without `MCP-Protocol-Version` is an older client's; a POST that is not
+    /// Streamable HTTP's, see [`streamable_http`]).
     pub(crate) fn of(headers: &HeaderMap) -> Option<Self> {
         let claimed = Self {
             method: headers.get(METHOD_HEADER).cloned(),
             name: headers.get(NAME_HEADER).cloned(),
-            required: headers
-                .get(PROTOCOL_VERSION)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(requires_headers),
+            required: streamable_http(headers)
+                && headers
+                    .get(PROTOCOL_VERSION)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(requires_headers),
         };
         (claimed.method.is_some() || claimed.name.is_some() || claimed.required).then_some(claimed)
     }
@@ -125,6 +130,25 @@ impl Claimed {
 
 const PROMPTS_GET: &str = "prompts/get";
 const RESOURCES_READ: &str = "resources/read";
+
+/// The POST is Streamable HTTP's: its `Accept` lists `text/event-stream` (§Sending
+/// Messages: a client MUST list `application/json` and `text/event-stream`; media types
+/// compare case-insensitively, RFC 9110 §8.3.1; `*/*` is any fetch's default, not this).
+/// The standard headers are required on Streamable HTTP POSTs only (§Standard Request
+/// Headers; changelog: "on Streamable HTTP POST requests"): the POST endpoint of the
+/// deprecated HTTP+SSE transport (2024-11-05) names no `Accept` and no such headers, so
+/// a client that negotiated 2026-07-28 over it sends `MCP-Protocol-Version` alone.
+/// Headers it does send are still checked.
+fn streamable_http(headers: &HeaderMap) -> bool {
+    headers.get_all(ACCEPT).any(|value| {
+        value.to_str().is_ok_and(|list| {
+            list.split(',').any(|range| {
+                let media = range.split(';').next().unwrap_or_default();
+                media.trim().eq_ignore_ascii_case(EVENT_STREAM)
+            })
+        })
+    })
+}
 
 /// Protocol versions are dates (`YYYY-MM-DD`), so they order as strings.
 fn requires_headers(version: &str) -> bool {
@@ -219,10 +243,16 @@ mod tests {
     use super::super::jsonrpc::{BodyLimits, operations};
     use super::*;
 
+    /// The check of a Streamable HTTP POST (its `Accept`) with these headers.
     fn check(headers: &[(&'static str, &str)], body: &str) -> Result<(), HeaderMismatch> {
+        let accept = [("accept", "application/json, text/event-stream")];
+        check_exactly(&[&accept[..], headers].concat(), body)
+    }
+
+    fn check_exactly(headers: &[(&'static str, &str)], body: &str) -> Result<(), HeaderMismatch> {
         let mut map = HeaderMap::new();
         for (name, value) in headers {
-            map.insert(
+            map.append(
                 HeaderName::from_static(name),
                 HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("x")),
             );
@@ -289,6 +319,29 @@ mod tests {
         let notification = r#"{"jsonrpc":"2.0","method":"notifications/x"}"#;
         assert_eq!(check(&[NEW], notification), Ok(()));
         assert!(!requires_headers("2026-7-28x"));
+    }
+
+    #[test]
+    fn required_only_on_streamable_http_posts_and_checked_on_any() {
+        let legacy = |accept| [NEW, ("accept", accept)];
+        for accept in ["*/*", "application/json", "text/event-streams"] {
+            assert_eq!(check_exactly(&legacy(accept), CALL), Ok(()), "{accept}");
+        }
+        assert_eq!(check_exactly(&[NEW], CALL), Ok(()));
+        for accept in [
+            "application/json, text/event-stream",
+            "Text/Event-Stream;q=0.5,application/json",
+        ] {
+            assert!(check_exactly(&legacy(accept), CALL).is_err(), "{accept}");
+        }
+        let two = [
+            NEW,
+            ("accept", "application/json"),
+            ("accept", "text/event-stream"),
+        ];
+        assert!(check_exactly(&two, CALL).is_err());
+        let wrong = [NEW, ("mcp-method", "tools/list")];
+        assert!(check_exactly(&wrong, CALL).is_err());
     }
 
     #[test]

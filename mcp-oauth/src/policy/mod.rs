@@ -119,9 +119,9 @@ impl McpPolicy {
     ///   length and distinct names: 400 with a JSON-RPC error;
     /// - a body that does not arrive in time: 408;
     /// - `Mcp-Method` / `Mcp-Name` headers that disagree with the body, are malformed, or
-    ///   are missing from a 2026-07-28 request: 400 with a JSON-RPC `-32020` error
-    ///   ([`headers`]). Such headers, or `MCP-Protocol-Version: 2026-07-28`, make the body
-    ///   read even without rules.
+    ///   are missing from a 2026-07-28 Streamable HTTP request: 400 with a JSON-RPC
+    ///   `-32020` error ([`headers`]). Such headers, or `MCP-Protocol-Version: 2026-07-28`
+    ///   on a Streamable HTTP POST, make the body read even without rules.
     pub(crate) async fn requirements(
         &self,
         req: &mut ServiceRequest,

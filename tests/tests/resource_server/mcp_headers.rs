@@ -12,6 +12,9 @@ use crate::common::*;
 const CALL: &str = r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"get_weather","arguments":{"name":"x"}}}"#;
 const READ: &str = r#"{"jsonrpc":"2.0","id":"r-1","method":"resources/read","params":{"uri":"file:///projects/app/config.json"}}"#;
 const NEW: (&str, &str) = ("MCP-Protocol-Version", "2026-07-28");
+/// What a Streamable HTTP client's POST accepts (transports §Sending Messages); `call`
+/// sends it unless the headers name another `Accept`.
+const STREAMABLE: (&str, &str) = ("Accept", "application/json, text/event-stream");
 
 fn policy(b: McpOAuthBuilder) -> McpOAuthBuilder {
     b.require_scope_for_method("tools/call", ["tools:call"])
@@ -25,7 +28,8 @@ async fn call(
 ) -> Reply {
     let mut req = srv
         .post("/mcp/echo")
-        .insert_header(("content-type", "application/json"));
+        .insert_header(("content-type", "application/json"))
+        .insert_header(STREAMABLE);
     for h in headers {
         req = req.insert_header(*h);
     }
@@ -157,6 +161,29 @@ async fn missing_headers_are_400_only_for_2026_07_28_clients() {
     let older = [("MCP-Protocol-Version", "2025-11-25")];
     assert_passed(&call(&srv, Some(&token), &older, CALL).await, CALL);
     assert_passed(&call(&srv, Some(&token), &[], CALL).await, CALL);
+}
+
+// §Standard Request Headers are Streamable HTTP's: a POST whose `Accept` does not list
+// `text/event-stream` is not (the message endpoint of the deprecated HTTP+SSE transport,
+// to which a client that negotiated 2026-07-28 sends `MCP-Protocol-Version` alone), so it
+// needs no headers; the headers it does send are checked all the same.
+#[actix_web::test]
+async fn a_2026_07_28_post_that_is_not_streamable_http_needs_no_headers() {
+    let (srv, token) = server();
+    for accept in ["*/*", "application/json"] {
+        let legacy = [NEW, ("Accept", accept)];
+        assert_passed(&call(&srv, Some(&token), &legacy, CALL).await, CALL);
+        let batch = format!("[{CALL},{CALL}]");
+        assert_passed(&call(&srv, Some(&token), &legacy, &batch).await, &batch);
+        let wrong = [NEW, ("Accept", accept), ("Mcp-Method", "tools/list")];
+        assert_mismatch(&call(&srv, Some(&token), &wrong, CALL).await);
+    }
+    let case = [NEW, ("Accept", "Text/Event-Stream;q=0.9, application/json")];
+    let (_, message) = assert_mismatch(&call(&srv, Some(&token), &case, CALL).await);
+    assert_eq!(
+        message,
+        "Header mismatch: the required Mcp-Method header is missing"
+    );
 }
 
 // §Sending Messages: a 2026-07-28 body is one message, which the headers mirror; an
