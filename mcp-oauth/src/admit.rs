@@ -12,7 +12,7 @@ use actix_web::dev::ServiceRequest;
 use crate::bearer;
 use crate::client::AuthenticatedClient;
 use crate::origin::AllowedOrigins;
-use crate::policy::{McpPolicy, Requirement};
+use crate::policy::{Claimed, McpPolicy, Requirement};
 use crate::refusal::{AuthError, Refusal};
 use crate::resource::ProtectedResource;
 use crate::scope;
@@ -64,7 +64,8 @@ impl Inner {
 
     /// The decision [`admit`](Self::admit) counts.
     async fn decide(&self, req: &mut ServiceRequest) -> Result<AuthenticatedClient, AuthError> {
-        let announced = self.policy.announced(req);
+        let claimed = Claimed::of(req.headers());
+        let announced = self.policy.announced(&claimed);
         let announced_scopes = (!announced.is_empty()).then(|| self.request_scopes(&announced));
         let refuse = |r: Refusal, scopes: &Option<Vec<String>>| match scopes {
             Some(scopes) => r.for_request(self.resource.clone(), scopes.clone()),
@@ -96,7 +97,7 @@ impl Inner {
             .map_err(|r| refuse(r, &None))?;
         let needs = self
             .policy
-            .requirements(req)
+            .requirements(req, &claimed)
             .await
             .map_err(|r| refuse(r, &None))?;
         if !needs.iter().all(|r| r.is_met(granted, hierarchy)) {

@@ -28,6 +28,7 @@ const NAME_HEADER: HeaderName = HeaderName::from_static("mcp-name");
 const MCP_METHOD: &str = "Mcp-Method";
 const MCP_NAME: &str = "Mcp-Name";
 const PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
+const MCP_PROTOCOL_VERSION: &str = "MCP-Protocol-Version";
 /// The first protocol version whose clients must send the headers (SEP-2243).
 const FIRST_REQUIRING: &str = "2026-07-28";
 /// What a Streamable HTTP client's `Accept` lists beside `application/json`.
@@ -44,27 +45,37 @@ const SENTINEL_SUFFIX: &str = "?=";
 pub(crate) struct Claimed {
     method: Option<HeaderValue>,
     name: Option<HeaderValue>,
+    version: Option<HeaderValue>,
     /// A Streamable HTTP POST whose `MCP-Protocol-Version` is 2026-07-28 or later: the
     /// headers are required.
     required: bool,
 }
 
 impl Claimed {
-    /// The claim of a request, or `None` when there is nothing to check: no standard
-    /// header, and a request that does not require them (older clients send none; a
-    /// request without `MCP-Protocol-Version` is an older client's; a POST that is not
-    /// Streamable HTTP's, see [`streamable_http`]).
-    pub(crate) fn of(headers: &HeaderMap) -> Option<Self> {
-        let claimed = Self {
+    /// The claim of a request: three header lookups, made once per request.
+    pub(crate) fn of(headers: &HeaderMap) -> Self {
+        let version = headers.get(PROTOCOL_VERSION).cloned();
+        // `Accept` is read only when the version would require the headers.
+        let required = version
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(requires_headers)
+            && streamable_http(headers);
+        Self {
             method: headers.get(METHOD_HEADER).cloned(),
             name: headers.get(NAME_HEADER).cloned(),
-            required: streamable_http(headers)
-                && headers
-                    .get(PROTOCOL_VERSION)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(requires_headers),
-        };
-        (claimed.method.is_some() || claimed.name.is_some() || claimed.required).then_some(claimed)
+            version,
+            required,
+        }
+    }
+
+    /// Whether the headers ask nothing of the body: no standard header, and a request
+    /// that does not require them (older clients send none; a request without
+    /// `MCP-Protocol-Version` is an older client's; a POST that is not Streamable HTTP's,
+    /// see [`streamable_http`]). `MCP-Protocol-Version` alone asks nothing: it is compared
+    /// with the body's `_meta` when the body is read for another reason.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.method.is_none() && self.name.is_none() && !self.required
     }
 
     /// What the headers announce, as operations: the method, and the tool of a
@@ -84,10 +95,31 @@ impl Claimed {
         ops
     }
 
-    /// Checks the claim against what the body holds.
-    pub(crate) fn check(&self, ops: &Operations) -> Result<(), HeaderMismatch> {
+    /// Checks the claim against what the body holds (`headers`: the request's, for its
+    /// `Accept`, read only if needed).
+    pub(crate) fn check(
+        &self,
+        ops: &Operations,
+        headers: &HeaderMap,
+    ) -> Result<(), HeaderMismatch> {
         let id = || if ops.batch { None } else { ops.id.clone() };
         let fail = |header, message| HeaderMismatch::new(header, id(), message);
+        // §Protocol Version Header: the header MUST match the body's `_meta` version, and
+        // every Streamable HTTP POST MUST carry it. A body without that `_meta` member is
+        // an older client's (or the MCP service's to refuse).
+        if !ops.versions.is_empty() {
+            match &self.version {
+                Some(value) => {
+                    let claimed = plain(value).map_err(|why| fail(MCP_PROTOCOL_VERSION, why))?;
+                    compare(MCP_PROTOCOL_VERSION, claimed, &ops.versions)
+                        .map_err(|m| fail(MCP_PROTOCOL_VERSION, m))?;
+                }
+                None if streamable_http(headers) => {
+                    return Err(fail(MCP_PROTOCOL_VERSION, missing(MCP_PROTOCOL_VERSION)));
+                }
+                None => {}
+            }
+        }
         if ops.batch && self.required {
             // §Sending Messages: the body is a single JSON-RPC message, which the headers
             // mirror; a batch cannot match them.
@@ -258,7 +290,11 @@ mod tests {
             );
         }
         let ops = operations(body.as_bytes(), BodyLimits::default()).unwrap_or_default();
-        Claimed::of(&map).map_or(Ok(()), |c| c.check(&ops))
+        let claimed = Claimed::of(&map);
+        match claimed.is_empty() && ops.versions.is_empty() {
+            true => Ok(()),
+            false => claimed.check(&ops, &map),
+        }
     }
 
     const CALL: &str =

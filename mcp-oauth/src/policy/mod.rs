@@ -21,6 +21,7 @@ use std::time::Duration;
 use actix_web::dev::ServiceRequest;
 use actix_web::http::Method;
 
+pub(crate) use self::headers::Claimed;
 use self::jsonrpc::{BodyError, BodyLimits, Operations};
 use crate::body::{self, DEFAULT_BODY_TIMEOUT};
 use crate::refusal::{McpBodyProblem, Refusal};
@@ -99,14 +100,11 @@ impl McpPolicy {
     /// What the request's `Mcp-Method` / `Mcp-Name` headers announce it needs: a free
     /// hint for the 401 challenge's `scope`, read before any body. Never a decision: the
     /// body decides, once the token is known to be valid.
-    pub(crate) fn announced(&self, req: &ServiceRequest) -> Vec<Requirement> {
-        if self.is_empty() {
+    pub(crate) fn announced(&self, claimed: &Claimed) -> Vec<Requirement> {
+        if self.is_empty() || claimed.is_empty() {
             return Vec::new();
         }
-        match headers::Claimed::of(req.headers()) {
-            Some(claimed) => self.for_operations(&claimed.announced()),
-            None => Vec::new(),
-        }
+        self.for_operations(&claimed.announced())
     }
 
     /// The requirements of this request's operations, read from its body (which is put
@@ -121,16 +119,18 @@ impl McpPolicy {
     /// - `Mcp-Method` / `Mcp-Name` headers that disagree with the body, are malformed, or
     ///   are missing from a 2026-07-28 Streamable HTTP request: 400 with a JSON-RPC
     ///   `-32020` error ([`headers`]). Such headers, or `MCP-Protocol-Version: 2026-07-28`
-    ///   on a Streamable HTTP POST, make the body read even without rules.
+    ///   on a Streamable HTTP POST, make the body read even without rules;
+    /// - an `MCP-Protocol-Version` that differs from the body's `_meta` protocol version,
+    ///   or is missing beside one: the same 400 ([`meta`]), whenever the body is read.
     pub(crate) async fn requirements(
         &self,
         req: &mut ServiceRequest,
+        claimed: &Claimed,
     ) -> Result<Vec<Requirement>, Refusal> {
         if req.method() != Method::POST {
             return Ok(Vec::new());
         }
-        let claimed = headers::Claimed::of(req.headers());
-        if self.is_empty() && claimed.is_none() {
+        if self.is_empty() && claimed.is_empty() {
             return Ok(Vec::new());
         }
         if body::is_encoded(req) {
@@ -156,9 +156,9 @@ impl McpPolicy {
                 BodyError::TooManyNames => McpBodyProblem::TooManyNames,
             })
         })?;
-        if let Some(claimed) = claimed {
-            claimed.check(&ops).map_err(Refusal::HeaderMismatch)?;
-        }
+        claimed
+            .check(&ops, req.headers())
+            .map_err(Refusal::HeaderMismatch)?;
         Ok(self.for_operations(&ops))
     }
 

@@ -1,4 +1,4 @@
-//! Visitors shared by the body readers of [`super::jsonrpc`] and [`super::meta`]: a
+//! Visitors shared by the body readers (`jsonrpc.rs`, `meta.rs`): a
 //! string added to a set, and the arms that read any other scalar as nothing. They keep
 //! the work linear: a value is read once, and a string allocated only when new.
 

@@ -256,3 +256,56 @@ async fn a_401_hint_decodes_a_sentinel_tool_name() {
         srv.no_token_challenge(Some("tools:call files:delete"))
     );
 }
+
+/// A 2026-07-28 `tools/call` carrying `version` in `_meta`.
+fn call_at(version: &str) -> String {
+    json!({"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": {
+        "name": "get_weather", "arguments": {},
+        "_meta": {"io.modelcontextprotocol/protocolVersion": version}}})
+    .to_string()
+}
+
+// §Protocol Version Header: `MCP-Protocol-Version` MUST match the body's `_meta` version;
+// a mismatch, or a Streamable HTTP POST carrying a `_meta` version without the header,
+// is 400 `-32020`. Checked whenever the body is read: with rules, and without them once
+// the other headers ask for it.
+#[actix_web::test]
+async fn the_protocol_version_header_must_match_the_body() {
+    let (srv, token) = server();
+    let names = [("Mcp-Method", "tools/call"), ("Mcp-Name", "get_weather")];
+    let body = call_at("2026-07-28");
+    let with = |version| [("MCP-Protocol-Version", version), names[0], names[1]];
+    assert_passed(
+        &call(&srv, Some(&token), &with("2026-07-28"), &body).await,
+        &body,
+    );
+
+    let (id, message) =
+        assert_mismatch(&call(&srv, Some(&token), &with("2026-09-01"), &body).await);
+    assert_eq!(id, 8);
+    assert_eq!(
+        message,
+        "Header mismatch: MCP-Protocol-Version header value '2026-09-01' does not match body value '2026-07-28'"
+    );
+    // An older version in the header cannot hide a 2026 body from what routes on it.
+    assert_mismatch(&call(&srv, Some(&token), &with("2025-11-25"), &body).await);
+    // No header at all beside a `_meta` version, on a Streamable HTTP POST.
+    let (_, message) = assert_mismatch(&call(&srv, Some(&token), &names, &body).await);
+    assert_eq!(
+        message,
+        "Header mismatch: the required MCP-Protocol-Version header is missing"
+    );
+    let (_, message) = assert_mismatch(&call(&srv, Some(&token), &[], &body).await);
+    assert!(message.contains("MCP-Protocol-Version"), "{message}");
+    // A body without the `_meta` member (an older client) needs no header.
+    assert_passed(&call(&srv, Some(&token), &[], CALL).await, CALL);
+
+    // Without rules, the other headers make the body read, and the version is compared.
+    let open = TestServer::with(|b| b);
+    let token = open.token().sign();
+    assert_passed(
+        &call(&open, Some(&token), &with("2026-07-28"), &body).await,
+        &body,
+    );
+    assert_mismatch(&call(&open, Some(&token), &with("2026-09-01"), &body).await);
+}
