@@ -15,6 +15,7 @@ pub mod explain;
 mod http;
 pub mod httpauth;
 mod layer;
+mod names;
 mod origin;
 mod policy;
 pub mod providers;
@@ -162,7 +163,7 @@ pub mod __bench {
 pub mod __private {
     #[cfg(feature = "rmcp")]
     pub use crate::policy::guard::check_tool;
-    pub use crate::policy::guard::{GuardedScopes, GuardedTool, check};
+    pub use crate::policy::guard::{GuardedPrompt, GuardedScopes, GuardedTool, check};
     pub use actix_web;
     pub use inventory;
     #[cfg(feature = "rmcp")]
