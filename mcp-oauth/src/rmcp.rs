@@ -1,9 +1,12 @@
-//! rmcp integration (feature `rmcp`): [`AuthenticatedClient`] as a tool argument.
+//! rmcp integration (feature `rmcp`): [`AuthenticatedClient`] as a tool or prompt
+//! argument, and the list filters ([`visible_tools`], [`visible_prompts`],
+//! [`visible_resources`]).
 
 use rmcp::handler::server::common::{AsRequestContext, FromContextPart};
-use rmcp::model::Extensions;
+use rmcp::model::{Extensions, Prompt, Resource, Tool};
 
 use crate::client::AuthenticatedClient;
+use crate::names::Kind;
 
 /// The rmcp-actix-web request hook that hands the middleware's [`AuthenticatedClient`]
 /// to rmcp. Pass it to `StreamableHttpService::builder().on_request_fn(..)`.
@@ -47,4 +50,73 @@ impl<C: AsRequestContext> FromContextPart<C> for AuthenticatedClient {
                 rmcp::ErrorData::internal_error("server misconfiguration: no authenticated client", None)
             })
     }
+}
+
+/// The tools of `tools` this client may call: those whose `tools/call` the middleware
+/// would admit, by the same rules (the `tools/call` method's, the tool's own from
+/// [`require_scope_for_tool`](crate::McpOAuthBuilder::require_scope_for_tool) and
+/// `#[require_scope]`), so `tools/list` never shows what a call would refuse with 403.
+/// Opt-in: call it in a hand-written `list_tools` (`#[tool_handler]` keeps one).
+/// Hiding is a courtesy to the client, not the check: calls stay guarded.
+///
+/// ```
+/// use mcp_oauth::AuthenticatedClient;
+/// use rmcp::handler::server::common::FromContextPart as _;
+/// use rmcp::model::{ListToolsResult, PaginatedRequestParams};
+/// use rmcp::service::RequestContext;
+/// use rmcp::{ErrorData, RoleServer};
+///
+/// # struct Server { router: rmcp::handler::server::router::tool::ToolRouter<Server> }
+/// # impl Server {
+/// async fn list_tools(
+///     &self,
+///     _request: Option<PaginatedRequestParams>,
+///     mut context: RequestContext<RoleServer>,
+/// ) -> Result<ListToolsResult, ErrorData> {
+///     let client = AuthenticatedClient::from_context_part(&mut context)?;
+///     let tools = mcp_oauth::rmcp::visible_tools(&client, self.router.list_all());
+///     Ok(ListToolsResult::with_all_items(tools))
+/// }
+/// # }
+/// ```
+pub fn visible_tools(client: &AuthenticatedClient, tools: Vec<Tool>) -> Vec<Tool> {
+    keep(tools, |t| client.may_use(Kind::Tool, &t.name))
+}
+
+/// The prompts of `prompts` this client may get (`prompts/get`): as [`visible_tools`],
+/// with the rules of [`require_scope_for_prompt`](crate::McpOAuthBuilder::require_scope_for_prompt)
+/// and `#[require_scope]` on `#[prompt]`s. Write `list_prompts` by hand and without
+/// `#[prompt_handler]`, which replaces it.
+///
+/// ```
+/// # use mcp_oauth::AuthenticatedClient;
+/// # fn f(client: &AuthenticatedClient, all: Vec<rmcp::model::Prompt>) {
+/// let prompts = mcp_oauth::rmcp::visible_prompts(client, all);
+/// let result = rmcp::model::ListPromptsResult::with_all_items(prompts);
+/// # let _ = result; }
+/// ```
+pub fn visible_prompts(client: &AuthenticatedClient, prompts: Vec<Prompt>) -> Vec<Prompt> {
+    keep(prompts, |p| client.may_use(Kind::Prompt, &p.name))
+}
+
+/// The resources of `resources` this client may read (`resources/read`): as
+/// [`visible_tools`], with the rules of
+/// [`require_scope_for_resource`](crate::McpOAuthBuilder::require_scope_for_resource),
+/// URIs normalised the same way (one without a single reading is hidden, since reading
+/// it would be refused).
+///
+/// ```
+/// # use mcp_oauth::AuthenticatedClient;
+/// # fn f(client: &AuthenticatedClient, all: Vec<rmcp::model::Resource>) {
+/// let resources = mcp_oauth::rmcp::visible_resources(client, all);
+/// let result = rmcp::model::ListResourcesResult::with_all_items(resources);
+/// # let _ = result; }
+/// ```
+pub fn visible_resources(client: &AuthenticatedClient, resources: Vec<Resource>) -> Vec<Resource> {
+    keep(resources, |r| client.may_use(Kind::Resource, &r.uri))
+}
+
+fn keep<T>(mut items: Vec<T>, allowed: impl Fn(&T) -> bool) -> Vec<T> {
+    items.retain(allowed);
+    items
 }
