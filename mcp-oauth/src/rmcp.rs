@@ -2,8 +2,10 @@
 //! argument, and the list filters ([`visible_tools`], [`visible_prompts`],
 //! [`visible_resources`]).
 
+use rmcp::RoleServer;
 use rmcp::handler::server::common::{AsRequestContext, FromContextPart};
 use rmcp::model::{Extensions, Prompt, Resource, Tool};
+use rmcp::service::RequestContext;
 
 use crate::client::AuthenticatedClient;
 use crate::names::Kind;
@@ -30,26 +32,49 @@ pub fn forward_client(req: &actix_web::HttpRequest, extensions: &mut Extensions)
     }
 }
 
-/// Take `client: AuthenticatedClient` as an argument of a `#[tool]` method.
+/// Take `client: AuthenticatedClient` as an argument of a `#[tool]` or `#[prompt]`
+/// method (rmcp's prompt arguments are extracted through the same trait).
 ///
 /// Works with the Streamable HTTP transport (the hook's values nested in the request
 /// parts) and with transports that put hook values directly into the context.
 impl<C: AsRequestContext> FromContextPart<C> for AuthenticatedClient {
     fn from_context_part(context: &mut C) -> Result<Self, rmcp::ErrorData> {
-        let ext = &context.as_request_context().extensions;
-        rmcp_actix_web::transport::on_request_extensions(ext)
+        from_extensions(&context.as_request_context().extensions)
+    }
+}
+
+/// The [`AuthenticatedClient`] of a request, in a `ServerHandler` method that gets the
+/// rmcp [`RequestContext`] (e.g. a hand-written `list_tools`), where no extractor runs.
+///
+/// # Errors
+/// An internal JSON-RPC error (and a log line saying why) when the middleware did not
+/// forward a client: a server bug, not the caller's.
+///
+/// ```
+/// # fn f(context: &rmcp::service::RequestContext<rmcp::RoleServer>) -> Result<(), rmcp::ErrorData> {
+/// let client = mcp_oauth::rmcp::authenticated_client(context)?;
+/// println!("{:?}", client.subject());
+/// # Ok(()) }
+/// ```
+pub fn authenticated_client(
+    context: &RequestContext<RoleServer>,
+) -> Result<AuthenticatedClient, rmcp::ErrorData> {
+    from_extensions(&context.extensions)
+}
+
+fn from_extensions(ext: &Extensions) -> Result<AuthenticatedClient, rmcp::ErrorData> {
+    rmcp_actix_web::transport::on_request_extensions(ext)
             .and_then(|nested| nested.get::<AuthenticatedClient>())
             .or_else(|| ext.get::<AuthenticatedClient>())
             .cloned()
             .ok_or_else(|| {
                 tracing::error!(
                     target: "mcp_oauth",
-                    "AuthenticatedClient requested in a tool, but none was forwarded: wrap the App with McpOAuth \
+                    "AuthenticatedClient requested in a tool, prompt or handler, but none was forwarded: wrap the App with McpOAuth \
                      and pass mcp_oauth::rmcp::forward_client to on_request_fn"
                 );
                 rmcp::ErrorData::internal_error("server misconfiguration: no authenticated client", None)
             })
-    }
 }
 
 /// The tools of `tools` this client may call: those whose `tools/call` the middleware
@@ -60,8 +85,6 @@ impl<C: AsRequestContext> FromContextPart<C> for AuthenticatedClient {
 /// Hiding is a courtesy to the client, not the check: calls stay guarded.
 ///
 /// ```
-/// use mcp_oauth::AuthenticatedClient;
-/// use rmcp::handler::server::common::FromContextPart as _;
 /// use rmcp::model::{ListToolsResult, PaginatedRequestParams};
 /// use rmcp::service::RequestContext;
 /// use rmcp::{ErrorData, RoleServer};
@@ -71,9 +94,9 @@ impl<C: AsRequestContext> FromContextPart<C> for AuthenticatedClient {
 /// async fn list_tools(
 ///     &self,
 ///     _request: Option<PaginatedRequestParams>,
-///     mut context: RequestContext<RoleServer>,
+///     context: RequestContext<RoleServer>,
 /// ) -> Result<ListToolsResult, ErrorData> {
-///     let client = AuthenticatedClient::from_context_part(&mut context)?;
+///     let client = mcp_oauth::rmcp::authenticated_client(&context)?;
 ///     let tools = mcp_oauth::rmcp::visible_tools(&client, self.router.list_all());
 ///     Ok(ListToolsResult::with_all_items(tools))
 /// }
