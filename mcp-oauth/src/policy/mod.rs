@@ -1,12 +1,14 @@
 //! Which scopes an MCP request needs beyond the global ones: per JSON-RPC method and per
-//! tool (configured, or registered by `#[require_scope]` on an rmcp tool), decided from
-//! the request body before the MCP service runs (OAuth 2.1 §5.2; an HTTP 403 as MCP
-//! 2025-11-25 authorization §Runtime Insufficient Scope Errors asks, not a JSON-RPC error).
+//! tool, prompt or resource URI (configured, or registered by `#[require_scope]` on an
+//! rmcp tool or prompt), decided from the request body before the MCP service runs
+//! (OAuth 2.1 §5.2; an HTTP 403 as MCP 2025-11-25 authorization §Runtime Insufficient
+//! Scope Errors asks, not a JSON-RPC error).
 //!
 //! The request-policy layer: [`jsonrpc`] reads the body, [`guard`] holds what
-//! `#[require_scope]` registers, this module joins them into [`Requirement`]s. It decides
-//! what a request needs and never what a token holds: that comparison is
-//! [`crate::scope`]'s, and the answer is rendered by [`crate::refusal`].
+//! `#[require_scope]` registers, [`crate::names`] holds the rules, this module joins them
+//! into [`Requirement`]s. It decides what a request needs and never what a token holds:
+//! that comparison is [`crate::scope`]'s, and the answer is rendered by
+//! [`crate::refusal`].
 
 pub(crate) mod guard;
 mod headers;
