@@ -42,7 +42,7 @@ pub(crate) enum Kind {
 
 impl Kind {
     /// The method whose rules also apply to this kind of name.
-    pub(crate) fn method(self) -> &'static str {
+    pub(crate) const fn method(self) -> &'static str {
         match self {
             Self::Tool => "tools/call",
             Self::Prompt => "prompts/get",

@@ -14,13 +14,14 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::id::Id;
+use crate::names::Kind;
 
 /// The `tools/call` method: its `params.name` names the tool (MCP, "Tools").
-pub(crate) const TOOLS_CALL: &str = "tools/call";
+pub(crate) const TOOLS_CALL: &str = Kind::Tool.method();
 /// `params.name` names the prompt (MCP, "Prompts").
-pub(crate) const PROMPTS_GET: &str = "prompts/get";
+pub(crate) const PROMPTS_GET: &str = Kind::Prompt.method();
 /// `params.uri` names the resource (MCP, "Resources"); so does `resources/subscribe`'s.
-pub(crate) const RESOURCES_READ: &str = "resources/read";
+pub(crate) const RESOURCES_READ: &str = Kind::Resource.method();
 const RESOURCES_SUBSCRIBE: &str = "resources/subscribe";
 
 /// Bounds on the work one body may ask of the policy.
