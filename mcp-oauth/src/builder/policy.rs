@@ -91,11 +91,12 @@ impl McpOAuthBuilder {
     /// configuration error. Every rule a URI matches applies.
     ///
     /// Pattern and requested URI are both normalised first (RFC 3986 §6.2.2: scheme and
-    /// host case, unreserved `%XX` decoded, dot segments removed), so
-    /// `FILE:///public/../%73ecrets/key` is `file:///secrets/key`. While resource rules
-    /// exist, a requested URI with no single reading (no scheme, `%2F` or `%5C`, a raw
-    /// `\`, a `..` above the root, a character outside RFC 3986) is refused with 400 and
-    /// a JSON-RPC `-32602` error.
+    /// host case, unreserved `%XX` decoded, dot segments removed, default ports dropped,
+    /// `file://localhost/` read as `file:///`), so `FILE:///public/../%73ecrets/key` is
+    /// `file:///secrets/key`. While resource rules exist, a requested URI with no single
+    /// reading (no scheme, `%2F` or `%5C`, a raw `\`, a `..` above the root, a character
+    /// outside RFC 3986, a `file` URI with another host) is refused with 400 and a
+    /// JSON-RPC `-32602` error.
     ///
     /// ```
     /// let oauth = mcp_oauth::McpOAuth::builder()

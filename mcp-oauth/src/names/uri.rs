@@ -5,6 +5,9 @@
 //! servers read in different ways:
 //! - the scheme (§3.1) must be present and well formed; it is lowercased, and so is the
 //!   host of an authority (§6.2.2.1; the userinfo and the port are kept as written);
+//! - scheme-based (§6.2.3): a scheme's default port or an empty port is dropped
+//!   (`http` 80, `https` 443); a `file` URI's `localhost` is its empty host, and another
+//!   host is refused (RFC 8089 §2: servers read it as a share, refuse it or ignore it);
 //! - every `%` must start a `%XX` triplet; triplets of unreserved characters
 //!   (`A-Z a-z 0-9 - . _ ~`) are decoded (§6.2.2.2: `%73ecrets` is `secrets`, `%2e%2e`
 //!   is `..`), the others keep their octet with uppercase hex digits (§6.2.2.1);
@@ -35,6 +38,8 @@ pub(crate) enum Unclear {
     BadCharacter,
     /// A `..` above the root (§5.2.4 would silently drop it).
     AboveRoot,
+    /// A `file` URI naming a host other than `localhost` (RFC 8089 §2).
+    FileHost,
 }
 
 /// A configured resource rule's URI: exact, or a prefix (written with a trailing `*`).
@@ -106,13 +111,16 @@ pub(crate) fn normalize(uri: &str) -> Result<Cow<'_, str>, Unclear> {
     };
     let end = rest.find(['?', '#']).unwrap_or(rest.len());
     let (path, tail) = rest.split_at(end);
-    let mut out = scheme.to_ascii_lowercase();
-    out.push(':');
+    let scheme = scheme.to_ascii_lowercase();
+    let mut out = format!("{scheme}:");
     if let Some(authority) = authority {
         out.push_str("//");
         let host_at = authority.rfind('@').map_or(0, |i| i + 1);
         out.push_str(&authority[..host_at]);
-        out.push_str(&authority[host_at..].to_ascii_lowercase());
+        out.push_str(&host_port(
+            &scheme,
+            &authority[host_at..].to_ascii_lowercase(),
+        )?);
     }
     remove_dot_segments(path, &mut out)?;
     out.push_str(tail);
@@ -121,6 +129,30 @@ pub(crate) fn normalize(uri: &str) -> Result<Cow<'_, str>, Unclear> {
     } else {
         Cow::Owned(out)
     })
+}
+
+/// §6.2.3 scheme-based normalisation of a lowercased `host[:port]`: an empty port or the
+/// scheme's default (`http` 80, `https` 443, `ws` 80, `wss` 443) is dropped; a `file`
+/// URI's host must be empty or `localhost`, which is the empty host (RFC 8089 §2): any
+/// other host is read differently by servers (a share, an error, or ignored).
+fn host_port(scheme: &str, host_port: &str) -> Result<String, Unclear> {
+    if scheme == "file" {
+        return match host_port {
+            "" | "localhost" => Ok(String::new()),
+            _ => Err(Unclear::FileHost),
+        };
+    }
+    let default = match scheme {
+        "http" | "ws" => ":80",
+        "https" | "wss" => ":443",
+        _ => ":",
+    };
+    let host = host_port
+        .strip_suffix(default)
+        .or_else(|| host_port.strip_suffix(':'))
+        .filter(|h| !h.ends_with(':') && (h.ends_with(']') || !h.contains(']')))
+        .unwrap_or(host_port);
+    Ok(host.to_owned())
 }
 
 /// §6.2.2.2 and §6.2.2.1: unreserved triplets decoded, the others uppercased; an encoded
@@ -214,6 +246,12 @@ mod tests {
             Ok("https://User@example.com:8443/A/~?q=%AA#F")
         );
         assert_eq!(n("secret://vault/a/..").as_deref(), Ok("secret://vault/"));
+        assert_eq!(n("file://LocalHost/a").as_deref(), Ok("file:///a"));
+        assert_eq!(n("http://h:80/a").as_deref(), Ok("http://h/a"));
+        assert_eq!(n("https://h:/a").as_deref(), Ok("https://h/a"));
+        assert_eq!(n("https://[::1]:443/a").as_deref(), Ok("https://[::1]/a"));
+        assert_eq!(n("https://h:8443/a").as_deref(), Ok("https://h:8443/a"));
+        assert_eq!(n("x://h:80/a").as_deref(), Ok("x://h:80/a"));
         assert_eq!(n("urn:x:y").as_deref(), Ok("urn:x:y"));
         assert!(matches!(normalize("file:///a"), Ok(Cow::Borrowed(_))));
     }
@@ -231,6 +269,7 @@ mod tests {
         assert_eq!(n("file:///é"), Err(Unclear::BadCharacter));
         assert_eq!(n("file:///../secrets"), Err(Unclear::AboveRoot));
         assert_eq!(n("file:///a/%2e%2e/%2e%2e/b"), Err(Unclear::AboveRoot));
+        assert_eq!(n("file://evil/secrets"), Err(Unclear::FileHost));
     }
 
     #[test]

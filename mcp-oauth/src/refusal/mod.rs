@@ -129,8 +129,8 @@ pub enum McpBodyProblem {
     TooManyNames,
     /// A `resources/read` or `resources/subscribe` URI with no single reading (no
     /// scheme, a bad or encoded-separator `%` triplet, a character outside RFC 3986, a
-    /// `..` above the root) while per-resource rules exist: which rule applies cannot be
-    /// decided.
+    /// `..` above the root, a `file` URI with a host other than `localhost`) while
+    /// per-resource rules exist: which rule applies cannot be decided.
     UnclearResourceUri,
 }
 
@@ -165,8 +165,8 @@ impl McpBodyProblem {
             }
             Self::UnclearResourceUri => {
                 "Invalid params: the resource URI has no single reading (RFC 3986 §6.2.2): \
-                 no scheme, an encoded `/` or `\\`, a `..` above the root, or a character \
-                 outside RFC 3986"
+                 no scheme, an encoded `/` or `\\`, a `..` above the root, a character \
+                 outside RFC 3986, or a file URI with another host"
             }
         }
     }

@@ -61,7 +61,7 @@ async fn a_resource_under_a_guarded_prefix_needs_its_scope() {
 }
 
 // RFC 3986 §5.2.4 dot segments, §6.2.2.2 percent-encoded unreserved characters, §6.2.2.1
-// case of scheme and host: each spelling names the guarded resource, so each needs the
+// case of scheme and host, RFC 8089 §2 `localhost` as a file URI's host: each spelling names the guarded resource, so each needs the
 // scope, and the body reaches the server unchanged once it is held.
 #[actix_web::test]
 async fn other_spellings_of_a_guarded_uri_need_the_same_scope() {
@@ -77,6 +77,7 @@ async fn other_spellings_of_a_guarded_uri_need_the_same_scope() {
         "FILE:///secrets/key",
         "Secret://VAULT/token",
         "secret://vault/a/../token",
+        "file://localhost/secrets/key",
     ] {
         let reply = call(&srv, &without, &read(uri)).await;
         assert_eq!(reply.status, 403, "{uri}: {}", reply.text());
@@ -99,6 +100,7 @@ async fn a_uri_with_no_single_reading_is_400() {
         "file:///%2e%2e/secrets/key",
         "/secrets/key",
         "file:///secrets/%zz",
+        "file://elsewhere/secrets/key",
     ] {
         let reply = call(&srv, &token, &read(uri)).await;
         assert_eq!(reply.status, 400, "{uri}: {}", reply.text());
