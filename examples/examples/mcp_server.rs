@@ -97,7 +97,7 @@ async fn main() -> std::io::Result<()> {
     };
     // The per-tool scope policy reads every protected JSON POST, so both transports' POST
     // paths (`/mcp`, `/message`) are checked without listing them.
-    let oauth = match McpOAuthBuilder::from_env().build() {
+    let oauth = match common::guard_resources(McpOAuthBuilder::from_env()).build() {
         Ok(oauth) => oauth,
         Err(err) => {
             eprintln!("{err}\n\n{}", usage());

@@ -26,7 +26,7 @@ async fn main() -> std::io::Result<()> {
 
     let auth = TestAuthServer::start();
     // The issuer is all it takes: its metadata (RFC 8414) says where the keys are.
-    let oauth = match McpOAuth::builder()
+    let oauth = match common::guard_resources(McpOAuth::builder())
         .resource(&resource)
         .authorization_server(auth.issuer())
         .required_scopes(["mcp:tools"])

@@ -1,4 +1,5 @@
-//! The tokens `#[require_scope]` writes, for an actix-web handler or an rmcp tool.
+//! The tokens `#[require_scope]` writes, for an actix-web handler or an rmcp tool or
+//! prompt.
 //!
 //! Output names only absolute paths under `::mcp_oauth::__private`, so it works whatever
 //! the user imported. The decision (all / any, the 403 challenge) is made at run time by
@@ -31,8 +32,16 @@ pub(crate) fn require_scope(attr: TokenStream, item: TokenStream) -> TokenStream
 enum Target {
     /// An actix-web handler (`async fn` returning a `Responder`).
     Handler,
-    /// An rmcp tool: the fn carries this attribute (last path segment `tool`) below us.
-    Tool(usize),
+    /// An rmcp tool or prompt: the fn carries this attribute (last path segment `tool` or
+    /// `prompt`) below us.
+    Rmcp(usize, Kind),
+}
+
+/// An rmcp `#[tool]` or `#[prompt]`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Tool,
+    Prompt,
 }
 
 fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
@@ -43,7 +52,7 @@ fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
             errors.push(Error::new(
                 Span::call_site(),
                 "`#[require_scope]` applies to an `async fn` actix-web handler or to an rmcp \
-                 `#[tool]` method",
+                 `#[tool]` or `#[prompt]` method",
             ));
         })
         .ok();
@@ -57,31 +66,46 @@ fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     };
     match target {
         Target::Handler => handler(&args, func),
-        Target::Tool(index) => tool(&args, func, index),
+        Target::Rmcp(index, kind) => rmcp_method(&args, func, index, kind),
     }
 }
 
 /// Decides what the fn is, or why it cannot be guarded (every reason at once).
 fn target(func: &ItemFn) -> syn::Result<Target> {
-    if let Some(index) = func.attrs.iter().position(is_tool_attr) {
-        return Ok(Target::Tool(index));
+    let found: Vec<(usize, Kind)> = func
+        .attrs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| rmcp_kind(a).map(|k| (i, k)))
+        .collect();
+    match found[..] {
+        [] => {}
+        [(index, kind)] => return Ok(Target::Rmcp(index, kind)),
+        [.., (index, _)] => {
+            return Err(Error::new_spanned(
+                &func.attrs[index],
+                "a method is one rmcp tool or one rmcp prompt: `#[require_scope]` found more \
+                 than one `#[tool]` / `#[prompt]` below it; keep one",
+            ));
+        }
     }
     if returns_pinned_future(&func.sig.output) {
         // rmcp's `#[tool]` ran first: it consumed its attribute and boxed the future.
         return Err(Error::new(
             Span::call_site(),
-            "`#[require_scope]` must be placed above `#[tool]`, not below it: `#[tool]` has \
-             already rewritten this method, so the guard can no longer see the tool; write \
-             `#[require_scope(..)]` on the line before `#[tool(..)]`",
+            "`#[require_scope]` must be placed above `#[tool]` or `#[prompt]`, not below it: \
+             that attribute has already rewritten this method, so the guard can no longer see \
+             it; write `#[require_scope(..)]` on the line before `#[tool(..)]`/`#[prompt(..)]`",
         ));
     }
     if func.sig.receiver().is_some() {
         // A sync `#[tool]` above us leaves no trace but the missing attribute.
         return Err(Error::new(
             Span::call_site(),
-            "`#[require_scope]` must be placed above `#[tool]`: on a method it guards an rmcp \
-             tool, and it sees no `#[tool]` below it (a `#[tool]` written above it has already \
-             run); write `#[require_scope(..)]` on the line before `#[tool(..)]`",
+            "`#[require_scope]` must be placed above `#[tool]` or `#[prompt]`: on a method it \
+             guards an rmcp tool or prompt, and it sees no `#[tool]` / `#[prompt]` below it (one \
+             written above it has already run); write `#[require_scope(..)]` on the line \
+             before `#[tool(..)]`/`#[prompt(..)]`",
         ));
     }
     let mut errors = Errors::default();
@@ -103,13 +127,17 @@ fn target(func: &ItemFn) -> syn::Result<Target> {
     Ok(Target::Handler)
 }
 
-/// `#[tool]`, `#[tool(..)]`, `#[rmcp::tool(..)]`: found the way rmcp's `#[tool_router]`
-/// finds tools, by the last path segment.
-fn is_tool_attr(attr: &Attribute) -> bool {
-    attr.path()
-        .segments
-        .last()
-        .is_some_and(|segment| segment.ident == "tool")
+/// `#[tool]`, `#[tool(..)]`, `#[rmcp::prompt(..)]`: found the way rmcp's
+/// `#[tool_router]` and `#[prompt_router]` find them, by the last path segment.
+fn rmcp_kind(attr: &Attribute) -> Option<Kind> {
+    let last = attr.path().segments.last()?;
+    if last.ident == "tool" {
+        Some(Kind::Tool)
+    } else if last.ident == "prompt" {
+        Some(Kind::Prompt)
+    } else {
+        None
+    }
 }
 
 /// `-> Pin<Box<dyn Future<..>>>`, the signature `#[tool]` gives an `async fn`.
@@ -174,19 +202,30 @@ fn handler(args: &ScopeArgs, mut func: ItemFn) -> syn::Result<TokenStream> {
 }
 
 /// ```text
-/// #[tool(..)]
+/// #[tool(..)]                                       // or #[prompt(..)]: GuardedPrompt
 /// fn t(&self, __mcp_oauth_client: AuthenticatedClient, args..) -> Result<R, rmcp::ErrorData> {
 ///     inventory::submit! { GuardedTool { name, .. } }
 ///     check_tool(&__mcp_oauth_client, &[..], any)?;   // JSON-RPC error
 ///     Ok((move || body)())                          // `Ok(async move { body }.await)` if async
 /// }
 /// ```
-fn tool(args: &ScopeArgs, mut func: ItemFn, tool_attr: usize) -> syn::Result<TokenStream> {
+fn rmcp_method(
+    args: &ScopeArgs,
+    mut func: ItemFn,
+    attr: usize,
+    kind: Kind,
+) -> syn::Result<TokenStream> {
     let client = client_ident();
     let scopes = scope_slice(args);
     let any = args.any;
-    let name = tool_name(&func.attrs[tool_attr], &func.sig.ident);
-    keep_output_schema(&mut func.attrs[tool_attr], &func.sig.output);
+    let name = tool_name(&func.attrs[attr], &func.sig.ident);
+    let registry = match kind {
+        Kind::Tool => {
+            keep_output_schema(&mut func.attrs[attr], &func.sig.output);
+            quote!(GuardedTool)
+        }
+        Kind::Prompt => quote!(GuardedPrompt),
+    };
     let at = usize::from(func.sig.receiver().is_some());
     func.sig.inputs.insert(
         at,
@@ -206,7 +245,7 @@ fn tool(args: &ScopeArgs, mut func: ItemFn, tool_attr: usize) -> syn::Result<Tok
         &func,
         quote! {
             ::mcp_oauth::__private::inventory::submit! {
-                ::mcp_oauth::__private::GuardedTool { name: #name, scopes: #scopes, any: #any }
+                ::mcp_oauth::__private::#registry { name: #name, scopes: #scopes, any: #any }
             }
             ::mcp_oauth::__private::check_tool(&#client, #scopes, #any)?;
             ::core::result::Result::Ok(#run)
@@ -241,7 +280,8 @@ fn with_body(func: &ItemFn, body: TokenStream) -> TokenStream {
     }
 }
 
-/// The tool's name as clients call it: `#[tool(name = "..")]`, else the fn name (rmcp's rule).
+/// The tool's or prompt's name as clients call it: `#[tool(name = "..")]` /
+/// `#[prompt(name = "..")]`, else the fn name (rmcp's rule for both).
 fn tool_name(attr: &Attribute, ident: &Ident) -> LitStr {
     tool_args(attr)
         .into_iter()
@@ -259,8 +299,8 @@ fn tool_name(attr: &Attribute, ident: &Ident) -> LitStr {
         .unwrap_or_else(|| LitStr::new(&ident.to_string(), ident.span()))
 }
 
-/// The arguments of `#[tool(..)]` (`Some(empty)` for a bare `#[tool]`), or `None` when
-/// they do not parse as metas (then `#[tool]` reports the problem itself).
+/// The arguments of `#[tool(..)]` or `#[prompt(..)]` (`Some(empty)` when bare), or `None`
+/// when they do not parse as metas (then that attribute reports the problem itself).
 fn tool_args(attr: &Attribute) -> Option<Punctuated<Meta, Token![,]>> {
     match &attr.meta {
         Meta::Path(_) => Some(Punctuated::new()),
@@ -418,7 +458,7 @@ mod tests {
             ),
         );
         assert!(
-            got[0].contains("must be placed above `#[tool]`, not below it"),
+            got[0].contains("must be placed above `#[tool]` or `#[prompt]`, not below it"),
             "{got:#?}"
         );
         // A sync one leaves only a method without `#[tool]`.
@@ -430,7 +470,10 @@ mod tests {
                 }
             ),
         );
-        assert!(got[0].contains("sees no `#[tool]` below it"), "{got:#?}");
+        assert!(
+            got[0].contains("sees no `#[tool]` / `#[prompt]` below it"),
+            "{got:#?}"
+        );
     }
 
     #[test]
@@ -507,6 +550,22 @@ mod tests {
         );
         assert!(out.contains("output_schema = mine ()"), "{out}");
         assert!(!out.contains("schema_for_output"), "{out}");
+    }
+
+    #[test]
+    fn a_prompt_registers_as_a_prompt_under_its_name() {
+        let out = expanded(
+            quote!("p"),
+            quote!(
+                #[prompt(name = "report")]
+                async fn r(&self) -> Vec<PromptMessage> {
+                    vec![]
+                }
+            ),
+        );
+        assert!(out.contains("GuardedPrompt { name : \"report\""), "{out}");
+        assert!(!out.contains("GuardedTool"), "{out}");
+        assert!(out.contains("& self , __mcp_oauth_client"), "{out}");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use proc_macro::TokenStream;
 mod args;
 mod expand;
 
-/// Requires OAuth scopes for an actix-web handler or an rmcp tool.
+/// Requires OAuth scopes for an actix-web handler or an rmcp tool or prompt.
 ///
 /// ```text
 /// #[require_scope("files:read")]              the scope
@@ -50,6 +50,13 @@ mod expand;
 /// `Result<R, rmcp::ErrorData>`. The tool is registered with its name (`#[tool(name)]` or
 /// the fn name), so the middleware refuses a `tools/call` of it with an HTTP 403 step-up
 /// before the MCP service runs; inside the tool, the same check answers a JSON-RPC error.
+///
+/// # On an rmcp prompt
+/// The same, with `#[prompt]`: put `#[require_scope]` above it; the prompt gains the
+/// `AuthenticatedClient` argument and returns `Result<R, rmcp::ErrorData>`, is registered
+/// with its name (`#[prompt(name)]` or the fn name), and a `prompts/get` of it is refused
+/// with an HTTP 403 by the middleware. A method with both `#[tool]` and `#[prompt]` is
+/// refused.
 ///
 /// Every guarded scope is registered at link time and offered in the protected-resource
 /// metadata's `scopes_supported`.

@@ -145,6 +145,11 @@ impl Inner {
     }
 
     fn client(&self, claims: Arc<VerifiedClaims>, raw: Option<String>) -> AuthenticatedClient {
-        AuthenticatedClient::new(claims, self.resource.clone(), raw)
+        AuthenticatedClient::new(
+            claims,
+            self.resource.clone(),
+            raw,
+            self.policy.rules.clone(),
+        )
     }
 }

@@ -9,6 +9,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::names::{Kind, Rules};
 use crate::refusal::{AuthError, Refusal};
 use crate::resource::ProtectedResource;
 use crate::validate::claims::{Credential, VerifiedClaims};
@@ -42,6 +43,8 @@ struct ClientInner {
     resource: Arc<ProtectedResource>,
     /// Present only with `expose_token_to_handlers(true)`.
     token: Option<BearerToken>,
+    /// The middleware's per-method and per-name rules, for the list filter.
+    rules: Arc<Rules>,
 }
 
 /// The raw bearer token, for the rare handler that must exchange it (RFC 8693).
@@ -96,14 +99,25 @@ impl AuthenticatedClient {
         claims: Arc<VerifiedClaims>,
         resource: Arc<ProtectedResource>,
         token: Option<String>,
+        rules: Arc<Rules>,
     ) -> Self {
         Self {
             inner: Arc::new(ClientInner {
                 claims,
                 resource,
                 token: token.map(BearerToken),
+                rules,
             }),
         }
+    }
+
+    /// Whether the middleware would let this client use the tool, prompt or resource
+    /// `name`: the rules of its method and its own (configured or `#[require_scope]`).
+    pub(crate) fn may_use(&self, kind: Kind, name: &str) -> bool {
+        let hierarchy = self.inner.resource.scope_hierarchy();
+        self.inner
+            .rules
+            .allows(kind, name, self.scopes(), hierarchy)
     }
 
     /// `sub`: the resource owner (or the client, for client-credentials tokens).

@@ -15,6 +15,7 @@ pub mod explain;
 mod http;
 pub mod httpauth;
 mod layer;
+mod names;
 mod origin;
 mod policy;
 pub mod providers;
@@ -70,7 +71,7 @@ pub use validate::{LocalBoxFuture, TokenValidator};
 /// [`McpOAuthBuilder::algorithms`].
 pub use jsonwebtoken::Algorithm;
 
-/// Requires OAuth scopes for an actix-web handler or an rmcp tool: a client without them
+/// Requires OAuth scopes for an actix-web handler or an rmcp tool or prompt: a client without them
 /// gets a 403 `insufficient_scope` step-up challenge naming what it needs.
 ///
 /// On actix-web handlers (`async fn` with a return type), put the route attribute on top.
@@ -142,6 +143,30 @@ pub use jsonwebtoken::Algorithm;
 /// #[tool_handler]
 /// impl ServerHandler for Files {}
 /// ```
+///
+/// On rmcp prompts, the same: above `#[prompt]`; a `prompts/get` of it is refused with
+/// an HTTP 403 before the MCP service runs, and checked again inside.
+///
+/// ```no_run,standalone_crate
+/// use mcp_oauth::require_scope;
+/// use rmcp::model::{PromptMessage, Role};
+/// use rmcp::{ServerHandler, prompt, prompt_handler, prompt_router};
+///
+/// #[derive(Clone)]
+/// struct Prompts;
+///
+/// #[prompt_router]
+/// impl Prompts {
+///     #[require_scope("incidents:read")]
+///     #[prompt(name = "incident-summary")]
+///     async fn incidents(&self) -> Vec<PromptMessage> {
+///         vec![PromptMessage::new_text(Role::User, "Summarise today's incidents")]
+///     }
+/// }
+///
+/// #[prompt_handler]
+/// impl ServerHandler for Prompts {}
+/// ```
 pub use mcp_oauth_macros::require_scope;
 
 /// Internals the benchmarks time. Not public API: no stability promise.
@@ -162,7 +187,7 @@ pub mod __bench {
 pub mod __private {
     #[cfg(feature = "rmcp")]
     pub use crate::policy::guard::check_tool;
-    pub use crate::policy::guard::{GuardedScopes, GuardedTool, check};
+    pub use crate::policy::guard::{GuardedPrompt, GuardedScopes, GuardedTool, check};
     pub use actix_web;
     pub use inventory;
     #[cfg(feature = "rmcp")]

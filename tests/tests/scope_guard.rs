@@ -1,7 +1,8 @@
 //! `#[require_scope]` at run time: guarded actix-web handlers behind `McpOAuth` on a real
 //! server on 127.0.0.1 (403 step-up challenge, 200, `any`, the handler's own errors, no
-//! middleware), guarded rmcp tools (the check inside the tool, the middleware's refusal of
-//! a `tools/call`), and the link-time registry the middleware and the metadata read.
+//! middleware), guarded rmcp tools and prompts (the check inside, the middleware's refusal
+//! of a `tools/call` or `prompts/get`), and the link-time registry the middleware and the
+//! metadata read.
 #![allow(clippy::unwrap_used)]
 
 use std::net::TcpListener;
@@ -9,10 +10,11 @@ use std::net::TcpListener;
 use actix_web::dev::ServerHandle;
 use actix_web::middleware::Condition;
 use actix_web::{App, HttpResponse, HttpServer, Responder, ResponseError, delete, get, post, web};
-use mcp_oauth::__private::{GuardedScopes, GuardedTool, inventory};
+use mcp_oauth::__private::{GuardedPrompt, GuardedScopes, GuardedTool, inventory};
 use mcp_oauth::testing::TestAuthServer;
 use mcp_oauth::{ApiKey, AuthenticatedClient, McpOAuth, require_scope};
-use rmcp::{ServerHandler, tool, tool_handler, tool_router};
+use rmcp::model::{PromptMessage, Role};
+use rmcp::{ServerHandler, prompt, prompt_router, tool, tool_handler, tool_router};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------
@@ -97,6 +99,28 @@ impl Files {
 
 #[tool_handler]
 impl ServerHandler for Files {}
+
+// ---------------------------------------------------------------------------------------
+// Guarded rmcp prompts.
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+struct Briefs;
+
+#[prompt_router]
+impl Briefs {
+    #[require_scope("briefs:read")]
+    #[prompt(name = "morning-brief")]
+    fn morning(&self) -> Vec<PromptMessage> {
+        vec![PromptMessage::new_text(Role::User, "brief me")]
+    }
+
+    #[require_scope(any("briefs:read", "briefs:admin"))]
+    #[prompt]
+    async fn evening(&self) -> Vec<PromptMessage> {
+        Vec::new()
+    }
+}
 
 // ---------------------------------------------------------------------------------------
 // The server.
@@ -393,6 +417,76 @@ async fn a_guarded_tool_checks_its_scopes_itself() {
 }
 
 #[actix_web::test]
+async fn a_guarded_prompt_checks_its_scopes_itself() {
+    let srv = Server::start(true);
+    let err = Briefs.morning(srv.client("mcp").await).unwrap_err();
+    assert_eq!(err.code, rmcp::model::ErrorCode::INVALID_REQUEST);
+    assert_eq!(
+        err.message,
+        "insufficient_scope: Required scope missing: briefs:read"
+    );
+    assert_eq!(
+        Briefs
+            .morning(srv.client("mcp briefs:read").await)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(Briefs.evening(srv.client("mcp").await).await.is_err());
+    for scope in ["mcp briefs:read", "mcp briefs:admin"] {
+        assert!(Briefs.evening(srv.client(scope).await).await.is_ok());
+    }
+}
+
+#[actix_web::test]
+async fn the_middleware_refuses_a_get_of_a_guarded_prompt_with_a_403() {
+    let srv = Server::start(true);
+    let get = |name: &str| {
+        json!({"jsonrpc": "2.0", "id": 1, "method": "prompts/get", "params": {"name": name}})
+            .to_string()
+    };
+    let reply = srv.send("POST", "/mcp", "mcp", &get("morning-brief")).await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    let challenge = reply.challenge.unwrap();
+    assert!(
+        challenge.contains(r#"scope="mcp briefs:read""#),
+        "{challenge}"
+    );
+    // The fn name is not the prompt's name; with the scope the request goes on to the
+    // (absent) MCP service.
+    assert_eq!(
+        srv.send("POST", "/mcp", "mcp", &get("morning"))
+            .await
+            .status,
+        404
+    );
+    let reply = srv
+        .send("POST", "/mcp", "mcp briefs:read", &get("morning-brief"))
+        .await;
+    assert_eq!(reply.status, 404, "{}", reply.body);
+}
+
+#[test]
+fn guarded_prompts_are_registered_under_their_prompt_names() {
+    let prompts: Vec<&GuardedPrompt> = inventory::iter::<GuardedPrompt>.into_iter().collect();
+    let find = |name: &str| prompts.iter().find(|p| p.name == name);
+    let morning = find("morning-brief").unwrap_or_else(|| panic!("{prompts:?}"));
+    assert_eq!((morning.scopes, morning.any), (&["briefs:read"][..], false));
+    let evening = find("evening").unwrap_or_else(|| panic!("{prompts:?}"));
+    assert_eq!(
+        (evening.scopes, evening.any),
+        (&["briefs:read", "briefs:admin"][..], true)
+    );
+    assert_eq!(prompts.len(), 2, "{prompts:?}");
+    // A prompt is no tool.
+    assert!(
+        inventory::iter::<GuardedTool>
+            .into_iter()
+            .all(|t| t.name != "morning-brief")
+    );
+}
+
+#[actix_web::test]
 async fn the_middleware_refuses_a_call_of_a_guarded_tool_with_a_403() {
     let srv = Server::start(true);
     let call = |name: &str| {
@@ -522,6 +616,8 @@ async fn guarded_scopes_are_offered_in_the_metadata() {
         "files:purge",
         "notes:read",
         "notes:admin",
+        "briefs:read",
+        "briefs:admin",
     ] {
         assert_eq!(
             supported.iter().filter(|s| *s == scope).count(),

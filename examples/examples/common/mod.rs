@@ -1,4 +1,7 @@
-//! The MCP server shared by the `quickstart` and `mcp_server` examples: two tools, served
+//! The MCP server shared by the `quickstart` and `mcp_server` examples: two tools, a
+//! prompt guarded by `#[require_scope]` and two resources (one guarded by a builder rule,
+//! [`guard_resources`]; prompts and resources listed only to callers who may use them),
+//! served
 //! over Streamable HTTP at `/mcp` by rmcp-actix-web and over the legacy HTTP+SSE transport
 //! (2024-11-05) at `/sse` + `/message` ([`legacy_sse`]), all behind the `McpOAuth`
 //! middleware.
@@ -20,11 +23,20 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, middleware::Logger};
-use mcp_oauth::{AuthenticatedClient, McpOAuth, require_scope};
+use mcp_oauth::{AuthenticatedClient, McpOAuth, McpOAuthBuilder, require_scope};
+use rmcp::handler::server::prompt::PromptContext;
 use rmcp::handler::server::wrapper::{Json, Parameters};
-use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
+use rmcp::model::{
+    GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
+    ListResourcesResult, PaginatedRequestParams, PromptMessage, ReadResourceRequestParams,
+    ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, Role, ServerCapabilities,
+    ServerConfig,
+};
+use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-use rmcp::{ServerHandler, tool, tool_handler, tool_router};
+use rmcp::{
+    ErrorData, RoleServer, ServerHandler, prompt, prompt_router, tool, tool_handler, tool_router,
+};
 use rmcp_actix_web::transport::StreamableHttpService;
 
 /// The arguments of `echo`.
@@ -74,17 +86,101 @@ impl ExampleServer {
     }
 }
 
+#[prompt_router]
+impl ExampleServer {
+    /// Needs `reports:read`: `#[require_scope]` registers the prompt, so the middleware
+    /// refuses a `prompts/get` of it with an HTTP 403 step-up, and `prompts/list` shows it
+    /// only to tokens with the scope.
+    #[require_scope("reports:read")]
+    #[prompt(description = "Asks for a daily report (needs scope reports:read)")]
+    fn daily_report(&self) -> Vec<PromptMessage> {
+        vec![PromptMessage::new_text(
+            Role::User,
+            "Write today's report: what shipped, what broke, what is next.",
+        )]
+    }
+}
+
+/// A resource anyone with a token may read.
+pub(crate) const NOTE_URI: &str = "note://example/welcome";
+/// A resource that needs `secrets:read`, by the builder rule of [`guard_resources`].
+pub(crate) const SECRET_URI: &str = "secret://example/launch-code";
+
+/// The rule guarding the example's secret resource: `resources/read` of any URI under
+/// `secret://example/` (however spelled) needs `secrets:read`.
+pub(crate) fn guard_resources(builder: McpOAuthBuilder) -> McpOAuthBuilder {
+    builder.require_scope_for_resource("secret://example/*", ["secrets:read"])
+}
+
+/// `tools/list` is not filtered here: a client learns of `echo` before it holds
+/// `tools:call`, and the 403 of its call is the step-up (MCP authorization §Step-Up
+/// Authorization Flow). Prompts and resources are listed only to callers who may use
+/// them (`mcp_oauth::rmcp::visible_*`, the middleware's own rules).
 #[tool_handler]
 impl ServerHandler for ExampleServer {
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let prompt = PromptContext::new(self, request.name, request.arguments, context);
+        Self::prompt_router().get_prompt(prompt).await
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        let client = mcp_oauth::rmcp::authenticated_client(&context)?;
+        let prompts = mcp_oauth::rmcp::visible_prompts(&client, Self::prompt_router().list_all());
+        Ok(ListPromptsResult::with_all_items(prompts))
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let client = mcp_oauth::rmcp::authenticated_client(&context)?;
+        let all = vec![
+            Resource::new(NOTE_URI, "welcome"),
+            Resource::new(SECRET_URI, "launch-code"),
+        ];
+        let resources = mcp_oauth::rmcp::visible_resources(&client, all);
+        Ok(ListResourcesResult::with_all_items(resources))
+    }
+
+    /// The middleware has already refused a `resources/read` of the secret without
+    /// `secrets:read`.
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let text = match request.uri.as_str() {
+            NOTE_URI => "Welcome to the mcp-oauth example.",
+            SECRET_URI => "0000",
+            _ => return Err(ErrorData::resource_not_found("no such resource", None)),
+        };
+        Ok(ReadResourceResult::new(vec![ResourceContents::text(text, request.uri)]).into())
+    }
+
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new(
-                "mcp-oauth-example",
-                env!("CARGO_PKG_VERSION"),
-            ))
-            .with_instructions(
-                "`echo` returns its message; `whoami` tells who your access token says you are.",
-            )
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_prompts()
+                .enable_resources()
+                .build(),
+        )
+        .with_server_info(Implementation::new(
+            "mcp-oauth-example",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_instructions(
+            "`echo` returns its message; `whoami` tells who your access token says you are.",
+        )
     }
 }
 

@@ -7,7 +7,6 @@ use super::{ConfigError, ConfigProblem};
 use crate::admit::Inner;
 use crate::discovery::{Discovery, Needs};
 use crate::layer::McpOAuth;
-use crate::policy::McpPolicy;
 use crate::resource::MetadataDocument;
 use crate::resource::ProtectedResource;
 use crate::scope;
@@ -151,6 +150,8 @@ impl McpOAuthBuilder {
         for (what, rules) in [
             ("require_scope_for_method", &self.method_scopes),
             ("require_scope_for_tool", &self.tool_scopes),
+            ("require_scope_for_prompt", &self.prompt_scopes),
+            ("require_scope_for_resource", &self.resource_scopes),
         ] {
             for (name, rule) in rules {
                 if name.is_empty() || rule.scopes.is_empty() {
@@ -163,6 +164,9 @@ impl McpOAuthBuilder {
                     problem(what, format!("`{s}` is not a scope token (RFC 6749 §3.3)"));
                 }
             }
+        }
+        for why in self.resource_pattern_problems() {
+            problem("require_scope_for_resource", why);
         }
         for p in self.mcp_endpoints.iter().filter(|p| !p.starts_with('/')) {
             problem("mcp_endpoint", format!("`{p}` must start with `/`"));
@@ -272,12 +276,7 @@ impl McpOAuthBuilder {
         let mut supported = self.required_scopes.clone();
         let mut extra: Vec<String> = self.scopes_supported.clone();
         extra.extend(crate::policy::guard::guarded_scopes().map(str::to_owned));
-        for rule in policy
-            .methods
-            .values()
-            .chain(policy.tools.values())
-            .flatten()
-        {
+        for rule in policy.rules.all() {
             extra.extend(rule.scopes.iter().cloned());
         }
         scope::extend_unique(&mut supported, extra.iter().map(String::as_str));
@@ -318,33 +317,6 @@ impl McpOAuthBuilder {
             diagnostics_path: self.diagnostics_path.clone(),
             origins: Arc::new(origins.with_resource(&resource)),
         }))
-    }
-
-    /// The MCP-aware policy: configured rules, tools registered by `#[require_scope]`,
-    /// and the bounds on reading bodies.
-    fn mcp_policy(&self) -> McpPolicy {
-        let mut policy = McpPolicy {
-            max_body: self.max_mcp_body_bytes,
-            limits: self.mcp_body_limits,
-            body_timeout: self.body_timeout,
-            ..McpPolicy::default()
-        }
-        .with_guarded_tools();
-        for (method, r) in &self.method_scopes {
-            policy
-                .methods
-                .entry(method.clone())
-                .or_default()
-                .push(r.clone());
-        }
-        for (tool, r) in &self.tool_scopes {
-            policy
-                .tools
-                .entry(tool.clone())
-                .or_default()
-                .push(r.clone());
-        }
-        policy
     }
 
     /// The built-in JWT strategy, or `None` with problems recorded.

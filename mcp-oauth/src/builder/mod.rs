@@ -187,6 +187,9 @@ pub struct McpOAuthBuilder {
     /// Per JSON-RPC method and per tool requirements.
     pub(crate) method_scopes: Vec<(String, Requirement)>,
     pub(crate) tool_scopes: Vec<(String, Requirement)>,
+    pub(crate) prompt_scopes: Vec<(String, Requirement)>,
+    /// Per resource URI pattern (exact, or a prefix ending in `*`).
+    pub(crate) resource_scopes: Vec<(String, Requirement)>,
     pub(crate) mcp_endpoints: Vec<String>,
     pub(crate) max_mcp_body_bytes: usize,
     pub(crate) mcp_body_limits: BodyLimits,
@@ -255,6 +258,8 @@ impl Default for McpOAuthBuilder {
             expose_token: false,
             method_scopes: Vec::new(),
             tool_scopes: Vec::new(),
+            prompt_scopes: Vec::new(),
+            resource_scopes: Vec::new(),
             mcp_endpoints: Vec::new(),
             max_mcp_body_bytes: DEFAULT_MAX_BODY_BYTES,
             mcp_body_limits: BodyLimits::default(),

@@ -1,7 +1,10 @@
-//! The MCP-aware scope policy (per JSON-RPC method and per tool) and the bounds on
-//! reading request bodies; session binding.
+//! The MCP-aware scope policy (per JSON-RPC method, per tool, prompt and resource) and
+//! the bounds on reading request bodies; session binding.
 
-use crate::policy::Requirement;
+use std::sync::Arc;
+
+use crate::names::{Rules, uri::Pattern};
+use crate::policy::{McpPolicy, Requirement, guard};
 
 use super::McpOAuthBuilder;
 
@@ -53,6 +56,66 @@ impl McpOAuthBuilder {
         let scopes = scopes.into_iter().map(Into::into).collect();
         self.tool_scopes
             .push((name.to_owned(), Requirement { scopes, any: false }));
+        self
+    }
+
+    /// Scopes a `prompts/get` of the prompt `name` needs (all of them). Prompts guarded
+    /// with `#[require_scope]` register themselves; this is for prompts you cannot
+    /// annotate.
+    ///
+    /// ```
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .require_scope_for_prompt("incident_report", ["incidents:read"])
+    ///     .build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn require_scope_for_prompt<I, S>(mut self, name: &str, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let scopes = scopes.into_iter().map(Into::into).collect();
+        self.prompt_scopes
+            .push((name.to_owned(), Requirement { scopes, any: false }));
+        self
+    }
+
+    /// Scopes a `resources/read` (or `resources/subscribe`) of a URI matching `pattern`
+    /// needs (all of them). `pattern` is an exact URI (`secret://vault/token`) or, ending
+    /// in `*`, a prefix (`file:///secrets/*` matches every URI that starts with
+    /// `file:///secrets/`, not `file:///secrets` itself); a `*` elsewhere is a
+    /// configuration error. Every rule a URI matches applies.
+    ///
+    /// Pattern and requested URI are both normalised first (RFC 3986 §6.2.2: scheme and
+    /// host case, unreserved `%XX` decoded, dot segments removed, default ports dropped,
+    /// `file://localhost/` read as `file:///`), so `FILE:///public/../%73ecrets/key` is
+    /// `file:///secrets/key`. While resource rules exist, a requested URI with no single
+    /// reading (no scheme, `%2F` or `%5C`, a raw `\`, a `..` above the root, a character
+    /// outside RFC 3986, a `file` URI with another host) is refused with 400 and a
+    /// JSON-RPC `-32602` error.
+    ///
+    /// ```
+    /// let oauth = mcp_oauth::McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .require_scope_for_resource("file:///secrets/*", ["secrets:read"])
+    ///     .build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn require_scope_for_resource<I, S>(mut self, pattern: &str, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let scopes = scopes.into_iter().map(Into::into).collect();
+        self.resource_scopes
+            .push((pattern.to_owned(), Requirement { scopes, any: false }));
         self
     }
 
@@ -188,5 +251,54 @@ impl McpOAuthBuilder {
     pub fn session_binding(mut self, on: bool) -> Self {
         self.session_binding = on;
         self
+    }
+
+    /// Why configured resource patterns cannot be used, one message each.
+    pub(super) fn resource_pattern_problems(&self) -> Vec<String> {
+        self.resource_scopes
+            .iter()
+            .filter_map(|(p, _)| Pattern::parse(p).err())
+            .collect()
+    }
+
+    /// The MCP-aware policy: configured rules, tools and prompts registered by
+    /// `#[require_scope]`, and the bounds on reading bodies.
+    pub(super) fn mcp_policy(&self) -> McpPolicy {
+        let mut rules = Rules::default();
+        let registered = guard::guarded_tools()
+            .map(|t| (t.name, t.scopes, t.any, false))
+            .chain(guard::guarded_prompts().map(|p| (p.name, p.scopes, p.any, true)));
+        for (name, scopes, any, prompt) in registered {
+            let scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+            let map = if prompt {
+                &mut rules.prompts
+            } else {
+                &mut rules.tools
+            };
+            map.entry(name.to_owned())
+                .or_default()
+                .push(Requirement { scopes, any });
+        }
+        for (map, configured) in [
+            (&mut rules.methods, &self.method_scopes),
+            (&mut rules.tools, &self.tool_scopes),
+            (&mut rules.prompts, &self.prompt_scopes),
+        ] {
+            for (name, r) in configured {
+                map.entry(name.clone()).or_default().push(r.clone());
+            }
+        }
+        for (pattern, r) in &self.resource_scopes {
+            // A bad pattern is a configuration problem `build` reports.
+            if let Ok(pattern) = Pattern::parse(pattern) {
+                rules.resources.push((pattern, r.clone()));
+            }
+        }
+        McpPolicy {
+            rules: Arc::new(rules),
+            max_body: self.max_mcp_body_bytes,
+            limits: self.mcp_body_limits,
+            body_timeout: self.body_timeout,
+        }
     }
 }

@@ -17,6 +17,18 @@ pub struct GuardedTool {
     pub any: bool,
 }
 
+/// A prompt guarded by `#[require_scope]`: the middleware refuses a `prompts/get` of it
+/// with an HTTP 403 before the MCP service runs.
+#[derive(Debug)]
+pub struct GuardedPrompt {
+    /// The prompt name, as clients get it.
+    pub name: &'static str,
+    /// The scopes it needs.
+    pub scopes: &'static [&'static str],
+    /// `true`: any one of `scopes`; `false`: all of them.
+    pub any: bool,
+}
+
 /// Scopes a `#[require_scope]` guard uses, offered to the metadata's `scopes_supported`.
 #[derive(Debug)]
 pub struct GuardedScopes {
@@ -26,18 +38,25 @@ pub struct GuardedScopes {
 
 inventory::collect!(GuardedTool);
 inventory::collect!(GuardedScopes);
+inventory::collect!(GuardedPrompt);
 
 /// Every tool guarded anywhere in the program.
 pub(crate) fn guarded_tools() -> impl Iterator<Item = &'static GuardedTool> {
     inventory::iter::<GuardedTool>.into_iter()
 }
 
-/// Every scope named by a guard anywhere in the program, tools included.
+/// Every prompt guarded anywhere in the program.
+pub(crate) fn guarded_prompts() -> impl Iterator<Item = &'static GuardedPrompt> {
+    inventory::iter::<GuardedPrompt>.into_iter()
+}
+
+/// Every scope named by a guard anywhere in the program, tools and prompts included.
 pub(crate) fn guarded_scopes() -> impl Iterator<Item = &'static str> {
     inventory::iter::<GuardedScopes>
         .into_iter()
         .flat_map(|g| g.scopes.iter().copied())
         .chain(guarded_tools().flat_map(|t| t.scopes.iter().copied()))
+        .chain(guarded_prompts().flat_map(|p| p.scopes.iter().copied()))
 }
 
 /// The check of a guarded actix handler: 403 step-up when the scopes are missing.
@@ -52,7 +71,7 @@ pub fn check(client: &AuthenticatedClient, scopes: &[&str], any: bool) -> Result
     }
 }
 
-/// The check inside a guarded rmcp tool (defence in depth: the middleware has normally
+/// The check inside a guarded rmcp tool or prompt (defence in depth: the middleware has normally
 /// refused the call already). A JSON-RPC error, since the HTTP status is decided by then.
 ///
 /// # Errors

@@ -17,7 +17,7 @@ use base64::Engine as _;
 use base64::alphabet::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
-use super::jsonrpc::{Operations, TOOLS_CALL};
+use super::jsonrpc::{Operations, PROMPTS_GET, RESOURCES_READ, TOOLS_CALL};
 use crate::refusal::HeaderMismatch;
 
 /// The headers as looked up (names compare case-insensitively, RFC 9110 §5.1; made once,
@@ -78,19 +78,24 @@ impl Claimed {
         self.method.is_none() && self.name.is_none() && !self.required
     }
 
-    /// What the headers announce, as operations: the method, and the tool of a
-    /// `tools/call` (its name decoded as [`check`](Self::check) decodes it). A hint for
-    /// the 401 challenge only: the body decides.
+    /// What the headers announce, as operations: the method, and the tool, prompt or
+    /// resource of a `tools/call`, `prompts/get` or `resources/read` (its name decoded as
+    /// [`check`](Self::check) decodes it). A hint for the 401 challenge only: the body
+    /// decides.
     pub(crate) fn announced(&self) -> Operations {
         let mut ops = Operations::default();
         let Some(method) = self.method.as_ref().and_then(|v| v.to_str().ok()) else {
             return ops;
         };
         ops.methods.insert(method.to_owned());
-        if method == TOOLS_CALL
-            && let Some(name) = self.name.as_ref().and_then(|v| decode(v).ok())
-        {
-            ops.tools.insert(name.into_owned());
+        let set = match method {
+            TOOLS_CALL => &mut ops.tools,
+            PROMPTS_GET => &mut ops.prompts,
+            RESOURCES_READ => &mut ops.resources,
+            _ => return ops,
+        };
+        if let Some(name) = self.name.as_ref().and_then(|v| decode(v).ok()) {
+            set.insert(name.into_owned());
         }
         ops
     }
@@ -159,9 +164,6 @@ impl Claimed {
         }
     }
 }
-
-const PROMPTS_GET: &str = "prompts/get";
-const RESOURCES_READ: &str = "resources/read";
 
 /// The POST is Streamable HTTP's: its `Accept` lists `text/event-stream` (§Sending
 /// Messages: a client MUST list `application/json` and `text/event-stream`; media types

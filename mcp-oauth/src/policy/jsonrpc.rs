@@ -16,9 +16,15 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use super::id::Id;
 use super::meta::MetaVersion;
 use super::visit::{InsertString, nothing_for_scalars};
+use crate::names::Kind;
 
 /// The `tools/call` method: its `params.name` names the tool (MCP, "Tools").
-pub(crate) const TOOLS_CALL: &str = "tools/call";
+pub(crate) const TOOLS_CALL: &str = Kind::Tool.method();
+/// `params.name` names the prompt (MCP, "Prompts").
+pub(crate) const PROMPTS_GET: &str = Kind::Prompt.method();
+/// `params.uri` names the resource (MCP, "Resources"); so does `resources/subscribe`'s.
+pub(crate) const RESOURCES_READ: &str = Kind::Resource.method();
+const RESOURCES_SUBSCRIBE: &str = "resources/subscribe";
 
 /// Bounds on the work one body may ask of the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,8 +50,9 @@ impl Default for BodyLimits {
     }
 }
 
-/// What a body asks for, each name once: every method of every message, and the tools
-/// named by the messages whose method is `tools/call`.
+/// What a body asks for, each name once: every method of every message, and the tools,
+/// prompts and resources named by the messages whose method is `tools/call`,
+/// `prompts/get`, `resources/read` or `resources/subscribe`.
 ///
 /// A member given twice (`{"method": "a", "method": "b"}`) contributes every value:
 /// whatever the server keeps, its scopes were required.
@@ -53,6 +60,9 @@ impl Default for BodyLimits {
 pub(crate) struct Operations {
     pub(crate) methods: HashSet<String>,
     pub(crate) tools: HashSet<String>,
+    pub(crate) prompts: HashSet<String>,
+    /// The URIs as written (normalised by the rules that match them).
+    pub(crate) resources: HashSet<String>,
     /// Every `params.name` and every `params.uri` string, whatever the method: what
     /// `Mcp-Name` mirrors (MCP 2026-07-28 transports §Standard Request Headers).
     pub(crate) names: HashSet<String>,
@@ -122,6 +132,12 @@ impl State {
     fn add<E: de::Error>(&mut self, m: Message) -> Result<(), E> {
         if m.methods.contains(TOOLS_CALL) {
             self.ops.tools.extend(m.names.iter().cloned());
+        }
+        if m.methods.contains(PROMPTS_GET) {
+            self.ops.prompts.extend(m.names.iter().cloned());
+        }
+        if m.methods.contains(RESOURCES_READ) || m.methods.contains(RESOURCES_SUBSCRIBE) {
+            self.ops.resources.extend(m.uris.iter().cloned());
         }
         self.ops.methods.extend(m.methods);
         self.ops.names.extend(m.names);

@@ -1,12 +1,14 @@
 //! Which scopes an MCP request needs beyond the global ones: per JSON-RPC method and per
-//! tool (configured, or registered by `#[require_scope]` on an rmcp tool), decided from
-//! the request body before the MCP service runs (OAuth 2.1 §5.2; an HTTP 403 as MCP
-//! 2025-11-25 authorization §Runtime Insufficient Scope Errors asks, not a JSON-RPC error).
+//! tool, prompt or resource URI (configured, or registered by `#[require_scope]` on an
+//! rmcp tool or prompt), decided from the request body before the MCP service runs
+//! (OAuth 2.1 §5.2; an HTTP 403 as MCP 2025-11-25 authorization §Runtime Insufficient
+//! Scope Errors asks, not a JSON-RPC error).
 //!
 //! The request-policy layer: [`jsonrpc`] reads the body, [`guard`] holds what
-//! `#[require_scope]` registers, this module joins them into [`Requirement`]s. It decides
-//! what a request needs and never what a token holds: that comparison is
-//! [`crate::scope`]'s, and the answer is rendered by [`crate::refusal`].
+//! `#[require_scope]` registers, [`crate::names`] holds the rules, this module joins them
+//! into [`Requirement`]s. It decides what a request needs and never what a token holds:
+//! that comparison is [`crate::scope`]'s, and the answer is rendered by
+//! [`crate::refusal`].
 
 pub(crate) mod guard;
 mod headers;
@@ -15,7 +17,7 @@ pub(crate) mod jsonrpc;
 mod meta;
 mod visit;
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::ServiceRequest;
@@ -24,29 +26,13 @@ use actix_web::http::Method;
 pub(crate) use self::headers::Claimed;
 use self::jsonrpc::{BodyError, BodyLimits, Operations};
 use crate::body::{self, DEFAULT_BODY_TIMEOUT};
+pub(crate) use crate::names::Requirement;
+use crate::names::uri::Unclear;
+use crate::names::{Kind, Rules};
 use crate::refusal::{McpBodyProblem, Refusal};
-use crate::scope;
 
 /// The largest MCP request body inspected by default.
 pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
-
-/// Scopes one operation needs: all of them, or any one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Requirement {
-    pub(crate) scopes: Vec<String>,
-    pub(crate) any: bool,
-}
-
-impl Requirement {
-    pub(crate) fn is_met(&self, granted: &[String], hierarchy: bool) -> bool {
-        let has = |s: &String| scope::grants(granted, s, hierarchy);
-        if self.any {
-            self.scopes.is_empty() || self.scopes.iter().any(has)
-        } else {
-            self.scopes.iter().all(has)
-        }
-    }
-}
 
 /// The MCP-aware part of the scope policy.
 ///
@@ -59,8 +45,9 @@ impl Requirement {
 /// after their first significant byte.
 #[derive(Debug)]
 pub(crate) struct McpPolicy {
-    pub(crate) methods: HashMap<String, Vec<Requirement>>,
-    pub(crate) tools: HashMap<String, Vec<Requirement>>,
+    /// Per method and per name; shared with every [`crate::AuthenticatedClient`] for the
+    /// list filter.
+    pub(crate) rules: Arc<Rules>,
     pub(crate) max_body: usize,
     pub(crate) limits: BodyLimits,
     pub(crate) body_timeout: Duration,
@@ -69,8 +56,7 @@ pub(crate) struct McpPolicy {
 impl Default for McpPolicy {
     fn default() -> Self {
         Self {
-            methods: HashMap::new(),
-            tools: HashMap::new(),
+            rules: Arc::default(),
             max_body: DEFAULT_MAX_BODY_BYTES,
             limits: BodyLimits::default(),
             body_timeout: DEFAULT_BODY_TIMEOUT,
@@ -79,22 +65,8 @@ impl Default for McpPolicy {
 }
 
 impl McpPolicy {
-    /// Adds the tools `#[require_scope]` registered at link time.
-    pub(crate) fn with_guarded_tools(mut self) -> Self {
-        for tool in guard::guarded_tools() {
-            self.tools
-                .entry(tool.name.to_owned())
-                .or_default()
-                .push(Requirement {
-                    scopes: tool.scopes.iter().map(|s| (*s).to_owned()).collect(),
-                    any: tool.any,
-                });
-        }
-        self
-    }
-
     pub(crate) fn is_empty(&self) -> bool {
-        self.methods.is_empty() && self.tools.is_empty()
+        self.rules.is_empty()
     }
 
     /// What the request's `Mcp-Method` / `Mcp-Name` headers announce it needs: a free
@@ -104,7 +76,9 @@ impl McpPolicy {
         if self.is_empty() || claimed.is_empty() {
             return Vec::new();
         }
+        // A resource URI without a single reading announces nothing: the body decides.
         self.for_operations(&claimed.announced())
+            .unwrap_or_default()
     }
 
     /// The requirements of this request's operations, read from its body (which is put
@@ -122,6 +96,9 @@ impl McpPolicy {
     ///   on a Streamable HTTP POST, make the body read even without rules;
     /// - an `MCP-Protocol-Version` that differs from the body's `_meta` protocol version,
     ///   or is missing beside one: the same 400 ([`meta`]), whenever the body is read.
+    /// - a `resources/read` or `resources/subscribe` URI without a single reading while
+    ///   resource rules exist: 400 with a JSON-RPC `-32602` error
+    ///   ([`crate::names::uri`]).
     pub(crate) async fn requirements(
         &self,
         req: &mut ServiceRequest,
@@ -159,25 +136,38 @@ impl McpPolicy {
         claimed
             .check(&ops, req.headers())
             .map_err(Refusal::HeaderMismatch)?;
-        Ok(self.for_operations(&ops))
+        self.for_operations(&ops)
+            .map_err(|_| Refusal::MalformedMcpBody(McpBodyProblem::UnclearResourceUri))
     }
 
-    /// One lookup per distinct method and tool name: linear in the body, whatever it
-    /// repeats. The tools count only when some message calls `tools/call`, which
-    /// [`jsonrpc::operations`] already decided.
-    fn for_operations(&self, ops: &Operations) -> Vec<Requirement> {
+    /// One lookup per distinct method and name: linear in the body, whatever it repeats.
+    /// Tools, prompts and resources count only when some message calls `tools/call`,
+    /// `prompts/get`, `resources/read` or `resources/subscribe`, which
+    /// [`jsonrpc::operations`] already decided; every resource pattern a URI matches
+    /// applies.
+    fn for_operations(&self, ops: &Operations) -> Result<Vec<Requirement>, Unclear> {
         let mut out: Vec<Requirement> = Vec::new();
-        let rules = ops
-            .methods
-            .iter()
-            .filter_map(|m| self.methods.get(m))
-            .chain(ops.tools.iter().filter_map(|t| self.tools.get(t)));
-        for r in rules.flatten() {
+        let mut add = |r: &Requirement| {
             if !out.contains(r) {
                 out.push(r.clone());
             }
+        };
+        let rules = &self.rules;
+        ops.methods
+            .iter()
+            .filter_map(|m| rules.methods.get(m))
+            .flatten()
+            .for_each(&mut add);
+        for (kind, names) in [
+            (Kind::Tool, &ops.tools),
+            (Kind::Prompt, &ops.prompts),
+            (Kind::Resource, &ops.resources),
+        ] {
+            for name in names {
+                rules.for_name(kind, name)?.into_iter().for_each(&mut add);
+            }
         }
-        out
+        Ok(out)
     }
 }
 
@@ -185,35 +175,52 @@ impl McpPolicy {
 mod tests {
     use super::*;
 
-    fn req(scopes: &[&str], any: bool) -> Requirement {
+    fn req(scopes: &[&str]) -> Requirement {
         Requirement {
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
-            any,
+            any: false,
         }
     }
 
     #[test]
-    fn requirements_follow_method_and_tool() {
-        let mut p = McpPolicy::default();
-        p.methods
-            .insert("tools/call".into(), vec![req(&["tools:call"], false)]);
-        p.tools
-            .insert("delete".into(), vec![req(&["files:delete"], false)]);
+    fn requirements_follow_method_and_name() {
+        let mut rules = Rules::default();
+        rules
+            .methods
+            .insert("tools/call".into(), vec![req(&["tools:call"])]);
+        rules
+            .tools
+            .insert("delete".into(), vec![req(&["files:delete"])]);
+        rules.prompts.insert("delete".into(), vec![req(&["p"])]);
+        let pattern = crate::names::uri::Pattern::parse("file:///secrets/*");
+        rules
+            .resources
+            .push((pattern.unwrap_or_else(|e| panic!("{e}")), req(&["s"])));
+        let p = McpPolicy {
+            rules: Arc::new(rules),
+            ..McpPolicy::default()
+        };
         let limits = BodyLimits::default();
-        let ops = jsonrpc::operations(br#"[{"method":"tools/call","params":{"name":"delete"}},{"method":"tools/call","params":{"name":"echo"}}]"#, limits)
-            .unwrap_or_default();
+        let read = |body: &str| jsonrpc::operations(body.as_bytes(), limits).unwrap_or_default();
+        let ops = read(
+            r#"[{"method":"tools/call","params":{"name":"delete"}},{"method":"tools/call","params":{"name":"echo"}}]"#,
+        );
         assert_eq!(
             p.for_operations(&ops),
-            vec![req(&["tools:call"], false), req(&["files:delete"], false)]
+            Ok(vec![req(&["tools:call"]), req(&["files:delete"])])
         );
-        let ops = jsonrpc::operations(br#"{"method":"tools/list"}"#, limits).unwrap_or_default();
-        assert!(p.for_operations(&ops).is_empty());
-    }
-
-    #[test]
-    fn any_and_all_requirements() {
-        let granted = vec!["a".to_owned()];
-        assert!(req(&["a", "b"], true).is_met(&granted, false));
-        assert!(!req(&["a", "b"], false).is_met(&granted, false));
+        assert_eq!(
+            p.for_operations(&read(r#"{"method":"tools/list"}"#)),
+            Ok(vec![])
+        );
+        let prompt = read(r#"{"method":"prompts/get","params":{"name":"delete"}}"#);
+        assert_eq!(p.for_operations(&prompt), Ok(vec![req(&["p"])]));
+        let res = read(r#"{"method":"resources/read","params":{"uri":"FILE:///a/../secrets/k"}}"#);
+        assert_eq!(p.for_operations(&res), Ok(vec![req(&["s"])]));
+        let res = read(r#"{"method":"resources/read","params":{"uri":"file:///a%2fb"}}"#);
+        assert!(p.for_operations(&res).is_err());
+        // A `uri` of another method is no resource read.
+        let other = read(r#"{"method":"tools/call","params":{"uri":"file:///secrets/k"}}"#);
+        assert_eq!(p.for_operations(&other), Ok(vec![req(&["tools:call"])]));
     }
 }

@@ -127,10 +127,16 @@ pub enum McpBodyProblem {
     BatchTooLong,
     /// More distinct method and tool names than the configured bound.
     TooManyNames,
+    /// A `resources/read` or `resources/subscribe` URI with no single reading (no
+    /// scheme, a bad or encoded-separator `%` triplet, a character outside RFC 3986, a
+    /// `..` above the root, a `file` URI with a host other than `localhost`) while
+    /// per-resource rules exist: which rule applies cannot be decided.
+    UnclearResourceUri,
 }
 
 impl McpBodyProblem {
-    /// The JSON-RPC 2.0 error code (§5.1): `-32700` parse error, `-32600` invalid request.
+    /// The JSON-RPC 2.0 error code (§5.1): `-32700` parse error, `-32600` invalid request,
+    /// `-32602` invalid params.
     ///
     /// ```
     /// assert_eq!(mcp_oauth::McpBodyProblem::TooManyNames.json_rpc_code(), -32600);
@@ -139,6 +145,7 @@ impl McpBodyProblem {
         match self {
             Self::NotJson => -32700,
             Self::BatchTooLong | Self::TooManyNames => -32600,
+            Self::UnclearResourceUri => -32602,
         }
     }
 
@@ -155,6 +162,11 @@ impl McpBodyProblem {
             }
             Self::TooManyNames => {
                 "Invalid request: the body names more methods and tools than this server reads"
+            }
+            Self::UnclearResourceUri => {
+                "Invalid params: the resource URI has no single reading (RFC 3986 §6.2.2): \
+                 no scheme, an encoded `/` or `\\`, a `..` above the root, a character \
+                 outside RFC 3986, or a file URI with another host"
             }
         }
     }

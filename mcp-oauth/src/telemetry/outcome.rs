@@ -65,6 +65,9 @@ pub(crate) fn outcome(result: Result<(), &Refusal>) -> &'static Outcome {
             McpBodyProblem::NotJson => outcome!("malformed_body", "not_json"),
             McpBodyProblem::BatchTooLong => outcome!("malformed_body", "batch_too_long"),
             McpBodyProblem::TooManyNames => outcome!("malformed_body", "too_many_names"),
+            McpBodyProblem::UnclearResourceUri => {
+                outcome!("malformed_body", "unclear_resource_uri")
+            }
         },
         Refusal::HeaderMismatch(_) => outcome!("header_mismatch"),
         Refusal::UnsupportedEncoding => outcome!("unsupported_encoding"),

@@ -22,6 +22,7 @@ mod issuers;
 mod jwks;
 mod jwt;
 mod mcp_headers;
+mod mcp_names;
 mod mcp_policy;
 mod metadata;
 mod origin;
