@@ -1,6 +1,7 @@
 //! A real MCP server (rmcp, Streamable HTTP at `/mcp`, and the legacy HTTP+SSE transport
 //! at `/sse` + `/message` for 2024-11-05 clients) protected by mcp-oauth, configured from
-//! the environment. Tools: `echo` (needs scope `tools:call`) and `whoami`.
+//! the environment. Tools: `echo` (needs scope `tools:call`), `whoami`, and `note_create` /
+//! `note_read` (state across calls under handles bound to the caller).
 //!
 //! ```sh
 //! MCP_OAUTH_RESOURCE=https://mcp.example.com \

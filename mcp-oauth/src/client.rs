@@ -151,6 +151,24 @@ impl AuthenticatedClient {
     /// let same_caller = a.principal().is_some() && a.principal() == b.principal();
     /// # let _ = same_caller; }
     /// ```
+    ///
+    /// It is the key for state kept across calls, too. MCP 2026-07-28 has no sessions:
+    /// a server that remembers something hands out a handle passed back in later tool
+    /// arguments (changelog, SEP-2567). Keep the state under `<principal>:<handle>` and a
+    /// handle another caller guesses or is shown finds nothing. Give handles one fixed
+    /// shape and refuse others, so that no (principal, handle) pair spells another's key:
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use mcp_oauth::AuthenticatedClient;
+    ///
+    /// /// A note, if this caller created it: handles are 32 lowercase hex digits.
+    /// fn note(client: &AuthenticatedClient, notes: &HashMap<String, String>, handle: &str) -> Option<String> {
+    ///     let well_formed = handle.len() == 32 && handle.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    ///     let key = format!("{}:{handle}", client.principal()?);
+    ///     well_formed.then(|| notes.get(&key).cloned()).flatten()
+    /// }
+    /// ```
     pub fn principal(&self) -> Option<String> {
         let issuer = self.issuer().unwrap_or("");
         let (tag, who) = match (self.subject(), self.client_id()) {

@@ -7,7 +7,8 @@
 //! its `secret://example/launch-code` resource by a builder rule (`guard_resources`);
 //! `prompts/list` and `resources/list` show a caller only what it may use
 //! (`mcp_oauth::rmcp::visible_*`). [`FilteredTools`] is the example with `tools/list`
-//! filtered too (the example itself lists every tool, for the step-up flow).
+//! filtered too (the example itself lists every tool, for the step-up flow). Its
+//! `note_create` / `note_read` keep state across calls under handles bound to the caller.
 
 #![allow(clippy::unwrap_used)]
 
@@ -109,10 +110,16 @@ impl Servers {
     }
 
     async fn connect(&self, scope: &str) -> RunningService<RoleClient, ()> {
+        self.connect_as("test-user", scope).await
+    }
+
+    /// Connects with a token for `subject`.
+    async fn connect_as(&self, subject: &str, scope: &str) -> RunningService<RoleClient, ()> {
         let token = self
             .auth
             .token()
             .audience(&self.resource)
+            .subject(subject)
             .scope(scope)
             .sign();
         let config = StreamableHttpClientTransportConfig::with_uri(self.resource.as_str())
@@ -158,12 +165,16 @@ async fn tools_list_shows_only_the_tools_the_token_may_call() {
     let servers = Servers::start(FilteredTools, |b| {
         b.require_scope_for_tool("whoami", ["whoami:read"])
     });
-    for (scope, expected) in [
+    // The note tools have no rule: every caller sees them.
+    let notes = ["note_create", "note_read"];
+    for (scope, guarded) in [
         ("mcp", vec![]),
         ("mcp tools:call", vec!["echo"]),
         ("mcp whoami:read", vec!["whoami"]),
         ("mcp tools:call whoami:read", vec!["echo", "whoami"]),
     ] {
+        let mut expected = [guarded, notes.to_vec()].concat();
+        expected.sort();
         let client = servers.connect(scope).await;
         assert_eq!(tool_names(&client).await, expected, "{scope}");
         client.cancel().await.unwrap();
@@ -176,7 +187,10 @@ async fn tools_list_shows_only_the_tools_the_token_may_call() {
 async fn the_example_lists_every_tool() {
     let servers = Servers::start(ExampleServer, |b| b);
     let client = servers.connect("mcp").await;
-    assert_eq!(tool_names(&client).await, ["echo", "whoami"]);
+    assert_eq!(
+        tool_names(&client).await,
+        ["echo", "note_create", "note_read", "whoami"]
+    );
     client.cancel().await.unwrap();
     servers.stop().await;
 }
@@ -241,5 +255,67 @@ async fn a_guarded_resource_is_listed_and_read_only_with_its_scope() {
     let secret = wide.read_resource(read(SECRET_URI)).await.unwrap();
     assert_eq!(secret.contents.len(), 1);
     wide.cancel().await.unwrap();
+    servers.stop().await;
+}
+
+/// The text of a tool call's answer, or the JSON-RPC error's message.
+async fn call_text(
+    client: &RunningService<RoleClient, ()>,
+    tool: &str,
+    args: serde_json::Value,
+) -> Result<String, String> {
+    let serde_json::Value::Object(args) = args else {
+        unreachable!()
+    };
+    let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(args);
+    match client.call_tool(params).await {
+        Ok(result) => Ok(result.content[0]
+            .as_text()
+            .map(|t| t.text.clone())
+            .unwrap_or_default()),
+        Err(ServiceError::McpError(e)) => Err(e.message.to_string()),
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+// MCP 2026-07-28 (changelog, SEP-2567): state across calls travels as server-minted
+// handles. The example keeps each note under its creator's `principal()`: the handle
+// read back by its creator, on another connection too, gives the note; the same handle
+// from another caller gives what a wrong handle gives.
+#[actix_web::test]
+async fn a_note_handle_is_worth_nothing_to_another_caller() {
+    let servers = Servers::start(ExampleServer, |b| b);
+    let alice = servers.connect_as("alice", "mcp").await;
+    let handle = call_text(
+        &alice,
+        "note_create",
+        serde_json::json!({"text": "alice's plan"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(handle.len(), 32, "{handle}");
+    alice.cancel().await.unwrap();
+
+    let alice = servers.connect_as("alice", "mcp").await;
+    let read = |client, handle: &str| {
+        call_text(client, "note_read", serde_json::json!({"handle": handle}))
+    };
+    assert_eq!(read(&alice, &handle).await, Ok("alice's plan".to_owned()));
+    let mallory = servers.connect_as("mallory", "mcp").await;
+    let unknown = "0".repeat(32);
+    assert_eq!(
+        read(&mallory, &handle).await,
+        Err("no such note".to_owned())
+    );
+    assert_eq!(
+        read(&mallory, &unknown).await,
+        Err("no such note".to_owned())
+    );
+    // A handle spelled to reach another key (principals may contain `:`) names no note.
+    let spliced = format!("x:{handle}");
+    assert_eq!(read(&alice, &spliced).await, Err("no such note".to_owned()));
+    for client in [alice, mallory] {
+        client.cancel().await.unwrap();
+    }
     servers.stop().await;
 }

@@ -1,8 +1,8 @@
-//! The MCP server shared by the `quickstart` and `mcp_server` examples: two tools, a
-//! prompt guarded by `#[require_scope]` and two resources (one guarded by a builder rule,
-//! [`guard_resources`]; prompts and resources listed only to callers who may use them),
-//! served
-//! over Streamable HTTP at `/mcp` by rmcp-actix-web and over the legacy HTTP+SSE transport
+//! The MCP server shared by the `quickstart` and `mcp_server` examples: tools (`echo`,
+//! `whoami`, and `note_create` / `note_read`, whose handles are bound to their caller,
+//! [`notes`]), a prompt guarded by `#[require_scope]` and two resources (one guarded by a
+//! builder rule, [`guard_resources`]; prompts and resources listed only to callers who may
+//! use them), served over Streamable HTTP at `/mcp` by rmcp-actix-web and over the legacy HTTP+SSE transport
 //! (2024-11-05) at `/sse` + `/message` ([`legacy_sse`]), all behind the `McpOAuth`
 //! middleware.
 //!
@@ -16,6 +16,7 @@
 //! JSON POST, so the bodies posted to both transports are checked.
 
 pub(crate) mod legacy_sse;
+pub(crate) mod notes;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -44,6 +45,20 @@ use rmcp_actix_web::transport::StreamableHttpService;
 pub(crate) struct EchoArgs {
     /// The text to send back.
     pub(crate) message: String,
+}
+
+/// The arguments of `note_create`.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+pub(crate) struct NoteArgs {
+    /// What to keep (at most 4 KiB).
+    pub(crate) text: String,
+}
+
+/// The arguments of `note_read`.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+pub(crate) struct HandleArgs {
+    /// The handle `note_create` returned.
+    pub(crate) handle: String,
 }
 
 /// What `whoami` returns: the caller, as the access token says.
@@ -84,6 +99,41 @@ impl ExampleServer {
             scopes: client.scopes().to_vec(),
         })
     }
+
+    /// State across calls without a session (MCP 2026-07-28): a server-minted handle,
+    /// kept under the caller's `principal()` ([`notes`]), so it is worth nothing to
+    /// anyone else.
+    #[tool(description = "Keeps a note and returns a handle to read it back with note_read")]
+    fn note_create(
+        &self,
+        client: AuthenticatedClient,
+        Parameters(NoteArgs { text }): Parameters<NoteArgs>,
+    ) -> Result<String, ErrorData> {
+        notes::shared()
+            .create(&owner(&client)?, text)
+            .map_err(|_| ErrorData::invalid_params("a note holds at most 4 KiB", None))
+    }
+
+    /// Reads a note only for the caller that created it; any other caller, with the same
+    /// handle, is told what a wrong handle is told.
+    #[tool(description = "Reads one of your notes by the handle note_create returned")]
+    fn note_read(
+        &self,
+        client: AuthenticatedClient,
+        Parameters(HandleArgs { handle }): Parameters<HandleArgs>,
+    ) -> Result<String, ErrorData> {
+        notes::shared()
+            .read(&owner(&client)?, &handle)
+            .ok_or_else(|| ErrorData::invalid_params("no such note", None))
+    }
+}
+
+/// The key of the caller's state: `AuthenticatedClient::principal()`. A token naming
+/// neither a subject nor a client cannot own any.
+fn owner(client: &AuthenticatedClient) -> Result<String, ErrorData> {
+    client.principal().ok_or_else(|| {
+        ErrorData::invalid_request("this token names no caller, so it can own no notes", None)
+    })
 }
 
 #[prompt_router]

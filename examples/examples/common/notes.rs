@@ -13,12 +13,19 @@
 //! [`MAX_NOTE_BYTES`] each.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 
 /// Notes kept at most, all callers together.
 pub(crate) const MAX_NOTES: usize = 10_000;
 /// The longest note kept.
 pub(crate) const MAX_NOTE_BYTES: usize = 4 * 1024;
+
+/// The notes of this process: every server instance (one per session, or per request
+/// when stateless) sees the same ones.
+pub(crate) fn shared() -> &'static Notes {
+    static NOTES: LazyLock<Notes> = LazyLock::new(Notes::default);
+    &NOTES
+}
 
 /// Why a note was not kept.
 #[derive(Debug, PartialEq, Eq)]
@@ -47,7 +54,10 @@ const HANDLE_CHARS: usize = 32;
 /// This also keeps keys unambiguous: a principal may contain `:`, but a handle is a
 /// fixed-length suffix without one, so no (principal, handle) pair spells another's key.
 fn is_handle(handle: &str) -> bool {
-    handle.len() == HANDLE_CHARS && handle.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    handle.len() == HANDLE_CHARS
+        && handle
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// The key of a note: owner and handle together.
