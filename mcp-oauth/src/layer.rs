@@ -382,6 +382,17 @@ where
             {
                 return answer(req, refused.response());
             }
+            // The per-address limit of the unauthenticated endpoints (off by default).
+            if matches!(
+                route,
+                Route::Metadata | Route::UnknownMetadata | Route::Diagnostics
+            ) && let Err(limited) = inner.limits.metadata(&req)
+            {
+                let res = limited
+                    .for_resource(inner.resource.clone())
+                    .error_response();
+                return answer(req, res);
+            }
             match route {
                 Route::Metadata => {
                     let res = metadata::respond(req.method(), &inner.resource);

@@ -61,6 +61,20 @@ pub(crate) fn cache_miss() {
     }
 }
 
+/// Counts one request answered 429 by the rate limit named `limit` (a fixed word).
+pub(crate) fn rate_limited(limit: &'static str) {
+    #[cfg(feature = "metrics")]
+    {
+        let labels = [metrics::Label::from_static_parts("limit", limit)];
+        increment(&metrics::Key::from_parts(
+            catalog::RATE_LIMITED,
+            labels.to_vec(),
+        ));
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = limit;
+}
+
 /// Writes the outcome of a judgement into `span`'s `outcome` (and `kind`) fields: `valid`,
 /// or the refusal's [`outcome`] names.
 pub(crate) fn record(span: &tracing::Span, result: Result<(), &Refusal>) {

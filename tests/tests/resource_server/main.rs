@@ -27,4 +27,5 @@ mod metadata;
 mod origin;
 mod outside_tokens;
 mod providers;
+mod rate_limit;
 mod validator;

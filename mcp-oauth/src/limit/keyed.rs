@@ -1,0 +1,176 @@
+//! [`Limiter`]: one `governor` rate limiter keyed by client (an address or a principal),
+//! whose state is bounded.
+//!
+//! `governor`'s keyed stores grow by one entry per key. Here the map holds at most
+//! `max_keys` entries; the policy when it is full:
+//! - a key already in the map keeps its own state: nothing evicts it, so an attacker with
+//!   many addresses cannot push out a client's exhausted budget to reset it;
+//! - the entries that have fully refilled (indistinguishable from a new key, so dropping
+//!   them resets nothing) are swept, at most once per [`SWEEP_EVERY`];
+//! - a key that still finds no room shares one overflow budget with every other such key,
+//!   so a flood of new keys is limited as one client, never served without a limit and
+//!   never grows memory.
+
+use std::hash::Hash;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+use governor::clock::{Clock, QuantaClock};
+use governor::nanos::Nanos;
+use governor::state::keyed::ShrinkableKeyedStateStore;
+use governor::state::{InMemoryState, StateStore};
+use governor::{Quota, RateLimiter};
+
+/// The shortest time between two sweeps of a full map (a sweep reads every entry).
+pub(crate) const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// The map and its overflow entry, shared by the limiter and its [`Limiter`] handle.
+struct Shared<K> {
+    map: DashMap<K, InMemoryState>,
+    /// The one budget of every key that found the map full.
+    overflow: DashMap<(), InMemoryState>,
+    max_keys: usize,
+    /// Set when a new key found the map full: a sweep is due.
+    full: AtomicBool,
+}
+
+/// The state store handed to `governor`: the map while it has room, else the overflow.
+struct Store<K>(Arc<Shared<K>>);
+
+impl<K: Hash + Eq + Clone> StateStore for Store<K> {
+    type Key = K;
+
+    fn measure_and_replace<T, F, E>(&self, key: &K, f: F) -> Result<T, E>
+    where
+        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
+    {
+        let s = &self.0;
+        // `len` then insert is not atomic: racing workers may each add one key past
+        // `max_keys`, never more.
+        if s.map.contains_key(key) || s.map.len() < s.max_keys {
+            return s.map.measure_and_replace(key, f);
+        }
+        s.full.store(true, Ordering::Relaxed);
+        s.overflow.measure_and_replace(&(), f)
+    }
+}
+
+impl<K: Hash + Eq + Clone> ShrinkableKeyedStateStore<K> for Store<K> {
+    fn retain_recent(&self, drop_below: Nanos) {
+        self.0.map.retain_recent(drop_below);
+        self.0.overflow.retain_recent(drop_below);
+    }
+
+    fn len(&self) -> usize {
+        self.0.map.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.map.is_empty()
+    }
+}
+
+/// A keyed rate limiter with at most `max_keys` keys of state.
+pub(crate) struct Limiter<K: Hash + Eq + Clone> {
+    limiter: RateLimiter<K, Store<K>, QuantaClock>,
+    shared: Arc<Shared<K>>,
+    started: Instant,
+    /// When the last sweep ran, in nanoseconds since `started` (0: never).
+    last_sweep: AtomicU64,
+}
+
+impl<K: Hash + Eq + Clone> Limiter<K> {
+    pub(crate) fn new(quota: Quota, max_keys: usize) -> Self {
+        let shared = Arc::new(Shared {
+            map: DashMap::new(),
+            overflow: DashMap::new(),
+            max_keys,
+            full: AtomicBool::new(false),
+        });
+        let clock = QuantaClock::default();
+        Self {
+            limiter: RateLimiter::new(quota, Store(shared.clone()), clock),
+            shared,
+            started: Instant::now(),
+            last_sweep: AtomicU64::new(0),
+        }
+    }
+
+    /// Spends one request of `key`'s budget, or says how long until one is back (never
+    /// zero).
+    pub(crate) fn check(&self, key: &K) -> Result<(), Duration> {
+        let result = self.limiter.check_key(key).map_err(|not_until| {
+            let now = self.limiter.clock().now();
+            not_until.wait_time_from(now).max(Duration::from_nanos(1))
+        });
+        if self.shared.full.load(Ordering::Relaxed) {
+            self.sweep();
+        }
+        result
+    }
+
+    /// Drops the entries that have refilled, if no sweep ran in the last [`SWEEP_EVERY`].
+    fn sweep(&self) {
+        let now = self.clock_nanos();
+        let last = self.last_sweep.load(Ordering::Relaxed);
+        let due = now.saturating_sub(last) >= SWEEP_EVERY.as_nanos() as u64 || last == 0;
+        let won = due
+            && self
+                .last_sweep
+                .compare_exchange(last, now.max(1), Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok();
+        if won {
+            self.shared.full.store(false, Ordering::Relaxed);
+            self.limiter.retain_recent();
+        }
+    }
+
+    /// Nanoseconds since this limiter was made.
+    fn clock_nanos(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// Keys with their own state (the overflow not counted).
+    pub(crate) fn len(&self) -> usize {
+        self.shared.map.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limit::Rate;
+
+    fn limiter(max_keys: usize) -> Limiter<u32> {
+        Limiter::new(Rate::per_hour(3).quota().unwrap(), max_keys)
+    }
+
+    #[test]
+    fn a_key_spends_its_budget_then_waits_for_one_cell() {
+        let l = limiter(10);
+        assert!((0..3).all(|_| l.check(&1).is_ok()));
+        let wait = l.check(&1).unwrap_err();
+        // One cell is back after an hour / 3.
+        assert!(wait > Duration::from_secs(1190) && wait <= Duration::from_secs(1200));
+        assert!(l.check(&2).is_ok(), "another key has its own budget");
+    }
+
+    #[test]
+    fn a_flood_of_new_keys_stays_under_the_cap_and_resets_no_one() {
+        let l = limiter(100);
+        let victim = 0;
+        while l.check(&victim).is_ok() {}
+        for key in 1..50_000 {
+            let _ = l.check(&key);
+            assert!(l.len() <= 100, "{} keys after {key}", l.len());
+        }
+        assert!(l.check(&victim).is_err(), "the exhausted key was not reset");
+        assert!(
+            l.check(&(u32::MAX)).is_err(),
+            "new keys share one spent budget"
+        );
+        assert!(l.check(&1).is_ok(), "a key in the map keeps its own budget");
+    }
+}
