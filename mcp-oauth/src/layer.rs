@@ -391,7 +391,8 @@ where
                 let res = limited
                     .for_resource(inner.resource.clone())
                     .error_response();
-                return answer(req, res);
+                let public = !matches!(route, Route::Diagnostics);
+                return answer(req, if public { metadata::public(res) } else { res });
             }
             match route {
                 Route::Metadata => {

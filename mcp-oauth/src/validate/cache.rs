@@ -130,16 +130,17 @@ impl CachedValidator {
         self.store.get(key, now, wall, self.epoch())
     }
 
-    /// What `token` is worth: the cached claims, or else those of one validation by the
-    /// inner validator, shared by every request for the same token (single flight) and
-    /// remembered when accepted. The token is hashed once.
+    /// [`claims_or_gate`](Self::claims_or_gate) without a gate.
     #[cfg(test)]
     pub(crate) async fn claims(&self, token: &str) -> Result<Arc<VerifiedClaims>, Refusal> {
         self.claims_or_gate(token, || Ok(())).await
     }
 
-    /// [`claims`](Self::claims), with `gate` asked before any work on a token that is not
-    /// cached: its refusal (a spent rate limit) is the answer, and nothing is validated.
+    /// What `token` is worth: the cached claims, or else those of one validation by the
+    /// inner validator, shared by every request for the same token (single flight) and
+    /// remembered when accepted. The token is hashed once. `gate` is asked before any
+    /// work on a token that is not cached: its refusal (a spent rate limit) is the
+    /// answer, and nothing is validated.
     pub(crate) async fn claims_or_gate(
         &self,
         token: &str,

@@ -59,7 +59,10 @@ async fn a_metadata_flood_is_429_for_that_address_only() {
     for _ in 0..3 {
         assert_eq!(metadata_as(&srv, xff, "203.0.113.1").await.status, 200);
     }
-    assert_limited(&metadata_as(&srv, xff, "203.0.113.1").await);
+    let limited = metadata_as(&srv, xff, "203.0.113.1").await;
+    assert_limited(&limited);
+    // Readable cross-origin, like the metadata (RFC 9728 §3: fetched by browser clients).
+    assert_eq!(limited.header("access-control-allow-origin"), Some("*"));
     assert_limited(&metadata_as(&srv, xff, "198.51.100.9, 203.0.113.1").await);
     let diag = srv.get("/diag").insert_header((xff, "203.0.113.1"));
     assert_limited(&send(diag.bearer(&srv.valid_token())).await);
