@@ -83,13 +83,11 @@ impl Inner {
             .validate(token, || self.limits.refusals(req))
             .await
             .map_err(|r| refuse(r, &announced_scopes))?;
-        if self.limits.limits_principals() {
-            let principal = self.client(claims.clone(), None).principal();
-            self.limits
-                .principal(principal)
-                .map_err(|r| refuse(r, &None))?;
-        }
         let raw = self.expose_token.then(|| token.to_owned());
+        let client = self.client(claims.clone(), raw);
+        self.limits
+            .principal(&client)
+            .map_err(|r| refuse(r, &None))?;
         let hierarchy = self.resource.scope_hierarchy();
         let global = self.resource.required_scopes();
         let granted = claims.scopes();
@@ -116,7 +114,7 @@ impl Inner {
             // One challenge naming everything this request needs (SEP-2350).
             return Err(insufficient(&Some(self.request_scopes(&needs))));
         }
-        Ok(self.client(claims, raw))
+        Ok(client)
     }
 
     /// The global scopes plus those of this request's operations, each once.

@@ -11,7 +11,7 @@
 //!   so a flood of new keys is limited as one client, never served without a limit and
 //!   never grows memory.
 
-use std::hash::Hash;
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -26,9 +26,33 @@ use governor::{Quota, RateLimiter};
 /// The shortest time between two sweeps of a full map (a sweep reads every entry).
 pub(crate) const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
+/// Keys that are already hashes (a principal's keyed hash): used as they are.
+pub(crate) type Prehashed = BuildHasherDefault<Identity>;
+
+/// The [`Hasher`] of [`Prehashed`]: its `u64` is the hash.
+#[derive(Default)]
+pub(crate) struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys use this hasher; anything else is folded in, never dropped.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 /// The map and its overflow entry, shared by the limiter and its [`Limiter`] handle.
-struct Shared<K> {
-    map: DashMap<K, InMemoryState>,
+struct Shared<K, S> {
+    map: DashMap<K, InMemoryState, S>,
     /// The one budget of every key that found the map full.
     overflow: DashMap<(), InMemoryState>,
     max_keys: usize,
@@ -37,9 +61,9 @@ struct Shared<K> {
 }
 
 /// The state store handed to `governor`: the map while it has room, else the overflow.
-struct Store<K>(Arc<Shared<K>>);
+struct Store<K, S>(Arc<Shared<K, S>>);
 
-impl<K: Hash + Eq + Clone> StateStore for Store<K> {
+impl<K: Hash + Eq + Clone, S: BuildHasher + Clone> StateStore for Store<K, S> {
     type Key = K;
 
     fn measure_and_replace<T, F, E>(&self, key: &K, f: F) -> Result<T, E>
@@ -57,7 +81,7 @@ impl<K: Hash + Eq + Clone> StateStore for Store<K> {
     }
 }
 
-impl<K: Hash + Eq + Clone> ShrinkableKeyedStateStore<K> for Store<K> {
+impl<K: Hash + Eq + Clone, S: BuildHasher + Clone> ShrinkableKeyedStateStore<K> for Store<K, S> {
     fn retain_recent(&self, drop_below: Nanos) {
         self.0.map.retain_recent(drop_below);
         self.0.overflow.retain_recent(drop_below);
@@ -72,19 +96,19 @@ impl<K: Hash + Eq + Clone> ShrinkableKeyedStateStore<K> for Store<K> {
     }
 }
 
-/// A keyed rate limiter with at most `max_keys` keys of state.
-pub(crate) struct Limiter<K: Hash + Eq + Clone> {
-    limiter: RateLimiter<K, Store<K>, QuantaClock>,
-    shared: Arc<Shared<K>>,
+/// A keyed rate limiter with at most `max_keys` keys of state, hashed with `S`.
+pub(crate) struct Limiter<K: Hash + Eq + Clone, S: BuildHasher + Clone = RandomState> {
+    limiter: RateLimiter<K, Store<K, S>, QuantaClock>,
+    shared: Arc<Shared<K, S>>,
     started: Instant,
     /// When the last sweep ran, in nanoseconds since `started` (0: never).
     last_sweep: AtomicU64,
 }
 
-impl<K: Hash + Eq + Clone> Limiter<K> {
+impl<K: Hash + Eq + Clone, S: BuildHasher + Clone + Default> Limiter<K, S> {
     pub(crate) fn new(quota: Quota, max_keys: usize) -> Self {
         let shared = Arc::new(Shared {
-            map: DashMap::new(),
+            map: DashMap::with_hasher(S::default()),
             overflow: DashMap::new(),
             max_keys,
             full: AtomicBool::new(false),

@@ -21,15 +21,17 @@ mod rate;
 pub use rate::Rate;
 pub(crate) use rate::parse_setting;
 
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::net::IpAddr;
 use std::time::Duration;
 
 use actix_web::dev::ServiceRequest;
 
+use crate::client::AuthenticatedClient;
 use crate::refusal::Refusal;
 use crate::telemetry;
 use key::ClientIp;
-use keyed::Limiter;
+use keyed::{Limiter, Prehashed};
 
 /// The default of [`RateLimitSettings::max_keys`]: keys (addresses or principals) each
 /// limiter keeps state for.
@@ -80,7 +82,7 @@ impl Which {
 pub(crate) struct RateLimits {
     metadata: Option<Limiter<IpAddr>>,
     refusals: Option<Limiter<IpAddr>>,
-    principal: Option<Limiter<String>>,
+    principal: Option<(Limiter<u64, Prehashed>, RandomState)>,
     client_ip: ClientIp,
 }
 
@@ -99,7 +101,8 @@ impl RateLimits {
         let (m, p) = (max_keys.max(1), &mut problems);
         let metadata = limiter(settings.metadata, "MCP_OAUTH_RATE_LIMIT_METADATA", m, p);
         let refusals = limiter(settings.refusals, "MCP_OAUTH_RATE_LIMIT_REFUSALS", m, p);
-        let principal = limiter(settings.principal, "MCP_OAUTH_RATE_LIMIT_PRINCIPAL", m, p);
+        let principal = limiter(settings.principal, "MCP_OAUTH_RATE_LIMIT_PRINCIPAL", m, p)
+            .map(|l| (l, RandomState::new()));
         let client_ip = match settings.trusted_header.as_deref().map(ClientIp::parse) {
             None => ClientIp::Peer,
             Some(Ok(ip)) => ip,
@@ -131,21 +134,20 @@ impl RateLimits {
         self.by_address(&self.refusals, req, Which::Refusals)
     }
 
-    /// Spends one request of `principal`'s budget (an authenticated request).
-    /// A request without a principal (a token with neither `sub` nor `client_id`) is
-    /// not limited.
-    pub(crate) fn principal(&self, principal: Option<String>) -> Result<(), Refusal> {
-        let (Some(limiter), Some(principal)) = (&self.principal, principal) else {
+    /// Spends one request of `client`'s principal's budget (an authenticated request).
+    /// A client without a principal (a token with neither `sub` nor `client_id`) is not
+    /// limited. The principal is kept as a 64-bit keyed hash (SipHash with this process's
+    /// random key), computed once: the map then hashes nothing.
+    pub(crate) fn principal(&self, client: &AuthenticatedClient) -> Result<(), Refusal> {
+        let Some((limiter, seed)) = &self.principal else {
+            return Ok(());
+        };
+        let Some(principal) = client.principal() else {
             return Ok(());
         };
         limiter
-            .check(&principal)
+            .check(&seed.hash_one(principal))
             .map_err(|wait| refused(wait, Which::Principal))
-    }
-
-    /// Whether a principal limit is configured (the principal is computed only then).
-    pub(crate) fn limits_principals(&self) -> bool {
-        self.principal.is_some()
     }
 
     fn by_address(
@@ -169,18 +171,18 @@ impl RateLimits {
         [
             self.metadata.as_ref().map(Limiter::len),
             self.refusals.as_ref().map(Limiter::len),
-            self.principal.as_ref().map(Limiter::len),
+            self.principal.as_ref().map(|(l, _)| l.len()),
         ]
     }
 }
 
 /// The limiter of `rate` (named `name` in a problem), if it is on and a rate.
-fn limiter<K: std::hash::Hash + Eq + Clone>(
+fn limiter<K: Hash + Eq + Clone, S: BuildHasher + Clone + Default>(
     rate: Option<Rate>,
     name: &'static str,
     max_keys: usize,
     problems: &mut Vec<(&'static str, String)>,
-) -> Option<Limiter<K>> {
+) -> Option<Limiter<K, S>> {
     match rate?.quota() {
         Ok(quota) => Some(Limiter::new(quota, max_keys)),
         Err(why) => {
