@@ -138,21 +138,29 @@ impl AuthenticatedClient {
     /// # let _ = same_caller; }
     /// ```
     pub fn principal(&self) -> Option<String> {
+        let mut principal = String::new();
+        self.write_principal(&mut principal)?.ok()?;
+        Some(principal)
+    }
+
+    /// Writes [`principal`](Self::principal) to `out` (the rate limiter hashes it
+    /// without building the string); `None` when there is none.
+    pub(crate) fn write_principal(
+        &self,
+        out: &mut impl std::fmt::Write,
+    ) -> Option<std::fmt::Result> {
         let issuer = self.issuer().unwrap_or("");
         let (tag, who) = match (self.subject(), self.client_id()) {
             (Some(sub), _) => ("sub", sub),
             (None, Some(client)) => ("client", client),
             (None, None) => return None,
         };
-        match self.credential() {
-            Credential::ApiKey => return Some(format!("api-key:{who}")),
-            Credential::DevToken => {
-                return Some(format!("dev-token:{}:{issuer}{tag}:{who}", issuer.len()));
-            }
-            _ => {}
-        }
-        // Length-prefixed, so ("a b", "c") and ("a", "b c") never collide.
-        Some(format!("{}:{issuer}{tag}:{who}", issuer.len()))
+        Some(match self.credential() {
+            Credential::ApiKey => write!(out, "api-key:{who}"),
+            Credential::DevToken => write!(out, "dev-token:{}:{issuer}{tag}:{who}", issuer.len()),
+            // Length-prefixed, so ("a b", "c") and ("a", "b c") never collide.
+            _ => write!(out, "{}:{issuer}{tag}:{who}", issuer.len()),
+        })
     }
 
     /// What the client presented: an OAuth access token, an API key or a development

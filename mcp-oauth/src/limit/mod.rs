@@ -21,7 +21,7 @@ mod rate;
 pub use rate::Rate;
 pub(crate) use rate::parse_setting;
 
-use std::hash::{BuildHasher, Hash, RandomState};
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -142,11 +142,12 @@ impl RateLimits {
         let Some((limiter, seed)) = &self.principal else {
             return Ok(());
         };
-        let Some(principal) = client.principal() else {
+        let mut hasher = HashWriter(seed.build_hasher());
+        if client.write_principal(&mut hasher).is_none() {
             return Ok(());
-        };
+        }
         limiter
-            .check(&seed.hash_one(principal))
+            .check(&hasher.0.finish())
             .map_err(|wait| refused(wait, Which::Principal))
     }
 
@@ -173,6 +174,16 @@ impl RateLimits {
             self.refusals.as_ref().map(Limiter::len),
             self.principal.as_ref().map(|(l, _)| l.len()),
         ]
+    }
+}
+
+/// Feeds what is written into a hasher: the principal's hash without its string.
+struct HashWriter<H>(H);
+
+impl<H: Hasher> std::fmt::Write for HashWriter<H> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.write(s.as_bytes());
+        Ok(())
     }
 }
 
