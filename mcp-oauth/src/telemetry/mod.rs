@@ -61,15 +61,25 @@ pub(crate) fn cache_miss() {
     }
 }
 
-/// Counts one request answered 429 by the rate limit named `limit` (a fixed word).
+/// Counts one request answered 429 by the rate limit named `limit`: `metadata`,
+/// `refusals` or `principal`. Each key is built at compile time.
 pub(crate) fn rate_limited(limit: &'static str) {
     #[cfg(feature = "metrics")]
     {
-        let labels = [metrics::Label::from_static_parts("limit", limit)];
-        increment(&metrics::Key::from_parts(
-            catalog::RATE_LIMITED,
-            labels.to_vec(),
-        ));
+        macro_rules! key {
+            ($limit:literal) => {{
+                static LABELS: [metrics::Label; 1] =
+                    [metrics::Label::from_static_parts("limit", $limit)];
+                static KEY: metrics::Key =
+                    metrics::Key::from_static_parts(catalog::RATE_LIMITED, &LABELS);
+                &KEY
+            }};
+        }
+        increment(match limit {
+            "metadata" => key!("metadata"),
+            "refusals" => key!("refusals"),
+            _ => key!("principal"),
+        });
     }
     #[cfg(not(feature = "metrics"))]
     let _ = limit;
