@@ -14,7 +14,8 @@
 //!   limits on (metadata, refusals): a cache hit spends no refusal budget, so this should
 //!   cost what `rs256_valid_cached` costs;
 //! - `middleware/rs256_valid_cached_quota`: the same plus a per-principal quota too large
-//!   to run out: the principal computed and hashed, its entry looked up, one GCRA update;
+//!   to run out: the principal's key (hashed once per validated token, kept with its
+//!   claims), its entry looked up, one GCRA update;
 //! - `middleware/no_token`: wrapped, no `Authorization` header (the 401 + challenge path).
 //!
 //! Like `benches/validation.rs`, each sample is timed with `iter_custom` inside one

@@ -139,28 +139,14 @@ impl AuthenticatedClient {
     /// ```
     pub fn principal(&self) -> Option<String> {
         let mut principal = String::new();
-        self.write_principal(&mut principal)?.ok()?;
+        self.inner.claims.write_principal(&mut principal)?.ok()?;
         Some(principal)
     }
 
-    /// Writes [`principal`](Self::principal) to `out` (the rate limiter hashes it
-    /// without building the string); `None` when there is none.
-    pub(crate) fn write_principal(
-        &self,
-        out: &mut impl std::fmt::Write,
-    ) -> Option<std::fmt::Result> {
-        let issuer = self.issuer().unwrap_or("");
-        let (tag, who) = match (self.subject(), self.client_id()) {
-            (Some(sub), _) => ("sub", sub),
-            (None, Some(client)) => ("client", client),
-            (None, None) => return None,
-        };
-        Some(match self.credential() {
-            Credential::ApiKey => write!(out, "api-key:{who}"),
-            Credential::DevToken => write!(out, "dev-token:{}:{issuer}{tag}:{who}", issuer.len()),
-            // Length-prefixed, so ("a b", "c") and ("a", "b c") never collide.
-            _ => write!(out, "{}:{issuer}{tag}:{who}", issuer.len()),
-        })
+    /// A 64-bit keyed hash of [`principal`](Self::principal), computed once per
+    /// validated token (the rate limiter's key).
+    pub(crate) fn principal_key(&self) -> Option<u64> {
+        self.inner.claims.principal_key()
     }
 
     /// What the client presented: an OAuth access token, an API key or a development

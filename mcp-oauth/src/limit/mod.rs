@@ -21,7 +21,7 @@ mod rate;
 pub use rate::Rate;
 pub(crate) use rate::parse_setting;
 
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, Hash};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -82,7 +82,7 @@ impl Which {
 pub(crate) struct RateLimits {
     metadata: Option<Limiter<IpAddr>>,
     refusals: Option<Limiter<IpAddr>>,
-    principal: Option<(Limiter<u64, Prehashed>, RandomState)>,
+    principal: Option<Limiter<u64, Prehashed>>,
     client_ip: ClientIp,
 }
 
@@ -101,8 +101,7 @@ impl RateLimits {
         let (m, p) = (max_keys.max(1), &mut problems);
         let metadata = limiter(settings.metadata, "MCP_OAUTH_RATE_LIMIT_METADATA", m, p);
         let refusals = limiter(settings.refusals, "MCP_OAUTH_RATE_LIMIT_REFUSALS", m, p);
-        let principal = limiter(settings.principal, "MCP_OAUTH_RATE_LIMIT_PRINCIPAL", m, p)
-            .map(|l| (l, RandomState::new()));
+        let principal = limiter(settings.principal, "MCP_OAUTH_RATE_LIMIT_PRINCIPAL", m, p);
         let client_ip = match settings.trusted_header.as_deref().map(ClientIp::parse) {
             None => ClientIp::Peer,
             Some(Ok(ip)) => ip,
@@ -136,18 +135,14 @@ impl RateLimits {
 
     /// Spends one request of `client`'s principal's budget (an authenticated request).
     /// A client without a principal (a token with neither `sub` nor `client_id`) is not
-    /// limited. The principal is kept as a 64-bit keyed hash (SipHash with this process's
-    /// random key), computed once: the map then hashes nothing.
+    /// limited. The key is the principal's 64-bit keyed hash, computed once per
+    /// validated token: the map hashes nothing more.
     pub(crate) fn principal(&self, client: &AuthenticatedClient) -> Result<(), Refusal> {
-        let Some((limiter, seed)) = &self.principal else {
+        let (Some(limiter), Some(key)) = (&self.principal, client.principal_key()) else {
             return Ok(());
         };
-        let mut hasher = HashWriter(seed.build_hasher());
-        if client.write_principal(&mut hasher).is_none() {
-            return Ok(());
-        }
         limiter
-            .check(&hasher.0.finish())
+            .check(&key)
             .map_err(|wait| refused(wait, Which::Principal))
     }
 
@@ -172,18 +167,8 @@ impl RateLimits {
         [
             self.metadata.as_ref().map(Limiter::len),
             self.refusals.as_ref().map(Limiter::len),
-            self.principal.as_ref().map(|(l, _)| l.len()),
+            self.principal.as_ref().map(Limiter::len),
         ]
-    }
-}
-
-/// Feeds what is written into a hasher: the principal's hash without its string.
-struct HashWriter<H>(H);
-
-impl<H: Hasher> std::fmt::Write for HashWriter<H> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.write(s.as_bytes());
-        Ok(())
     }
 }
 
