@@ -197,4 +197,21 @@ mod tests {
         );
         assert!(l.check(&1).is_ok(), "a key in the map keeps its own budget");
     }
+
+    #[test]
+    fn a_full_map_drops_the_keys_that_have_refilled() {
+        // One request per microsecond: a spent cell is back long before the map is full
+        // again (the wait below is a thousand times that).
+        let l: Limiter<u32> = Limiter::new(Rate::per_second(1_000_000).quota().unwrap(), 10);
+        for key in 0..10 {
+            assert!(l.check(&key).is_ok());
+        }
+        assert_eq!(l.len(), 10);
+        std::thread::sleep(Duration::from_millis(5));
+        // The map is full: this key shares the overflow, and the first sweep runs.
+        assert!(l.check(&100).is_ok());
+        assert_eq!(l.len(), 0, "every key had refilled");
+        assert!(l.check(&101).is_ok());
+        assert_eq!(l.len(), 1, "a new key finds room again");
+    }
 }
