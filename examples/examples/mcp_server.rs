@@ -40,6 +40,17 @@
 //! curl http://127.0.0.1:9464/metrics
 //! ```
 //!
+//! Rate limits are off unless set (README "Rate limits"). Sensible starting values for a
+//! public server, the last one only behind a reverse proxy that writes the header:
+//!
+//! ```sh
+//! MCP_OAUTH_RATE_LIMIT_METADATA=60/minute \
+//! MCP_OAUTH_RATE_LIMIT_REFUSALS=30/minute \
+//! MCP_OAUTH_RATE_LIMIT_PRINCIPAL=600/minute \
+//! MCP_OAUTH_RATE_LIMIT_TRUSTED_HEADER=X-Forwarded-For \
+//! cargo run -p examples --example mcp_server
+//! ```
+//!
 //! No identity provider at hand? `cargo run -p examples --example quickstart`, or
 //! `cargo run -p examples --example auth_server` and point this server at it.
 

@@ -10,6 +10,12 @@
 //!   thread, so every request is counted twice (the outcome and the cache hit). Without a
 //!   recorder, `rs256_valid_cached` built with the feature is the no-op recorder's cost;
 //!   the hit path's ratio to `unprotected` should stay where it was without the feature;
+//! - `middleware/rs256_valid_cached_limited`: the cached case with the per-address rate
+//!   limits on (metadata, refusals): a cache hit spends no refusal budget, so this should
+//!   cost what `rs256_valid_cached` costs;
+//! - `middleware/rs256_valid_cached_quota`: the same plus a per-principal quota too large
+//!   to run out: the principal's key (hashed once per validated token, kept with its
+//!   claims), its entry looked up, one GCRA update;
 //! - `middleware/no_token`: wrapped, no `Authorization` header (the 401 + challenge path).
 //!
 //! Like `benches/validation.rs`, each sample is timed with `iter_custom` inside one
@@ -87,6 +93,17 @@ fn middleware(c: &mut Criterion) {
         .required_scopes(["mcp"])
         .build()
         .unwrap();
+    let limited_oauth = auth
+        .configure(RESOURCE)
+        .required_scopes(["mcp"])
+        .rate_limit_metadata(mcp_oauth::Rate::per_minute(60))
+        .rate_limit_refusals(mcp_oauth::Rate::per_minute(30));
+    let quota_oauth = limited_oauth
+        .clone()
+        .rate_limit_principal(mcp_oauth::Rate::new(1_000_000_000, Duration::from_secs(1)))
+        .build()
+        .unwrap();
+    let limited_oauth = limited_oauth.build().unwrap();
     let token = auth.token().audience(RESOURCE).scope("mcp").sign();
     let bearer = format!("Bearer {token}");
 
@@ -99,6 +116,17 @@ fn middleware(c: &mut Criterion) {
     let cached = sys.block_on(test::init_service(
         App::new()
             .wrap(cached_oauth.clone())
+            .route("/mcp", web::post().to(ok)),
+    ));
+
+    let limited = sys.block_on(test::init_service(
+        App::new()
+            .wrap(limited_oauth)
+            .route("/mcp", web::post().to(ok)),
+    ));
+    let quota = sys.block_on(test::init_service(
+        App::new()
+            .wrap(quota_oauth)
             .route("/mcp", web::post().to(ok)),
     ));
 
@@ -117,6 +145,8 @@ fn middleware(c: &mut Criterion) {
     // The first call fills the validation cache: hits from here on.
     check(&sys, &cached, &authorized_request, StatusCode::OK);
     assert_eq!(cached_oauth.cache_len(), Some(1));
+    check(&sys, &limited, &authorized_request, StatusCode::OK);
+    check(&sys, &quota, &authorized_request, StatusCode::OK);
     let jwks_fetches = auth.jwks_requests();
 
     let mut group = c.benchmark_group("middleware");
@@ -128,6 +158,12 @@ fn middleware(c: &mut Criterion) {
     });
     group.bench_function("rs256_valid_cached", |b| {
         b.iter_custom(|iters| sys.block_on(time_calls(&cached, &authorized_request, iters)));
+    });
+    group.bench_function("rs256_valid_cached_limited", |b| {
+        b.iter_custom(|iters| sys.block_on(time_calls(&limited, &authorized_request, iters)));
+    });
+    group.bench_function("rs256_valid_cached_quota", |b| {
+        b.iter_custom(|iters| sys.block_on(time_calls(&quota, &authorized_request, iters)));
     });
     #[cfg(feature = "metrics")]
     {

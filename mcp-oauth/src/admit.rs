@@ -11,6 +11,7 @@ use actix_web::dev::ServiceRequest;
 
 use crate::bearer;
 use crate::client::AuthenticatedClient;
+use crate::limit::RateLimits;
 use crate::origin::AllowedOrigins;
 use crate::policy::{Claimed, McpPolicy, Requirement};
 use crate::refusal::{AuthError, Refusal};
@@ -43,6 +44,9 @@ pub(crate) struct Inner {
     pub(crate) diagnostics_path: Option<String>,
     /// The `Origin`s served (the layer checks them before any token work).
     pub(crate) origins: Arc<AllowedOrigins>,
+    /// Rate limits (all off unless configured): the refusal budget is spent here, before
+    /// token work; the principal's once the token is valid.
+    pub(crate) limits: RateLimits,
 }
 
 impl Inner {
@@ -71,13 +75,20 @@ impl Inner {
             Some(scopes) => r.for_request(self.resource.clone(), scopes.clone()),
             None => r.for_resource(self.resource.clone()),
         };
-        let token = bearer::bearer_token(req, self.max_token_bytes)
-            .map_err(|r| refuse(r, &announced_scopes))?;
+        // Refused without token work: the refusal budget is spent first (a 429 once gone).
+        let token = bearer::bearer_token(req, self.max_token_bytes).map_err(|r| {
+            let r = self.limits.refusals(req).err().unwrap_or(r);
+            refuse(r, &announced_scopes)
+        })?;
         let claims = self
-            .validate(token)
+            .validate(token, || self.limits.refusals(req))
             .await
             .map_err(|r| refuse(r, &announced_scopes))?;
         let raw = self.expose_token.then(|| token.to_owned());
+        let client = self.client(claims.clone(), raw);
+        self.limits
+            .principal(&client)
+            .map_err(|r| refuse(r, &None))?;
         let hierarchy = self.resource.scope_hierarchy();
         let global = self.resource.required_scopes();
         let granted = claims.scopes();
@@ -104,7 +115,7 @@ impl Inner {
             // One challenge naming everything this request needs (SEP-2350).
             return Err(insufficient(&Some(self.request_scopes(&needs))));
         }
-        Ok(self.client(claims, raw))
+        Ok(client)
     }
 
     /// The global scopes plus those of this request's operations, each once.
@@ -117,18 +128,28 @@ impl Inner {
         scopes
     }
 
-    async fn validate(&self, token: &str) -> Result<Arc<VerifiedClaims>, Refusal> {
+    /// The token's claims: from the cache, or else, once `gate` (the refusal budget)
+    /// allows it, from the validator.
+    async fn validate(
+        &self,
+        token: &str,
+        gate: impl FnOnce() -> Result<(), Refusal>,
+    ) -> Result<Arc<VerifiedClaims>, Refusal> {
         if token.len() > self.max_token_bytes {
+            gate()?;
             return Err(Refusal::InvalidToken(crate::TokenRejection::TooLarge));
         }
         match &self.cache {
-            Some(cache) => cache.claims(token).await,
-            None => self.validator.validate(token).await.map(Arc::new),
+            Some(cache) => cache.claims_or_gate(token, gate).await,
+            None => {
+                gate()?;
+                self.validator.validate(token).await.map(Arc::new)
+            }
         }
     }
 
     pub(crate) async fn admit_token(&self, token: &str) -> Result<AuthenticatedClient, Refusal> {
-        let claims = self.validate(token).await?;
+        let claims = self.validate(token, || Ok(())).await?;
         let (required, hierarchy) = (
             self.resource.required_scopes(),
             self.resource.scope_hierarchy(),

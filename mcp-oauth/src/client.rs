@@ -170,21 +170,15 @@ impl AuthenticatedClient {
     /// }
     /// ```
     pub fn principal(&self) -> Option<String> {
-        let issuer = self.issuer().unwrap_or("");
-        let (tag, who) = match (self.subject(), self.client_id()) {
-            (Some(sub), _) => ("sub", sub),
-            (None, Some(client)) => ("client", client),
-            (None, None) => return None,
-        };
-        match self.credential() {
-            Credential::ApiKey => return Some(format!("api-key:{who}")),
-            Credential::DevToken => {
-                return Some(format!("dev-token:{}:{issuer}{tag}:{who}", issuer.len()));
-            }
-            _ => {}
-        }
-        // Length-prefixed, so ("a b", "c") and ("a", "b c") never collide.
-        Some(format!("{}:{issuer}{tag}:{who}", issuer.len()))
+        let mut principal = String::new();
+        self.inner.claims.write_principal(&mut principal)?.ok()?;
+        Some(principal)
+    }
+
+    /// A 64-bit keyed hash of [`principal`](Self::principal), computed once per
+    /// validated token (the rate limiter's key).
+    pub(crate) fn principal_key(&self) -> Option<u64> {
+        self.inner.claims.principal_key()
     }
 
     /// What the client presented: an OAuth access token, an API key or a development

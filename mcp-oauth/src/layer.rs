@@ -45,12 +45,17 @@ use crate::validate::LocalBoxFuture;
 ///
 /// For each request, in order:
 /// 1. `GET`/`HEAD`/`OPTIONS` of the metadata (`/.well-known/oauth-protected-resource/<path>`
-///    and the root form): answered here, unauthenticated (RFC 9728);
+///    and the root form): answered here, unauthenticated (RFC 9728), or 429 once the
+///    client address's [metadata limit](crate::McpOAuthBuilder::rate_limit_metadata)
+///    is spent;
 /// 2. configured public paths, and CORS preflights from an allowed origin: passed on
 ///    unauthenticated;
 /// 3. everything else (and the diagnostics path): a present `Origin` that is not
 ///    [allowed](crate::McpOAuthBuilder::allowed_origins) gets a 403 at once (MCP
-///    transports §Security Warning: DNS rebinding); then the bearer token is extracted, validated, the required scopes
+///    transports §Security Warning: DNS rebinding); then the bearer token is extracted
+///    (a request needing token work first spends its address's
+///    [refusal budget](crate::McpOAuthBuilder::rate_limit_refusals), 429 once spent),
+///    validated, the required scopes
 ///    checked, and an [`AuthenticatedClient`] put in the request extensions; or the
 ///    request is refused with the right status and a `WWW-Authenticate` challenge.
 ///
@@ -381,6 +386,18 @@ where
                 && let Err(refused) = inner.origins.check(&req)
             {
                 return answer(req, refused.response());
+            }
+            // The per-address limit of the unauthenticated endpoints (off by default).
+            if matches!(
+                route,
+                Route::Metadata | Route::UnknownMetadata | Route::Diagnostics
+            ) && let Err(limited) = inner.limits.metadata(&req)
+            {
+                let res = limited
+                    .for_resource(inner.resource.clone())
+                    .error_response();
+                let public = !matches!(route, Route::Diagnostics);
+                return answer(req, if public { metadata::public(res) } else { res });
             }
             match route {
                 Route::Metadata => {

@@ -15,6 +15,7 @@ pub mod explain;
 mod http;
 pub mod httpauth;
 mod layer;
+mod limit;
 mod names;
 mod origin;
 mod policy;
@@ -51,6 +52,7 @@ pub use discovery::report::{
     StartupReport, Strictness,
 };
 pub use layer::{McpOAuth, McpOAuthMiddleware};
+pub use limit::Rate;
 pub use refusal::HeaderMismatch;
 pub use refusal::{AuthError, McpBodyProblem, Refusal, TokenRejection};
 #[cfg(feature = "metrics")]

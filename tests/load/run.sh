@@ -33,7 +33,7 @@ CONNS="${CONNS:-32}"
 NICE="${NICE:-0}"
 # `unprotected+token` is a control: the unprotected server, with wrk sending the same
 # Authorization header as for the protected ones (what the header's bytes alone cost).
-SCENARIOS="${SCENARIOS:-unprotected cached uncached axum-unprotected ors unprotected+token}"
+SCENARIOS="${SCENARIOS:-unprotected cached cached-limited uncached axum-unprotected ors unprotected+token}"
 LOGS="$here/target/load-logs"
 mkdir -p "$LOGS"
 
@@ -246,6 +246,7 @@ echo "$rule"
 for spec in \
     "cached unprotected >=0.85" \
     "cached unprotected+token -" \
+    "cached-limited cached >=0.97" \
     "uncached unprotected -" \
     "cached ors >=2" \
     "uncached ors -" \

@@ -169,6 +169,16 @@ async fn a_known_sequence_of_requests_gives_exact_counts_and_no_token() {
     assert_eq!(keyless.post_mcp(&no_keys).await.status, 503);
     // No token, through the httpauth validator.
     assert_eq!(httpauth.post_mcp_anonymous().await.status, 401);
+    // The metadata twice where once an hour is allowed: one 429, not a judged request.
+    let limited = TestServer::with(|b| b.rate_limit_metadata(mcp_oauth::Rate::per_hour(1)));
+    assert_eq!(
+        send(limited.client.get(&limited.metadata_url)).await.status,
+        200
+    );
+    assert_eq!(
+        send(limited.client.get(&limited.metadata_url)).await.status,
+        429
+    );
 
     let scrape = send(client().get(format!("{metrics}/metrics"))).await;
     assert_eq!(scrape.status, 200);
@@ -204,6 +214,12 @@ async fn a_known_sequence_of_requests_gives_exact_counts_and_no_token() {
     );
     assert_sample(&text, &requests(r#"outcome="insufficient_scope""#), 1.0);
     assert_sample(&text, &requests(r#"outcome="unsupported_encoding""#), 1.0);
+    assert_sample(
+        &text,
+        r#"mcp_oauth_rate_limited_total{limit="metadata"}"#,
+        1.0,
+    );
+    assert_eq!(sample(&text, &requests(r#"outcome="rate_limited""#)), None);
     let total: f64 = text
         .lines()
         .filter(|l| l.starts_with("mcp_oauth_requests_total{"))

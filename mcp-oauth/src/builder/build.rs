@@ -217,6 +217,7 @@ impl McpOAuthBuilder {
             problem("MCP_OAUTH_AUDIENCE", "an audience cannot be empty".into());
         }
         let origins = self.origins(&mut problem);
+        let limits = self.limits(&mut problem);
         if let Some(p) = &self.diagnostics_path
             && (!p.starts_with('/') || p == "/")
         {
@@ -316,6 +317,7 @@ impl McpOAuthBuilder {
             retry_discovery: self.retry_discovery,
             diagnostics_path: self.diagnostics_path.clone(),
             origins: Arc::new(origins.with_resource(&resource)),
+            limits,
         }))
     }
 

@@ -164,6 +164,26 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
         "static development tokens, a JSON object token -> claims; loopback resources only",
     ),
     (
+        "MCP_OAUTH_RATE_LIMIT_METADATA",
+        "requests per client address to the metadata and diagnostics endpoints, e.g. 60/minute (unit second, minute, hour or day); beyond, 429 (default off)",
+    ),
+    (
+        "MCP_OAUTH_RATE_LIMIT_REFUSALS",
+        "requests per client address needing token work (no token, bad credentials, a token not yet verified), e.g. 30/minute; beyond, 429 before any token work; cached valid tokens are not counted (default off)",
+    ),
+    (
+        "MCP_OAUTH_RATE_LIMIT_PRINCIPAL",
+        "authenticated requests per principal, e.g. 600/minute; beyond, 429 (default off)",
+    ),
+    (
+        "MCP_OAUTH_RATE_LIMIT_TRUSTED_HEADER",
+        "behind a proxy: the header naming the client address (X-Forwarded-For: its rightmost address; Forwarded; X-Real-IP...); ignored unless set (default: the TCP peer)",
+    ),
+    (
+        "MCP_OAUTH_RATE_LIMIT_MAX_KEYS",
+        "most addresses or principals each rate limit tracks; new ones beyond share one budget (default 100000)",
+    ),
+    (
         "MCP_OAUTH_PROVIDER",
         "a provider preset (`mcp_oauth::providers`): generic, auth0, okta, cognito, entra, keycloak, workos, descope, clerk, supabase; it reads its own variables below",
     ),
@@ -421,6 +441,7 @@ impl McpOAuthBuilder {
                 }
             },
         };
+        b.rate_limits_from(&vars, &mut problems);
         stray_variables(selected, &vars, &mut problems);
         if let Some(p) = selected {
             b.apply_provider(p, &vars, &mut problems);

@@ -18,6 +18,7 @@ mod introspection;
 mod origins;
 mod policy;
 mod provider;
+mod rate_limits;
 mod resource;
 mod tokens;
 mod vars;
@@ -216,6 +217,8 @@ pub struct McpOAuthBuilder {
     pub(crate) api_key_prefix: String,
     /// Static development tokens (loopback resources only).
     pub(crate) dev_tokens: Vec<api_keys::DevToken>,
+    /// Rate limits (`limit/`): all off by default.
+    pub(crate) rate_limits: crate::limit::RateLimitSettings,
     /// Problems found while reading the environment, reported by `build()`.
     pub(crate) problems: Vec<ConfigProblem>,
     /// Whether a provider preset was selected (its problems then explain a missing
@@ -281,6 +284,7 @@ impl Default for McpOAuthBuilder {
             api_keys: Vec::new(),
             api_key_prefix: crate::validate::api_key::DEFAULT_API_KEY_PREFIX.to_owned(),
             dev_tokens: Vec::new(),
+            rate_limits: crate::limit::RateLimitSettings::default(),
             problems: Vec::new(),
             preset: false,
         }

@@ -83,6 +83,7 @@ impl BearerChallenge {
             | Refusal::HeaderMismatch(_)
             | Refusal::UnsupportedEncoding
             | Refusal::BodyTimeout
+            | Refusal::RateLimited { .. }
             | Refusal::MiddlewareNotInstalled => {}
         }
         Self(params.finish())

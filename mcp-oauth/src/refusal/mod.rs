@@ -104,6 +104,26 @@ pub enum Refusal {
     UnsupportedEncoding,
     /// The request body did not arrive in time to be checked. 408, no challenge.
     BodyTimeout,
+    /// A configured rate limit is spent (per client address on the metadata, or on
+    /// requests needing token work; per principal). 429 (RFC 6585 §4) with `Retry-After`
+    /// (whole seconds, at least 1; RFC 9110 §10.2.3) and a JSON-RPC error without `id`;
+    /// no challenge: it says nothing about the credentials.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actix_web::ResponseError;
+    /// use mcp_oauth::{AuthError, Refusal};
+    ///
+    /// let slow_down = AuthError::from(Refusal::RateLimited { retry_after: Duration::from_millis(1500) });
+    /// let res = slow_down.error_response();
+    /// assert_eq!(res.status().as_u16(), 429);
+    /// assert_eq!(res.headers().get("retry-after").unwrap(), "2");
+    /// assert!(res.headers().get("www-authenticate").is_none());
+    /// ```
+    RateLimited {
+        /// How long until the limit allows one more request.
+        retry_after: Duration,
+    },
     /// [`AuthenticatedClient`](crate::AuthenticatedClient) was used on a route the
     /// middleware does not cover. A server bug, answered 500 and logged loudly.
     MiddlewareNotInstalled,
@@ -292,6 +312,7 @@ impl Refusal {
             Self::MalformedMcpBody(_) | Self::HeaderMismatch(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedEncoding => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::MiddlewareNotInstalled => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -317,6 +338,7 @@ impl Refusal {
             | Self::HeaderMismatch(_)
             | Self::UnsupportedEncoding
             | Self::BodyTimeout
+            | Self::RateLimited { .. }
             | Self::MiddlewareNotInstalled => None,
         }
     }
@@ -358,6 +380,7 @@ impl Refusal {
                 "A compressed request body cannot be checked; send it with identity encoding".into()
             }
             Self::BodyTimeout => "The request body did not arrive in time".into(),
+            Self::RateLimited { .. } => "Too many requests; retry later".into(),
             Self::MiddlewareNotInstalled => "Server misconfiguration".into(),
         }
     }
@@ -371,6 +394,7 @@ impl Refusal {
             Self::MalformedMcpBody(_) | Self::HeaderMismatch(_) => "invalid_request",
             Self::UnsupportedEncoding => "unsupported_media_type",
             Self::BodyTimeout => "request_timeout",
+            Self::RateLimited { .. } => "rate_limited",
             Self::MiddlewareNotInstalled => "server_error",
             other => other.error_code().unwrap_or("unauthorized"),
         }
@@ -415,6 +439,7 @@ impl fmt::Display for Refusal {
             Self::HeaderMismatch(m) => write!(f, "MCP request header mismatch: {}", m.header()),
             Self::UnsupportedEncoding => f.write_str("compressed MCP request body"),
             Self::BodyTimeout => f.write_str("request body read timed out"),
+            Self::RateLimited { .. } => f.write_str("rate limit exceeded"),
             Self::MiddlewareNotInstalled => f.write_str(
                 "AuthenticatedClient used on a route that the McpOAuth middleware does not wrap",
             ),

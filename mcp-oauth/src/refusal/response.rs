@@ -102,6 +102,7 @@ impl AuthError {
                 | Refusal::HeaderMismatch(_)
                 | Refusal::UnsupportedEncoding
                 | Refusal::BodyTimeout
+                | Refusal::RateLimited { .. }
         ) {
             return None;
         }
@@ -164,11 +165,26 @@ impl ResponseError for AuthError {
                 "error": { "code": HeaderMismatch::JSON_RPC_CODE, "message": m.message() },
             }));
         }
+        if let Refusal::RateLimited { retry_after } = &self.refusal {
+            // RFC 6585 §4: 429 + Retry-After. The body is a JSON-RPC error without `id`
+            // (JSON-RPC 2.0 §5: none was read), as for a refused Origin, so MCP clients
+            // show its message; the code is implementation-defined (MCP 2026-07-28 basic
+            // §Error Codes: -32000 to -32019).
+            let secs = retry_after_secs(*retry_after);
+            return res
+                .insert_header((header::RETRY_AFTER, secs))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .insert_header((header::ACCESS_CONTROL_EXPOSE_HEADERS, "Retry-After"))
+                .json(serde_json::json!({
+                    "jsonrpc": "2.0",
+                    "error": {
+                        "code": RATE_LIMITED_JSON_RPC_CODE,
+                        "message": format!("Too many requests: retry after {secs} s"),
+                    },
+                }));
+        }
         if let Refusal::Overloaded { retry_after } = &self.refusal {
-            // RFC 9110 §10.2.3: delay-seconds, a whole number; never 0 (an immediate retry
-            // is what the cap is there to slow down).
-            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-            res.insert_header((header::RETRY_AFTER, secs.max(1)));
+            res.insert_header((header::RETRY_AFTER, retry_after_secs(*retry_after)));
         }
         let description = challenge::sanitize_description(&self.refusal.description());
         res.insert_header((header::CACHE_CONTROL, "no-store"))
@@ -178,6 +194,16 @@ impl ResponseError for AuthError {
                 "error_description": description,
             }))
     }
+}
+
+/// The JSON-RPC error code of a 429 (implementation-defined range, MCP 2026-07-28 basic
+/// §Error Codes).
+const RATE_LIMITED_JSON_RPC_CODE: i32 = -32010;
+
+/// RFC 9110 §10.2.3: delay-seconds, a whole number, rounded up; never 0 (an immediate
+/// retry is what a limit is there to slow down).
+fn retry_after_secs(wait: std::time::Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 /// One log line per refusal, under one target. Never includes the token.

@@ -40,6 +40,16 @@ pub(crate) fn respond(method: &Method, resource: &ProtectedResource) -> HttpResp
     res
 }
 
+/// Another answer at the metadata's paths (a 429), made readable cross-origin like the
+/// metadata itself, so a browser client can read its `Retry-After`.
+pub(crate) fn public(mut res: HttpResponse) -> HttpResponse {
+    res.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    res
+}
+
 /// A well-known metadata path of no resource served here: JSON 404 (an RFC 9728 §3.2
 /// error response), never a challenge or an HTML page.
 pub(crate) fn not_found() -> HttpResponse {

@@ -15,6 +15,8 @@ pub(crate) const DISCOVERY_READY: &str = "mcp_oauth_discovery_ready";
 pub(crate) const JWKS_FETCHES: &str = "mcp_oauth_jwks_fetches_total";
 /// Introspections per issuer.
 pub(crate) const INTROSPECTIONS: &str = "mcp_oauth_introspections_total";
+/// Requests answered 429 per limit.
+pub(crate) const RATE_LIMITED: &str = "mcp_oauth_rate_limited_total";
 /// Introspection call latency per issuer.
 pub(crate) const INTROSPECTION_SECONDS: &str = "mcp_oauth_introspection_duration_seconds";
 
@@ -86,7 +88,7 @@ pub const METRICS: &[MetricInfo] = &[
         &["outcome", "kind"],
         "Requests judged: outcome `admitted`, or why refused (`missing`, `invalid_request`, \
          `invalid_token`, `insufficient_scope`, `unavailable`, `overloaded`, \
-         `payload_too_large`, `unsupported_encoding`, `body_timeout`, `malformed_body`, `header_mismatch`); \
+         `payload_too_large`, `unsupported_encoding`, `body_timeout`, `malformed_body`, `header_mismatch`, `rate_limited`); \
          `kind` is the token rejection or the body problem",
     ),
     metric(
@@ -126,6 +128,14 @@ pub const METRICS: &[MetricInfo] = &[
         "Token introspections (RFC 7662): `active`, `inactive`, `rejected` (active but not \
          for this resource), `error` (no usable answer) or `overloaded` (not sent: too many \
          in flight)",
+    ),
+    metric(
+        RATE_LIMITED,
+        MetricKind::Counter,
+        &["limit"],
+        "Requests answered 429 because a rate limit was spent: `limit` is `metadata` \
+         (metadata and diagnostics endpoints, per address), `refusals` (token work per \
+         address) or `principal`",
     ),
     metric(
         INTROSPECTION_SECONDS,

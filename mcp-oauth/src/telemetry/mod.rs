@@ -61,6 +61,30 @@ pub(crate) fn cache_miss() {
     }
 }
 
+/// Counts one request answered 429 by the rate limit named `limit`: `metadata`,
+/// `refusals` or `principal`. Each key is built at compile time.
+pub(crate) fn rate_limited(limit: &'static str) {
+    #[cfg(feature = "metrics")]
+    {
+        macro_rules! key {
+            ($limit:literal) => {{
+                static LABELS: [metrics::Label; 1] =
+                    [metrics::Label::from_static_parts("limit", $limit)];
+                static KEY: metrics::Key =
+                    metrics::Key::from_static_parts(catalog::RATE_LIMITED, &LABELS);
+                &KEY
+            }};
+        }
+        increment(match limit {
+            "metadata" => key!("metadata"),
+            "refusals" => key!("refusals"),
+            _ => key!("principal"),
+        });
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = limit;
+}
+
 /// Writes the outcome of a judgement into `span`'s `outcome` (and `kind`) fields: `valid`,
 /// or the refusal's [`outcome`] names.
 pub(crate) fn record(span: &tracing::Span, result: Result<(), &Refusal>) {

@@ -72,6 +72,7 @@ pub(crate) fn outcome(result: Result<(), &Refusal>) -> &'static Outcome {
         Refusal::HeaderMismatch(_) => outcome!("header_mismatch"),
         Refusal::UnsupportedEncoding => outcome!("unsupported_encoding"),
         Refusal::BodyTimeout => outcome!("body_timeout"),
+        Refusal::RateLimited { .. } => outcome!("rate_limited"),
         Refusal::MiddlewareNotInstalled => outcome!("server_error"),
     }
 }

@@ -130,16 +130,29 @@ impl CachedValidator {
         self.store.get(key, now, wall, self.epoch())
     }
 
+    /// [`claims_or_gate`](Self::claims_or_gate) without a gate.
+    #[cfg(test)]
+    pub(crate) async fn claims(&self, token: &str) -> Result<Arc<VerifiedClaims>, Refusal> {
+        self.claims_or_gate(token, || Ok(())).await
+    }
+
     /// What `token` is worth: the cached claims, or else those of one validation by the
     /// inner validator, shared by every request for the same token (single flight) and
-    /// remembered when accepted. The token is hashed once.
-    pub(crate) async fn claims(&self, token: &str) -> Result<Arc<VerifiedClaims>, Refusal> {
+    /// remembered when accepted. The token is hashed once. `gate` is asked before any
+    /// work on a token that is not cached: its refusal (a spent rate limit) is the
+    /// answer, and nothing is validated.
+    pub(crate) async fn claims_or_gate(
+        &self,
+        token: &str,
+        gate: impl FnOnce() -> Result<(), Refusal>,
+    ) -> Result<Arc<VerifiedClaims>, Refusal> {
         let key = key_of(token);
         if let Some(claims) = self.get(&key) {
             telemetry::cache_hit();
             return Ok(claims);
         }
         telemetry::cache_miss();
+        gate()?;
         let validate = || async {
             // A flight that just landed may have filled the cache.
             if let Some(claims) = self.get(&key) {

@@ -1,5 +1,8 @@
 //! What a validator proves about a token: [`VerifiedClaims`].
 
+use std::fmt;
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
@@ -32,6 +35,35 @@ pub struct VerifiedClaims {
     expires_at: Option<SystemTime>,
     claims: Map<String, Value>,
     credential: Credential,
+    /// The principal's keyed hash, once asked for.
+    principal_key: Memo,
+}
+
+/// A value computed once from the claims. Not part of what they say: equal claims
+/// compare equal whatever it holds, and it prints as `..`.
+#[derive(Clone, Default)]
+struct Memo(OnceLock<Option<u64>>);
+
+impl PartialEq for Memo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl fmt::Debug for Memo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("..")
+    }
+}
+
+/// Feeds what is written into a hasher: the principal's hash without its string.
+struct HashWriter<H>(H);
+
+impl<H: Hasher> fmt::Write for HashWriter<H> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.write(s.as_bytes());
+        Ok(())
+    }
 }
 
 /// What kind of credential a client presented: an OAuth access token, an API key, or a
@@ -115,6 +147,7 @@ impl VerifiedClaims {
             expires_at,
             claims,
             credential: Credential::AccessToken,
+            principal_key: Memo::default(),
         }
     }
 
@@ -122,7 +155,37 @@ impl VerifiedClaims {
     /// development-token validators only).
     pub(crate) fn with_credential(mut self, credential: Credential) -> Self {
         self.credential = credential;
+        self.principal_key = Memo::default();
         self
+    }
+
+    /// Writes [`AuthenticatedClient::principal`](crate::AuthenticatedClient::principal)
+    /// to `out`; `None` when there is none. The one rule of what a principal is.
+    pub(crate) fn write_principal(&self, out: &mut impl fmt::Write) -> Option<fmt::Result> {
+        let issuer = self.issuer().unwrap_or("");
+        let (tag, who) = match (self.subject(), self.client_id()) {
+            (Some(sub), _) => ("sub", sub),
+            (None, Some(client)) => ("client", client),
+            (None, None) => return None,
+        };
+        Some(match self.credential() {
+            Credential::ApiKey => write!(out, "api-key:{who}"),
+            Credential::DevToken => write!(out, "dev-token:{}:{issuer}{tag}:{who}", issuer.len()),
+            // Length-prefixed, so ("a b", "c") and ("a", "b c") never collide.
+            _ => write!(out, "{}:{issuer}{tag}:{who}", issuer.len()),
+        })
+    }
+
+    /// The principal hashed with SipHash under this process's random key (so nobody can
+    /// choose principals that collide), computed on first use: a cached token's is
+    /// computed once.
+    pub(crate) fn principal_key(&self) -> Option<u64> {
+        static SEED: OnceLock<RandomState> = OnceLock::new();
+        *self.principal_key.0.get_or_init(|| {
+            let mut hasher = HashWriter(SEED.get_or_init(RandomState::new).build_hasher());
+            self.write_principal(&mut hasher)?.ok()?;
+            Some(hasher.0.finish())
+        })
     }
 
     /// The kind of credential these claims were proved by.

@@ -28,4 +28,5 @@ mod metadata;
 mod origin;
 mod outside_tokens;
 mod providers;
+mod rate_limit;
 mod validator;

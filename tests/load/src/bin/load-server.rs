@@ -4,6 +4,9 @@
 //! - `unprotected`: actix-web, `GET /mcp` answering a short JSON body;
 //! - `cached`: the same `App` wrapped with `McpOAuth` (validation cache on, the default:
 //!   after the first request every request is a cache hit);
+//! - `cached-limited`: `cached` with every rate limit on (metadata 60/minute, refusals
+//!   30/minute per address, and a per-principal quota too large to run out): what the
+//!   limits cost on the authenticated cached path (run.sh prints `cached-limited / cached`);
 //! - `uncached`: wrapped with `McpOAuth` and `cache_ttl(Duration::ZERO)`: every request
 //!   verifies the RS256 signature;
 //! - `axum-unprotected`: the equivalent axum route;
@@ -67,6 +70,16 @@ fn run(scenario: &str) -> Result<(), Error> {
             let oauth = auth.configure(&resource).required_scopes([SCOPE]).build()?;
             actix(listener, Some(oauth), &resource, &token)
         }
+        "cached-limited" => {
+            let oauth = auth
+                .configure(&resource)
+                .required_scopes([SCOPE])
+                .rate_limit_metadata(mcp_oauth::Rate::per_minute(60))
+                .rate_limit_refusals(mcp_oauth::Rate::per_minute(30))
+                .rate_limit_principal(mcp_oauth::Rate::new(1_000_000_000, Duration::from_secs(1)))
+                .build()?;
+            actix(listener, Some(oauth), &resource, &token)
+        }
         "uncached" => {
             let oauth = auth
                 .configure(&resource)
@@ -78,7 +91,7 @@ fn run(scenario: &str) -> Result<(), Error> {
         "axum-unprotected" => axum_server(listener, None, &resource, &token),
         "ors" => axum_server(listener, Some(&auth), &resource, &token),
         other => Err(format!(
-            "unknown scenario {other:?}: unprotected, cached, uncached, axum-unprotected or ors"
+            "unknown scenario {other:?}: unprotected, cached, cached-limited, uncached, axum-unprotected or ors"
         )
         .into()),
     }
