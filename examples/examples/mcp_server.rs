@@ -40,13 +40,15 @@
 //! curl http://127.0.0.1:9464/metrics
 //! ```
 //!
-//! Rate limits are off unless set (README "Rate limits"). Sensible starting values for a
-//! public server, the last one only behind a reverse proxy that writes the header:
+//! Rate limits (README "Rate limits"): this server sets its own where the variable is
+//! unset, starting values for a public server: the metadata 120/minute and token work
+//! refused or not yet cached 120/minute per client address, 1200/minute per caller.
+//! `off` turns one off; behind a reverse proxy that writes the client address, name
+//! its header:
 //!
 //! ```sh
-//! MCP_OAUTH_RATE_LIMIT_METADATA=60/minute \
 //! MCP_OAUTH_RATE_LIMIT_REFUSALS=30/minute \
-//! MCP_OAUTH_RATE_LIMIT_PRINCIPAL=600/minute \
+//! MCP_OAUTH_RATE_LIMIT_PRINCIPAL=off \
 //! MCP_OAUTH_RATE_LIMIT_TRUSTED_HEADER=X-Forwarded-For \
 //! cargo run -p examples --example mcp_server
 //! ```
@@ -59,7 +61,24 @@ mod common;
 #[path = "common/metrics.rs"]
 mod prometheus;
 
-use mcp_oauth::McpOAuthBuilder;
+use mcp_oauth::{McpOAuthBuilder, Rate};
+
+/// This server's rate limits, each where its variable (or `<NAME>_FILE`) is unset.
+fn with_default_limits(mut builder: McpOAuthBuilder) -> McpOAuthBuilder {
+    let unset = |name: &str| {
+        std::env::var_os(name).is_none() && std::env::var_os(format!("{name}_FILE")).is_none()
+    };
+    if unset("MCP_OAUTH_RATE_LIMIT_METADATA") {
+        builder = builder.rate_limit_metadata(Rate::per_minute(120));
+    }
+    if unset("MCP_OAUTH_RATE_LIMIT_REFUSALS") {
+        builder = builder.rate_limit_refusals(Rate::per_minute(120));
+    }
+    if unset("MCP_OAUTH_RATE_LIMIT_PRINCIPAL") {
+        builder = builder.rate_limit_principal(Rate::per_minute(1200));
+    }
+    builder
+}
 
 /// The `--help`-style text printed when the configuration is unusable.
 fn usage() -> String {
@@ -109,13 +128,14 @@ async fn main() -> std::io::Result<()> {
     };
     // The per-tool scope policy reads every protected JSON POST, so both transports' POST
     // paths (`/mcp`, `/message`) are checked without listing them.
-    let oauth = match common::guard_resources(McpOAuthBuilder::from_env()).build() {
-        Ok(oauth) => oauth,
-        Err(err) => {
-            eprintln!("{err}\n\n{}", usage());
-            std::process::exit(2);
-        }
-    };
+    let oauth =
+        match with_default_limits(common::guard_resources(McpOAuthBuilder::from_env())).build() {
+            Ok(oauth) => oauth,
+            Err(err) => {
+                eprintln!("{err}\n\n{}", usage());
+                std::process::exit(2);
+            }
+        };
     // Discovery and the startup checks, before serving (the report is logged).
     if let Err(err) = oauth.discover().await {
         eprintln!("{err}");

@@ -382,3 +382,40 @@ export async function badTokens({ name, origin, issuer, resource, metadataUrl, m
     }
   }
 }
+
+// The example's own rate limits (mcp_server.rs: metadata and token work refused or not
+// yet cached, each 120/minute per address, off the flows above): past the budget, a 429
+// with `Retry-After`, a JSON-RPC error without `id`, and no challenge; a token the server
+// has already validated (the control of `badTokens`, cached) is still served.
+export async function rateLimits({ origin, minted }) {
+  const LIMIT = 120;
+  const first429 = async (send) => {
+    for (let i = 1; i <= LIMIT + 5; i += 1) {
+      const res = await send(i);
+      if (res.status === 429) return { res, i };
+      await res.arrayBuffer();
+    }
+    return { res: null, i: null };
+  };
+  const assert429 = async (what, { res, i }) => {
+    check(`${what}: a 429 within the budget of ${LIMIT}`, res !== null, `no 429 after ${LIMIT + 5} requests`);
+    if (res === null) return;
+    const retry = Number(res.headers.get('retry-after'));
+    const body = await res.json().catch(() => ({}));
+    check(`${what}: Retry-After is a whole number of seconds`, Number.isInteger(retry) && retry >= 1, res.headers.get('retry-after'));
+    check(`${what}: the body is a JSON-RPC error without id`, body?.jsonrpc === '2.0' && typeof body?.error?.code === 'number' && !('id' in body), JSON.stringify(body));
+    check(`${what}: no WWW-Authenticate`, !res.headers.has('www-authenticate'));
+    return i;
+  };
+  const metadata = `${origin}/.well-known/oauth-protected-resource`;
+  await assert429('metadata flood', await first429(() => fetch(metadata)));
+  const mcp = (token) => fetch(`${origin}/mcp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'flood', version: '1' } } }),
+  });
+  await assert429('garbage-token flood', await first429((i) => mcp(`garbage-${i}-${'x'.repeat(20)}`)));
+  const cached = await mcp(minted.test_token_valid_jwt);
+  await cached.arrayBuffer();
+  check('after the flood, a token already validated is still served', cached.status === 200, `got ${cached.status}`);
+}

@@ -22,14 +22,16 @@
 // issuer), an `alg: none` JWT, and expired, wrong-audience and revoked tokens the test
 // authorization server mints (`MINT_TEST_TOKENS_FOR`), beside valid controls; and, where
 // the strategy takes JWTs and opaque tokens (`introspection`, `hybrid`), runs both clients
-// with a JWT too, the OAuth flow having given them an opaque token.
+// with a JWT too, the OAuth flow having given them an opaque token. Last, the example's
+// own rate limits: floods of metadata fetches and of garbage tokens end in 429s, and a
+// token already validated is still served.
 //
 // Needs the example binaries: `cargo build -p examples --examples` (cargo test builds them).
 // Run (from the repository root): `npm ci --prefix tests/interop/ts-client &&
 // npm test --prefix tests/interop/ts-client`.
 // The whole run fails after 6 minutes, killing the servers it started.
 
-import { badTokens, context, deadline, section, serverSide, startServers, stopAll } from './harness.mjs';
+import { badTokens, context, deadline, rateLimits, section, serverSide, startServers, stopAll } from './harness.mjs';
 import * as v1 from './sdk-v1.mjs';
 import * as v2 from './client-v2.mjs';
 
@@ -67,6 +69,8 @@ async function main({ name, opaque }) {
       await section(`${flow.name} ${flow.mode} with a JWT`, () => v2.withStaticToken({ origin: servers.origin, token, kind: 'a JWT', ...flow }));
     }
   }
+  context(name);
+  await section('rate limits', () => rateLimits(servers));
 }
 
 const run = deadline();
