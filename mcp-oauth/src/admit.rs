@@ -148,21 +148,32 @@ impl Inner {
         }
     }
 
-    pub(crate) async fn admit_token(&self, token: &str) -> Result<AuthenticatedClient, Refusal> {
-        let claims = self.validate(token, || Ok(())).await?;
+    /// A token alone judged: validated, the global scopes checked. With the request it
+    /// came in (`req`), the rate limits apply as under the middleware: the refusal budget
+    /// before token work, the principal's quota once the token is valid.
+    pub(crate) async fn admit_token(
+        &self,
+        token: &str,
+        req: Option<&ServiceRequest>,
+    ) -> Result<AuthenticatedClient, Refusal> {
+        let gate = || req.map_or(Ok(()), |req| self.limits.refusals(req));
+        let claims = self.validate(token, gate).await?;
         let (required, hierarchy) = (
             self.resource.required_scopes(),
             self.resource.scope_hierarchy(),
         );
-        if !scope::grants_all(required, claims.scopes(), hierarchy) {
-            let required = required.to_vec();
+        let client = self.client(claims, self.expose_token.then(|| token.to_owned()));
+        if req.is_some() {
+            self.limits.principal(&client)?;
+        }
+        if !scope::grants_all(required, client.scopes(), hierarchy) {
             return Err(Refusal::insufficient_scope(
-                required,
-                claims.scopes(),
+                required.to_vec(),
+                client.scopes(),
                 hierarchy,
             ));
         }
-        Ok(self.client(claims, self.expose_token.then(|| token.to_owned())))
+        Ok(client)
     }
 
     fn client(&self, claims: Arc<VerifiedClaims>, raw: Option<String>) -> AuthenticatedClient {

@@ -120,7 +120,9 @@ pub fn middleware(
 /// The validator behind [`middleware`], for `HttpAuthentication::with_fn`.
 ///
 /// For each request: a foreign `Origin` is refused with 403 as [`McpOAuth`] refuses it
-/// (see [`McpOAuthBuilder::allowed_origins`](crate::McpOAuthBuilder::allowed_origins)), the bearer token is read from the request by the rules
+/// (see [`McpOAuthBuilder::allowed_origins`](crate::McpOAuthBuilder::allowed_origins)),
+/// the refusal and principal [rate limits](crate::McpOAuthBuilder::rate_limit_refusals)
+/// apply as under [`McpOAuth`], the bearer token is read from the request by the rules
 /// [`McpOAuth`] applies (not taken from `BearerAuth`), judged by
 /// [`McpOAuth::authenticate`] (signature, claims, required scopes, the validation
 /// cache), a form-body `access_token` beside it refused, and the
@@ -182,8 +184,11 @@ async fn admit(
 ) -> Result<AuthenticatedClient, AuthError> {
     let inner = &oauth.inner;
     let refuse = |r: Refusal| r.for_resource(inner.resource.clone());
-    let token = bearer::bearer_token(req, inner.max_token_bytes).map_err(refuse)?;
-    let client = oauth.authenticate(token).await?;
+    // The rate limits as under the middleware: a request without a usable token spends
+    // its address's refusal budget (a 429 once spent).
+    let token = bearer::bearer_token(req, inner.max_token_bytes)
+        .map_err(|r| refuse(inner.limits.refusals(req).err().unwrap_or(r)))?;
+    let client = inner.admit_token(token, Some(req)).await.map_err(refuse)?;
     let (cap, timeout) = (inner.policy.max_body, inner.policy.body_timeout);
     bearer::reject_form_body_token(req, cap, timeout)
         .await

@@ -267,7 +267,7 @@ impl McpOAuth {
     /// The [`AuthError`] the middleware would have answered with.
     pub async fn authenticate(&self, token: &str) -> Result<AuthenticatedClient, AuthError> {
         self.inner
-            .admit_token(token)
+            .admit_token(token, None)
             .await
             .map_err(|r| r.for_resource(self.inner.resource.clone()))
     }

@@ -280,3 +280,30 @@ async fn a_flood_of_addresses_stays_within_max_keys_and_resets_no_one() {
         "an address with room keeps its own budget"
     );
 }
+
+// Behind actix-web-httpauth (`mcp_oauth::httpauth`) the refusal budget and the principal
+// quota hold as under the middleware: garbage spends the address's budget and then gets
+// 429s with no token work, a token already validated is still served, and a caller past
+// its quota gets 429 too.
+#[actix_web::test]
+async fn behind_httpauth_the_refusal_and_principal_limits_hold() {
+    let srv = Setup::new().guard(Guard::HttpAuth).start(|auth, resource| {
+        auth.configure(resource)
+            .rate_limit_refusals(Rate::per_hour(3))
+            .rate_limit_principal(Rate::per_hour(4))
+    });
+    let known = srv.valid_token();
+    assert_admitted(&srv.post_mcp(&known).await);
+    // One unit spent by `known`'s first verification; two garbage tokens, then 429s.
+    for i in 0..2 {
+        assert_eq!(srv.post_mcp(&format!("garbage-{i}")).await.status, 401);
+    }
+    assert_limited(&srv.post_mcp("garbage-2").await);
+    assert_limited(&srv.post_mcp_anonymous().await);
+    // The cached token is neither charged nor limited by the refusal budget...
+    for _ in 0..3 {
+        assert_admitted(&srv.post_mcp(&known).await);
+    }
+    // ... but its principal has had its four requests.
+    assert_limited(&srv.post_mcp(&known).await);
+}
