@@ -20,7 +20,7 @@ use dashmap::DashMap;
 use governor::clock::{Clock, QuantaClock};
 use governor::nanos::Nanos;
 use governor::state::keyed::ShrinkableKeyedStateStore;
-use governor::state::{InMemoryState, StateStore};
+use governor::state::{InMemoryState, NotKeyed, StateStore};
 use governor::{Quota, RateLimiter};
 
 /// The shortest time between two sweeps of a full map (a sweep reads every entry).
@@ -71,9 +71,13 @@ impl<K: Hash + Eq + Clone, S: BuildHasher + Clone> StateStore for Store<K, S> {
         F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
     {
         let s = &self.0;
+        // A known key: one lookup, its own state updated in place.
+        if let Some(state) = s.map.get(key) {
+            return state.measure_and_replace(&NotKeyed::NonKey, f);
+        }
         // `len` then insert is not atomic: racing workers may each add one key past
         // `max_keys`, never more.
-        if s.map.contains_key(key) || s.map.len() < s.max_keys {
+        if s.map.len() < s.max_keys {
             return s.map.measure_and_replace(key, f);
         }
         s.full.store(true, Ordering::Relaxed);
