@@ -1262,11 +1262,17 @@ async fn only_a_real_cors_preflight_passes_without_a_token() {
 
 // MCP transports §Security Warning (DNS rebinding): a page whose name now resolves to
 // 127.0.0.1 sends a loopback Host and its own Origin. With a valid token it still gets
-// 403, before the token is validated (no JWKS fetched, nothing cached), and no tool runs.
+// 403, before the token is validated (no JWKS fetched, nothing cached), and no tool runs,
+// on either transport.
 #[actix_web::test]
 async fn a_rebinding_page_cannot_call_a_tool_even_with_a_token() {
     let _shared = begin(false).await;
-    let srv = Setup::default().start(|b| b);
+    // Both transports: the resource is the origin.
+    let srv = Setup {
+        resource_suffix: "",
+        ..Setup::default()
+    }
+    .start(|b| b);
     let token = srv.full();
     let call = tools_call(5, "echo");
     let length = call.len().to_string();
@@ -1285,12 +1291,44 @@ async fn a_rebinding_page_cannot_call_a_tool_even_with_a_token() {
     assert!(!ran_a_tool(&reply), "{reply:?}");
     assert_eq!(srv.auth.jwks_requests(), 0);
     assert_eq!(srv.oauth.cache_len(), Some(0));
-    // The same token from a non-browser client (no Origin) runs the tool.
+    // The legacy transport too: neither the stream nor a message to a live session.
+    let (mut sse, id) = Sse::open(&srv, &token).await;
+    let stream = head(
+        srv.addr,
+        "GET",
+        "/sse",
+        &[
+            ("Authorization", bearer.as_str()),
+            ("Accept", "text/event-stream"),
+            ("Origin", attacker.as_str()),
+        ],
+    );
+    let reply = exchange(srv.addr, &stream, b"").await;
+    assert_eq!(reply.status, 403, "GET /sse: {reply:?}");
+    let message = head(
+        srv.addr,
+        "POST",
+        &format!("/message?sessionId={id}"),
+        &headers,
+    );
+    let reply = exchange(srv.addr, &message, call.as_bytes()).await;
+    assert_eq!(reply.status, 403, "POST /message: {reply:?}");
+    // The same token from a non-browser client (no Origin) runs the tool, on both
+    // transports; the refused message never reached the session (this is its first answer).
     let session = srv.open_session(&token).await;
     let reply = srv
         .post("/mcp", Some(&token), Some(&session), call.as_bytes())
         .await;
     assert!(ran_a_tool(&reply), "{reply:?}");
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2024-11-05", "capabilities": {},
+        "clientInfo": {"name": "abuse", "version": "1"}}});
+    let target = format!("/message?sessionId={id}");
+    let reply = srv
+        .post(&target, Some(&token), None, init.to_string().as_bytes())
+        .await;
+    assert_eq!(reply.status, 202, "{reply:?}");
+    assert_eq!(sse.message().await["id"], 1);
     assert_no_secret_logged();
 }
 
