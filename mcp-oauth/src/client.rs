@@ -120,6 +120,15 @@ impl AuthenticatedClient {
             .allows(kind, name, self.scopes(), hierarchy)
     }
 
+    /// Whether the middleware would let this client read some URI of the resource
+    /// template `template` (see `Rules::allows_template`).
+    pub(crate) fn may_use_template(&self, template: &str) -> bool {
+        let hierarchy = self.inner.resource.scope_hierarchy();
+        self.inner
+            .rules
+            .allows_template(template, self.scopes(), hierarchy)
+    }
+
     /// `sub`: the resource owner (or the client, for client-credentials tokens).
     ///
     /// ```

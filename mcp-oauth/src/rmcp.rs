@@ -4,7 +4,7 @@
 
 use rmcp::RoleServer;
 use rmcp::handler::server::common::{AsRequestContext, FromContextPart};
-use rmcp::model::{Extensions, Prompt, Resource, Tool};
+use rmcp::model::{Extensions, Prompt, Resource, ResourceTemplate, Tool};
 use rmcp::service::RequestContext;
 
 use crate::client::AuthenticatedClient;
@@ -137,6 +137,27 @@ pub fn visible_prompts(client: &AuthenticatedClient, prompts: Vec<Prompt>) -> Ve
 /// ```
 pub fn visible_resources(client: &AuthenticatedClient, resources: Vec<Resource>) -> Vec<Resource> {
     keep(resources, |r| client.may_use(Kind::Resource, &r.uri))
+}
+
+/// The resource templates of `templates` this client may read from: all but those whose
+/// every URI a [`require_scope_for_resource`](crate::McpOAuthBuilder::require_scope_for_resource)
+/// prefix rule it does not meet covers (the template's fixed part before its first `{`,
+/// normalised, starts with the rule's prefix), and none when it may not
+/// `resources/read` at all. A template some of whose URIs are allowed stays: each read
+/// is judged by the middleware.
+///
+/// ```
+/// # use mcp_oauth::AuthenticatedClient;
+/// # fn f(client: &AuthenticatedClient, all: Vec<rmcp::model::ResourceTemplate>) {
+/// let templates = mcp_oauth::rmcp::visible_resource_templates(client, all);
+/// let result = rmcp::model::ListResourceTemplatesResult::with_all_items(templates);
+/// # let _ = result; }
+/// ```
+pub fn visible_resource_templates(
+    client: &AuthenticatedClient,
+    templates: Vec<ResourceTemplate>,
+) -> Vec<ResourceTemplate> {
+    keep(templates, |t| client.may_use_template(&t.uri_template))
 }
 
 fn keep<T>(mut items: Vec<T>, allowed: impl Fn(&T) -> bool) -> Vec<T> {

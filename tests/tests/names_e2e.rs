@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer};
-use example::{ExampleServer, NOTE_URI, SECRET_URI};
+use example::{ExampleServer, NOTE_TEMPLATE, NOTE_URI, SECRET_TEMPLATE, SECRET_URI};
 use mcp_oauth::McpOAuthBuilder;
 use mcp_oauth::testing::TestAuthServer;
 use rmcp::model::{
@@ -255,6 +255,29 @@ async fn a_guarded_resource_is_listed_and_read_only_with_its_scope() {
     let secret = wide.read_resource(read(SECRET_URI)).await.unwrap();
     assert_eq!(secret.contents.len(), 1);
     wide.cancel().await.unwrap();
+    servers.stop().await;
+}
+
+// `resources/templates/list`: a template whose every URI the secret rule covers is shown
+// only to callers holding `secrets:read`; the open one to everyone.
+#[actix_web::test]
+async fn a_template_of_guarded_resources_is_listed_only_with_its_scope() {
+    let servers = Servers::start(ExampleServer, example::guard_resources);
+    for (scope, expected) in [
+        ("mcp", vec![NOTE_TEMPLATE]),
+        ("mcp secrets:read", vec![NOTE_TEMPLATE, SECRET_TEMPLATE]),
+    ] {
+        let client = servers.connect(scope).await;
+        let templates: Vec<String> = client
+            .list_all_resource_templates()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.uri_template)
+            .collect();
+        assert_eq!(templates, expected, "{scope}");
+        client.cancel().await.unwrap();
+    }
     servers.stop().await;
 }
 

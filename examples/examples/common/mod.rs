@@ -29,9 +29,9 @@ use rmcp::handler::server::prompt::PromptContext;
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::model::{
     GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
-    ListResourcesResult, PaginatedRequestParams, PromptMessage, ReadResourceRequestParams,
-    ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, Role, ServerCapabilities,
-    ServerConfig,
+    ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, PromptMessage,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
+    ResourceContents, ResourceTemplate, Role, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -155,6 +155,10 @@ impl ExampleServer {
 pub(crate) const NOTE_URI: &str = "note://example/welcome";
 /// A resource that needs `secrets:read`, by the builder rule of [`guard_resources`].
 pub(crate) const SECRET_URI: &str = "secret://example/launch-code";
+/// A template of notes (open to any token).
+pub(crate) const NOTE_TEMPLATE: &str = "note://example/{name}";
+/// A template of secrets: every URI it makes is under [`guard_resources`]' rule.
+pub(crate) const SECRET_TEMPLATE: &str = "secret://example/{name}";
 
 /// The rule guarding the example's secret resource: `resources/read` of any URI under
 /// `secret://example/` (however spelled) needs `secrets:read`.
@@ -199,6 +203,22 @@ impl ServerHandler for ExampleServer {
         ];
         let resources = mcp_oauth::rmcp::visible_resources(&client, all);
         Ok(ListResourcesResult::with_all_items(resources))
+    }
+
+    /// Templates are filtered the same way: `secret://example/{name}` makes only URIs
+    /// the secret rule covers, so a caller without `secrets:read` is not shown it.
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let client = mcp_oauth::rmcp::authenticated_client(&context)?;
+        let all = vec![
+            ResourceTemplate::new(NOTE_TEMPLATE, "notes"),
+            ResourceTemplate::new(SECRET_TEMPLATE, "secrets"),
+        ];
+        let templates = mcp_oauth::rmcp::visible_resource_templates(&client, all);
+        Ok(ListResourceTemplatesResult::with_all_items(templates))
     }
 
     /// The middleware has already refused a `resources/read` of the secret without

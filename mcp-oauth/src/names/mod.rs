@@ -127,6 +127,41 @@ impl Rules {
     }
 }
 
+impl Rules {
+    /// Whether a caller holding `granted` may read some URI of an RFC 6570 URI
+    /// `template`: its method's rules are met, and no resource rule it does not meet
+    /// covers every URI the template can make. The fixed part before the first `{`,
+    /// normalised, starts every such URI; a prefix rule that part starts with covers
+    /// them all. An exact rule covers no template with a variable; a template without
+    /// one is its URI. A fixed part with no single reading hides nothing (the reads of
+    /// its URIs are judged one by one).
+    pub(crate) fn allows_template(
+        &self,
+        template: &str,
+        granted: &[String],
+        hierarchy: bool,
+    ) -> bool {
+        let Some((fixed, _)) = template.split_once('{') else {
+            return self.allows(Kind::Resource, template, granted, hierarchy);
+        };
+        let mut method = self
+            .methods
+            .get(Kind::Resource.method())
+            .into_iter()
+            .flatten();
+        if !method.all(|r| r.is_met(granted, hierarchy)) {
+            return false;
+        }
+        let Ok(fixed) = uri::normalize(fixed) else {
+            return true;
+        };
+        !self
+            .resources
+            .iter()
+            .any(|(p, r)| p.covers_every_uri_from(&fixed) && !r.is_met(granted, hierarchy))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +213,40 @@ mod tests {
             false
         ));
         assert!(rules.allows(Kind::Prompt, "p", &[], false));
+    }
+}
+
+#[cfg(test)]
+mod template_tests {
+    use super::*;
+
+    #[test]
+    fn a_template_is_hidden_only_when_a_refused_rule_covers_all_it_makes() {
+        let mut rules = Rules::default();
+        let pattern = |p: &str| uri::Pattern::parse(p).unwrap_or_else(|e| panic!("{e}"));
+        let need = |s: &str| Requirement {
+            scopes: vec![s.to_owned()],
+            any: false,
+        };
+        rules
+            .resources
+            .push((pattern("file:///secrets/*"), need("secrets")));
+        rules
+            .resources
+            .push((pattern("file:///exact"), need("exact")));
+        let none: Vec<String> = Vec::new();
+        let allows = |t: &str, g: &[String]| rules.allows_template(t, g, false);
+        assert!(!allows("file:///secrets/{name}", &none));
+        assert!(!allows("FILE:///public/../secrets/{name}", &none));
+        assert!(allows("file:///secrets/{name}", &["secrets".to_owned()]));
+        // Only some of its URIs fall under the rule: shown (each read is judged).
+        assert!(allows("file:///secret{s}/x", &none));
+        assert!(allows("file:///{path}", &none));
+        // No variable: the template is one URI.
+        assert!(!allows("file:///exact", &none));
+        rules
+            .methods
+            .insert("resources/read".into(), vec![need("res")]);
+        assert!(!rules.allows_template("note:///{n}", &none, false));
     }
 }

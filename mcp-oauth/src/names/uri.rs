@@ -70,6 +70,12 @@ impl Pattern {
         })
     }
 
+    /// Whether every URI starting with the normalised `fixed` falls under this pattern:
+    /// a prefix that `fixed` starts with.
+    pub(crate) fn covers_every_uri_from(&self, fixed: &str) -> bool {
+        self.prefix && fixed.starts_with(&self.uri)
+    }
+
     /// Whether a normalised URI falls under this pattern.
     pub(crate) fn matches(&self, normalized: &str) -> bool {
         if self.prefix {
