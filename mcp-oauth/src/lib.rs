@@ -53,8 +53,8 @@ pub use discovery::report::{
 };
 pub use layer::{McpOAuth, McpOAuthMiddleware};
 pub use limit::Rate;
-pub use refusal::HeaderMismatch;
 pub use refusal::{AuthError, McpBodyProblem, Refusal, TokenRejection};
+pub use refusal::{DpopRejection, HeaderMismatch};
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub use telemetry::describe_metrics;
@@ -63,6 +63,7 @@ pub use validate::Recognition;
 pub use validate::api_key::{ApiKey, DEFAULT_API_KEY_PREFIX};
 pub use validate::claims::Credential;
 pub use validate::claims::VerifiedClaims;
+pub use validate::dpop::{DEFAULT_DPOP_WINDOW, DpopMode};
 pub use validate::first_of::{FirstOf, first_of};
 pub use validate::introspection::ClientAuthMethod;
 pub use validate::jwt::TypPolicy;

@@ -54,7 +54,7 @@ impl BearerChallenge {
                 params.push("resource_metadata", metadata);
                 params.push_scope(needed.iter());
             }
-            Refusal::InvalidToken(_) => {
+            Refusal::InvalidToken(_) | Refusal::InvalidDpopProof(_) => {
                 params.push("error", refusal.error_code());
                 params.push("error_description", Some(&*refusal.description()));
                 params.push("resource_metadata", metadata);

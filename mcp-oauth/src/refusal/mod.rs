@@ -15,7 +15,9 @@ use actix_web::http::StatusCode;
 
 use crate::scope;
 
+mod dpop;
 mod mismatch;
+pub use dpop::DpopRejection;
 pub use mismatch::HeaderMismatch;
 
 pub(crate) mod challenge;
@@ -52,6 +54,17 @@ pub enum Refusal {
     /// A token was presented and is not acceptable. 401 `invalid_token` (RFC 6750 §3.1,
     /// RFC 9068 §4).
     InvalidToken(TokenRejection),
+    /// A DPoP proof (RFC 9449 §4) was missing where a bound token needs one, or is not
+    /// acceptable. 401 `invalid_dpop_proof` in a `DPoP` challenge (RFC 9449 §7.1).
+    ///
+    /// ```
+    /// use mcp_oauth::{DpopRejection, Refusal};
+    ///
+    /// let refusal = Refusal::InvalidDpopProof(DpopRejection::Replayed);
+    /// assert_eq!(refusal.status().as_u16(), 401);
+    /// assert_eq!(refusal.error_code(), Some("invalid_dpop_proof"));
+    /// ```
+    InvalidDpopProof(DpopRejection),
     /// The token is valid but lacks scopes this request needs.
     /// 403 `insufficient_scope` with a step-up `scope` (RFC 6750 §3.1; MCP 2025-11-25
     /// authorization §Runtime Insufficient Scope Errors).
@@ -304,7 +317,9 @@ impl Refusal {
     /// ```
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::MissingToken | Self::InvalidToken(_) | Self::InvalidDpopProof(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             Self::Unavailable(_) | Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -329,6 +344,7 @@ impl Refusal {
         match self {
             Self::InvalidRequest(_) => Some("invalid_request"),
             Self::InvalidToken(_) => Some("invalid_token"),
+            Self::InvalidDpopProof(_) => Some("invalid_dpop_proof"),
             Self::InsufficientScope { .. } => Some("insufficient_scope"),
             Self::MissingToken
             | Self::Unavailable(_)
@@ -362,6 +378,7 @@ impl Refusal {
             Self::MissingToken => "A bearer token is required".into(),
             Self::InvalidRequest(why) => (*why).into(),
             Self::InvalidToken(why) => why.description().into(),
+            Self::InvalidDpopProof(why) => why.description().into(),
             Self::InsufficientScope { required, granted } => {
                 let missing: Vec<&str> = required
                     .iter()
@@ -428,6 +445,7 @@ impl fmt::Display for Refusal {
             Self::MissingToken => f.write_str("no bearer token"),
             Self::InvalidRequest(why) => write!(f, "malformed credentials: {why}"),
             Self::InvalidToken(why) => write!(f, "invalid token: {why}"),
+            Self::InvalidDpopProof(why) => write!(f, "invalid DPoP proof: {why}"),
             Self::InsufficientScope { .. } => f.write_str(&self.description()),
             Self::Unavailable(detail) => write!(f, "token validation unavailable: {detail}"),
             Self::Overloaded { .. } => {

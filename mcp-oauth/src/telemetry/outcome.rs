@@ -3,7 +3,7 @@
 //! Each name is written once, in [`outcome`]: the label values of
 //! `mcp_oauth_requests_total` and the `outcome` field of the validation spans.
 
-use crate::refusal::{McpBodyProblem, Refusal, TokenRejection};
+use crate::refusal::{DpopRejection, McpBodyProblem, Refusal, TokenRejection};
 
 /// One outcome's names and, with the feature, its counter's key (built at compile time:
 /// counting it allocates nothing).
@@ -57,6 +57,7 @@ pub(crate) fn outcome(result: Result<(), &Refusal>) -> &'static Outcome {
         Refusal::MissingToken => outcome!("missing"),
         Refusal::InvalidRequest(_) => outcome!("invalid_request"),
         Refusal::InvalidToken(why) => rejection(why),
+        Refusal::InvalidDpopProof(why) => dpop_rejection(*why),
         Refusal::InsufficientScope { .. } => outcome!("insufficient_scope"),
         Refusal::Unavailable(_) => outcome!("unavailable"),
         Refusal::Overloaded { .. } => outcome!("overloaded"),
@@ -100,6 +101,32 @@ fn rejection(why: &TokenRejection) -> &'static Outcome {
         TokenRejection::InvalidClaim(_) => outcome!("invalid_token", "invalid_claim"),
         TokenRejection::Inactive => outcome!("invalid_token", "inactive"),
         TokenRejection::Other(_) => outcome!("invalid_token", "other"),
+    }
+}
+
+/// `invalid_dpop_proof`, with the rejection's variant name in snake case as `kind`.
+fn dpop_rejection(why: DpopRejection) -> &'static Outcome {
+    match why {
+        DpopRejection::Missing => outcome!("invalid_dpop_proof", "missing"),
+        DpopRejection::Multiple => outcome!("invalid_dpop_proof", "multiple"),
+        DpopRejection::Malformed => outcome!("invalid_dpop_proof", "malformed"),
+        DpopRejection::WrongType => outcome!("invalid_dpop_proof", "wrong_type"),
+        DpopRejection::DisallowedAlgorithm => {
+            outcome!("invalid_dpop_proof", "disallowed_algorithm")
+        }
+        DpopRejection::UnsupportedCritical => {
+            outcome!("invalid_dpop_proof", "unsupported_critical")
+        }
+        DpopRejection::BadKey => outcome!("invalid_dpop_proof", "bad_key"),
+        DpopRejection::PrivateKey => outcome!("invalid_dpop_proof", "private_key"),
+        DpopRejection::BadSignature => outcome!("invalid_dpop_proof", "bad_signature"),
+        DpopRejection::MissingJti => outcome!("invalid_dpop_proof", "missing_jti"),
+        DpopRejection::WrongMethod => outcome!("invalid_dpop_proof", "wrong_method"),
+        DpopRejection::WrongUri => outcome!("invalid_dpop_proof", "wrong_uri"),
+        DpopRejection::StaleOrFuture => outcome!("invalid_dpop_proof", "stale_or_future"),
+        DpopRejection::Replayed => outcome!("invalid_dpop_proof", "replayed"),
+        DpopRejection::WrongTokenHash => outcome!("invalid_dpop_proof", "wrong_token_hash"),
+        DpopRejection::KeyMismatch => outcome!("invalid_dpop_proof", "key_mismatch"),
     }
 }
 

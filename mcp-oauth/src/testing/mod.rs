@@ -71,6 +71,7 @@
 //! builds (the server hands out tokens to anyone who asks).
 
 mod discovery;
+mod dpop;
 mod imitate;
 mod introspection;
 mod keys;
@@ -81,6 +82,7 @@ mod token;
 mod tests;
 
 pub use discovery::{MetadataDocument, MetadataFault};
+pub use dpop::{DpopKey, DpopProof};
 pub use imitate::{Fixture, Imitation};
 pub use introspection::{IntrospectionFault, IntrospectionHold};
 pub use server::{JwksFault, TestAuthServer, TestAuthServerBuilder};

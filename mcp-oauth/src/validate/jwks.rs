@@ -72,7 +72,7 @@ impl VerifyingKey {
             .is_some_and(|(_, key)| key.verify_sig(message, signature).is_ok())
     }
 
-    fn from_jwk(jwk: &Jwk) -> Result<Self, String> {
+    pub(crate) fn from_jwk(jwk: &Jwk) -> Result<Self, String> {
         if jwk
             .common
             .public_key_use

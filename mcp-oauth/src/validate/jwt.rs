@@ -221,8 +221,8 @@ pub(crate) struct Header {
 
 /// A compact JWS cut into its parts.
 pub(crate) struct Compact<'a> {
-    header: &'a str,
-    payload: &'a str,
+    pub(crate) header: &'a str,
+    pub(crate) payload: &'a str,
     pub(crate) signature: &'a str,
     /// `header.payload`: what the signature covers.
     pub(crate) signing_input: &'a str,
@@ -384,7 +384,9 @@ impl<'a> Jws<'a> {
     }
 }
 
-fn decode_json<T: serde::de::DeserializeOwned>(segment: &str) -> Result<T, TokenRejection> {
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
+    segment: &str,
+) -> Result<T, TokenRejection> {
     let bytes = URL_SAFE_NO_PAD
         .decode(segment)
         .map_err(|_| TokenRejection::Malformed)?;

@@ -1,0 +1,155 @@
+//! DPoP (RFC 9449) on the resource server: proofs checked (RFC 9449 §4.3, [`proof`]),
+//! keys named by their RFC 7638 thumbprint ([`thumbprint`]), identifiers remembered for
+//! the proof window ([`replay`]), and the token's binding (`cnf.jkt`, §6) compared.
+//!
+//! Like the rest of `validate`, nothing here knows a request: the caller says what the
+//! proof must match ([`Expected`]). A proof is checked on every request and never cached;
+//! the token's claims (and so its `cnf.jkt`) come through the validation cache.
+
+mod htu;
+pub(crate) mod proof;
+pub(crate) mod replay;
+pub(crate) mod thumbprint;
+
+#[cfg(test)]
+mod tests;
+
+use std::str::FromStr;
+use std::time::{Duration, UNIX_EPOCH};
+
+use jsonwebtoken::Algorithm;
+
+pub(crate) use proof::{Expected, ProofRules};
+use replay::{ReplayCache, Seen};
+
+use crate::refusal::{DpopRejection, Refusal};
+use crate::validate::claims::VerifiedClaims;
+use crate::validate::clock::Clock;
+
+/// The default window around now in which a proof's `iat` is accepted, either way
+/// (RFC 9449 §11.1: "a few seconds or minutes"); the clock leeway is added to it.
+///
+/// ```
+/// assert_eq!(mcp_oauth::DEFAULT_DPOP_WINDOW.as_secs(), 60);
+/// ```
+pub const DEFAULT_DPOP_WINDOW: Duration = Duration::from_secs(60);
+
+/// The proof algorithms accepted by default: every asymmetric JWS algorithm this crate
+/// verifies (RFC 9449 §4.3 check 5: never `none`, never a MAC).
+pub(crate) const DEFAULT_DPOP_ALGORITHMS: [Algorithm; 9] = [
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+];
+
+/// Which token schemes a protected resource accepts (RFC 9449 §7).
+///
+/// ```
+/// use mcp_oauth::DpopMode;
+///
+/// assert_eq!(DpopMode::default(), DpopMode::Allowed);
+/// assert_eq!("required".parse::<DpopMode>(), Ok(DpopMode::Required));
+/// assert!("sometimes".parse::<DpopMode>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DpopMode {
+    /// `Bearer` only: the `DPoP` scheme is not a credential here, and no proof is read.
+    Off,
+    /// Both schemes: `Bearer` for unbound tokens, `DPoP` with a proof for bound ones. A
+    /// DPoP-bound token presented as `Bearer` is refused.
+    #[default]
+    Allowed,
+    /// `DPoP` only: every token is bound and comes with a proof (RFC 9728 §2
+    /// `dpop_bound_access_tokens_required`).
+    Required,
+}
+
+impl FromStr for DpopMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "off" => Ok(Self::Off),
+            "allowed" => Ok(Self::Allowed),
+            "required" => Ok(Self::Required),
+            other => Err(format!(
+                "`{other}` is not a DPoP mode (off, allowed, required)"
+            )),
+        }
+    }
+}
+
+/// Checks proofs for one protected resource: the rules, the replay cache, the clock.
+#[derive(Debug)]
+pub(crate) struct ProofChecker {
+    rules: ProofRules,
+    replay: ReplayCache,
+    clock: Clock,
+}
+
+impl ProofChecker {
+    pub(crate) fn new(rules: ProofRules, max_proofs: usize) -> Self {
+        Self {
+            rules,
+            replay: ReplayCache::new(max_proofs),
+            clock: Clock::default(),
+        }
+    }
+
+    #[cfg(test)]
+    fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The algorithms accepted, for the challenge and the metadata.
+    pub(crate) fn algorithms(&self) -> &[Algorithm] {
+        &self.rules.algorithms
+    }
+
+    /// Checks `proof` against the request, then (the proof good) remembers its `jti`:
+    /// the thumbprint of the proof's key, or the refusal (401 `invalid_dpop_proof`; 503
+    /// when the replay cache is full of live proofs and cannot vouch for a new one).
+    pub(crate) fn check(&self, proof: &str, expected: &Expected<'_>) -> Result<String, Refusal> {
+        let now = self
+            .clock
+            .wall()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let proof = self
+            .rules
+            .verify(proof, expected, now)
+            .map_err(Refusal::InvalidDpopProof)?;
+        let until = self.rules.last_second(proof.iat);
+        match self.replay.first_use(&proof.jkt, &proof.jti, until, now) {
+            Seen::First => Ok(proof.jkt),
+            Seen::Again => Err(Refusal::InvalidDpopProof(DpopRejection::Replayed)),
+            Seen::Full => Err(Refusal::Overloaded {
+                retry_after: Duration::from_secs(1),
+            }),
+        }
+    }
+}
+
+/// The key thumbprint a token is bound to: its `cnf.jkt` (RFC 9449 §6.1 for JWTs, §6.2
+/// for introspection answers, which the claims hold alike). `Some("")` for a `cnf.jkt`
+/// that is not a string: bound, to no key a proof can match.
+pub(crate) fn bound_key(claims: &VerifiedClaims) -> Option<&str> {
+    let jkt = claims.claims().get("cnf")?.as_object()?.get("jkt")?;
+    Some(jkt.as_str().unwrap_or_default())
+}
+
+/// Does the proof's key (`jkt`) match the token's binding? Compared in constant time
+/// (RFC 9449 §7: the thumbprints are equal).
+pub(crate) fn matches_binding(bound: &str, jkt: &str) -> bool {
+    !bound.is_empty()
+        && aws_lc_rs::constant_time::verify_slices_are_equal(bound.as_bytes(), jkt.as_bytes())
+            .is_ok()
+}

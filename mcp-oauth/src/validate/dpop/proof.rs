@@ -1,0 +1,158 @@
+//! One DPoP proof read and verified on its own (RFC 9449 §4.2, §4.3 checks 2-12 but the
+//! replay check): the JOSE header, the key it carries, the signature, then the claims
+//! against the request.
+
+use std::time::Duration;
+
+use aws_lc_rs::digest;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
+use jsonwebtoken::jwk::Jwk;
+use serde_json::{Map, Value};
+use url::Url;
+
+use super::htu;
+use super::thumbprint::thumbprint;
+use crate::refusal::DpopRejection;
+use crate::validate::jwks::VerifyingKey;
+use crate::validate::jwt::{self, Jws};
+
+/// The largest proof read (a proof is a few hundred bytes; an RSA key makes it ~1 KiB).
+pub(crate) const MAX_PROOF_BYTES: usize = 8 * 1024;
+/// The longest `jti` kept (RFC 9449 §4.2 suggests 96 bits of randomness or more).
+const MAX_JTI_BYTES: usize = 256;
+/// JWK members that only a private key has (RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037 §2).
+const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/// What the request says the proof must match.
+pub(crate) struct Expected<'a> {
+    /// The request method (`htm`), compared exactly (RFC 9110 §9.1: case-sensitive).
+    pub(crate) method: &'a str,
+    /// The request URI as reached through the configured resource (`htu`).
+    pub(crate) uri: &'a Url,
+    /// The access token the proof comes with (`ath`), when there is one.
+    pub(crate) token: Option<&'a str>,
+}
+
+/// The rules every proof meets.
+#[derive(Debug, Clone)]
+pub(crate) struct ProofRules {
+    /// Asymmetric algorithms only (RFC 9449 §4.3 check 5).
+    pub(crate) algorithms: Vec<Algorithm>,
+    /// How far `iat` may be from now, either way (RFC 9449 §11.1).
+    pub(crate) window: Duration,
+    /// The clock leeway added to the window.
+    pub(crate) leeway: Duration,
+}
+
+/// A proof that passed every check but the replay check.
+#[derive(Debug)]
+pub(crate) struct Proof {
+    /// The RFC 7638 thumbprint of the proof's key.
+    pub(crate) jkt: String,
+    pub(crate) jti: String,
+    /// Unix seconds.
+    pub(crate) iat: u64,
+}
+
+impl ProofRules {
+    /// Checks `proof` against the request `expected`, at `now` (Unix seconds).
+    pub(crate) fn verify(
+        &self,
+        proof: &str,
+        expected: &Expected<'_>,
+        now: u64,
+    ) -> Result<Proof, DpopRejection> {
+        if proof.len() > MAX_PROOF_BYTES {
+            return Err(DpopRejection::Malformed);
+        }
+        let jws = Jws::parse(proof).map_err(|_| DpopRejection::Malformed)?;
+        let header: Map<String, Value> =
+            jwt::decode_json(jws.parts.header).map_err(|_| DpopRejection::Malformed)?;
+        // RFC 9449 §4.2: `typ` is `dpop+jwt` (media types compare case-insensitively).
+        if !header
+            .get("typ")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case("dpop+jwt"))
+        {
+            return Err(DpopRejection::WrongType);
+        }
+        let alg = jwt::algorithm_named(&jws.header.alg)
+            .filter(|a| !jwt::is_hmac(*a) && self.algorithms.contains(a))
+            .ok_or(DpopRejection::DisallowedAlgorithm)?;
+        if header.contains_key("crit") {
+            return Err(DpopRejection::UnsupportedCritical);
+        }
+        let jwk = header
+            .get("jwk")
+            .and_then(Value::as_object)
+            .ok_or(DpopRejection::BadKey)?;
+        if PRIVATE_MEMBERS.iter().any(|m| jwk.contains_key(*m)) {
+            return Err(DpopRejection::PrivateKey);
+        }
+        let jkt = thumbprint(jwk).ok_or(DpopRejection::BadKey)?;
+        let parsed: Jwk = serde_json::from_value(Value::Object(jwk.clone()))
+            .map_err(|_| DpopRejection::BadKey)?;
+        let key = VerifyingKey::from_jwk(&parsed).map_err(|_| DpopRejection::BadKey)?;
+        if !key.fits(alg) {
+            return Err(DpopRejection::BadKey);
+        }
+        jwt::verify_signature(&key, alg, &jws.parts).map_err(|_| DpopRejection::BadSignature)?;
+        let claims = jws.claims.map_err(|_| DpopRejection::Malformed)?;
+        self.check_claims(&claims, expected, now)?;
+        let jti = claims
+            .get("jti")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let iat = claims
+            .get("iat")
+            .and_then(Value::as_u64)
+            .unwrap_or_default();
+        Ok(Proof {
+            jkt,
+            jti: jti.to_owned(),
+            iat,
+        })
+    }
+
+    /// RFC 9449 §4.3 checks 8-12 (the nonce aside): `jti`, `htm`, `htu`, `iat`, `ath`.
+    fn check_claims(
+        &self,
+        claims: &Map<String, Value>,
+        expected: &Expected<'_>,
+        now: u64,
+    ) -> Result<(), DpopRejection> {
+        let text = |name: &str| claims.get(name).and_then(Value::as_str);
+        match text("jti") {
+            Some(jti) if !jti.is_empty() && jti.len() <= MAX_JTI_BYTES => {}
+            _ => return Err(DpopRejection::MissingJti),
+        }
+        if text("htm") != Some(expected.method) {
+            return Err(DpopRejection::WrongMethod);
+        }
+        if !text("htu").is_some_and(|u| htu::same_uri(u, expected.uri)) {
+            return Err(DpopRejection::WrongUri);
+        }
+        let iat = claims
+            .get("iat")
+            .and_then(Value::as_u64)
+            .ok_or(DpopRejection::StaleOrFuture)?;
+        let slack = self.window.saturating_add(self.leeway).as_secs();
+        if iat.abs_diff(now) > slack {
+            return Err(DpopRejection::StaleOrFuture);
+        }
+        if let Some(token) = expected.token {
+            let hash = digest::digest(&digest::SHA256, token.as_bytes());
+            if text("ath") != Some(URL_SAFE_NO_PAD.encode(hash.as_ref()).as_str()) {
+                return Err(DpopRejection::WrongTokenHash);
+            }
+        }
+        Ok(())
+    }
+
+    /// The last second at which a proof issued at `iat` is still accepted.
+    pub(crate) fn last_second(&self, iat: u64) -> u64 {
+        iat.saturating_add(self.window.saturating_add(self.leeway).as_secs())
+    }
+}

@@ -1,0 +1,119 @@
+//! The `jti` replay cache (RFC 9449 §11.1): each accepted proof's identifier, as a
+//! SHA-256 hash of the key thumbprint and `jti`, kept until its `iat` leaves the accepted
+//! window (after which the proof is refused for its age anyway). Bounded: when full and
+//! nothing has expired, a new proof is refused (fail closed, never a replay let through).
+//! One cache per process: several replicas behind a balancer each keep their own.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use aws_lc_rs::digest;
+
+use crate::sync;
+
+/// The default number of proofs remembered: about 60 bytes each.
+pub(crate) const DEFAULT_MAX_PROOFS: usize = 1 << 17;
+
+/// What [`ReplayCache::first_use`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Seen {
+    /// Never seen within its window: now remembered.
+    First,
+    /// Seen before: a replay.
+    Again,
+    /// Not seen, but the cache is full of unexpired proofs: cannot be remembered.
+    Full,
+}
+
+#[derive(Debug)]
+pub(crate) struct ReplayCache {
+    max: usize,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Hash → the second (Unix time) after which the entry may go.
+    seen: HashMap<[u8; 32], u64>,
+    /// The second of the last sweep: at most one sweep of a full map per second.
+    swept_at: Option<u64>,
+}
+
+impl ReplayCache {
+    pub(crate) fn new(max: usize) -> Self {
+        Self {
+            max: max.max(1),
+            state: Mutex::default(),
+        }
+    }
+
+    /// Records the proof `jti` of the key `jkt`, kept until `expires` (Unix seconds);
+    /// `now` is the current Unix second.
+    pub(crate) fn first_use(&self, jkt: &str, jti: &str, expires: u64, now: u64) -> Seen {
+        let key = hash(jkt, jti);
+        let mut state = sync::lock(&self.state);
+        match state.seen.get(&key) {
+            Some(until) if *until >= now => return Seen::Again,
+            _ => {}
+        }
+        if state.seen.len() >= self.max && !state.seen.contains_key(&key) {
+            if state.swept_at == Some(now) {
+                return Seen::Full;
+            }
+            state.swept_at = Some(now);
+            state.seen.retain(|_, until| *until >= now);
+            if state.seen.len() >= self.max {
+                return Seen::Full;
+            }
+        }
+        state.seen.insert(key, expires);
+        Seen::First
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        sync::lock(&self.state).seen.len()
+    }
+}
+
+/// SHA-256 over the thumbprint and the `jti`, length-prefixed so that no two pairs share
+/// an input: the same `jti` under two keys is two proofs.
+fn hash(jkt: &str, jti: &str) -> [u8; 32] {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    ctx.update(&(jkt.len() as u64).to_be_bytes());
+    ctx.update(jkt.as_bytes());
+    ctx.update(jti.as_bytes());
+    let mut out = [0; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_jti_is_accepted_once_per_key_until_it_expires() {
+        let cache = ReplayCache::new(8);
+        assert_eq!(cache.first_use("k1", "a", 100, 10), Seen::First);
+        assert_eq!(cache.first_use("k1", "a", 100, 50), Seen::Again);
+        assert_eq!(cache.first_use("k2", "a", 100, 50), Seen::First);
+        // After its window the entry may be reused (the proof's age refuses it anyway).
+        assert_eq!(cache.first_use("k1", "a", 300, 101), Seen::First);
+    }
+
+    #[test]
+    fn a_full_cache_sweeps_expired_entries_and_otherwise_refuses() {
+        let cache = ReplayCache::new(2);
+        assert_eq!(cache.first_use("k", "a", 20, 10), Seen::First);
+        assert_eq!(cache.first_use("k", "b", 30, 10), Seen::First);
+        assert_eq!(cache.first_use("k", "c", 30, 10), Seen::Full);
+        // Still full within the same second: no second sweep.
+        assert_eq!(cache.first_use("k", "c", 30, 10), Seen::Full);
+        assert_eq!(cache.len(), 2);
+        // `a` expired at 20: swept, room for `c`; the live `b` is still a replay.
+        assert_eq!(cache.first_use("k", "c", 40, 21), Seen::First);
+        assert_eq!(cache.first_use("k", "b", 40, 21), Seen::Again);
+        assert_eq!(cache.len(), 2);
+    }
+}
