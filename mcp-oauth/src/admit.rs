@@ -9,19 +9,21 @@ use std::sync::Arc;
 
 use actix_web::dev::ServiceRequest;
 
-use crate::bearer;
+use crate::bearer::{self, Scheme};
 use crate::client::AuthenticatedClient;
 use crate::limit::RateLimits;
 use crate::origin::AllowedOrigins;
 use crate::policy::{Claimed, McpPolicy, Requirement};
-use crate::refusal::{AuthError, Refusal};
+use crate::refusal::{AuthError, DpopRejection, Refusal, TokenRejection};
 use crate::resource::ProtectedResource;
+use crate::resource::dpop::DpopMode;
 use crate::scope;
 use crate::session::SessionOwners;
 use crate::telemetry;
 use crate::validate::TokenValidator;
 use crate::validate::cache::CachedValidator;
 use crate::validate::claims::VerifiedClaims;
+use crate::validate::dpop::{self, Expected, ProofChecker};
 use crate::validate::router::Authorities;
 
 /// What one [`McpOAuth`](crate::McpOAuth) shares across workers: the resource, the
@@ -47,6 +49,8 @@ pub(crate) struct Inner {
     /// Rate limits (all off unless configured): the refusal budget is spent here, before
     /// token work; the principal's once the token is valid.
     pub(crate) limits: RateLimits,
+    /// DPoP proofs (RFC 9449); `None` when DPoP is off.
+    pub(crate) dpop: Option<Arc<ProofChecker>>,
 }
 
 impl Inner {
@@ -76,16 +80,22 @@ impl Inner {
             None => r.for_resource(self.resource.clone()),
         };
         // Refused without token work: the refusal budget is spent first (a 429 once gone).
-        let token = bearer::bearer_token(req, self.max_token_bytes).map_err(|r| {
-            let r = self.limits.refusals(req).err().unwrap_or(r);
-            refuse(r, &announced_scopes)
-        })?;
+        let mode = self.resource.dpop().mode;
+        let (scheme, token) =
+            bearer::credentials(req, self.max_token_bytes, mode).map_err(|r| {
+                let r = self.limits.refusals(req).err().unwrap_or(r);
+                refuse(r, &announced_scopes)
+            })?;
         let claims = self
             .validate(token, || self.limits.refusals(req))
             .await
             .map_err(|r| refuse(r, &announced_scopes))?;
+        // After the token (its claims may come from the cache), the proof: every request.
+        let jkt = self
+            .bind(req, scheme, token, &claims)
+            .map_err(|r| refuse(r, &announced_scopes))?;
         let raw = self.expose_token.then(|| token.to_owned());
-        let client = self.client(claims.clone(), raw);
+        let client = self.client(claims.clone(), raw, jkt);
         self.limits
             .principal(&client)
             .map_err(|r| refuse(r, &None))?;
@@ -116,6 +126,42 @@ impl Inner {
             return Err(insufficient(&Some(self.request_scopes(&needs))));
         }
         Ok(client)
+    }
+
+    /// The token's binding against the scheme it came with (RFC 9449 §7): a bound token
+    /// needs the `DPoP` scheme and a proof by its key; the `DPoP` scheme needs a bound
+    /// token. The thumbprint of the proven key, for a sender-constrained request. With
+    /// DPoP off nothing is read (the `DPoP` scheme never got this far).
+    fn bind(
+        &self,
+        req: &ServiceRequest,
+        scheme: Scheme,
+        token: &str,
+        claims: &VerifiedClaims,
+    ) -> Result<Option<String>, Refusal> {
+        let Some(checker) = &self.dpop else {
+            return Ok(None);
+        };
+        let bound = dpop::bound_key(claims);
+        if scheme == Scheme::Bearer {
+            return match bound {
+                Some(_) => Err(Refusal::InvalidToken(TokenRejection::DpopBound)),
+                None => Ok(None),
+            };
+        }
+        let proof = bearer::dpop_proof(req)?;
+        let uri = checker.uri_for(req.path());
+        let expected = Expected {
+            method: req.method().as_str(),
+            uri: &uri,
+            token: Some(token),
+        };
+        let jkt = checker.check(proof, &expected)?;
+        match bound {
+            None => Err(Refusal::InvalidToken(TokenRejection::NotDpopBound)),
+            Some(bound) if dpop::matches_binding(bound, &jkt) => Ok(Some(jkt)),
+            Some(_) => Err(Refusal::InvalidDpopProof(DpopRejection::KeyMismatch)),
+        }
     }
 
     /// The global scopes plus those of this request's operations, each once.
@@ -162,7 +208,11 @@ impl Inner {
             self.resource.required_scopes(),
             self.resource.scope_hierarchy(),
         );
-        let client = self.client(claims, self.expose_token.then(|| token.to_owned()));
+        // A token alone proves no key: a DPoP-bound one is refused (RFC 9449 §7.2).
+        if self.resource.dpop().mode != DpopMode::Off && dpop::bound_key(&claims).is_some() {
+            return Err(Refusal::InvalidToken(TokenRejection::DpopBound));
+        }
+        let client = self.client(claims, self.expose_token.then(|| token.to_owned()), None);
         if req.is_some() {
             self.limits.principal(&client)?;
         }
@@ -176,12 +226,18 @@ impl Inner {
         Ok(client)
     }
 
-    fn client(&self, claims: Arc<VerifiedClaims>, raw: Option<String>) -> AuthenticatedClient {
+    fn client(
+        &self,
+        claims: Arc<VerifiedClaims>,
+        raw: Option<String>,
+        dpop_thumbprint: Option<String>,
+    ) -> AuthenticatedClient {
         AuthenticatedClient::new(
             claims,
             self.resource.clone(),
             raw,
             self.policy.rules.clone(),
+            dpop_thumbprint,
         )
     }
 }

@@ -1,5 +1,6 @@
 //! Finding the bearer token in a request: RFC 6750 §2.1 only (OAuth 2.1 §5.1: a query
-//! token is ignored; §5.1.2, the form body, is not accepted).
+//! token is ignored; §5.1.2, the form body, is not accepted), or a DPoP-bound token and
+//! its proof (RFC 9449 §7.1: `Authorization: DPoP <token>` + one `DPoP` header).
 //!
 //! Finding is kept apart from judging: this module never looks inside the token.
 
@@ -10,7 +11,52 @@ use actix_web::http::header;
 
 use crate::body;
 
-use crate::refusal::{Refusal, TokenRejection};
+use crate::refusal::{DpopRejection, Refusal, TokenRejection};
+use crate::resource::dpop::DpopMode;
+use crate::validate::dpop::proof::MAX_PROOF_BYTES;
+
+/// The authorization scheme a token came with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    /// `Bearer` (RFC 6750 §2.1).
+    Bearer,
+    /// `DPoP` (RFC 9449 §7.1): the token needs a proof.
+    Dpop,
+}
+
+/// The token of `Authorization: Bearer <token68>` or, unless `mode` is off,
+/// `Authorization: DPoP <token68>` (RFC 9449 §7.1, the same token68 syntax), with its
+/// scheme. With `mode` required, `Bearer` is not a credential here (401 without error,
+/// as another scheme); otherwise as [`bearer_token`].
+pub(crate) fn credentials(
+    req: &ServiceRequest,
+    max_len: usize,
+    mode: DpopMode,
+) -> Result<(Scheme, &str), Refusal> {
+    let accepted: &[(&[u8], Scheme)] = match mode {
+        DpopMode::Off => &[(b"bearer", Scheme::Bearer)],
+        DpopMode::Allowed => &[(b"bearer", Scheme::Bearer), (b"dpop", Scheme::Dpop)],
+        DpopMode::Required => &[(b"dpop", Scheme::Dpop)],
+    };
+    token_of(req, max_len, accepted)
+}
+
+/// The value of the one `DPoP` header (RFC 9449 §4.3 check 1: exactly one). Missing or
+/// repeated: 401 `invalid_dpop_proof`; not visible ASCII or over the cap: malformed.
+pub(crate) fn dpop_proof(req: &ServiceRequest) -> Result<&str, Refusal> {
+    let mut values = req.headers().get_all("dpop");
+    let refuse = |why| Err(Refusal::InvalidDpopProof(why));
+    let Some(value) = values.next() else {
+        return refuse(DpopRejection::Missing);
+    };
+    if values.next().is_some() {
+        return refuse(DpopRejection::Multiple);
+    }
+    match value.to_str() {
+        Ok(proof) if proof.len() <= MAX_PROOF_BYTES => Ok(proof.trim()),
+        _ => refuse(DpopRejection::Malformed),
+    }
+}
 
 /// The largest token accepted before any parsing (RFC 8725bis: cap input size).
 pub(crate) const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -24,6 +70,16 @@ pub(crate) const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
 /// - two `Authorization` headers, an empty token, or characters outside token68: 400;
 /// - more than `max_len` bytes: 401 `invalid_token`.
 pub(crate) fn bearer_token(req: &ServiceRequest, max_len: usize) -> Result<&str, Refusal> {
+    token_of(req, max_len, &[(b"bearer", Scheme::Bearer)]).map(|(_, token)| token)
+}
+
+/// The token of the `Authorization` header if its scheme (compared case-insensitively,
+/// RFC 9110 §11.1) is one of `accepted`.
+fn token_of<'r>(
+    req: &'r ServiceRequest,
+    max_len: usize,
+    accepted: &[(&[u8], Scheme)],
+) -> Result<(Scheme, &'r str), Refusal> {
     let mut values = req.headers().get_all(header::AUTHORIZATION);
     let Some(value) = values.next() else {
         return Err(Refusal::MissingToken);
@@ -41,13 +97,18 @@ pub(crate) fn bearer_token(req: &ServiceRequest, max_len: usize) -> Result<&str,
         None => (value, &b""[..]),
     };
     let not_visible = || Refusal::InvalidRequest("The Authorization header is not visible ASCII");
-    if !scheme.eq_ignore_ascii_case(b"bearer") {
+    let Some(found) = accepted
+        .iter()
+        .find(|(name, _)| scheme.eq_ignore_ascii_case(name))
+        .map(|(_, s)| *s)
+    else {
         if !is_visible_ascii(value) {
             return Err(not_visible());
         }
-        // Another scheme (Basic, DPoP, ...) is not a bearer credential: 401 without error.
+        // Another scheme (Basic, DPoP when not accepted, ...) is no credential here: 401
+        // without error.
         return Err(Refusal::MissingToken);
-    }
+    };
     // `credentials = "Bearer" 1*SP token68`
     let token = trim_leading_spaces(rest);
     if token.is_empty() {
@@ -70,7 +131,7 @@ pub(crate) fn bearer_token(req: &ServiceRequest, max_len: usize) -> Result<&str,
             "A token was sent by more than one method",
         ));
     }
-    Ok(token)
+    Ok((found, token))
 }
 
 /// RFC 6750 §2.2: a form-encoded body may carry `access_token`. This server does not accept

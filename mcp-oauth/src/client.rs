@@ -45,6 +45,8 @@ struct ClientInner {
     token: Option<BearerToken>,
     /// The middleware's per-method and per-name rules, for the list filter.
     rules: Arc<Rules>,
+    /// The RFC 7638 thumbprint of the DPoP key the request proved it holds.
+    dpop_thumbprint: Option<String>,
 }
 
 /// The raw bearer token, for the rare handler that must exchange it (RFC 8693).
@@ -100,6 +102,7 @@ impl AuthenticatedClient {
         resource: Arc<ProtectedResource>,
         token: Option<String>,
         rules: Arc<Rules>,
+        dpop_thumbprint: Option<String>,
     ) -> Self {
         Self {
             inner: Arc::new(ClientInner {
@@ -107,8 +110,41 @@ impl AuthenticatedClient {
                 resource,
                 token: token.map(BearerToken),
                 rules,
+                dpop_thumbprint,
             }),
         }
+    }
+
+    /// Whether the request was sender-constrained: it came with the `DPoP` scheme, a valid
+    /// proof, and a token bound to the proof's key (RFC 9449 §7.1).
+    ///
+    /// ```
+    /// # use mcp_oauth::testing::TestAuthServer;
+    /// # let auth = TestAuthServer::start();
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// let oauth = auth.configure(resource).build()?;
+    /// let token = auth.token().audience(resource).sign();
+    /// let client = actix_web::rt::System::new().block_on(oauth.authenticate(&token))?;
+    /// assert!(!client.is_sender_constrained());
+    /// assert_eq!(client.dpop_thumbprint(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn is_sender_constrained(&self) -> bool {
+        self.inner.dpop_thumbprint.is_some()
+    }
+
+    /// The RFC 7638 SHA-256 thumbprint of the DPoP key the request proved it holds (the
+    /// token's `cnf.jkt`), for a sender-constrained request.
+    ///
+    /// ```
+    /// # fn f(client: mcp_oauth::AuthenticatedClient) {
+    /// if let Some(jkt) = client.dpop_thumbprint() {
+    ///     assert_eq!(jkt.len(), 43);
+    /// }
+    /// # }
+    /// ```
+    pub fn dpop_thumbprint(&self) -> Option<&str> {
+        self.inner.dpop_thumbprint.as_deref()
     }
 
     /// Whether the middleware would let this client use the tool, prompt or resource

@@ -55,6 +55,7 @@ pub use layer::{McpOAuth, McpOAuthMiddleware};
 pub use limit::Rate;
 pub use refusal::{AuthError, McpBodyProblem, Refusal, TokenRejection};
 pub use refusal::{DpopRejection, HeaderMismatch};
+pub use resource::dpop::DpopMode;
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub use telemetry::describe_metrics;
@@ -63,7 +64,7 @@ pub use validate::Recognition;
 pub use validate::api_key::{ApiKey, DEFAULT_API_KEY_PREFIX};
 pub use validate::claims::Credential;
 pub use validate::claims::VerifiedClaims;
-pub use validate::dpop::{DEFAULT_DPOP_WINDOW, DpopMode};
+pub use validate::dpop::DEFAULT_DPOP_WINDOW;
 pub use validate::first_of::{FirstOf, first_of};
 pub use validate::introspection::ClientAuthMethod;
 pub use validate::jwt::TypPolicy;

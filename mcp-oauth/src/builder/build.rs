@@ -181,6 +181,9 @@ impl McpOAuthBuilder {
                 ),
             );
         }
+        if let Some(why) = self.dpop_problem() {
+            problem("MCP_OAUTH_DPOP_WINDOW_SECS", why);
+        }
         if let Some(Err(e)) = self.resource_documentation.as_deref().map(secure_url) {
             problem("MCP_OAUTH_RESOURCE_DOCUMENTATION", e);
         }
@@ -282,6 +285,8 @@ impl McpOAuthBuilder {
         }
         scope::extend_unique(&mut supported, extra.iter().map(String::as_str));
         let issuers: Vec<String> = issuers.iter().map(|i| (*i).to_owned()).collect();
+        let (dpop_advert, dpop) = self.dpop_parts(&resource);
+        let dpop_required = self.dpop == crate::DpopMode::Required;
         let document = MetadataDocument {
             resource: &resource,
             authorization_servers: &issuers,
@@ -289,6 +294,9 @@ impl McpOAuthBuilder {
             bearer_methods_supported: ["header"],
             resource_name: self.resource_name.as_deref(),
             resource_documentation: self.resource_documentation.as_deref(),
+            // Only when required: with both schemes the document stays as without DPoP.
+            dpop_signing_alg_values_supported: dpop_required.then_some(&dpop_advert.algorithms[..]),
+            dpop_bound_access_tokens_required: dpop_required.then_some(true),
         };
         let protected = ProtectedResource::new(
             &resource,
@@ -296,7 +304,8 @@ impl McpOAuthBuilder {
             self.required_scopes.clone(),
             &supported,
         )
-        .with_scope_hierarchy(self.scope_hierarchy);
+        .with_scope_hierarchy(self.scope_hierarchy)
+        .with_dpop(dpop_advert.clone());
         Ok(McpOAuth::from_inner(Inner {
             resource: Arc::new(protected),
             validator,
@@ -318,6 +327,7 @@ impl McpOAuthBuilder {
             diagnostics_path: self.diagnostics_path.clone(),
             origins: Arc::new(origins.with_resource(&resource)),
             limits,
+            dpop,
         }))
     }
 

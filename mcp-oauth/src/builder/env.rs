@@ -107,6 +107,14 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
         "clock leeway in seconds, at most 300 (default 60)",
     ),
     (
+        "MCP_OAUTH_DPOP",
+        "DPoP-bound tokens (RFC 9449): off, allowed (both schemes) or required (default allowed)",
+    ),
+    (
+        "MCP_OAUTH_DPOP_WINDOW_SECS",
+        "how far a DPoP proof's iat may be from now, either way, 1 to 600 (default 60)",
+    ),
+    (
         "MCP_OAUTH_RESOURCE_NAME",
         "human-readable name in the metadata",
     ),
@@ -332,6 +340,8 @@ impl McpOAuthBuilder {
         let algorithms = read("MCP_OAUTH_ALGORITHMS");
         let leeway = read("MCP_OAUTH_LEEWAY_SECS");
         let typ = read("MCP_OAUTH_TYP");
+        let dpop = read("MCP_OAUTH_DPOP");
+        let dpop_window = read("MCP_OAUTH_DPOP_WINDOW_SECS");
         let cache_ttl = read("MCP_OAUTH_CACHE_TTL_SECS");
         let cache_max_entries = read("MCP_OAUTH_CACHE_MAX_ENTRIES");
         let max_body = read("MCP_OAUTH_MAX_MCP_BODY_BYTES");
@@ -427,6 +437,10 @@ impl McpOAuthBuilder {
             }
         }
         parse_into(&mut b.typ, typ, "MCP_OAUTH_TYP", &mut problems);
+        parse_into(&mut b.dpop, dpop, "MCP_OAUTH_DPOP", &mut problems);
+        if let Some(d) = seconds(dpop_window, "MCP_OAUTH_DPOP_WINDOW_SECS", &mut problems) {
+            b.dpop_window = d;
+        }
         let selected = match value(&vars, "MCP_OAUTH_PROVIDER", &mut problems) {
             None => None,
             Some(name) => match providers::find(&name) {

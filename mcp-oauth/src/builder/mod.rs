@@ -12,6 +12,7 @@ mod authorization_server;
 mod build;
 mod cache;
 mod discovery;
+mod dpop;
 mod env;
 mod error;
 mod introspection;
@@ -219,6 +220,9 @@ pub struct McpOAuthBuilder {
     pub(crate) dev_tokens: Vec<api_keys::DevToken>,
     /// Rate limits (`limit/`): all off by default.
     pub(crate) rate_limits: crate::limit::RateLimitSettings,
+    /// Which schemes are accepted (RFC 9449 §7) and the proof `iat` window.
+    pub(crate) dpop: crate::DpopMode,
+    pub(crate) dpop_window: Duration,
     /// Problems found while reading the environment, reported by `build()`.
     pub(crate) problems: Vec<ConfigProblem>,
     /// Whether a provider preset was selected (its problems then explain a missing
@@ -285,6 +289,8 @@ impl Default for McpOAuthBuilder {
             api_key_prefix: crate::validate::api_key::DEFAULT_API_KEY_PREFIX.to_owned(),
             dev_tokens: Vec::new(),
             rate_limits: crate::limit::RateLimitSettings::default(),
+            dpop: crate::DpopMode::default(),
+            dpop_window: crate::DEFAULT_DPOP_WINDOW,
             problems: Vec::new(),
             preset: false,
         }

@@ -7,6 +7,12 @@
 //! Discovery Requirements); a 403 as in §Runtime Insufficient Scope Errors (`error`,
 //! `scope`, `resource_metadata`, `error_description`).
 //!
+//! With DPoP (RFC 9449 §7.1) a `DPoP` challenge names the proof algorithms (`algs`) and
+//! `resource_metadata`: in place of the `Bearer` one when DPoP is required; when both
+//! schemes are accepted, after it (a second header field) on a refusal about DPoP (a
+//! proof, or a token's binding), the `error` in the challenge of the scheme at fault.
+//! Any other refusal is answered as without DPoP, so bearer clients see no change.
+//!
 //! [`BearerChallenge`] implements actix-web-httpauth's `Challenge`, so it goes out
 //! through that crate's `WwwAuthenticate` header type; it exists because that crate's own
 //! `Bearer` challenge has no `resource_metadata` parameter (RFC 9728 §5.1).
@@ -18,8 +24,9 @@ use actix_web::http::header::{HeaderValue, TryIntoHeaderValue};
 use actix_web::web::Bytes;
 use actix_web_httpauth::headers::www_authenticate::Challenge;
 
-use super::Refusal;
+use super::{Refusal, TokenRejection};
 use crate::resource::ProtectedResource;
+use crate::resource::dpop::DpopMode;
 use crate::scope;
 
 /// What a challenge without any parameter says instead: a bare `Bearer` is not a valid
@@ -44,10 +51,54 @@ impl BearerChallenge {
         resource: Option<&ProtectedResource>,
         request_scopes: Option<&[String]>,
     ) -> Self {
+        Self::of_scheme(Scheme::Bearer, refusal, resource, request_scopes)
+    }
+
+    /// The challenges for `refusal`, in the order they are sent: one, or with DPoP
+    /// allowed, a `Bearer` and a `DPoP` challenge on a refusal about DPoP (RFC 9449 §7.1).
+    pub(crate) fn all(
+        refusal: &Refusal,
+        resource: Option<&ProtectedResource>,
+        request_scopes: Option<&[String]>,
+    ) -> Vec<Self> {
+        let Some(dpop) = resource.map(|r| r.dpop()) else {
+            return vec![Self::new(refusal, resource, request_scopes)];
+        };
+        let algs = dpop.algs();
+        let dpop_scheme = Scheme::Dpop(&algs);
+        let of =
+            |scheme, refusal: &Refusal| Self::of_scheme(scheme, refusal, resource, request_scopes);
+        match dpop.mode {
+            DpopMode::Off => vec![of(Scheme::Bearer, refusal)],
+            DpopMode::Required => vec![of(dpop_scheme, refusal)],
+            DpopMode::Allowed => match refusal {
+                Refusal::InvalidDpopProof(_) => vec![
+                    of(Scheme::Bearer, &Refusal::MissingToken),
+                    of(dpop_scheme, refusal),
+                ],
+                r @ Refusal::InvalidToken(
+                    TokenRejection::DpopBound | TokenRejection::NotDpopBound,
+                ) => {
+                    vec![
+                        of(Scheme::Bearer, r),
+                        of(dpop_scheme, &Refusal::MissingToken),
+                    ]
+                }
+                r => vec![of(Scheme::Bearer, r)],
+            },
+        }
+    }
+
+    fn of_scheme(
+        scheme: Scheme<'_>,
+        refusal: &Refusal,
+        resource: Option<&ProtectedResource>,
+        request_scopes: Option<&[String]>,
+    ) -> Self {
         let metadata = resource.map(|r| r.metadata_url());
         let global: &[String] = resource.map(|r| r.required_scopes()).unwrap_or(&[]);
         let needed = request_scopes.unwrap_or(global);
-        let mut params = Params::default();
+        let mut params = Params::new(scheme);
         match refusal {
             // RFC 6750 §3.1: no error information when the request had no credentials.
             Refusal::MissingToken | Refusal::Unavailable(_) | Refusal::Overloaded { .. } => {
@@ -117,16 +168,44 @@ impl Challenge for BearerChallenge {
     }
 }
 
-#[derive(Default)]
+/// The auth-scheme of a challenge.
+#[derive(Clone, Copy)]
+enum Scheme<'a> {
+    Bearer,
+    /// `DPoP`, with its `algs` (RFC 9449 §7.1).
+    Dpop(&'a str),
+}
+
 struct Params {
+    scheme: &'static str,
     out: String,
 }
 
 impl Params {
+    fn new(scheme: Scheme<'_>) -> Self {
+        match scheme {
+            Scheme::Bearer => Self {
+                scheme: "Bearer ",
+                out: String::new(),
+            },
+            Scheme::Dpop(algs) => {
+                let mut params = Self {
+                    scheme: "DPoP ",
+                    out: String::new(),
+                };
+                params.push("algs", Some(algs));
+                params
+            }
+        }
+    }
+
     fn push(&mut self, name: &str, value: Option<&str>) {
         let Some(value) = value else { return };
-        self.out
-            .push_str(if self.out.is_empty() { "Bearer " } else { ", " });
+        self.out.push_str(if self.out.is_empty() {
+            self.scheme
+        } else {
+            ", "
+        });
         self.out.push_str(name);
         self.out.push_str("=\"");
         self.out.push_str(&sanitize_description(value));
@@ -178,7 +257,6 @@ pub(crate) fn sanitize_description(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::refusal::TokenRejection;
 
     #[test]
     fn descriptions_lose_quotes_backslashes_and_control_characters() {

@@ -262,6 +262,11 @@ pub enum TokenRejection {
     InvalidClaim(&'static str),
     /// The authorization server says the token is not active (RFC 7662).
     Inactive,
+    /// The token is bound to a DPoP key (`cnf.jkt`) and came as a `Bearer` token, without
+    /// proof of possession (RFC 9449 §7.2).
+    DpopBound,
+    /// The token came with the `DPoP` scheme and is bound to no key (RFC 9449 §7.1).
+    NotDpopBound,
     /// A custom validator's reason. Sanitised before it reaches a header.
     Other(Cow<'static, str>),
 }
@@ -292,6 +297,8 @@ impl TokenRejection {
             Self::IssuedInFuture => "The access token was issued in the future",
             Self::InvalidClaim(_) => "The token has an invalid claim",
             Self::Inactive => "The access token is not active",
+            Self::DpopBound => "The token is DPoP-bound: send it with the DPoP scheme and a proof",
+            Self::NotDpopBound => "The token is not DPoP-bound: send it with the Bearer scheme",
             Self::Other(reason) => reason,
         }
     }

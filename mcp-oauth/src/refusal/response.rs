@@ -89,11 +89,15 @@ impl AuthError {
     /// assert!(AuthError::from(Refusal::MiddlewareNotInstalled).challenge().is_none());
     /// ```
     pub fn challenge(&self) -> Option<HeaderValue> {
-        self.bearer_challenge().map(BearerChallenge::into_value)
+        self.challenges()
+            .into_iter()
+            .next()
+            .map(BearerChallenge::into_value)
     }
 
-    /// The challenge of [`challenge`](Self::challenge), before it becomes a header value.
-    fn bearer_challenge(&self) -> Option<BearerChallenge> {
+    /// Every challenge this error answers with, in order: the first is
+    /// [`challenge`](Self::challenge)'s; with DPoP allowed a 401 has a `DPoP` one too.
+    fn challenges(&self) -> Vec<BearerChallenge> {
         if matches!(
             self.refusal,
             Refusal::MiddlewareNotInstalled
@@ -104,13 +108,13 @@ impl AuthError {
                 | Refusal::BodyTimeout
                 | Refusal::RateLimited { .. }
         ) {
-            return None;
+            return Vec::new();
         }
-        Some(BearerChallenge::new(
+        BearerChallenge::all(
             &self.refusal,
             self.resource.as_deref(),
             self.request_scopes.as_deref(),
-        ))
+        )
     }
 }
 
@@ -146,8 +150,13 @@ impl ResponseError for AuthError {
     fn error_response(&self) -> HttpResponse {
         log(&self.refusal);
         let mut res = HttpResponse::build(self.status_code());
-        if let Some(challenge) = self.bearer_challenge() {
+        let mut challenges = self.challenges().into_iter();
+        if let Some(challenge) = challenges.next() {
             res.insert_header(WwwAuthenticate(challenge));
+        }
+        // RFC 9110 §11.6.1: one field line per challenge.
+        for more in challenges {
+            res.append_header((header::WWW_AUTHENTICATE, more.into_value()));
         }
         if let Refusal::MalformedMcpBody(problem) = self.refusal {
             // JSON-RPC 2.0 §5: an error response with a null id (none could be read).

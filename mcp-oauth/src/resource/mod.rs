@@ -5,11 +5,14 @@
 //! Built once from the configuration and shared read-only: [`endpoint`] serves the
 //! rendered metadata document. Nothing here fetches, validates or reads a request body.
 
+pub(crate) mod dpop;
 pub(crate) mod endpoint;
 
 use actix_web::web::Bytes;
 
 use serde::Serialize;
+
+use dpop::DpopAdvert;
 
 /// The document (RFC 9728 §2). Members with zero values are omitted (§3.2).
 #[derive(Debug, Serialize)]
@@ -25,6 +28,13 @@ pub(crate) struct MetadataDocument<'a> {
     pub(crate) bearer_methods_supported: [&'static str; 1],
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) resource_name: Option<&'a str>,
+    /// The proof algorithms accepted, when DPoP is required (RFC 9728 §2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) dpop_signing_alg_values_supported: Option<&'a [String]>,
+    /// `true` when only DPoP-bound tokens are accepted; omitted otherwise (RFC 9728 §2:
+    /// absent means `false`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) dpop_bound_access_tokens_required: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) resource_documentation: Option<&'a str>,
 }
@@ -50,6 +60,8 @@ pub(crate) struct ProtectedResource {
     known_scopes: Vec<String>,
     /// A granted `prefix:*` covers `prefix:…` (opt-in).
     scope_hierarchy: bool,
+    /// Which schemes are accepted and the proof algorithms (RFC 9449 §7.1).
+    dpop: DpopAdvert,
 }
 
 impl ProtectedResource {
@@ -77,6 +89,7 @@ impl ProtectedResource {
             required_scopes,
             known_scopes,
             scope_hierarchy: false,
+            dpop: DpopAdvert::default(),
         }
     }
 
@@ -100,6 +113,16 @@ impl ProtectedResource {
     pub(crate) fn with_scope_hierarchy(mut self, on: bool) -> Self {
         self.scope_hierarchy = on;
         self
+    }
+
+    /// Sets what the challenges say about DPoP.
+    pub(crate) fn with_dpop(mut self, dpop: DpopAdvert) -> Self {
+        self.dpop = dpop;
+        self
+    }
+
+    pub(crate) fn dpop(&self) -> &DpopAdvert {
+        &self.dpop
     }
 
     pub(crate) fn scope_hierarchy(&self) -> bool {

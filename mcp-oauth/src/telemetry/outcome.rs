@@ -100,6 +100,8 @@ fn rejection(why: &TokenRejection) -> &'static Outcome {
         TokenRejection::IssuedInFuture => outcome!("invalid_token", "issued_in_future"),
         TokenRejection::InvalidClaim(_) => outcome!("invalid_token", "invalid_claim"),
         TokenRejection::Inactive => outcome!("invalid_token", "inactive"),
+        TokenRejection::DpopBound => outcome!("invalid_token", "dpop_bound"),
+        TokenRejection::NotDpopBound => outcome!("invalid_token", "not_dpop_bound"),
         TokenRejection::Other(_) => outcome!("invalid_token", "other"),
     }
 }

@@ -308,3 +308,40 @@ fn unix_now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
+
+/// The key a token request proves it holds (RFC 9449 §5): `None` without a `DPoP`
+/// header; the proof checked as a resource server would (one header, `htm` POST, `htu`
+/// the token endpoint, no `ath`), without a replay cache.
+pub(crate) fn token_request_key(
+    req: &actix_web::HttpRequest,
+    token_endpoint: &str,
+) -> Result<Option<String>, &'static str> {
+    use crate::validate::dpop::{DEFAULT_DPOP_ALGORITHMS, DEFAULT_DPOP_WINDOW};
+    use crate::validate::dpop::{Expected, ProofRules};
+
+    let mut values = req.headers().get_all("dpop");
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err("more than one DPoP header");
+    }
+    let proof = value
+        .to_str()
+        .map_err(|_| "the DPoP header is not visible ASCII")?;
+    let uri = url::Url::parse(token_endpoint).map_err(|_| "bad token endpoint")?;
+    let rules = ProofRules {
+        algorithms: DEFAULT_DPOP_ALGORITHMS.to_vec(),
+        window: DEFAULT_DPOP_WINDOW,
+        leeway: std::time::Duration::from_secs(5),
+    };
+    let expected = Expected {
+        method: "POST",
+        uri: &uri,
+        token: None,
+    };
+    rules
+        .verify(proof, &expected, unix_now())
+        .map(|proof| Some(proof.jkt))
+        .map_err(|why| why.description())
+}

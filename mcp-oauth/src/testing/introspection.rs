@@ -211,7 +211,13 @@ impl Shared {
             Some((text, kind)) => (serde_json::from_str(&text).ok()?, kind),
             None => (verified_jwt_claims(&ring, token)?, OpaqueKind::Access),
         };
-        current(&claims).then_some((claims, kind.token_type()))
+        // RFC 9449 §6.2: a bound access token is introspected as `token_type: DPoP`.
+        let bound = claims.get("cnf").and_then(|c| c.get("jkt")).is_some();
+        let token_type = match kind {
+            OpaqueKind::Access if bound => "DPoP",
+            kind => kind.token_type(),
+        };
+        current(&claims).then_some((claims, token_type))
     }
 
     /// The fault for a request about `token`: its own, else one of the next-N faults

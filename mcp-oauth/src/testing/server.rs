@@ -789,8 +789,19 @@ fn oauth_error(code: &str, description: &str) -> HttpResponse {
 
 /// `client_credentials` (any client, for the quickstart and tests) and
 /// `authorization_code` with PKCE S256 (for clients doing the full MCP flow).
-async fn token(shared: web::Data<Shared>, form: web::Form<TokenRequest>) -> HttpResponse {
+///
+/// A request with a `DPoP` proof (RFC 9449 §5) gets a token bound to the proof's key
+/// (`cnf.jkt`) and `token_type` `DPoP`; a bad proof, 400 `invalid_dpop_proof`.
+async fn token(
+    shared: web::Data<Shared>,
+    req: actix_web::HttpRequest,
+    form: web::Form<TokenRequest>,
+) -> HttpResponse {
     let form = form.into_inner();
+    let jkt = match super::dpop::token_request_key(&req, &format!("{}/token", shared.base)) {
+        Ok(jkt) => jkt,
+        Err(why) => return oauth_error("invalid_dpop_proof", why),
+    };
     let (subject, client_id, scope, resource) = match form.grant_type.as_str() {
         "client_credentials" => {
             let Some(resource) = form.resource else {
@@ -851,17 +862,21 @@ async fn token(shared: web::Data<Shared>, form: web::Form<TokenRequest>) -> Http
         }
     };
     let opaque = shared.state().opaque_tokens;
-    let builder = TokenBuilder::new(shared.into_inner())
+    let mut builder = TokenBuilder::new(shared.into_inner())
         .subject(&subject)
         .client_id(&client_id)
         .audience(&resource)
         .scope(&scope);
+    if let Some(jkt) = &jkt {
+        builder = builder.claim("cnf", json!({ "jkt": jkt }));
+    }
     let token = if opaque {
         builder.opaque()
     } else {
         builder.sign()
     };
-    let mut body = json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600});
+    let token_type = if jkt.is_some() { "DPoP" } else { "Bearer" };
+    let mut body = json!({"access_token": token, "token_type": token_type, "expires_in": 3600});
     if !scope.is_empty() {
         body["scope"] = json!(scope);
     }

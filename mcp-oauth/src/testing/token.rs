@@ -328,6 +328,25 @@ impl TokenBuilder {
         self.claims.insert(name.to_owned(), value);
         self
     }
+    /// Binds the token to a DPoP key: `cnf.jkt` = its RFC 7638 thumbprint (RFC 9449 §6),
+    /// in the JWT and in the introspection answer of an [opaque](Self::opaque) token.
+    ///
+    /// ```
+    /// use mcp_oauth::testing::{DpopKey, TestAuthServer};
+    /// # fn part(jwt: &str, i: usize) -> serde_json::Value {
+    /// #     use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    /// #     let segment = jwt.split('.').nth(i).unwrap_or_default();
+    /// #     let bytes = URL_SAFE_NO_PAD.decode(segment).unwrap_or_default();
+    /// #     serde_json::from_slice(&bytes).unwrap_or_default()
+    /// # }
+    /// let auth = TestAuthServer::start();
+    /// let key = DpopKey::generate();
+    /// let token = auth.token().dpop_bound(&key).sign();
+    /// assert_eq!(part(&token, 1)["cnf"]["jkt"], key.thumbprint());
+    /// ```
+    pub fn dpop_bound(self, key: &super::DpopKey) -> Self {
+        self.claim("cnf", json!({ "jkt": key.thumbprint() }))
+    }
     /// Removes a claim (e.g. `exp` or `aud`).
     ///
     /// ```

@@ -414,9 +414,10 @@ fn read_error_answer(status: u16, body: &[u8]) -> ErrorAnswer {
 /// servers use `access_token`). Refresh tokens and proof-of-possession types are not.
 fn is_access_token_type(kind: &str) -> bool {
     let lower = kind.to_ascii_lowercase();
+    // `DPoP`: a DPoP-bound access token (RFC 9449 §6.2); its binding is `cnf.jkt`.
     matches!(
         lower.as_str(),
-        "bearer" | "access_token" | "urn:ietf:params:oauth:token-type:access_token"
+        "bearer" | "dpop" | "access_token" | "urn:ietf:params:oauth:token-type:access_token"
     )
 }
 

@@ -23,8 +23,6 @@ pub(crate) mod api_key;
 pub(crate) mod cache;
 pub(crate) mod claims;
 pub(crate) mod clock;
-// Not on the request path yet: the middleware reads proofs once `admit` is wired.
-#[allow(dead_code)]
 pub(crate) mod dpop;
 pub(crate) mod first_of;
 pub(crate) mod introspection;

@@ -14,10 +14,10 @@ pub(crate) mod thumbprint;
 #[cfg(test)]
 mod tests;
 
-use std::str::FromStr;
 use std::time::{Duration, UNIX_EPOCH};
 
 use jsonwebtoken::Algorithm;
+use url::Url;
 
 pub(crate) use proof::{Expected, ProofRules};
 use replay::{ReplayCache, Seen};
@@ -48,56 +48,22 @@ pub(crate) const DEFAULT_DPOP_ALGORITHMS: [Algorithm; 9] = [
     Algorithm::RS512,
 ];
 
-/// Which token schemes a protected resource accepts (RFC 9449 §7).
-///
-/// ```
-/// use mcp_oauth::DpopMode;
-///
-/// assert_eq!(DpopMode::default(), DpopMode::Allowed);
-/// assert_eq!("required".parse::<DpopMode>(), Ok(DpopMode::Required));
-/// assert!("sometimes".parse::<DpopMode>().is_err());
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DpopMode {
-    /// `Bearer` only: the `DPoP` scheme is not a credential here, and no proof is read.
-    Off,
-    /// Both schemes: `Bearer` for unbound tokens, `DPoP` with a proof for bound ones. A
-    /// DPoP-bound token presented as `Bearer` is refused.
-    #[default]
-    Allowed,
-    /// `DPoP` only: every token is bound and comes with a proof (RFC 9728 §2
-    /// `dpop_bound_access_tokens_required`).
-    Required,
-}
-
-impl FromStr for DpopMode {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "off" => Ok(Self::Off),
-            "allowed" => Ok(Self::Allowed),
-            "required" => Ok(Self::Required),
-            other => Err(format!(
-                "`{other}` is not a DPoP mode (off, allowed, required)"
-            )),
-        }
-    }
-}
-
 /// Checks proofs for one protected resource: the rules, the replay cache, the clock.
 #[derive(Debug)]
 pub(crate) struct ProofChecker {
     rules: ProofRules,
+    /// The configured resource's origin: what `htu` is compared with (never the
+    /// request's `Host`, which a proxy may rewrite and a client may forge).
+    origin: Url,
     replay: ReplayCache,
     clock: Clock,
 }
 
 impl ProofChecker {
-    pub(crate) fn new(rules: ProofRules, max_proofs: usize) -> Self {
+    pub(crate) fn new(rules: ProofRules, origin: Url, max_proofs: usize) -> Self {
         Self {
             rules,
+            origin,
             replay: ReplayCache::new(max_proofs),
             clock: Clock::default(),
         }
@@ -109,9 +75,12 @@ impl ProofChecker {
         self
     }
 
-    /// The algorithms accepted, for the challenge and the metadata.
-    pub(crate) fn algorithms(&self) -> &[Algorithm] {
-        &self.rules.algorithms
+    /// The URI a request to `path` has as this resource is reached: the configured
+    /// origin and the path (set, not joined: `//host/x` stays a path).
+    pub(crate) fn uri_for(&self, path: &str) -> Url {
+        let mut uri = self.origin.clone();
+        uri.set_path(path);
+        uri
     }
 
     /// Checks `proof` against the request, then (the proof good) remembers its `jti`:

@@ -17,11 +17,11 @@ fn checker() -> ProofChecker {
         window: DEFAULT_DPOP_WINDOW,
         leeway: Duration::from_secs(5),
     };
-    ProofChecker::new(rules, 1024)
+    ProofChecker::new(rules, Url::parse(URI).unwrap(), 1024)
 }
 
 fn run(checker: &ProofChecker, proof: &str) -> Result<String, Refusal> {
-    let uri = Url::parse(URI).unwrap();
+    let uri = checker.uri_for("/mcp");
     let expected = Expected {
         method: "POST",
         uri: &uri,
@@ -189,7 +189,7 @@ fn a_disallowed_asymmetric_algorithm_is_refused() {
         window: DEFAULT_DPOP_WINDOW,
         leeway: Duration::ZERO,
     };
-    let checker = ProofChecker::new(rules, 16);
+    let checker = ProofChecker::new(rules, Url::parse(URI).unwrap(), 16);
     let proof = DpopKey::generate()
         .proof("POST", URI)
         .access_token(TOKEN)
@@ -257,7 +257,7 @@ fn a_full_replay_cache_refuses_with_a_503_rather_than_forget() {
         window: DEFAULT_DPOP_WINDOW,
         leeway: Duration::ZERO,
     };
-    let checker = ProofChecker::new(rules, 2).with_clock(clock);
+    let checker = ProofChecker::new(rules, Url::parse(URI).unwrap(), 2).with_clock(clock);
     let key = DpopKey::generate();
     let proof = || key.proof("POST", URI).access_token(TOKEN).sign();
     assert!(run(&checker, &proof()).is_ok());
@@ -266,6 +266,17 @@ fn a_full_replay_cache_refuses_with_a_503_rather_than_forget() {
         run(&checker, &proof()),
         Err(Refusal::Overloaded { .. })
     ));
+}
+
+#[test]
+fn the_expected_uri_is_the_configured_origin_and_the_path() {
+    let checker = checker();
+    assert_eq!(checker.uri_for("/mcp").as_str(), URI);
+    // A path that looks like an authority stays a path.
+    assert_eq!(
+        checker.uri_for("//evil.example/mcp").host_str(),
+        Some("mcp.example.com")
+    );
 }
 
 #[test]
