@@ -91,6 +91,15 @@ async fn tenant(client: AuthenticatedClient) -> HttpResponse {
     }
 }
 
+/// Whether the request was sender-constrained (RFC 9449), and by which key.
+async fn dpop_client(client: AuthenticatedClient) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "subject": client.subject(),
+        "sender_constrained": client.is_sender_constrained(),
+        "jkt": client.dpop_thumbprint(),
+    }))
+}
+
 /// Echoes the request body, to show the middleware left it intact.
 async fn echo(_client: AuthenticatedClient, body: Bytes) -> Bytes {
     body
@@ -125,6 +134,8 @@ fn routes(cfg: &mut web::ServiceConfig) {
     .route("/debug", web::get().to(debug_client))
     .route("/token", web::get().to(raw_token))
     .route("/principal", web::get().to(principal))
+    .route("/dpop", web::get().to(dpop_client))
+    .route("/dpop", web::post().to(dpop_client))
     .route("/tenant", web::get().to(tenant))
     .route("/health", web::get().to(health))
     .route("/health/live", web::get().to(health))

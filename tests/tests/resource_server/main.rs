@@ -14,6 +14,7 @@ mod cache;
 mod config;
 mod cors;
 mod discovery;
+mod dpop;
 mod extraction;
 mod extractor;
 mod httpauth;
