@@ -31,7 +31,8 @@ impl McpOAuthBuilder {
     ///
     /// let oauth = McpOAuth::builder()
     ///     .resource("https://mcp.example.com/mcp")
-    ///     .issuer("https://auth.example.com")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
     ///     .dpop(DpopMode::Required)
     ///     .build()?;
     /// # let _ = oauth;
@@ -52,7 +53,8 @@ impl McpOAuthBuilder {
     ///
     /// let builder = McpOAuth::builder()
     ///     .resource("https://mcp.example.com/mcp")
-    ///     .issuer("https://auth.example.com");
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks");
     /// assert!(builder.clone().dpop_proof_window(Duration::from_secs(30)).build().is_ok());
     /// assert!(builder.dpop_proof_window(Duration::ZERO).build().is_err());
     /// ```
