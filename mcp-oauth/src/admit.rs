@@ -51,6 +51,8 @@ pub(crate) struct Inner {
     pub(crate) limits: RateLimits,
     /// DPoP proofs (RFC 9449); `None` when DPoP is off.
     pub(crate) dpop: Option<Arc<ProofChecker>>,
+    /// Whether an unbound token may come with the `DPoP` scheme (its proof checked).
+    pub(crate) dpop_accept_unbound: bool,
 }
 
 impl Inner {
@@ -158,6 +160,8 @@ impl Inner {
         };
         let jkt = checker.check(proof, &expected)?;
         match bound {
+            // Proof good, but the token works without the key: not sender-constrained.
+            None if self.dpop_accept_unbound => Ok(None),
             None => Err(Refusal::InvalidToken(TokenRejection::NotDpopBound)),
             Some(bound) if dpop::matches_binding(bound, &jkt) => Ok(Some(jkt)),
             Some(_) => Err(Refusal::InvalidDpopProof(DpopRejection::KeyMismatch)),

@@ -328,6 +328,7 @@ impl McpOAuthBuilder {
             origins: Arc::new(origins.with_resource(&resource)),
             limits,
             dpop,
+            dpop_accept_unbound: self.dpop_accept_unbound,
         }))
     }
 

@@ -62,6 +62,28 @@ impl McpOAuthBuilder {
         self.dpop_window = window;
         self
     }
+
+    /// Accept a token bound to no key (no `cnf.jkt`) with the `DPoP` scheme, its proof
+    /// checked all the same (default `false`: 401 `invalid_token`, the client should use
+    /// `Bearer`). Such a request is not sender-constrained: the token works without the
+    /// key too. `MCP_OAUTH_DPOP_ACCEPT_UNBOUND`.
+    ///
+    /// ```
+    /// use mcp_oauth::McpOAuth;
+    ///
+    /// let oauth = McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .dpop_accept_unbound_tokens(true)
+    ///     .build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn dpop_accept_unbound_tokens(mut self, accept: bool) -> Self {
+        self.dpop_accept_unbound = accept;
+        self
+    }
 }
 
 impl McpOAuthBuilder {

@@ -111,6 +111,10 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
         "DPoP-bound tokens (RFC 9449): off, allowed (both schemes) or required (default allowed)",
     ),
     (
+        "MCP_OAUTH_DPOP_ACCEPT_UNBOUND",
+        "true: a token bound to no key is accepted with the DPoP scheme and a valid proof (default false)",
+    ),
+    (
         "MCP_OAUTH_DPOP_WINDOW_SECS",
         "how far a DPoP proof's iat may be from now, either way, 1 to 600 (default 60)",
     ),
@@ -342,6 +346,7 @@ impl McpOAuthBuilder {
         let typ = read("MCP_OAUTH_TYP");
         let dpop = read("MCP_OAUTH_DPOP");
         let dpop_window = read("MCP_OAUTH_DPOP_WINDOW_SECS");
+        let unbound = read("MCP_OAUTH_DPOP_ACCEPT_UNBOUND");
         let cache_ttl = read("MCP_OAUTH_CACHE_TTL_SECS");
         let cache_max_entries = read("MCP_OAUTH_CACHE_MAX_ENTRIES");
         let max_body = read("MCP_OAUTH_MAX_MCP_BODY_BYTES");
@@ -426,15 +431,11 @@ impl McpOAuthBuilder {
             "MCP_OAUTH_DISCOVERY_STRICTNESS",
             &mut problems,
         );
-        if let Some(v) = retry {
-            match v.to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => b.retry_discovery = true,
-                "false" | "0" | "no" => b.retry_discovery = false,
-                _ => problems.push(ConfigProblem::new(
-                    "MCP_OAUTH_DISCOVERY_RETRY",
-                    format!("`{v}` is neither `true` nor `false`"),
-                )),
-            }
+        if let Some(on) = flag(retry, "MCP_OAUTH_DISCOVERY_RETRY", &mut problems) {
+            b.retry_discovery = on;
+        }
+        if let Some(on) = flag(unbound, "MCP_OAUTH_DPOP_ACCEPT_UNBOUND", &mut problems) {
+            b.dpop_accept_unbound = on;
         }
         parse_into(&mut b.typ, typ, "MCP_OAUTH_TYP", &mut problems);
         parse_into(&mut b.dpop, dpop, "MCP_OAUTH_DPOP", &mut problems);
@@ -529,6 +530,26 @@ fn seconds(
 }
 
 /// Parses a setting with its `FromStr`, whose error says what is accepted.
+/// `true` / `false` (or `1`/`0`, `yes`/`no`, any case).
+fn flag(
+    value: Option<String>,
+    name: &'static str,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<bool> {
+    let v = value?;
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Some(true),
+        "false" | "0" | "no" => Some(false),
+        _ => {
+            problems.push(ConfigProblem::new(
+                name,
+                format!("`{v}` is neither `true` nor `false`"),
+            ));
+            None
+        }
+    }
+}
+
 fn parse_into<T: std::str::FromStr<Err = String>>(
     slot: &mut T,
     value: Option<String>,

@@ -223,6 +223,8 @@ pub struct McpOAuthBuilder {
     /// Which schemes are accepted (RFC 9449 §7) and the proof `iat` window.
     pub(crate) dpop: crate::DpopMode,
     pub(crate) dpop_window: Duration,
+    /// Whether an unbound token is accepted with the `DPoP` scheme (and a good proof).
+    pub(crate) dpop_accept_unbound: bool,
     /// Problems found while reading the environment, reported by `build()`.
     pub(crate) problems: Vec<ConfigProblem>,
     /// Whether a provider preset was selected (its problems then explain a missing
@@ -291,6 +293,7 @@ impl Default for McpOAuthBuilder {
             rate_limits: crate::limit::RateLimitSettings::default(),
             dpop: crate::DpopMode::default(),
             dpop_window: crate::DEFAULT_DPOP_WINDOW,
+            dpop_accept_unbound: false,
             problems: Vec::new(),
             preset: false,
         }

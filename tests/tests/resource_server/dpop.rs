@@ -206,6 +206,24 @@ async fn a_bound_token_as_bearer_and_an_unbound_one_as_dpop_are_401_invalid_toke
     assert_eq!(err.refusal().error_code(), Some("invalid_token"));
 }
 
+// Configured to: an unbound token with the DPoP scheme and a good proof is admitted, not
+// sender-constrained; its proof is still checked.
+#[actix_web::test]
+async fn an_unbound_token_with_a_proof_is_admitted_when_configured() {
+    let srv = TestServer::with(|b| b.dpop_accept_unbound_tokens(true));
+    let key = DpopKey::generate();
+    let token = srv.valid_token();
+    let who = admitted(&get_dpop(&srv, &token, &[&proof(&srv, &key, &token).sign()]).await);
+    assert_eq!(who["sender_constrained"], false);
+    assert_eq!(who["jkt"], Value::Null);
+    let stale = proof(&srv, &key, &token).iat_offset(-3600).sign();
+    assert_invalid_proof(
+        &srv,
+        &get_dpop(&srv, &token, &[&stale]).await,
+        "The DPoP proof iat is outside the accepted window",
+    );
+}
+
 // §7.1: `htu` is compared with the configured resource's origin, not the `Host` header.
 #[actix_web::test]
 async fn htu_is_the_configured_origin_whatever_the_host_header_says() {
@@ -374,10 +392,37 @@ async fn the_test_authorization_server_issues_bound_tokens_on_a_proof() {
     assert_eq!(body["error"], "invalid_dpop_proof");
 }
 
-// The environment: MCP_OAUTH_DPOP and MCP_OAUTH_DPOP_WINDOW_SECS, checked at build.
-#[test]
-fn the_dpop_settings_come_from_the_environment() {
-    let base = |extra: [(&str, &str); 2]| {
+// The environment: MCP_OAUTH_DPOP, MCP_OAUTH_DPOP_WINDOW_SECS and
+// MCP_OAUTH_DPOP_ACCEPT_UNBOUND take effect, and bad values are reported at build.
+#[actix_web::test]
+async fn the_dpop_settings_come_from_the_environment() {
+    let srv = Setup::new().start(|auth, resource| {
+        McpOAuthBuilder::from_vars([
+            ("MCP_OAUTH_RESOURCE", resource),
+            ("MCP_OAUTH_AUTHORIZATION_SERVERS", auth.issuer()),
+            ("MCP_OAUTH_JWKS_URI", &auth.jwks_uri()),
+            ("MCP_OAUTH_LEEWAY_SECS", "0"),
+            ("MCP_OAUTH_DPOP", "required"),
+            ("MCP_OAUTH_DPOP_WINDOW_SECS", "10"),
+            ("MCP_OAUTH_DPOP_ACCEPT_UNBOUND", "true"),
+        ])
+    });
+    // Required: a bearer token is no credential.
+    let reply = send(srv.get("/dpop").bearer(&srv.valid_token())).await;
+    assert_eq!(reply.status, 401);
+    assert!(
+        reply.challenge().starts_with("DPoP algs="),
+        "{}",
+        reply.challenge()
+    );
+    // Unbound tokens accepted with a proof; the window is 10 s.
+    let key = DpopKey::generate();
+    let token = srv.valid_token();
+    admitted(&get_dpop(&srv, &token, &[&proof(&srv, &key, &token).sign()]).await);
+    let old = proof(&srv, &key, &token).iat_offset(-40).sign();
+    assert_invalid_proof_required(&get_dpop(&srv, &token, &[&old]).await);
+
+    let base = |extra: [(&str, &str); 3]| {
         let mut vars = vec![
             ("MCP_OAUTH_RESOURCE", "https://mcp.example.com/mcp"),
             (
@@ -389,22 +434,31 @@ fn the_dpop_settings_come_from_the_environment() {
         vars.extend(extra);
         McpOAuthBuilder::from_vars(vars).build()
     };
-    assert!(
-        base([
-            ("MCP_OAUTH_DPOP", "required"),
-            ("MCP_OAUTH_DPOP_WINDOW_SECS", "30")
-        ])
-        .is_ok()
-    );
     let err = base([
         ("MCP_OAUTH_DPOP", "sometimes"),
         ("MCP_OAUTH_DPOP_WINDOW_SECS", "0"),
+        ("MCP_OAUTH_DPOP_ACCEPT_UNBOUND", "maybe"),
     ])
     .unwrap_err();
     let settings: Vec<&str> = err.problems().iter().map(|p| p.setting()).collect();
-    assert!(settings.contains(&"MCP_OAUTH_DPOP"), "{settings:?}");
+    assert_eq!(
+        settings,
+        [
+            "MCP_OAUTH_DPOP_ACCEPT_UNBOUND",
+            "MCP_OAUTH_DPOP",
+            "MCP_OAUTH_DPOP_WINDOW_SECS"
+        ]
+    );
+}
+
+/// With DPoP required, a stale proof: one `DPoP` challenge with `invalid_dpop_proof`.
+fn assert_invalid_proof_required(reply: &Reply) {
+    assert_eq!(reply.status, 401, "{}", reply.text());
+    let challenge = reply.challenge();
+    assert!(challenge.starts_with("DPoP algs="), "{challenge}");
     assert!(
-        settings.contains(&"MCP_OAUTH_DPOP_WINDOW_SECS"),
-        "{settings:?}"
+        challenge
+            .contains("error_description=\"The DPoP proof iat is outside the accepted window\""),
+        "{challenge}"
     );
 }
