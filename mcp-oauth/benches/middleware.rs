@@ -16,6 +16,11 @@
 //! - `middleware/rs256_valid_cached_quota`: the same plus a per-principal quota too large
 //!   to run out: the principal's key (hashed once per validated token, kept with its
 //!   claims), its entry looked up, one GCRA update;
+//! - `middleware/rs256_valid_cached_dpop`: the cached case with a DPoP-bound token (RFC
+//!   9449) sent as `Authorization: DPoP` with a fresh ES256 proof per request (signed
+//!   before the clock starts): the claims come from the cache, the proof is checked every
+//!   time (parse, thumbprint, one ECDSA verification, `htu`/`iat`/`ath`, the replay
+//!   cache). Window 1 s and no leeway, so the replay cache stays far under its bound;
 //! - `middleware/no_token`: wrapped, no `Authorization` header (the 401 + challenge path).
 //!
 //! Like `benches/validation.rs`, each sample is timed with `iter_custom` inside one
@@ -104,6 +109,21 @@ fn middleware(c: &mut Criterion) {
         .build()
         .unwrap();
     let limited_oauth = limited_oauth.build().unwrap();
+    let dpop_oauth = auth
+        .configure(RESOURCE)
+        .required_scopes(["mcp"])
+        .dpop_proof_window(Duration::from_secs(1))
+        .leeway(Duration::ZERO)
+        .build()
+        .unwrap();
+    let dpop_key = mcp_oauth::testing::DpopKey::generate();
+    let dpop_token = auth
+        .token()
+        .audience(RESOURCE)
+        .scope("mcp")
+        .dpop_bound(&dpop_key)
+        .sign();
+    let dpop_scheme = format!("DPoP {dpop_token}");
     let token = auth.token().audience(RESOURCE).scope("mcp").sign();
     let bearer = format!("Bearer {token}");
 
@@ -130,7 +150,24 @@ fn middleware(c: &mut Criterion) {
             .route("/mcp", web::post().to(ok)),
     ));
 
+    let dpop = sys.block_on(test::init_service(
+        App::new()
+            .wrap(dpop_oauth)
+            .route("/mcp", web::post().to(ok)),
+    ));
+
     let bare_request = || test::TestRequest::post().uri("/mcp").to_request();
+    let dpop_request = || {
+        let proof = dpop_key
+            .proof("POST", RESOURCE)
+            .access_token(&dpop_token)
+            .sign();
+        test::TestRequest::post()
+            .uri("/mcp")
+            .insert_header(("authorization", dpop_scheme.as_str()))
+            .insert_header(("dpop", proof))
+            .to_request()
+    };
     let authorized_request = || {
         test::TestRequest::post()
             .uri("/mcp")
@@ -147,6 +184,8 @@ fn middleware(c: &mut Criterion) {
     assert_eq!(cached_oauth.cache_len(), Some(1));
     check(&sys, &limited, &authorized_request, StatusCode::OK);
     check(&sys, &quota, &authorized_request, StatusCode::OK);
+    // The first DPoP request fills the cache with the bound token's claims.
+    check(&sys, &dpop, &dpop_request, StatusCode::OK);
     let jwks_fetches = auth.jwks_requests();
 
     let mut group = c.benchmark_group("middleware");
@@ -187,6 +226,9 @@ fn middleware(c: &mut Criterion) {
             "{text}"
         );
     }
+    group.bench_function("rs256_valid_cached_dpop", |b| {
+        b.iter_custom(|iters| sys.block_on(time_calls(&dpop, &dpop_request, iters)));
+    });
     group.bench_function("no_token", |b| {
         b.iter_custom(|iters| sys.block_on(time_calls(&protected, &bare_request, iters)));
     });
