@@ -8,7 +8,7 @@
 use std::time::{Duration, SystemTime};
 
 use mcp_oauth::testing::TestAuthServer;
-use mcp_oauth::{ApiKey, McpOAuth, McpOAuthBuilder, Validation};
+use mcp_oauth::{ApiKey, McpOAuthBuilder};
 use serde_json::json;
 
 use crate::common::*;
@@ -141,16 +141,7 @@ async fn oauth_tokens_still_work_beside_keys_and_are_other_principals() {
 #[actix_web::test]
 async fn a_key_never_reaches_the_introspection_endpoint() {
     let (key, entry) = minted("ci-bot", &[]);
-    let auth = TestAuthServer::start();
-    auth.introspection_client("rs", "rs-secret");
-    let srv = Setup::new().auth(auth).start(|auth, resource| {
-        McpOAuth::builder()
-            .resource(resource)
-            .authorization_server(auth.issuer())
-            .validation(Validation::Introspection)
-            .introspection_client("rs", "rs-secret")
-            .api_key(entry)
-    });
+    let srv = Setup::new().start_introspecting(|b| b.api_key(entry));
     assert_admitted(&srv.post_mcp(&key).await);
     let unknown = ApiKey::generate(mcp_oauth::DEFAULT_API_KEY_PREFIX);
     for _ in 0..3 {

@@ -17,7 +17,7 @@ use actix_web::{App, HttpMessage, HttpResponse, HttpServer};
 use actix_web_httpauth::extractors::bearer::BearerAuth;
 use actix_web_httpauth::middleware::HttpAuthentication;
 use mcp_oauth::testing::TestAuthServer;
-use mcp_oauth::{AuthError, AuthenticatedClient, McpOAuth, McpOAuthBuilder};
+use mcp_oauth::{AuthError, AuthenticatedClient, McpOAuth, McpOAuthBuilder, Validation};
 use serde_json::{Value, json};
 
 /// The well-known prefix of RFC 9728, spelled out here independently of the library.
@@ -242,6 +242,26 @@ impl Setup {
 
     /// Starts with the builder `configure` returns for (authorization server, resource).
     /// Must run inside the actix runtime (`#[actix_web::test]`).
+    /// Starts with a middleware that validates by introspection only (RFC 7662), as the
+    /// authorization server's client `rs` (registered here), so that every validation is
+    /// a counted call; `configure` adds to it.
+    pub(crate) fn start_introspecting(
+        mut self,
+        configure: impl FnOnce(McpOAuthBuilder) -> McpOAuthBuilder,
+    ) -> TestServer {
+        let auth = self.auth.take().unwrap_or_else(TestAuthServer::start);
+        auth.introspection_client("rs", "rs-secret");
+        self.auth(auth).start(|auth, resource| {
+            configure(
+                McpOAuth::builder()
+                    .resource(resource)
+                    .authorization_server(auth.issuer())
+                    .validation(Validation::Introspection)
+                    .introspection_client("rs", "rs-secret"),
+            )
+        })
+    }
+
     pub(crate) fn start(
         self,
         configure: impl FnOnce(&TestAuthServer, &str) -> McpOAuthBuilder,

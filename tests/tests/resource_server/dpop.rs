@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use mcp_oauth::testing::{DpopKey, DpopProof, TestAuthServer};
-use mcp_oauth::{DpopMode, McpOAuth, McpOAuthBuilder, Validation};
+use mcp_oauth::testing::{DpopKey, DpopProof};
+use mcp_oauth::{DpopMode, McpOAuthBuilder};
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -330,15 +330,7 @@ async fn off_mode_reads_no_proof() {
 // §6.2: introspection answers carry the binding (`cnf.jkt`, `token_type: DPoP`).
 #[actix_web::test]
 async fn an_introspected_bound_token_needs_a_proof_by_its_key() {
-    let auth = TestAuthServer::start();
-    auth.introspection_client("rs", "rs-secret");
-    let srv = Setup::new().auth(auth).start(|auth, resource| {
-        McpOAuth::builder()
-            .resource(resource)
-            .authorization_server(auth.issuer())
-            .validation(Validation::Introspection)
-            .introspection_client("rs", "rs-secret")
-    });
+    let srv = Setup::new().start_introspecting(|b| b);
     let key = DpopKey::generate();
     let token = srv.token().dpop_bound(&key).opaque();
     let who = admitted(&get_dpop(&srv, &token, &[&proof(&srv, &key, &token).sign()]).await);

@@ -3,8 +3,8 @@
 //! not allowed gets 403 with a JSON-RPC error without `id`, before any token work;
 //! origins compare as RFC 6454 §4-§5 tuples.
 
+use mcp_oauth::McpOAuthBuilder;
 use mcp_oauth::testing::TestAuthServer;
-use mcp_oauth::{McpOAuth, McpOAuthBuilder, Validation};
 use serde_json::json;
 
 use crate::common::*;
@@ -34,31 +34,29 @@ fn assert_origin_refused(reply: &Reply, origin: &str) {
 
 // DNS rebinding: a page at attacker.example re-resolves its name to 127.0.0.1, so its
 // requests carry a loopback Host and the attacker's Origin. Even with a valid token
-// (introspected, so every validation is a counted call) nothing of the token is looked at.
+// (introspected, so every validation is a counted call) nothing of the token is looked at,
+// behind the middleware and behind actix-web-httpauth (`mcp_oauth::httpauth`) alike.
 #[actix_web::test]
 async fn a_rebinding_page_gets_403_before_any_token_work() {
-    let auth = TestAuthServer::start();
-    auth.introspection_client("rs", "rs-secret");
-    let srv = Setup::new().auth(auth).start(|auth, resource| {
-        McpOAuth::builder()
-            .resource(resource)
-            .authorization_server(auth.issuer())
-            .validation(Validation::Introspection)
-            .introspection_client("rs", "rs-secret")
-    });
-    let token = srv.token().opaque();
-    let port = srv.base.rsplit(':').next().unwrap();
-    let attacker = format!("http://attacker.example:{port}");
-    for token in [Some(token.as_str()), None] {
-        let reply = from(&srv, &attacker, token).await;
-        assert_origin_refused(&reply, &attacker);
+    for guard in [Guard::McpOAuth, Guard::HttpAuth] {
+        let srv = Setup::new().guard(guard).start_introspecting(|b| b);
+        let token = srv.token().opaque();
+        let port = srv.base.rsplit(':').next().unwrap();
+        let attacker = format!("http://attacker.example:{port}");
+        for token in [Some(token.as_str()), None] {
+            let reply = from(&srv, &attacker, token).await;
+            assert_origin_refused(&reply, &attacker);
+        }
+        assert_eq!(srv.auth.introspection_requests(), 0);
+        assert_eq!(srv.auth.metadata_requests(), 0);
+        assert_eq!(srv.oauth.cache_len(), Some(0));
+        // The same token without an Origin (a non-browser client) is served, and from
+        // the resource's own origin.
+        assert_admitted(&srv.post_mcp(&token).await);
+        assert_eq!(srv.auth.introspection_requests(), 1);
+        let own = srv.base.clone();
+        assert_admitted(&from(&srv, &own, Some(&token)).await);
     }
-    assert_eq!(srv.auth.introspection_requests(), 0);
-    assert_eq!(srv.auth.metadata_requests(), 0);
-    assert_eq!(srv.oauth.cache_len(), Some(0));
-    // The same token without an Origin (a non-browser client) is served.
-    assert_admitted(&srv.post_mcp(&token).await);
-    assert_eq!(srv.auth.introspection_requests(), 1);
 }
 
 #[actix_web::test]
@@ -252,33 +250,4 @@ async fn a_repeated_origin_is_refused() {
     )
     .await;
     assert_origin_refused(&reply, &srv.base);
-}
-
-// The actix-web-httpauth path (`mcp_oauth::httpauth`) refuses a foreign Origin as the
-// middleware does: the same 403, before the token is introspected.
-#[actix_web::test]
-async fn behind_httpauth_a_foreign_origin_gets_the_same_403_before_any_token_work() {
-    let auth = TestAuthServer::start();
-    auth.introspection_client("rs", "rs-secret");
-    let srv = Setup::new()
-        .auth(auth)
-        .guard(Guard::HttpAuth)
-        .start(|auth, resource| {
-            McpOAuth::builder()
-                .resource(resource)
-                .authorization_server(auth.issuer())
-                .validation(Validation::Introspection)
-                .introspection_client("rs", "rs-secret")
-        });
-    let token = srv.token().opaque();
-    let port = srv.base.rsplit(':').next().unwrap();
-    let attacker = format!("http://attacker.example:{port}");
-    for token in [Some(token.as_str()), None] {
-        assert_origin_refused(&from(&srv, &attacker, token).await, &attacker);
-    }
-    assert_eq!(srv.auth.introspection_requests(), 0);
-    // The resource's own origin and no Origin at all are served.
-    let own = srv.base.clone();
-    assert_admitted(&from(&srv, &own, Some(&token)).await);
-    assert_admitted(&srv.post_mcp(&token).await);
 }

@@ -6,8 +6,7 @@
 //! Every rate is per hour, so no budget refills while a test runs.
 
 use futures_util::future::join_all;
-use mcp_oauth::testing::TestAuthServer;
-use mcp_oauth::{McpOAuth, McpOAuthBuilder, Rate, Validation};
+use mcp_oauth::{McpOAuth, McpOAuthBuilder, Rate};
 
 use crate::common::*;
 
@@ -94,15 +93,8 @@ async fn a_spoofed_address_header_is_ignored_unless_configured() {
 /// Introspection (every validation is a counted call), refusals limited to 3/hour per
 /// address, the address from `X-Real-IP`.
 fn introspected_with_refusal_limit() -> TestServer {
-    let auth = TestAuthServer::start();
-    auth.introspection_client("rs", "rs-secret");
-    Setup::new().auth(auth).start(|auth, resource| {
-        McpOAuth::builder()
-            .resource(resource)
-            .authorization_server(auth.issuer())
-            .validation(Validation::Introspection)
-            .introspection_client("rs", "rs-secret")
-            .rate_limit_refusals(Rate::per_hour(3))
+    Setup::new().start_introspecting(|b| {
+        b.rate_limit_refusals(Rate::per_hour(3))
             .rate_limit_trusted_header("X-Real-IP")
     })
 }
