@@ -83,11 +83,8 @@ impl Inner {
         };
         // Refused without token work: the refusal budget is spent first (a 429 once gone).
         let mode = self.resource.dpop().mode;
-        let (scheme, token) =
-            bearer::credentials(req, self.max_token_bytes, mode).map_err(|r| {
-                let r = self.limits.refusals(req).err().unwrap_or(r);
-                refuse(r, &announced_scopes)
-            })?;
+        let (scheme, token) = bearer::credentials(req, self.max_token_bytes, mode)
+            .map_err(|r| refuse(self.limits.charge_refusal(req, r), &announced_scopes))?;
         let claims = self
             .validate(token, || self.limits.refusals(req))
             .await

@@ -187,7 +187,7 @@ async fn admit(
     // The rate limits as under the middleware: a request without a usable token spends
     // its address's refusal budget (a 429 once spent).
     let token = bearer::bearer_token(req, inner.max_token_bytes)
-        .map_err(|r| refuse(inner.limits.refusals(req).err().unwrap_or(r)))?;
+        .map_err(|r| refuse(inner.limits.charge_refusal(req, r)))?;
     let client = inner.admit_token(token, Some(req)).await.map_err(refuse)?;
     let (cap, timeout) = (inner.policy.max_body, inner.policy.body_timeout);
     bearer::reject_form_body_token(req, cap, timeout)

@@ -133,6 +133,12 @@ impl RateLimits {
         self.by_address(&self.refusals, req, Which::Refusals)
     }
 
+    /// A request refused before any token work (no usable credentials) spends the
+    /// address's refusal budget as well: `refusal`, or the 429 once the budget is spent.
+    pub(crate) fn charge_refusal(&self, req: &ServiceRequest, refusal: Refusal) -> Refusal {
+        self.refusals(req).err().unwrap_or(refusal)
+    }
+
     /// Spends one request of `client`'s principal's budget (an authenticated request).
     /// A client without a principal (a token with neither `sub` nor `client_id`) is not
     /// limited. The key is the principal's 64-bit keyed hash, computed once per
