@@ -148,7 +148,7 @@ impl Inner {
                 None => Ok(None),
             };
         }
-        let proof = bearer::dpop_proof(req)?;
+        let proof = bearer::dpop_proof(req.headers()).map_err(Refusal::InvalidDpopProof)?;
         let uri = checker.uri_for(req.path());
         let expected = Expected {
             method: req.method().as_str(),

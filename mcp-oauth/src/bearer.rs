@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use actix_web::dev::ServiceRequest;
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderMap};
 
 use crate::body;
 
@@ -41,20 +41,20 @@ pub(crate) fn credentials(
     token_of(req, max_len, accepted)
 }
 
-/// The value of the one `DPoP` header (RFC 9449 §4.3 check 1: exactly one). Missing or
-/// repeated: 401 `invalid_dpop_proof`; not visible ASCII or over the cap: malformed.
-pub(crate) fn dpop_proof(req: &ServiceRequest) -> Result<&str, Refusal> {
-    let mut values = req.headers().get_all("dpop");
-    let refuse = |why| Err(Refusal::InvalidDpopProof(why));
+/// The value of the one `DPoP` header (RFC 9449 §4.3 check 1: exactly one), or why there
+/// is none: missing, repeated, or not visible ASCII or over the cap (malformed). Read by
+/// the resource server and by the test authorization server's token endpoint alike.
+pub(crate) fn dpop_proof(headers: &HeaderMap) -> Result<&str, DpopRejection> {
+    let mut values = headers.get_all("dpop");
     let Some(value) = values.next() else {
-        return refuse(DpopRejection::Missing);
+        return Err(DpopRejection::Missing);
     };
     if values.next().is_some() {
-        return refuse(DpopRejection::Multiple);
+        return Err(DpopRejection::Multiple);
     }
     match value.to_str() {
         Ok(proof) if proof.len() <= MAX_PROOF_BYTES => Ok(proof.trim()),
-        _ => refuse(DpopRejection::Malformed),
+        _ => Err(DpopRejection::Malformed),
     }
 }
 

@@ -319,16 +319,10 @@ pub(crate) fn token_request_key(
     use crate::validate::dpop::{DEFAULT_DPOP_ALGORITHMS, DEFAULT_DPOP_WINDOW};
     use crate::validate::dpop::{Expected, ProofRules};
 
-    let mut values = req.headers().get_all("dpop");
-    let Some(value) = values.next() else {
+    if !req.headers().contains_key("dpop") {
         return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err("more than one DPoP header");
     }
-    let proof = value
-        .to_str()
-        .map_err(|_| "the DPoP header is not visible ASCII")?;
+    let proof = crate::bearer::dpop_proof(req.headers()).map_err(|why| why.description())?;
     let uri = url::Url::parse(token_endpoint).map_err(|_| "bad token endpoint")?;
     let rules = ProofRules {
         algorithms: DEFAULT_DPOP_ALGORITHMS.to_vec(),
