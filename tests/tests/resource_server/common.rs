@@ -575,6 +575,15 @@ impl Reply {
     }
 
     /// The single `WWW-Authenticate` value.
+    /// Every `WWW-Authenticate` field, in order (RFC 9449 §7.1: `Bearer` and `DPoP`
+    /// challenges may come as two fields).
+    pub(crate) fn challenges(&self) -> Vec<&str> {
+        self.headers
+            .get_all("www-authenticate")
+            .map(|v| v.to_str().unwrap())
+            .collect()
+    }
+
     pub(crate) fn challenge(&self) -> &str {
         self.header("www-authenticate")
             .unwrap_or_else(|| panic!("no WWW-Authenticate in a {} response", self.status))

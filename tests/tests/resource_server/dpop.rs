@@ -32,11 +32,7 @@ fn proof(srv: &TestServer, key: &DpopKey, token: &str) -> DpopProof {
 /// the `DPoP` one with `invalid_dpop_proof`; the JSON body says the same.
 fn assert_invalid_proof(srv: &TestServer, reply: &Reply, description: &str) {
     assert_eq!(reply.status, 401, "{}", reply.text());
-    let challenges: Vec<&str> = reply
-        .headers
-        .get_all("www-authenticate")
-        .map(|v| v.to_str().unwrap())
-        .collect();
+    let challenges = reply.challenges();
     let dpop = format!(
         "DPoP algs=\"{ALGS}\", error=\"invalid_dpop_proof\", error_description=\"{description}\", resource_metadata=\"{}\"",
         srv.metadata_url
@@ -178,11 +174,7 @@ async fn a_bound_token_as_bearer_and_an_unbound_one_as_dpop_are_401_invalid_toke
     );
     let expect = |reply: &Reply, description: &str| {
         assert_eq!(reply.status, 401, "{}", reply.text());
-        let challenges: Vec<&str> = reply
-            .headers
-            .get_all("www-authenticate")
-            .map(|v| v.to_str().unwrap())
-            .collect();
+        let challenges = reply.challenges();
         assert_eq!(
             challenges,
             [
