@@ -9,7 +9,9 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::names::{Kind, Rules};
+#[cfg(feature = "rmcp")]
+use crate::names::Kind;
+use crate::names::Rules;
 use crate::refusal::{AuthError, Refusal};
 use crate::resource::ProtectedResource;
 use crate::validate::claims::{Credential, VerifiedClaims};
@@ -44,6 +46,7 @@ struct ClientInner {
     /// Present only with `expose_token_to_handlers(true)`.
     token: Option<BearerToken>,
     /// The middleware's per-method and per-name rules, for the list filter.
+    #[cfg_attr(not(feature = "rmcp"), allow(dead_code))]
     rules: Arc<Rules>,
     /// The RFC 7638 thumbprint of the DPoP key the request proved it holds.
     dpop_thumbprint: Option<String>,
@@ -149,6 +152,7 @@ impl AuthenticatedClient {
 
     /// Whether the middleware would let this client use the tool, prompt or resource
     /// `name`: the rules of its method and its own (configured or `#[require_scope]`).
+    #[cfg(feature = "rmcp")]
     pub(crate) fn may_use(&self, kind: Kind, name: &str) -> bool {
         let hierarchy = self.inner.resource.scope_hierarchy();
         self.inner
@@ -158,6 +162,7 @@ impl AuthenticatedClient {
 
     /// Whether the middleware would let this client read some URI of the resource
     /// template `template` (see `Rules::allows_template`).
+    #[cfg(feature = "rmcp")]
     pub(crate) fn may_use_template(&self, template: &str) -> bool {
         let hierarchy = self.inner.resource.scope_hierarchy();
         self.inner

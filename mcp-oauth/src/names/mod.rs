@@ -108,6 +108,7 @@ impl Rules {
 
     /// Whether a caller holding `granted` may use the name: its method's rules and its
     /// own are all met (a resource URI without a single reading: no).
+    #[cfg(feature = "rmcp")]
     pub(crate) fn allows(
         &self,
         kind: Kind,
@@ -135,6 +136,7 @@ impl Rules {
     /// them all. An exact rule covers no template with a variable; a template without
     /// one is its URI. A fixed part with no single reading hides nothing (the reads of
     /// its URIs are judged one by one).
+    #[cfg(feature = "rmcp")]
     pub(crate) fn allows_template(
         &self,
         template: &str,

@@ -72,6 +72,7 @@ impl Pattern {
 
     /// Whether every URI starting with the normalised `fixed` falls under this pattern:
     /// a prefix that `fixed` starts with.
+    #[cfg(feature = "rmcp")]
     pub(crate) fn covers_every_uri_from(&self, fixed: &str) -> bool {
         self.prefix && fixed.starts_with(&self.uri)
     }
