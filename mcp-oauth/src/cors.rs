@@ -36,18 +36,36 @@ use actix_web::http::{Method, header};
 
 use crate::McpOAuth;
 
-/// Request headers MCP clients send.
-pub const ALLOWED_HEADERS: [&str; 5] = [
+/// Request headers MCP clients send: the transport's (MCP 2026-07-28 transports §Standard
+/// Request Headers; `Mcp-Param-*` names depend on the tools and are not listed) and the
+/// DPoP proof (RFC 9449 §4.1).
+///
+/// ```
+/// assert!(mcp_oauth::cors::ALLOWED_HEADERS.contains(&"dpop"));
+/// ```
+pub const ALLOWED_HEADERS: [&str; 8] = [
     "authorization",
     "content-type",
     "mcp-protocol-version",
     "mcp-session-id",
+    "mcp-method",
+    "mcp-name",
     "last-event-id",
+    "dpop",
 ];
 
-/// Response headers MCP clients must be able to read.
-pub const EXPOSED_HEADERS: [&str; 3] =
-    ["www-authenticate", "mcp-session-id", "mcp-protocol-version"];
+/// Response headers MCP clients must be able to read, the DPoP nonce (RFC 9449 §9)
+/// among them.
+///
+/// ```
+/// assert!(mcp_oauth::cors::EXPOSED_HEADERS.contains(&"dpop-nonce"));
+/// ```
+pub const EXPOSED_HEADERS: [&str; 4] = [
+    "www-authenticate",
+    "mcp-session-id",
+    "mcp-protocol-version",
+    "dpop-nonce",
+];
 
 fn base(cors: Cors) -> Cors {
     cors.allowed_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])

@@ -49,7 +49,7 @@ async fn a_preflight_is_answered_without_a_challenge_and_allows_the_mcp_headers(
             .insert_header(("access-control-request-method", "POST"))
             .insert_header((
                 "access-control-request-headers",
-                "authorization, content-type, mcp-protocol-version, mcp-session-id, last-event-id",
+                "authorization, content-type, mcp-protocol-version, mcp-session-id, mcp-method, mcp-name, last-event-id, dpop",
             )),
     )
     .await;
@@ -65,7 +65,10 @@ async fn a_preflight_is_answered_without_a_challenge_and_allows_the_mcp_headers(
         "content-type",
         "mcp-protocol-version",
         "mcp-session-id",
+        "mcp-method",
+        "mcp-name",
         "last-event-id",
+        "dpop",
     ] {
         assert!(allowed.contains(h), "{h} in {allowed}");
     }
@@ -82,7 +85,7 @@ async fn a_refusal_is_readable_cross_origin() {
     )
     .await;
     assert_eq!(reply.status, 401);
-    assert!(reply.header("www-authenticate").is_some());
+    assert!(!reply.challenges().is_empty());
     assert_eq!(
         reply.header("access-control-allow-origin"),
         Some("https://inspector.example")
@@ -90,6 +93,7 @@ async fn a_refusal_is_readable_cross_origin() {
     let exposed = header_list(&reply, "access-control-expose-headers");
     assert!(exposed.contains("www-authenticate"), "{exposed}");
     assert!(exposed.contains("mcp-session-id"), "{exposed}");
+    assert!(exposed.contains("dpop-nonce"), "{exposed}");
     // Another origin gets no CORS grant, and the middleware's 403 (MCP transports
     // §Security Warning).
     let reply = send(
