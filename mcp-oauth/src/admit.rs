@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use actix_web::HttpMessage as _;
 use actix_web::dev::ServiceRequest;
 
 use crate::bearer::{self, Scheme};
@@ -25,6 +26,20 @@ use crate::validate::cache::CachedValidator;
 use crate::validate::claims::VerifiedClaims;
 use crate::validate::dpop::{self, Expected, ProofChecker};
 use crate::validate::router::Authorities;
+
+/// What a request's DPoP proof established.
+#[derive(Debug, Default)]
+struct Binding {
+    /// The thumbprint of the proven key, for a sender-constrained request.
+    jkt: Option<String>,
+    /// A nonce to offer on the response.
+    next_nonce: Option<String>,
+}
+
+/// The nonce the response to an admitted request offers for the next proof (RFC 9449
+/// §8.2), left in the request's extensions by [`Inner::admit`].
+#[derive(Debug, Clone)]
+pub(crate) struct NextDpopNonce(pub(crate) String);
 
 /// What one [`McpOAuth`](crate::McpOAuth) shares across workers: the resource, the
 /// judges, the policy and the session bindings.
@@ -85,16 +100,24 @@ impl Inner {
         let mode = self.resource.dpop().mode;
         let (scheme, token) = bearer::credentials(req, self.max_token_bytes, mode)
             .map_err(|r| refuse(self.limits.charge_refusal(req, r), &announced_scopes))?;
+        // From here the challenge of the scheme the token came with names the error.
+        let dpop = scheme == Scheme::Dpop;
+        let refuse =
+            |r: Refusal, scopes: &Option<Vec<String>>| refuse(r, scopes).presented_with_dpop(dpop);
         let claims = self
             .validate(token, || self.limits.refusals(req))
             .await
             .map_err(|r| refuse(r, &announced_scopes))?;
         // After the token (its claims may come from the cache), the proof: every request.
-        let jkt = self
+        let binding = self
             .bind(req, scheme, token, &claims)
             .map_err(|r| refuse(r, &announced_scopes))?;
+        if let Some(nonce) = binding.next_nonce {
+            // For the layer to send on the response (RFC 9449 §8.2).
+            req.extensions_mut().insert(NextDpopNonce(nonce));
+        }
         let raw = self.expose_token.then(|| token.to_owned());
-        let client = self.client(claims.clone(), raw, jkt);
+        let client = self.client(claims.clone(), raw, binding.jkt);
         self.limits
             .principal(&client)
             .map_err(|r| refuse(r, &None))?;
@@ -129,23 +152,22 @@ impl Inner {
 
     /// The token's binding against the scheme it came with (RFC 9449 §7): a bound token
     /// needs the `DPoP` scheme and a proof by its key; the `DPoP` scheme needs a bound
-    /// token. The thumbprint of the proven key, for a sender-constrained request. With
-    /// DPoP off nothing is read (the `DPoP` scheme never got this far).
+    /// token. With DPoP off nothing is read (the `DPoP` scheme never got this far).
     fn bind(
         &self,
         req: &ServiceRequest,
         scheme: Scheme,
         token: &str,
         claims: &VerifiedClaims,
-    ) -> Result<Option<String>, Refusal> {
+    ) -> Result<Binding, Refusal> {
         let Some(checker) = &self.dpop else {
-            return Ok(None);
+            return Ok(Binding::default());
         };
         let bound = dpop::bound_key(claims);
         if scheme == Scheme::Bearer {
             return match bound {
                 Some(_) => Err(Refusal::InvalidToken(TokenRejection::DpopBound)),
-                None => Ok(None),
+                None => Ok(Binding::default()),
             };
         }
         let proof = bearer::dpop_proof(req.headers()).map_err(Refusal::InvalidDpopProof)?;
@@ -155,14 +177,18 @@ impl Inner {
             uri: &uri,
             token: Some(token),
         };
-        let jkt = checker.check(proof, &expected)?;
-        match bound {
+        let checked = checker.check(proof, &expected)?;
+        let jkt = match bound {
             // Proof good, but the token works without the key: not sender-constrained.
-            None if self.dpop_accept_unbound => Ok(None),
-            None => Err(Refusal::InvalidToken(TokenRejection::NotDpopBound)),
-            Some(bound) if dpop::matches_binding(bound, &jkt) => Ok(Some(jkt)),
-            Some(_) => Err(Refusal::InvalidDpopProof(DpopRejection::KeyMismatch)),
-        }
+            None if self.dpop_accept_unbound => None,
+            None => return Err(Refusal::InvalidToken(TokenRejection::NotDpopBound)),
+            Some(bound) if dpop::matches_binding(bound, &checked.jkt) => Some(checked.jkt),
+            Some(_) => return Err(Refusal::InvalidDpopProof(DpopRejection::KeyMismatch)),
+        };
+        Ok(Binding {
+            jkt,
+            next_nonce: checked.next_nonce,
+        })
     }
 
     /// The global scopes plus those of this request's operations, each once.

@@ -11,13 +11,14 @@ use std::sync::Arc;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::Method;
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{Error, HttpMessage, ResponseError};
 
-use crate::admit::Inner;
+use crate::admit::{Inner, NextDpopNonce};
 use crate::client::AuthenticatedClient;
 use crate::discovery::endpoint as diagnostics;
 use crate::discovery::report::{Check, StartupError, StartupReport};
-use crate::refusal::AuthError;
+use crate::refusal::{AuthError, DPOP_NONCE};
 use crate::resource::endpoint as metadata;
 use crate::validate::LocalBoxFuture;
 
@@ -424,7 +425,14 @@ where
                 None => None,
             };
             req.extensions_mut().insert(client);
-            let res = service.call(req).await?;
+            let next_nonce = req.extensions_mut().remove::<NextDpopNonce>();
+            let mut res = service.call(req).await?;
+            if let Some(NextDpopNonce(nonce)) = next_nonce
+                && let Ok(value) = HeaderValue::try_from(nonce)
+            {
+                res.headers_mut()
+                    .insert(HeaderName::from_static(DPOP_NONCE), value);
+            }
             if let (Some(sessions), Some(pending)) = (&inner.sessions, binding)
                 && let Err(refused) = sessions.after(pending, &res)
             {

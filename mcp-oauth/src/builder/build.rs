@@ -181,8 +181,8 @@ impl McpOAuthBuilder {
                 ),
             );
         }
-        if let Some(why) = self.dpop_problem() {
-            problem("MCP_OAUTH_DPOP_WINDOW_SECS", why);
+        for (variable, why) in self.dpop_problems() {
+            problem(variable, why);
         }
         if let Some(Err(e)) = self.resource_documentation.as_deref().map(secure_url) {
             problem("MCP_OAUTH_RESOURCE_DOCUMENTATION", e);
@@ -294,8 +294,10 @@ impl McpOAuthBuilder {
             bearer_methods_supported: ["header"],
             resource_name: self.resource_name.as_deref(),
             resource_documentation: self.resource_documentation.as_deref(),
-            // Only when required: with both schemes the document stays as without DPoP.
-            dpop_signing_alg_values_supported: dpop_required.then_some(&dpop_advert.algorithms[..]),
+            // RFC 9728 §2: the proof algorithms, whenever proofs are accepted, so a client
+            // able to use DPoP learns it may; clients without DPoP ignore the member.
+            dpop_signing_alg_values_supported: (self.dpop != crate::DpopMode::Off)
+                .then_some(&dpop_advert.algorithms[..]),
             dpop_bound_access_tokens_required: dpop_required.then_some(true),
         };
         let protected = ProtectedResource::new(

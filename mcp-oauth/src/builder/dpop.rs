@@ -9,11 +9,16 @@ use super::McpOAuthBuilder;
 use crate::DpopMode;
 use crate::resource::ResourceParts;
 use crate::resource::dpop::DpopAdvert;
+use crate::validate::dpop::nonce::{MIN_NONCE_SECRET_BYTES, Nonces};
 use crate::validate::dpop::replay::DEFAULT_MAX_PROOFS;
 use crate::validate::dpop::{DEFAULT_DPOP_ALGORITHMS, ProofChecker, ProofRules};
 
 /// The longest proof window accepted (RFC 9449 §11.1: seconds or minutes).
 pub(crate) const MAX_DPOP_WINDOW: Duration = Duration::from_secs(600);
+/// The nonce lifetimes accepted: long enough for a client's round trip, short enough
+/// that a nonce is not a standing credential.
+const NONCE_LIFETIMES: std::ops::RangeInclusive<Duration> =
+    Duration::from_secs(10)..=Duration::from_secs(3600);
 
 impl McpOAuthBuilder {
     /// Which token schemes are accepted (RFC 9449 §7): [`DpopMode::Allowed`] (the
@@ -84,14 +89,117 @@ impl McpOAuthBuilder {
         self.dpop_accept_unbound = accept;
         self
     }
+
+    /// Require server-provided nonces in DPoP proofs (RFC 9449 §9; default off). A proof
+    /// without a current nonce is refused with 401 `use_dpop_nonce` and a `DPoP-Nonce`
+    /// header naming the one to use; past half its lifetime a nonce is replaced on the
+    /// successful response. This bounds how far ahead a stolen key's holder can make
+    /// proofs. Nonces are made with an HMAC, not stored: give every instance of a fleet
+    /// the same [`dpop_nonce_secret`](Self::dpop_nonce_secret) (without one, each process
+    /// makes a random key and accepts only its own nonces). `MCP_OAUTH_DPOP_NONCE`.
+    ///
+    /// ```
+    /// use mcp_oauth::McpOAuth;
+    ///
+    /// let oauth = McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .dpop_nonces(true)
+    ///     .build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn dpop_nonces(mut self, on: bool) -> Self {
+        self.dpop_nonce = on;
+        self
+    }
+
+    /// The key DPoP nonces are made with: at least 32 bytes, the same on every instance
+    /// that must accept the others' nonces. `MCP_OAUTH_DPOP_NONCE_SECRET` (or `_FILE`).
+    ///
+    /// ```
+    /// use mcp_oauth::McpOAuth;
+    ///
+    /// let builder = McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .dpop_nonces(true);
+    /// assert!(builder.clone().dpop_nonce_secret([7u8; 32]).build().is_ok());
+    /// assert!(builder.dpop_nonce_secret(*b"too short").build().is_err());
+    /// ```
+    pub fn dpop_nonce_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.dpop_nonce_secret = Some(crate::secret::Secret(secret.into()));
+        self
+    }
+
+    /// How long a DPoP nonce is accepted (default 300 s; 10 s to 3600 s).
+    /// `MCP_OAUTH_DPOP_NONCE_LIFETIME_SECS`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mcp_oauth::McpOAuth;
+    ///
+    /// let oauth = McpOAuth::builder()
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .authorization_server("https://auth.example.com")
+    ///     .jwks_uri("https://auth.example.com/jwks")
+    ///     .dpop_nonces(true)
+    ///     .dpop_nonce_lifetime(Duration::from_secs(120))
+    ///     .build()?;
+    /// # let _ = oauth;
+    /// # Ok::<(), mcp_oauth::ConfigError>(())
+    /// ```
+    pub fn dpop_nonce_lifetime(mut self, lifetime: Duration) -> Self {
+        self.dpop_nonce_lifetime = lifetime;
+        self
+    }
 }
 
 impl McpOAuthBuilder {
-    /// What is wrong with the DPoP settings, if anything.
-    pub(crate) fn dpop_problem(&self) -> Option<String> {
+    /// What is wrong with the DPoP settings, if anything: the variable and why.
+    pub(crate) fn dpop_problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
         let secs = self.dpop_window.as_secs();
-        (self.dpop_window < Duration::from_secs(1) || self.dpop_window > MAX_DPOP_WINDOW)
-            .then(|| format!("{secs} s is outside 1 s to {} s", MAX_DPOP_WINDOW.as_secs()))
+        if self.dpop_window < Duration::from_secs(1) || self.dpop_window > MAX_DPOP_WINDOW {
+            problems.push((
+                "MCP_OAUTH_DPOP_WINDOW_SECS",
+                format!("{secs} s is outside 1 s to {} s", MAX_DPOP_WINDOW.as_secs()),
+            ));
+        }
+        let lifetime = self.dpop_nonce_lifetime;
+        if !(NONCE_LIFETIMES).contains(&lifetime) {
+            problems.push((
+                "MCP_OAUTH_DPOP_NONCE_LIFETIME_SECS",
+                format!(
+                    "{} s is outside {} s to {} s",
+                    lifetime.as_secs(),
+                    NONCE_LIFETIMES.start().as_secs(),
+                    NONCE_LIFETIMES.end().as_secs()
+                ),
+            ));
+        }
+        if let Some(secret) = &self.dpop_nonce_secret {
+            if !self.dpop_nonce {
+                problems.push((
+                    "MCP_OAUTH_DPOP_NONCE_SECRET",
+                    "is set but DPoP nonces are off (MCP_OAUTH_DPOP_NONCE)".to_owned(),
+                ));
+            } else if secret.0.len() < MIN_NONCE_SECRET_BYTES {
+                problems.push((
+                    "MCP_OAUTH_DPOP_NONCE_SECRET",
+                    format!("must be at least {MIN_NONCE_SECRET_BYTES} bytes"),
+                ));
+            }
+        }
+        if self.dpop_nonce && self.dpop == DpopMode::Off {
+            problems.push((
+                "MCP_OAUTH_DPOP_NONCE",
+                "DPoP nonces need DPoP (MCP_OAUTH_DPOP is off)".to_owned(),
+            ));
+        }
+        problems
     }
 
     /// What the challenges and metadata say, and the proof checker (`None` when off or
@@ -110,7 +218,16 @@ impl McpOAuthBuilder {
                 window: self.dpop_window,
                 leeway: self.leeway,
             };
-            Arc::new(ProofChecker::new(rules, origin, DEFAULT_MAX_PROOFS))
+            let checker = ProofChecker::new(rules, origin.clone(), DEFAULT_MAX_PROOFS);
+            let checker = match self.dpop_nonce {
+                true => checker.with_nonces(Nonces::new(
+                    self.dpop_nonce_secret.as_ref().map(|s| &s.0[..]),
+                    self.dpop_nonce_lifetime,
+                    origin.as_str(),
+                )),
+                false => checker,
+            };
+            Arc::new(checker)
         });
         (advert, checker)
     }

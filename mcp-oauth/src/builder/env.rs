@@ -119,6 +119,18 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
         "how far a DPoP proof's iat may be from now, either way, 1 to 600 (default 60)",
     ),
     (
+        "MCP_OAUTH_DPOP_NONCE",
+        "true: DPoP proofs must carry a nonce this server made (RFC 9449 §9, DPoP-Nonce; default false)",
+    ),
+    (
+        "MCP_OAUTH_DPOP_NONCE_SECRET",
+        "key (32 bytes or more) the DPoP nonces are made with, the same on every instance (default: random per process)",
+    ),
+    (
+        "MCP_OAUTH_DPOP_NONCE_LIFETIME_SECS",
+        "how long a DPoP nonce is accepted, 10 to 3600 (default 300)",
+    ),
+    (
         "MCP_OAUTH_RESOURCE_NAME",
         "human-readable name in the metadata",
     ),
@@ -347,6 +359,10 @@ impl McpOAuthBuilder {
         let dpop = read("MCP_OAUTH_DPOP");
         let dpop_window = read("MCP_OAUTH_DPOP_WINDOW_SECS");
         let unbound = read("MCP_OAUTH_DPOP_ACCEPT_UNBOUND");
+        let nonce = read("MCP_OAUTH_DPOP_NONCE");
+        let nonce_lifetime = read("MCP_OAUTH_DPOP_NONCE_LIFETIME_SECS");
+        b.dpop_nonce_secret =
+            read("MCP_OAUTH_DPOP_NONCE_SECRET").map(|s| crate::secret::Secret(s.into_bytes()));
         let cache_ttl = read("MCP_OAUTH_CACHE_TTL_SECS");
         let cache_max_entries = read("MCP_OAUTH_CACHE_MAX_ENTRIES");
         let max_body = read("MCP_OAUTH_MAX_MCP_BODY_BYTES");
@@ -441,6 +457,13 @@ impl McpOAuthBuilder {
         parse_into(&mut b.dpop, dpop, "MCP_OAUTH_DPOP", &mut problems);
         if let Some(d) = seconds(dpop_window, "MCP_OAUTH_DPOP_WINDOW_SECS", &mut problems) {
             b.dpop_window = d;
+        }
+        if let Some(on) = flag(nonce, "MCP_OAUTH_DPOP_NONCE", &mut problems) {
+            b.dpop_nonce = on;
+        }
+        let lifetime = "MCP_OAUTH_DPOP_NONCE_LIFETIME_SECS";
+        if let Some(d) = seconds(nonce_lifetime, lifetime, &mut problems) {
+            b.dpop_nonce_lifetime = d;
         }
         let selected = match value(&vars, "MCP_OAUTH_PROVIDER", &mut problems) {
             None => None,

@@ -225,6 +225,11 @@ pub struct McpOAuthBuilder {
     pub(crate) dpop_window: Duration,
     /// Whether an unbound token is accepted with the `DPoP` scheme (and a good proof).
     pub(crate) dpop_accept_unbound: bool,
+    /// Server-provided DPoP nonces (RFC 9449 §9): on or off, the key a fleet shares, and
+    /// how long one is accepted.
+    pub(crate) dpop_nonce: bool,
+    pub(crate) dpop_nonce_secret: Option<crate::secret::Secret>,
+    pub(crate) dpop_nonce_lifetime: Duration,
     /// Problems found while reading the environment, reported by `build()`.
     pub(crate) problems: Vec<ConfigProblem>,
     /// Whether a provider preset was selected (its problems then explain a missing
@@ -294,6 +299,9 @@ impl Default for McpOAuthBuilder {
             dpop: crate::DpopMode::default(),
             dpop_window: crate::DEFAULT_DPOP_WINDOW,
             dpop_accept_unbound: false,
+            dpop_nonce: false,
+            dpop_nonce_secret: None,
+            dpop_nonce_lifetime: crate::validate::dpop::nonce::DEFAULT_NONCE_LIFETIME,
             problems: Vec::new(),
             preset: false,
         }

@@ -9,9 +9,10 @@
 //!
 //! With DPoP (RFC 9449 §7.1) a `DPoP` challenge names the proof algorithms (`algs`) and
 //! `resource_metadata`: in place of the `Bearer` one when DPoP is required; when both
-//! schemes are accepted, after it (a second header field) on a refusal about DPoP (a
-//! proof, or a token's binding), the `error` in the challenge of the scheme at fault.
-//! Any other refusal is answered as without DPoP, so bearer clients see no change.
+//! schemes are accepted (RFC 9449 §7.2), every 401 has both, `Bearer` first (a second
+//! header field, RFC 9110 §11.6.1), the `error` in the challenge of the scheme the
+//! credentials came with (a proof's fault is always the `DPoP` scheme's). Clients that
+//! read only the first challenge see what they saw without DPoP.
 //!
 //! [`BearerChallenge`] implements actix-web-httpauth's `Challenge`, so it goes out
 //! through that crate's `WwwAuthenticate` header type; it exists because that crate's own
@@ -24,7 +25,11 @@ use actix_web::http::header::{HeaderValue, TryIntoHeaderValue};
 use actix_web::web::Bytes;
 use actix_web_httpauth::headers::www_authenticate::Challenge;
 
-use super::{Refusal, TokenRejection};
+use actix_web::http::StatusCode;
+
+use super::Refusal;
+#[cfg(test)]
+use super::TokenRejection;
 use crate::resource::ProtectedResource;
 use crate::resource::dpop::DpopMode;
 use crate::scope;
@@ -54,12 +59,16 @@ impl BearerChallenge {
         Self::of_scheme(Scheme::Bearer, refusal, resource, request_scopes)
     }
 
-    /// The challenges for `refusal`, in the order they are sent: one, or with DPoP
-    /// allowed, a `Bearer` and a `DPoP` challenge on a refusal about DPoP (RFC 9449 §7.1).
+    /// The challenges for `refusal`, in the order they are sent. With DPoP off, one
+    /// `Bearer` challenge; required, one `DPoP` challenge. With both schemes accepted
+    /// (RFC 9449 §7.2), a 401 carries both: the scheme the credentials came with
+    /// (`dpop_presented`) names the error, the other stays bare so the client learns it
+    /// may use it; other refusals carry the presented scheme's challenge alone.
     pub(crate) fn all(
         refusal: &Refusal,
         resource: Option<&ProtectedResource>,
         request_scopes: Option<&[String]>,
+        dpop_presented: bool,
     ) -> Vec<Self> {
         let Some(dpop) = resource.map(|r| r.dpop()) else {
             return vec![Self::new(refusal, resource, request_scopes)];
@@ -68,24 +77,29 @@ impl BearerChallenge {
         let dpop_scheme = Scheme::Dpop(&algs);
         let of =
             |scheme, refusal: &Refusal| Self::of_scheme(scheme, refusal, resource, request_scopes);
+        // A proof problem is the DPoP scheme's, whatever the token came with.
+        let on_dpop = dpop_presented
+            || matches!(
+                refusal,
+                Refusal::InvalidDpopProof(_) | Refusal::UseDpopNonce { .. }
+            );
         match dpop.mode {
             DpopMode::Off => vec![of(Scheme::Bearer, refusal)],
             DpopMode::Required => vec![of(dpop_scheme, refusal)],
-            DpopMode::Allowed => match refusal {
-                Refusal::InvalidDpopProof(_) => vec![
-                    of(Scheme::Bearer, &Refusal::MissingToken),
-                    of(dpop_scheme, refusal),
-                ],
-                r @ Refusal::InvalidToken(
-                    TokenRejection::DpopBound | TokenRejection::NotDpopBound,
-                ) => {
-                    vec![
-                        of(Scheme::Bearer, r),
-                        of(dpop_scheme, &Refusal::MissingToken),
-                    ]
-                }
-                r => vec![of(Scheme::Bearer, r)],
-            },
+            DpopMode::Allowed if refusal.status() != StatusCode::UNAUTHORIZED => {
+                vec![of(
+                    if on_dpop { dpop_scheme } else { Scheme::Bearer },
+                    refusal,
+                )]
+            }
+            DpopMode::Allowed if on_dpop => vec![
+                of(Scheme::Bearer, &Refusal::MissingToken),
+                of(dpop_scheme, refusal),
+            ],
+            DpopMode::Allowed => vec![
+                of(Scheme::Bearer, refusal),
+                of(dpop_scheme, &Refusal::MissingToken),
+            ],
         }
     }
 
@@ -105,7 +119,9 @@ impl BearerChallenge {
                 params.push("resource_metadata", metadata);
                 params.push_scope(needed.iter());
             }
-            Refusal::InvalidToken(_) | Refusal::InvalidDpopProof(_) => {
+            Refusal::InvalidToken(_)
+            | Refusal::InvalidDpopProof(_)
+            | Refusal::UseDpopNonce { .. } => {
                 params.push("error", refusal.error_code());
                 params.push("error_description", Some(&*refusal.description()));
                 params.push("resource_metadata", metadata);

@@ -24,6 +24,7 @@ pub(crate) mod challenge;
 mod response;
 
 pub use response::AuthError;
+pub(crate) use response::DPOP_NONCE;
 
 /// Why a request was not admitted.
 ///
@@ -65,6 +66,24 @@ pub enum Refusal {
     /// assert_eq!(refusal.error_code(), Some("invalid_dpop_proof"));
     /// ```
     InvalidDpopProof(DpopRejection),
+    /// The DPoP proof has no `nonce`, or one this server did not make or no longer
+    /// accepts (RFC 9449 §9). 401 `use_dpop_nonce` in a `DPoP` challenge, with the nonce
+    /// to use in a `DPoP-Nonce` header.
+    ///
+    /// ```
+    /// use actix_web::ResponseError;
+    /// use mcp_oauth::{AuthError, Refusal};
+    ///
+    /// let refusal = Refusal::UseDpopNonce { nonce: "n-1".into() };
+    /// assert_eq!(refusal.error_code(), Some("use_dpop_nonce"));
+    /// let res = AuthError::from(refusal).error_response();
+    /// assert_eq!(res.status().as_u16(), 401);
+    /// assert_eq!(res.headers().get("dpop-nonce").unwrap(), "n-1");
+    /// ```
+    UseDpopNonce {
+        /// The nonce the next proof must carry.
+        nonce: String,
+    },
     /// The token is valid but lacks scopes this request needs.
     /// 403 `insufficient_scope` with a step-up `scope` (RFC 6750 §3.1; MCP 2025-11-25
     /// authorization §Runtime Insufficient Scope Errors).
@@ -324,9 +343,10 @@ impl Refusal {
     /// ```
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::MissingToken | Self::InvalidToken(_) | Self::InvalidDpopProof(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::MissingToken
+            | Self::InvalidToken(_)
+            | Self::InvalidDpopProof(_)
+            | Self::UseDpopNonce { .. } => StatusCode::UNAUTHORIZED,
             Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             Self::Unavailable(_) | Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -352,6 +372,7 @@ impl Refusal {
             Self::InvalidRequest(_) => Some("invalid_request"),
             Self::InvalidToken(_) => Some("invalid_token"),
             Self::InvalidDpopProof(_) => Some("invalid_dpop_proof"),
+            Self::UseDpopNonce { .. } => Some("use_dpop_nonce"),
             Self::InsufficientScope { .. } => Some("insufficient_scope"),
             Self::MissingToken
             | Self::Unavailable(_)
@@ -386,6 +407,9 @@ impl Refusal {
             Self::InvalidRequest(why) => (*why).into(),
             Self::InvalidToken(why) => why.description().into(),
             Self::InvalidDpopProof(why) => why.description().into(),
+            Self::UseDpopNonce { .. } => {
+                "The resource server requires a nonce in the DPoP proof".into()
+            }
             Self::InsufficientScope { required, granted } => {
                 let missing: Vec<&str> = required
                     .iter()
@@ -453,6 +477,7 @@ impl fmt::Display for Refusal {
             Self::InvalidRequest(why) => write!(f, "malformed credentials: {why}"),
             Self::InvalidToken(why) => write!(f, "invalid token: {why}"),
             Self::InvalidDpopProof(why) => write!(f, "invalid DPoP proof: {why}"),
+            Self::UseDpopNonce { .. } => f.write_str("DPoP proof without a current server nonce"),
             Self::InsufficientScope { .. } => f.write_str(&self.description()),
             Self::Unavailable(detail) => write!(f, "token validation unavailable: {detail}"),
             Self::Overloaded { .. } => {

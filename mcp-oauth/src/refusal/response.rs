@@ -22,6 +22,7 @@ impl Refusal {
             refusal: self,
             resource: Some(resource),
             request_scopes: None,
+            dpop_presented: false,
         }
     }
 
@@ -35,6 +36,7 @@ impl Refusal {
             refusal: self,
             resource: Some(resource),
             request_scopes: Some(scopes),
+            dpop_presented: false,
         }
     }
 }
@@ -60,9 +62,18 @@ pub struct AuthError {
     /// What this request needs, when it needs more than the global scopes (a guarded
     /// tool): named by the `scope` of a 401 challenge.
     request_scopes: Option<Vec<String>>,
+    /// Whether the credentials came with the `DPoP` scheme: its challenge names the error.
+    dpop_presented: bool,
 }
 
 impl AuthError {
+    /// The same refusal, for credentials presented with the `DPoP` scheme (RFC 9449 §7.1):
+    /// the error goes in the `DPoP` challenge.
+    pub(crate) fn presented_with_dpop(mut self, dpop: bool) -> Self {
+        self.dpop_presented = dpop;
+        self
+    }
+
     /// The refusal inside.
     ///
     /// ```
@@ -114,6 +125,7 @@ impl AuthError {
             &self.refusal,
             self.resource.as_deref(),
             self.request_scopes.as_deref(),
+            self.dpop_presented,
         )
     }
 }
@@ -126,6 +138,7 @@ impl From<Refusal> for AuthError {
             refusal,
             resource: None,
             request_scopes: None,
+            dpop_presented: false,
         }
     }
 }
@@ -195,15 +208,24 @@ impl ResponseError for AuthError {
         if let Refusal::Overloaded { retry_after } = &self.refusal {
             res.insert_header((header::RETRY_AFTER, retry_after_secs(*retry_after)));
         }
+        let mut exposed = "WWW-Authenticate";
+        if let Refusal::UseDpopNonce { nonce } = &self.refusal {
+            // RFC 9449 §9: the nonce the next proof carries.
+            res.insert_header((DPOP_NONCE, nonce.as_str()));
+            exposed = "WWW-Authenticate, DPoP-Nonce";
+        }
         let description = challenge::sanitize_description(&self.refusal.description());
         res.insert_header((header::CACHE_CONTROL, "no-store"))
-            .insert_header((header::ACCESS_CONTROL_EXPOSE_HEADERS, "WWW-Authenticate"))
+            .insert_header((header::ACCESS_CONTROL_EXPOSE_HEADERS, exposed))
             .json(serde_json::json!({
                 "error": self.refusal.body_error(),
                 "error_description": description,
             }))
     }
 }
+
+/// RFC 9449 §8.1: where a server gives the nonce a proof must carry.
+pub(crate) const DPOP_NONCE: &str = "dpop-nonce";
 
 /// The JSON-RPC error code of a 429 (implementation-defined range, MCP 2026-07-28 basic
 /// §Error Codes).

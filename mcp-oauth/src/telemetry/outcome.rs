@@ -58,6 +58,7 @@ pub(crate) fn outcome(result: Result<(), &Refusal>) -> &'static Outcome {
         Refusal::InvalidRequest(_) => outcome!("invalid_request"),
         Refusal::InvalidToken(why) => rejection(why),
         Refusal::InvalidDpopProof(why) => dpop_rejection(*why),
+        Refusal::UseDpopNonce { .. } => outcome!("use_dpop_nonce"),
         Refusal::InsufficientScope { .. } => outcome!("insufficient_scope"),
         Refusal::Unavailable(_) => outcome!("unavailable"),
         Refusal::Overloaded { .. } => outcome!("overloaded"),

@@ -3,7 +3,7 @@
 //! refuse.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::digest;
 use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
@@ -155,6 +155,22 @@ impl DpopProof {
     pub fn access_token(self, token: &str) -> Self {
         let hash = digest::digest(&digest::SHA256, token.as_bytes());
         self.claim("ath", json!(b64(hash.as_ref())))
+    }
+
+    /// Sets the `nonce` claim: the value of the last `DPoP-Nonce` header the server sent
+    /// (RFC 9449 §9).
+    ///
+    /// ```
+    /// use mcp_oauth::testing::DpopKey;
+    ///
+    /// let proof = DpopKey::generate()
+    ///     .proof("POST", "http://127.0.0.1:8080/mcp")
+    ///     .nonce("n-1")
+    ///     .sign();
+    /// assert_eq!(proof.split('.').count(), 3);
+    /// ```
+    pub fn nonce(self, nonce: &str) -> Self {
+        self.claim("nonce", Value::String(nonce.to_owned()))
     }
 
     /// Moves `iat` by `seconds` from now (negative: in the past).
@@ -338,4 +354,29 @@ pub(crate) fn token_request_key(
         .verify(proof, &expected, unix_now())
         .map(|proof| Some(proof.jkt))
         .map_err(|why| why.description())
+}
+
+/// The DPoP nonce (RFC 9449 §9) a resource configured with `resource` and
+/// [`dpop_nonce_secret(secret)`](crate::McpOAuthBuilder::dpop_nonce_secret) would have made
+/// at `made_at`: for tests of a nonce's age (a renewed or an expired one) and of a fleet
+/// sharing the secret, without waiting.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use mcp_oauth::testing::dpop_nonce;
+///
+/// let secret = [7u8; 32];
+/// let then = SystemTime::now() - Duration::from_secs(600);
+/// let nonce = dpop_nonce(&secret, "https://mcp.example.com/mcp", then);
+/// assert_eq!(nonce, dpop_nonce(&secret, "https://mcp.example.com/other", then));
+/// assert_ne!(nonce, dpop_nonce(&secret, "https://other.example.com/mcp", then));
+/// ```
+pub fn dpop_nonce(secret: &[u8], resource: &str, made_at: SystemTime) -> String {
+    let origin = crate::resource::ResourceParts::split(resource).origin;
+    let origin = url::Url::parse(origin).map_or_else(|_| origin.to_owned(), String::from);
+    let at = made_at
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    crate::validate::dpop::nonce::Nonces::new(Some(secret), Duration::from_secs(1), &origin)
+        .issue(at)
 }

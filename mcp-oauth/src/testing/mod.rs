@@ -82,7 +82,7 @@ mod token;
 mod tests;
 
 pub use discovery::{MetadataDocument, MetadataFault};
-pub use dpop::{DpopKey, DpopProof};
+pub use dpop::{DpopKey, DpopProof, dpop_nonce};
 pub use imitate::{Fixture, Imitation};
 pub use introspection::{IntrospectionFault, IntrospectionHold};
 pub use server::{JwksFault, TestAuthServer, TestAuthServerBuilder};

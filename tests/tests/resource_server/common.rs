@@ -574,7 +574,6 @@ impl Reply {
         Some(first.to_str().expect("a visible-ASCII header value"))
     }
 
-    /// The single `WWW-Authenticate` value.
     /// Every `WWW-Authenticate` field, in order (RFC 9449 §7.1: `Bearer` and `DPoP`
     /// challenges may come as two fields).
     pub(crate) fn challenges(&self) -> Vec<&str> {
@@ -584,9 +583,16 @@ impl Reply {
             .collect()
     }
 
+    /// The first `WWW-Authenticate` field. With DPoP allowed (the default) a 401 has a
+    /// second, the `DPoP` challenge (RFC 9449 §7.2); it is checked to be one and no more.
     pub(crate) fn challenge(&self) -> &str {
-        self.header("www-authenticate")
-            .unwrap_or_else(|| panic!("no WWW-Authenticate in a {} response", self.status))
+        let all = self.challenges();
+        match all[..] {
+            [] => panic!("no WWW-Authenticate in a {} response", self.status),
+            [one] => one,
+            [first, second] if self.status == 401 && second.starts_with("DPoP algs=") => first,
+            _ => panic!("unexpected WWW-Authenticate fields: {all:?}"),
+        }
     }
 
     pub(crate) fn json(&self) -> Value {

@@ -161,41 +161,58 @@ async fn the_proof_is_checked_on_every_request_and_a_replay_is_refused() {
 }
 
 // §7.2: a bound token without proof (as `Bearer`) is refused; a bearer token with the
-// DPoP scheme is refused too. Both answer with the Bearer error and a DPoP challenge.
+// DPoP scheme is refused too. Both challenges come, the error in the challenge of the
+// scheme the token came with (§7.1).
 #[actix_web::test]
 async fn a_bound_token_as_bearer_and_an_unbound_one_as_dpop_are_401_invalid_token() {
     let srv = TestServer::start();
     let key = DpopKey::generate();
     let bound = srv.token().dpop_bound(&key).sign();
     let reply = send(srv.get("/dpop").bearer(&bound)).await;
-    let dpop_challenge = format!(
-        "DPoP algs=\"{ALGS}\", resource_metadata=\"{}\"",
-        srv.metadata_url
-    );
-    let expect = |reply: &Reply, description: &str| {
-        assert_eq!(reply.status, 401, "{}", reply.text());
-        let challenges = reply.challenges();
-        assert_eq!(
-            challenges,
-            [
-                srv.invalid_token_challenge(description, None),
-                dpop_challenge.clone()
-            ]
-        );
-    };
-    expect(
-        &reply,
-        "The token is DPoP-bound: send it with the DPoP scheme and a proof",
+    let bare_dpop = bare_dpop_challenge(&srv);
+    assert_eq!(reply.status, 401, "{}", reply.text());
+    let description = "The token is DPoP-bound: send it with the DPoP scheme and a proof";
+    assert_eq!(
+        reply.challenges(),
+        [srv.invalid_token_challenge(description, None), bare_dpop]
     );
     let unbound = srv.valid_token();
     let reply = get_dpop(&srv, &unbound, &[&proof(&srv, &key, &unbound).sign()]).await;
-    expect(
-        &reply,
-        "The token is not DPoP-bound: send it with the Bearer scheme",
+    assert_eq!(reply.status, 401, "{}", reply.text());
+    let description = "The token is not DPoP-bound: send it with the Bearer scheme";
+    let dpop_error = format!(
+        "DPoP algs=\"{ALGS}\", error=\"invalid_token\", error_description=\"{description}\", resource_metadata=\"{}\"",
+        srv.metadata_url
+    );
+    assert_eq!(
+        reply.challenges(),
+        [srv.no_token_challenge(None), dpop_error]
+    );
+    // Any token refused with the DPoP scheme: the same shape (here, an expired one).
+    let expired = srv.token().dpop_bound(&key).expired().sign();
+    let reply = get_dpop(&srv, &expired, &[&proof(&srv, &key, &expired).sign()]).await;
+    let challenges = reply.challenges();
+    assert_eq!(challenges[0], srv.no_token_challenge(None));
+    assert!(
+        challenges[1].starts_with(&format!("DPoP algs=\"{ALGS}\", error=\"invalid_token\"")),
+        "{challenges:?}"
+    );
+    // No credentials at all (§7.2, both schemes accepted): both challenges, bare.
+    let reply = send(srv.get("/dpop")).await;
+    assert_eq!(
+        reply.challenges(),
+        [srv.no_token_challenge(None), bare_dpop_challenge(&srv)]
     );
     // `authenticate` with a token alone proves no key either.
     let err = srv.oauth.authenticate(&bound).await.unwrap_err();
     assert_eq!(err.refusal().error_code(), Some("invalid_token"));
+}
+
+fn bare_dpop_challenge(srv: &TestServer) -> String {
+    format!(
+        "DPoP algs=\"{ALGS}\", resource_metadata=\"{}\"",
+        srv.metadata_url
+    )
 }
 
 // Configured to: an unbound token with the DPoP scheme and a good proof is admitted, not
@@ -299,11 +316,17 @@ async fn required_mode_takes_only_dpop_and_says_so() {
         metadata["dpop_signing_alg_values_supported"],
         json!(ALGS.split(' ').collect::<Vec<_>>())
     );
-    // Allowed (the default) leaves the document as it was.
+    // Allowed (the default) names the algorithms, and requires nothing; off, neither.
     let allowed = TestServer::start();
     let metadata = send(allowed.get(&format!("{WELL_KNOWN}/mcp"))).await.json();
-    assert!(metadata.get("dpop_signing_alg_values_supported").is_none());
+    assert_eq!(
+        metadata["dpop_signing_alg_values_supported"],
+        json!(ALGS.split(' ').collect::<Vec<_>>())
+    );
     assert!(metadata.get("dpop_bound_access_tokens_required").is_none());
+    let off = TestServer::with(|b| b.dpop(DpopMode::Off));
+    let metadata = send(off.get(&format!("{WELL_KNOWN}/mcp"))).await.json();
+    assert!(metadata.get("dpop_signing_alg_values_supported").is_none());
 }
 
 // Off: no proof is read, the DPoP scheme is not a credential, and a binding is not looked

@@ -15,6 +15,7 @@ mod config;
 mod cors;
 mod discovery;
 mod dpop;
+mod dpop_nonce;
 mod extraction;
 mod extractor;
 mod httpauth;

@@ -23,6 +23,9 @@ fn expected(resource: &str, issuers: &[&str], extra: serde_json::Value) -> serde
         "resource": resource,
         "authorization_servers": issuers,
         "bearer_methods_supported": ["header"],
+        // DPoP accepted beside Bearer by default (RFC 9728 §2, RFC 9449 §7.2).
+        "dpop_signing_alg_values_supported":
+            ["ES256", "ES384", "EdDSA", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512"],
     });
     if let (Some(doc), Some(extra)) = (doc.as_object_mut(), extra.as_object()) {
         doc.extend(extra.clone());

@@ -7,6 +7,7 @@
 //! the token's claims (and so its `cnf.jkt`) come through the validation cache.
 
 mod htu;
+pub(crate) mod nonce;
 pub(crate) mod proof;
 pub(crate) mod replay;
 pub(crate) mod thumbprint;
@@ -19,6 +20,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use jsonwebtoken::Algorithm;
 use url::Url;
 
+use nonce::{NonceCheck, Nonces};
 pub(crate) use proof::{Expected, ProofRules};
 use replay::{ReplayCache, Seen};
 
@@ -56,7 +58,18 @@ pub(crate) struct ProofChecker {
     /// request's `Host`, which a proxy may rewrite and a client may forge).
     origin: Url,
     replay: ReplayCache,
+    /// Server-provided nonces (RFC 9449 §9), when turned on.
+    nonces: Option<Nonces>,
     clock: Clock,
+}
+
+/// A proof accepted.
+#[derive(Debug)]
+pub(crate) struct Checked {
+    /// The RFC 7638 thumbprint of the proof's key.
+    pub(crate) jkt: String,
+    /// A new nonce to offer on the response (RFC 9449 §8.2), when the proof's is ageing.
+    pub(crate) next_nonce: Option<String>,
 }
 
 impl ProofChecker {
@@ -65,8 +78,15 @@ impl ProofChecker {
             rules,
             origin,
             replay: ReplayCache::new(max_proofs),
+            nonces: None,
             clock: Clock::default(),
         }
+    }
+
+    /// Requires every proof to carry a nonce this resource made (RFC 9449 §9).
+    pub(crate) fn with_nonces(mut self, nonces: Nonces) -> Self {
+        self.nonces = Some(nonces);
+        self
     }
 
     #[cfg(test)]
@@ -83,10 +103,11 @@ impl ProofChecker {
         uri
     }
 
-    /// Checks `proof` against the request, then (the proof good) remembers its `jti`:
-    /// the thumbprint of the proof's key, or the refusal (401 `invalid_dpop_proof`; 503
-    /// when the replay cache is full of live proofs and cannot vouch for a new one).
-    pub(crate) fn check(&self, proof: &str, expected: &Expected<'_>) -> Result<String, Refusal> {
+    /// Checks `proof` against the request and, when nonces are on, its `nonce`; then
+    /// (the proof good) remembers its `jti`. The refusal: 401 `invalid_dpop_proof`, 401
+    /// `use_dpop_nonce` with a fresh nonce, or 503 when the replay cache is full of live
+    /// proofs and cannot vouch for a new one.
+    pub(crate) fn check(&self, proof: &str, expected: &Expected<'_>) -> Result<Checked, Refusal> {
         let now = self
             .clock
             .wall()
@@ -96,14 +117,33 @@ impl ProofChecker {
             .rules
             .verify(proof, expected, now)
             .map_err(Refusal::InvalidDpopProof)?;
+        let next_nonce = match &self.nonces {
+            None => None,
+            Some(nonces) => match nonces.check(proof.nonce.as_deref(), now, self.leeway()) {
+                NonceCheck::Fresh => None,
+                NonceCheck::Renew => Some(nonces.issue(now)),
+                NonceCheck::Invalid => {
+                    return Err(Refusal::UseDpopNonce {
+                        nonce: nonces.issue(now),
+                    });
+                }
+            },
+        };
         let until = self.rules.last_second(proof.iat);
         match self.replay.first_use(&proof.jkt, &proof.jti, until, now) {
-            Seen::First => Ok(proof.jkt),
+            Seen::First => Ok(Checked {
+                jkt: proof.jkt,
+                next_nonce,
+            }),
             Seen::Again => Err(Refusal::InvalidDpopProof(DpopRejection::Replayed)),
             Seen::Full => Err(Refusal::Overloaded {
                 retry_after: Duration::from_secs(1),
             }),
         }
+    }
+
+    fn leeway(&self) -> u64 {
+        self.rules.leeway.as_secs()
     }
 }
 

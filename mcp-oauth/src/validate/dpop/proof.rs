@@ -54,6 +54,8 @@ pub(crate) struct Proof {
     pub(crate) jti: String,
     /// Unix seconds.
     pub(crate) iat: u64,
+    /// The `nonce` claim, if a string (RFC 9449 §4.2, §9).
+    pub(crate) nonce: Option<String>,
 }
 
 impl ProofRules {
@@ -109,10 +111,15 @@ impl ProofRules {
             .get("iat")
             .and_then(Value::as_u64)
             .unwrap_or_default();
+        let nonce = claims
+            .get("nonce")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         Ok(Proof {
             jkt,
             jti: jti.to_owned(),
             iat,
+            nonce,
         })
     }
 

@@ -27,7 +27,7 @@ fn run(checker: &ProofChecker, proof: &str) -> Result<String, Refusal> {
         uri: &uri,
         token: Some(TOKEN),
     };
-    checker.check(proof, &expected)
+    checker.check(proof, &expected).map(|c| c.jkt)
 }
 
 fn refused(proof: &str) -> DpopRejection {
@@ -291,4 +291,83 @@ fn the_binding_is_cnf_jkt_compared_exactly() {
     assert_eq!(bound_key(&claims(json!({"sub": "a"}))), None);
     assert_eq!(bound_key(&claims(json!({"cnf": {"x5t#S256": "h"}}))), None);
     assert_eq!(bound_key(&claims(json!({"cnf": {"jkt": 1}}))), Some(""));
+}
+
+fn with_nonces(clock: &Clock) -> ProofChecker {
+    let nonces = nonce::Nonces::new(Some(&[7; 32]), Duration::from_secs(300), URI);
+    checker().with_nonces(nonces).with_clock(clock.clone())
+}
+
+fn check_at(checker: &ProofChecker, proof: &str) -> Result<Checked, Refusal> {
+    let uri = checker.uri_for("/mcp");
+    let expected = Expected {
+        method: "POST",
+        uri: &uri,
+        token: Some(TOKEN),
+    };
+    checker.check(proof, &expected)
+}
+
+#[test]
+fn with_nonces_a_proof_needs_a_current_one_and_an_ageing_one_is_renewed() {
+    let clock = Clock::manual();
+    let checker = with_nonces(&clock);
+    let key = DpopKey::generate();
+    let moved = std::cell::Cell::new(0);
+    let proof = |nonce: Option<&str>| {
+        // The proof is made as the moved clock reads.
+        let p = key
+            .proof("POST", URI)
+            .access_token(TOKEN)
+            .iat_offset(moved.get());
+        match nonce {
+            Some(n) => p.nonce(n).sign(),
+            None => p.sign(),
+        }
+    };
+    // No nonce: refused with one to use (RFC 9449 §9).
+    let Err(Refusal::UseDpopNonce { nonce }) = check_at(&checker, &proof(None)) else {
+        panic!("expected use_dpop_nonce");
+    };
+    // A made-up nonce: the same.
+    assert!(matches!(
+        check_at(&checker, &proof(Some("made-up"))),
+        Err(Refusal::UseDpopNonce { .. })
+    ));
+    let accepted = check_at(&checker, &proof(Some(&nonce))).unwrap();
+    assert_eq!(accepted.jkt, key.thumbprint());
+    assert_eq!(accepted.next_nonce, None);
+    // Past half its life it still works, and the next one is offered (RFC 9449 §8.2).
+    clock.advance(Duration::from_secs(200));
+    moved.set(200);
+    let renewed = check_at(&checker, &proof(Some(&nonce))).unwrap();
+    let next = renewed.next_nonce.expect("a new nonce offered");
+    assert_ne!(next, nonce);
+    // Past its lifetime it is refused; the offered one works.
+    clock.advance(Duration::from_secs(150));
+    moved.set(350);
+    assert!(matches!(
+        check_at(&checker, &proof(Some(&nonce))),
+        Err(Refusal::UseDpopNonce { .. })
+    ));
+    assert!(check_at(&checker, &proof(Some(&next))).is_ok());
+    // A nonce does not make a proof reusable.
+    let once = proof(Some(&next));
+    assert!(check_at(&checker, &once).is_ok());
+    assert_eq!(
+        check_at(&checker, &once).unwrap_err(),
+        Refusal::InvalidDpopProof(DpopRejection::Replayed)
+    );
+}
+
+#[test]
+fn a_bad_proof_is_refused_for_itself_before_the_nonce_is_looked_at() {
+    let clock = Clock::manual();
+    let checker = with_nonces(&clock);
+    let key = DpopKey::generate();
+    let wrong_method = key.proof("GET", URI).access_token(TOKEN).sign();
+    assert_eq!(
+        check_at(&checker, &wrong_method).unwrap_err(),
+        Refusal::InvalidDpopProof(DpopRejection::WrongMethod)
+    );
 }
