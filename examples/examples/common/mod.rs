@@ -70,6 +70,11 @@ pub(crate) struct WhoAmI {
     pub(crate) client_id: Option<String>,
     /// The scopes granted.
     pub(crate) scopes: Vec<String>,
+    /// Whether the request proved possession of the key the token is bound to (RFC 9449
+    /// §7.1: a DPoP-bound token with a valid proof).
+    pub(crate) sender_constrained: bool,
+    /// That key's RFC 7638 SHA-256 thumbprint, the token's `cnf.jkt` (RFC 9449 §6.1).
+    pub(crate) dpop_jkt: Option<String>,
 }
 
 /// The MCP server: one instance per session, no state.
@@ -90,13 +95,15 @@ impl ExampleServer {
     /// `client` is not a tool parameter: mcp-oauth's middleware proved who is calling,
     /// `forward_client` handed that to rmcp, and rmcp passes it in here.
     #[tool(
-        description = "Who the server thinks you are: the access token's subject, client id and scopes"
+        description = "Who the server thinks you are: the access token's subject, client id and scopes, and the DPoP key the request proved it holds"
     )]
     fn whoami(&self, client: AuthenticatedClient) -> Json<WhoAmI> {
         Json(WhoAmI {
             subject: client.subject().map(str::to_owned),
             client_id: client.client_id().map(str::to_owned),
             scopes: client.scopes().to_vec(),
+            sender_constrained: client.is_sender_constrained(),
+            dpop_jkt: client.dpop_thumbprint().map(str::to_owned),
         })
     }
 

@@ -25,6 +25,7 @@
 // with a JWT too, the OAuth flow having given them an opaque token. Last, the example's
 // own rate limits: floods of metadata fetches and of garbage tokens end in 429s, and a
 // token already validated is still served.
+// DPoP (RFC 9449, dpop.mjs): a jose client and the v2 client's own DPoP get bound tokens and use them on /mcp; replays, wrong htm/htu/key, no proof and the token as Bearer are refused.
 //
 // Needs the example binaries: `cargo build -p examples --examples` (cargo test builds them).
 // Run (from the repository root): `npm ci --prefix tests/interop/ts-client &&
@@ -34,6 +35,7 @@
 import { badTokens, context, deadline, rateLimits, section, serverSide, startServers, stopAll } from './harness.mjs';
 import * as v1 from './sdk-v1.mjs';
 import * as v2 from './client-v2.mjs';
+import * as dpop from './dpop.mjs';
 
 const STRATEGIES = [
   { name: 'jwt', opaque: false },
@@ -54,6 +56,10 @@ async function main({ name, opaque }) {
   for (const flow of v2.FLOWS) {
     await section(`${flow.name} ${flow.mode} OAuth flow`, () => v2.oauthFlow({ ...servers, opaque, ...flow }));
   }
+  context(`${name}, ${dpop.NAME}`);
+  await section('DPoP flow', () => dpop.joseFlow({ ...servers, opaque }));
+  context(`${name}, ${dpop.SDK_NAME}`);
+  await section('DPoP OAuth flow', () => dpop.sdkFlow({ ...servers, opaque }));
 
   context(name);
   await section('bad tokens', () => badTokens({ name, ...servers }));
@@ -74,6 +80,8 @@ async function main({ name, opaque }) {
 }
 
 const run = deadline();
+context(dpop.NAME);
+await section('use_dpop_nonce handling', () => dpop.nonceHandling());
 for (const s of STRATEGIES) {
   try {
     await main(s);
@@ -83,4 +91,5 @@ for (const s of STRATEGIES) {
     stopAll();
   }
 }
+console.log(`DPoP use_dpop_nonce retries: ${JSON.stringify(dpop.nonceRetries())}`);
 run.finish();
