@@ -53,6 +53,9 @@
 //! cargo run -p examples --example mcp_server
 //! ```
 //!
+//! DPoP proofs must carry a nonce this server makes (`MCP_OAUTH_DPOP_NONCE`, README
+//! "Sender-constrained tokens (DPoP)"), unless the variable says otherwise.
+//!
 //! No identity provider at hand? `cargo run -p examples --example quickstart`, or
 //! `cargo run -p examples --example auth_server` and point this server at it.
 
@@ -63,8 +66,9 @@ mod prometheus;
 
 use mcp_oauth::{McpOAuthBuilder, Rate};
 
-/// This server's rate limits, each where its variable (or `<NAME>_FILE`) is unset.
-fn with_default_limits(mut builder: McpOAuthBuilder) -> McpOAuthBuilder {
+/// This server's rate limits and DPoP nonces, each where its variable (or `<NAME>_FILE`)
+/// is unset.
+fn with_example_defaults(mut builder: McpOAuthBuilder) -> McpOAuthBuilder {
     let unset = |name: &str| {
         std::env::var_os(name).is_none() && std::env::var_os(format!("{name}_FILE")).is_none()
     };
@@ -76,6 +80,13 @@ fn with_default_limits(mut builder: McpOAuthBuilder) -> McpOAuthBuilder {
     }
     if unset("MCP_OAUTH_RATE_LIMIT_PRINCIPAL") {
         builder = builder.rate_limit_principal(Rate::per_minute(1200));
+    }
+    // DPoP proofs carry a nonce of this server's making (RFC 9449 §9); bearer clients
+    // never see one. Not with DPoP turned off, where a nonce means nothing.
+    let dpop_off =
+        std::env::var("MCP_OAUTH_DPOP").is_ok_and(|v| v.trim().eq_ignore_ascii_case("off"));
+    if unset("MCP_OAUTH_DPOP_NONCE") && !dpop_off {
+        builder = builder.dpop_nonces(true);
     }
     builder
 }
@@ -129,7 +140,7 @@ async fn main() -> std::io::Result<()> {
     // The per-tool scope policy reads every protected JSON POST, so both transports' POST
     // paths (`/mcp`, `/message`) are checked without listing them.
     let oauth =
-        match with_default_limits(common::guard_resources(McpOAuthBuilder::from_env())).build() {
+        match with_example_defaults(common::guard_resources(McpOAuthBuilder::from_env())).build() {
             Ok(oauth) => oauth,
             Err(err) => {
                 eprintln!("{err}\n\n{}", usage());
