@@ -15,7 +15,7 @@ use crate::client::AuthenticatedClient;
 use crate::limit::RateLimits;
 use crate::origin::AllowedOrigins;
 use crate::policy::{Claimed, McpPolicy, Requirement};
-use crate::refusal::{AuthError, DpopRejection, Refusal, TokenRejection};
+use crate::refusal::{AuthError, Refusal, TokenRejection};
 use crate::resource::ProtectedResource;
 use crate::resource::dpop::DpopMode;
 use crate::scope;
@@ -108,9 +108,18 @@ impl Inner {
             .validate(token, || self.limits.refusals(req))
             .await
             .map_err(|r| refuse(r, &announced_scopes))?;
+        // A valid token spends its principal's quota, before any proof work.
+        self.limits
+            .principal(&claims)
+            .map_err(|r| refuse(r, &None))?;
         // After the token (its claims may come from the cache), the proof: every request.
+        // A refused proof spends the address's refusal budget too (a 429 once gone).
         let binding = self
             .bind(req, scheme, token, &claims)
+            .map_err(|r| match r {
+                Refusal::InvalidDpopProof(_) => self.limits.charge_refusal(req, r),
+                r => r,
+            })
             .map_err(|r| refuse(r, &announced_scopes))?;
         if let Some(nonce) = binding.next_nonce {
             // For the layer to send on the response (RFC 9449 §8.2).
@@ -118,9 +127,6 @@ impl Inner {
         }
         let raw = self.expose_token.then(|| token.to_owned());
         let client = self.client(claims.clone(), raw, binding.jkt);
-        self.limits
-            .principal(&client)
-            .map_err(|r| refuse(r, &None))?;
         let hierarchy = self.resource.scope_hierarchy();
         let global = self.resource.required_scopes();
         let granted = claims.scopes();
@@ -170,23 +176,22 @@ impl Inner {
                 None => Ok(Binding::default()),
             };
         }
+        // A token bound to no key gains nothing from a proof: refused before any proof
+        // work, unless configured to accept it (then not sender-constrained).
+        if bound.is_none() && !self.dpop_accept_unbound {
+            return Err(Refusal::InvalidToken(TokenRejection::NotDpopBound));
+        }
         let proof = bearer::dpop_proof(req.headers()).map_err(Refusal::InvalidDpopProof)?;
         let uri = checker.uri_for(req.path());
         let expected = Expected {
             method: req.method().as_str(),
             uri: &uri,
             token: Some(token),
+            key: bound,
         };
         let checked = checker.check(proof, &expected)?;
-        let jkt = match bound {
-            // Proof good, but the token works without the key: not sender-constrained.
-            None if self.dpop_accept_unbound => None,
-            None => return Err(Refusal::InvalidToken(TokenRejection::NotDpopBound)),
-            Some(bound) if dpop::matches_binding(bound, &checked.jkt) => Some(checked.jkt),
-            Some(_) => return Err(Refusal::InvalidDpopProof(DpopRejection::KeyMismatch)),
-        };
         Ok(Binding {
-            jkt,
+            jkt: bound.is_some().then_some(checked.jkt),
             next_nonce: checked.next_nonce,
         })
     }
@@ -239,10 +244,10 @@ impl Inner {
         if self.resource.dpop().mode != DpopMode::Off && dpop::bound_key(&claims).is_some() {
             return Err(Refusal::InvalidToken(TokenRejection::DpopBound));
         }
-        let client = self.client(claims, self.expose_token.then(|| token.to_owned()), None);
         if req.is_some() {
-            self.limits.principal(&client)?;
+            self.limits.principal(&claims)?;
         }
+        let client = self.client(claims, self.expose_token.then(|| token.to_owned()), None);
         if !scope::grants_all(required, client.scopes(), hierarchy) {
             return Err(Refusal::insufficient_scope(
                 required.to_vec(),

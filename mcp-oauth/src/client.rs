@@ -225,12 +225,6 @@ impl AuthenticatedClient {
         Some(principal)
     }
 
-    /// A 64-bit keyed hash of [`principal`](Self::principal), computed once per
-    /// validated token (the rate limiter's key).
-    pub(crate) fn principal_key(&self) -> Option<u64> {
-        self.inner.claims.principal_key()
-    }
-
     /// What the client presented: an OAuth access token, an API key or a development
     /// token.
     ///

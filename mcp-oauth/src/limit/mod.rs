@@ -27,9 +27,9 @@ use std::time::Duration;
 
 use actix_web::dev::ServiceRequest;
 
-use crate::client::AuthenticatedClient;
 use crate::refusal::Refusal;
 use crate::telemetry;
+use crate::validate::claims::VerifiedClaims;
 use key::ClientIp;
 use keyed::{Limiter, Prehashed};
 
@@ -139,12 +139,12 @@ impl RateLimits {
         self.refusals(req).err().unwrap_or(refusal)
     }
 
-    /// Spends one request of `client`'s principal's budget (an authenticated request).
-    /// A client without a principal (a token with neither `sub` nor `client_id`) is not
-    /// limited. The key is the principal's 64-bit keyed hash, computed once per
-    /// validated token: the map hashes nothing more.
-    pub(crate) fn principal(&self, client: &AuthenticatedClient) -> Result<(), Refusal> {
-        let (Some(limiter), Some(key)) = (&self.principal, client.principal_key()) else {
+    /// Spends one request of the principal's budget (a request with a valid token, spent
+    /// before its DPoP proof is checked). A token without a principal (neither `sub` nor
+    /// `client_id`) is not limited. The key is the principal's 64-bit keyed hash, computed
+    /// once per validated token: the map hashes nothing more.
+    pub(crate) fn principal(&self, claims: &VerifiedClaims) -> Result<(), Refusal> {
+        let (Some(limiter), Some(key)) = (&self.principal, claims.principal_key()) else {
             return Ok(());
         };
         limiter

@@ -470,6 +470,13 @@ impl Refusal {
     }
 }
 
+impl From<DpopRejection> for Refusal {
+    /// 401 `invalid_dpop_proof`.
+    fn from(why: DpopRejection) -> Self {
+        Self::InvalidDpopProof(why)
+    }
+}
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

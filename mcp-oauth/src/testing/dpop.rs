@@ -332,6 +332,7 @@ pub(crate) fn token_request_key(
     req: &actix_web::HttpRequest,
     token_endpoint: &str,
 ) -> Result<Option<String>, &'static str> {
+    use crate::DpopRejection;
     use crate::validate::dpop::{DEFAULT_DPOP_ALGORITHMS, DEFAULT_DPOP_WINDOW};
     use crate::validate::dpop::{Expected, ProofRules};
 
@@ -349,9 +350,10 @@ pub(crate) fn token_request_key(
         method: "POST",
         uri: &uri,
         token: None,
+        key: None,
     };
     rules
-        .verify(proof, &expected, unix_now())
+        .verify(proof, &expected, unix_now(), |_| Ok::<_, DpopRejection>(()))
         .map(|proof| Some(proof.jkt))
         .map_err(|why| why.description())
 }

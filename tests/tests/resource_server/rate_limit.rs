@@ -299,3 +299,65 @@ async fn behind_httpauth_the_refusal_and_principal_limits_hold() {
     // ... but its principal has had its four requests.
     assert_limited(&srv.post_mcp(&known).await);
 }
+
+/// `GET /dpop` with `token` (DPoP scheme) and `proof`.
+async fn get_dpop(srv: &TestServer, token: &str, proof: &str) -> Reply {
+    send(
+        srv.get("/dpop")
+            .insert_header(("Authorization", format!("DPoP {token}")))
+            .insert_header(("DPoP", proof.to_owned())),
+    )
+    .await
+}
+
+// A stolen bound token is valid and cached: each refused DPoP proof spends the address's
+// refusal budget (a 429 once gone), and every request with the token, proof good or not,
+// spends its principal's quota before the proof is checked.
+#[actix_web::test]
+async fn refused_dpop_proofs_spend_the_refusal_budget_and_every_request_the_principals() {
+    use mcp_oauth::testing::DpopKey;
+    let srv = TestServer::with(|b| b.rate_limit_refusals(Rate::per_hour(3)));
+    let key = DpopKey::generate();
+    let token = srv.token().subject("victim").dpop_bound(&key).sign();
+    let good = || {
+        key.proof("GET", &srv.url("/dpop"))
+            .access_token(&token)
+            .sign()
+    };
+    // The first use validates the token (one unit of token work); then it is cached.
+    assert_admitted(&get_dpop(&srv, &token, &good()).await);
+    let thief = DpopKey::generate();
+    let forged = || {
+        thief
+            .proof("GET", &srv.url("/dpop"))
+            .access_token(&token)
+            .sign()
+    };
+    for _ in 0..2 {
+        let reply = get_dpop(&srv, &token, &forged()).await;
+        assert_eq!(reply.status, 401, "{}", reply.text());
+        assert_eq!(reply.json()["error"], "invalid_dpop_proof");
+    }
+    assert_limited(&get_dpop(&srv, &token, &forged()).await);
+    // Good proofs are not refusals: the owner goes on.
+    assert_admitted(&get_dpop(&srv, &token, &good()).await);
+
+    let srv = TestServer::with(|b| b.rate_limit_principal(Rate::per_hour(3)));
+    let token = srv.token().subject("victim").dpop_bound(&key).sign();
+    let good = || {
+        key.proof("GET", &srv.url("/dpop"))
+            .access_token(&token)
+            .sign()
+    };
+    let forged = || {
+        thief
+            .proof("GET", &srv.url("/dpop"))
+            .access_token(&token)
+            .sign()
+    };
+    assert_admitted(&get_dpop(&srv, &token, &good()).await);
+    assert_eq!(get_dpop(&srv, &token, &forged()).await.status, 401);
+    assert_eq!(get_dpop(&srv, &token, &forged()).await.status, 401);
+    // Three spent: the fourth is refused before its proof is looked at.
+    assert_limited(&get_dpop(&srv, &token, &good()).await);
+}

@@ -113,22 +113,23 @@ impl ProofChecker {
             .wall()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let proof = self
-            .rules
-            .verify(proof, expected, now)
-            .map_err(Refusal::InvalidDpopProof)?;
-        let next_nonce = match &self.nonces {
-            None => None,
-            Some(nonces) => match nonces.check(proof.nonce.as_deref(), now, self.leeway()) {
-                NonceCheck::Fresh => None,
-                NonceCheck::Renew => Some(nonces.issue(now)),
-                NonceCheck::Invalid => {
-                    return Err(Refusal::UseDpopNonce {
-                        nonce: nonces.issue(now),
-                    });
+        let mut next_nonce = None;
+        let nonce_first = |read: &proof::Proof| -> Result<(), Refusal> {
+            let Some(nonces) = &self.nonces else {
+                return Ok(());
+            };
+            match nonces.check(read.nonce.as_deref(), now, self.leeway()) {
+                NonceCheck::Fresh => Ok(()),
+                NonceCheck::Renew => {
+                    next_nonce = Some(nonces.issue(now));
+                    Ok(())
                 }
-            },
+                NonceCheck::Invalid => Err(Refusal::UseDpopNonce {
+                    nonce: nonces.issue(now),
+                }),
+            }
         };
+        let proof = self.rules.verify(proof, expected, now, nonce_first)?;
         let until = self.rules.last_second(proof.iat);
         match self.replay.first_use(&proof.jkt, &proof.jti, until, now) {
             Seen::First => Ok(Checked {
@@ -157,7 +158,7 @@ pub(crate) fn bound_key(claims: &VerifiedClaims) -> Option<&str> {
 
 /// Does the proof's key (`jkt`) match the token's binding? Compared in constant time
 /// (RFC 9449 §7: the thumbprints are equal).
-pub(crate) fn matches_binding(bound: &str, jkt: &str) -> bool {
+fn matches_binding(bound: &str, jkt: &str) -> bool {
     !bound.is_empty()
         && aws_lc_rs::constant_time::verify_slices_are_equal(bound.as_bytes(), jkt.as_bytes())
             .is_ok()

@@ -26,6 +26,7 @@ const MAX_JTI_BYTES: usize = 256;
 const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 /// What the request says the proof must match.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Expected<'a> {
     /// The request method (`htm`), compared exactly (RFC 9110 §9.1: case-sensitive).
     pub(crate) method: &'a str,
@@ -33,6 +34,8 @@ pub(crate) struct Expected<'a> {
     pub(crate) uri: &'a Url,
     /// The access token the proof comes with (`ath`), when there is one.
     pub(crate) token: Option<&'a str>,
+    /// The thumbprint the proof's key must have (the token's `cnf.jkt`), when bound.
+    pub(crate) key: Option<&'a str>,
 }
 
 /// The rules every proof meets.
@@ -59,15 +62,22 @@ pub(crate) struct Proof {
 }
 
 impl ProofRules {
-    /// Checks `proof` against the request `expected`, at `now` (Unix seconds).
-    pub(crate) fn verify(
+    /// Checks `proof` against the request `expected`, at `now` (Unix seconds). Every
+    /// check that needs no signature runs first, then `before_signature` (the nonce),
+    /// and only a proof that passes them all costs a signature verification: a stolen
+    /// token's holder without the key gets no work done for a proof by another key.
+    pub(crate) fn verify<E>(
         &self,
         proof: &str,
         expected: &Expected<'_>,
         now: u64,
-    ) -> Result<Proof, DpopRejection> {
+        before_signature: impl FnOnce(&Proof) -> Result<(), E>,
+    ) -> Result<Proof, E>
+    where
+        E: From<DpopRejection>,
+    {
         if proof.len() > MAX_PROOF_BYTES {
-            return Err(DpopRejection::Malformed);
+            return Err(DpopRejection::Malformed.into());
         }
         let jws = Jws::parse(proof).map_err(|_| DpopRejection::Malformed)?;
         let header: Map<String, Value> =
@@ -78,49 +88,49 @@ impl ProofRules {
             .and_then(Value::as_str)
             .is_some_and(|t| t.eq_ignore_ascii_case("dpop+jwt"))
         {
-            return Err(DpopRejection::WrongType);
+            return Err(DpopRejection::WrongType.into());
         }
         let alg = jwt::algorithm_named(&jws.header.alg)
             .filter(|a| !jwt::is_hmac(*a) && self.algorithms.contains(a))
             .ok_or(DpopRejection::DisallowedAlgorithm)?;
         if header.contains_key("crit") {
-            return Err(DpopRejection::UnsupportedCritical);
+            return Err(DpopRejection::UnsupportedCritical.into());
         }
         let jwk = header
             .get("jwk")
             .and_then(Value::as_object)
             .ok_or(DpopRejection::BadKey)?;
         if PRIVATE_MEMBERS.iter().any(|m| jwk.contains_key(*m)) {
-            return Err(DpopRejection::PrivateKey);
+            return Err(DpopRejection::PrivateKey.into());
         }
         let jkt = thumbprint(jwk).ok_or(DpopRejection::BadKey)?;
+        let claims = jws.claims.as_ref().map_err(|_| DpopRejection::Malformed)?;
+        self.check_claims(claims, expected, now)?;
+        // RFC 9449 §7: the proof's key is the one the token is bound to.
+        if let Some(bound) = expected.key
+            && !super::matches_binding(bound, &jkt)
+        {
+            return Err(DpopRejection::KeyMismatch.into());
+        }
+        let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+        let read = Proof {
+            jkt,
+            jti: text("jti").unwrap_or_default(),
+            iat: claims
+                .get("iat")
+                .and_then(Value::as_u64)
+                .unwrap_or_default(),
+            nonce: text("nonce"),
+        };
+        before_signature(&read)?;
         let parsed: Jwk = serde_json::from_value(Value::Object(jwk.clone()))
             .map_err(|_| DpopRejection::BadKey)?;
         let key = VerifyingKey::from_jwk(&parsed).map_err(|_| DpopRejection::BadKey)?;
         if !key.fits(alg) {
-            return Err(DpopRejection::BadKey);
+            return Err(DpopRejection::BadKey.into());
         }
         jwt::verify_signature(&key, alg, &jws.parts).map_err(|_| DpopRejection::BadSignature)?;
-        let claims = jws.claims.map_err(|_| DpopRejection::Malformed)?;
-        self.check_claims(&claims, expected, now)?;
-        let jti = claims
-            .get("jti")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let iat = claims
-            .get("iat")
-            .and_then(Value::as_u64)
-            .unwrap_or_default();
-        let nonce = claims
-            .get("nonce")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        Ok(Proof {
-            jkt,
-            jti: jti.to_owned(),
-            iat,
-            nonce,
-        })
+        Ok(read)
     }
 
     /// RFC 9449 §4.3 checks 8-12 (the nonce aside): `jti`, `htm`, `htu`, `iat`, `ath`.

@@ -26,6 +26,7 @@ fn run(checker: &ProofChecker, proof: &str) -> Result<String, Refusal> {
         method: "POST",
         uri: &uri,
         token: Some(TOKEN),
+        key: None,
     };
     checker.check(proof, &expected).map(|c| c.jkt)
 }
@@ -304,6 +305,7 @@ fn check_at(checker: &ProofChecker, proof: &str) -> Result<Checked, Refusal> {
         method: "POST",
         uri: &uri,
         token: Some(TOKEN),
+        key: None,
     };
     checker.check(proof, &expected)
 }
@@ -370,4 +372,53 @@ fn a_bad_proof_is_refused_for_itself_before_the_nonce_is_looked_at() {
         check_at(&checker, &wrong_method).unwrap_err(),
         Refusal::InvalidDpopProof(DpopRejection::WrongMethod)
     );
+}
+
+/// A proof whose signature is broken (its last character changed).
+fn with_bad_signature(proof: &str) -> String {
+    let mut bad = proof.to_owned();
+    let last = bad.pop().unwrap();
+    bad.push(if last == 'A' { 'B' } else { 'A' });
+    bad
+}
+
+#[test]
+fn a_proof_costs_a_signature_check_only_when_all_else_is_right() {
+    let key = DpopKey::generate();
+    let other = DpopKey::generate();
+    let checker = checker();
+    let uri = checker.uri_for("/mcp");
+    let bound = key.thumbprint();
+    let expected = Expected {
+        method: "POST",
+        uri: &uri,
+        token: Some(TOKEN),
+        key: Some(&bound),
+    };
+    let forged = |k: &DpopKey| with_bad_signature(&k.proof("POST", URI).access_token(TOKEN).sign());
+    // Another key (its signature not even good): refused for the key, not the signature.
+    assert_eq!(
+        checker.check(&forged(&other), &expected).unwrap_err(),
+        Refusal::InvalidDpopProof(DpopRejection::KeyMismatch)
+    );
+    // Wrong claims with a bad signature: refused for the claims.
+    let wrong = with_bad_signature(&key.proof("GET", URI).access_token(TOKEN).sign());
+    assert_eq!(
+        checker.check(&wrong, &expected).unwrap_err(),
+        Refusal::InvalidDpopProof(DpopRejection::WrongMethod)
+    );
+    // Nonces on, none carried, a bad signature: the nonce refusal, no signature work.
+    let clock = Clock::manual();
+    let with_nonces = with_nonces(&clock);
+    assert!(matches!(
+        with_nonces.check(&forged(&key), &expected),
+        Err(Refusal::UseDpopNonce { .. })
+    ));
+    // The right key and all else right: now the signature decides.
+    assert_eq!(
+        checker.check(&forged(&key), &expected).unwrap_err(),
+        Refusal::InvalidDpopProof(DpopRejection::BadSignature)
+    );
+    let good = key.proof("POST", URI).access_token(TOKEN).sign();
+    assert_eq!(checker.check(&good, &expected).unwrap().jkt, bound);
 }
