@@ -182,10 +182,9 @@ impl Inner {
             return Err(Refusal::InvalidToken(TokenRejection::NotDpopBound));
         }
         let proof = bearer::dpop_proof(req.headers()).map_err(Refusal::InvalidDpopProof)?;
-        let uri = checker.uri_for(req.path());
         let expected = Expected {
             method: req.method().as_str(),
-            uri: &uri,
+            uri: checker.uri_for(req.path()),
             token: Some(token),
             key: bound,
         };

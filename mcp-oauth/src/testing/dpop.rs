@@ -334,7 +334,7 @@ pub(crate) fn token_request_key(
 ) -> Result<Option<String>, &'static str> {
     use crate::DpopRejection;
     use crate::validate::dpop::{DEFAULT_DPOP_ALGORITHMS, DEFAULT_DPOP_WINDOW};
-    use crate::validate::dpop::{Expected, ProofRules};
+    use crate::validate::dpop::{Expected, ProofRules, RequestUri};
 
     if !req.headers().contains_key("dpop") {
         return Ok(None);
@@ -348,7 +348,10 @@ pub(crate) fn token_request_key(
     };
     let expected = Expected {
         method: "POST",
-        uri: &uri,
+        uri: RequestUri {
+            origin: &uri,
+            path: uri.path(),
+        },
         token: None,
         key: None,
     };

@@ -231,7 +231,7 @@ pub(crate) struct Compact<'a> {
 impl<'a> Compact<'a> {
     /// Exactly three non-empty base64url segments (8725bis "Check JWT Format Type");
     /// five segments (a JWE) are malformed here.
-    fn split(token: &'a str) -> Result<Self, TokenRejection> {
+    pub(crate) fn split(token: &'a str) -> Result<Self, TokenRejection> {
         let mut parts = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())

@@ -7,6 +7,7 @@
 //! the token's claims (and so its `cnf.jkt`) come through the validation cache.
 
 mod htu;
+mod members;
 pub(crate) mod nonce;
 pub(crate) mod proof;
 pub(crate) mod replay;
@@ -20,6 +21,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use jsonwebtoken::Algorithm;
 use url::Url;
 
+pub(crate) use htu::RequestUri;
 use nonce::{NonceCheck, Nonces};
 pub(crate) use proof::{Expected, ProofRules};
 use replay::{ReplayCache, Seen};
@@ -96,11 +98,12 @@ impl ProofChecker {
     }
 
     /// The URI a request to `path` has as this resource is reached: the configured
-    /// origin and the path (set, not joined: `//host/x` stays a path).
-    pub(crate) fn uri_for(&self, path: &str) -> Url {
-        let mut uri = self.origin.clone();
-        uri.set_path(path);
-        uri
+    /// origin and the path.
+    pub(crate) fn uri_for<'a>(&'a self, path: &'a str) -> RequestUri<'a> {
+        RequestUri {
+            origin: &self.origin,
+            path,
+        }
     }
 
     /// Checks `proof` against the request and, when nonces are on, its `nonce`; then

@@ -9,14 +9,15 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::Jwk;
-use serde_json::{Map, Value};
-use url::Url;
+use serde::Deserialize as _;
+use serde_json::Value;
 
-use super::htu;
+use super::htu::{self, RequestUri};
+use super::members::{Claims, Header};
 use super::thumbprint::thumbprint;
 use crate::refusal::DpopRejection;
 use crate::validate::jwks::VerifyingKey;
-use crate::validate::jwt::{self, Jws};
+use crate::validate::jwt::{self, Compact};
 
 /// The largest proof read (a proof is a few hundred bytes; an RSA key makes it ~1 KiB).
 pub(crate) const MAX_PROOF_BYTES: usize = 8 * 1024;
@@ -31,7 +32,7 @@ pub(crate) struct Expected<'a> {
     /// The request method (`htm`), compared exactly (RFC 9110 §9.1: case-sensitive).
     pub(crate) method: &'a str,
     /// The request URI as reached through the configured resource (`htu`).
-    pub(crate) uri: &'a Url,
+    pub(crate) uri: RequestUri<'a>,
     /// The access token the proof comes with (`ath`), when there is one.
     pub(crate) token: Option<&'a str>,
     /// The thumbprint the proof's key must have (the token's `cnf.jkt`), when bound.
@@ -61,6 +62,13 @@ pub(crate) struct Proof {
     pub(crate) nonce: Option<String>,
 }
 
+/// One base64url segment's bytes (RFC 7515 §7.1).
+fn decode(segment: &str) -> Result<Vec<u8>, DpopRejection> {
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| DpopRejection::Malformed)
+}
+
 impl ProofRules {
     /// Checks `proof` against the request `expected`, at `now` (Unix seconds). Every
     /// check that needs no signature runs first, then `before_signature` (the nonce),
@@ -79,80 +87,84 @@ impl ProofRules {
         if proof.len() > MAX_PROOF_BYTES {
             return Err(DpopRejection::Malformed.into());
         }
-        let jws = Jws::parse(proof).map_err(|_| DpopRejection::Malformed)?;
-        let header: Map<String, Value> =
-            jwt::decode_json(jws.parts.header).map_err(|_| DpopRejection::Malformed)?;
+        let parts = Compact::split(proof).map_err(|_| DpopRejection::Malformed)?;
+        let header_bytes = decode(parts.header)?;
+        let header: Header<'_> =
+            serde_json::from_slice(&header_bytes).map_err(|_| DpopRejection::Malformed)?;
         // RFC 9449 §4.2: `typ` is `dpop+jwt` (media types compare case-insensitively).
         if !header
-            .get("typ")
-            .and_then(Value::as_str)
+            .typ
+            .get()
             .is_some_and(|t| t.eq_ignore_ascii_case("dpop+jwt"))
         {
             return Err(DpopRejection::WrongType.into());
         }
-        let alg = jwt::algorithm_named(&jws.header.alg)
+        let alg = header
+            .alg
+            .get()
+            .and_then(jwt::algorithm_named)
             .filter(|a| !jwt::is_hmac(*a) && self.algorithms.contains(a))
             .ok_or(DpopRejection::DisallowedAlgorithm)?;
-        if header.contains_key("crit") {
+        if header.crit {
             return Err(DpopRejection::UnsupportedCritical.into());
         }
-        let jwk = header
-            .get("jwk")
-            .and_then(Value::as_object)
-            .ok_or(DpopRejection::BadKey)?;
+        let jwk_value = header.jwk.as_ref().ok_or(DpopRejection::BadKey)?;
+        let jwk = jwk_value.as_object().ok_or(DpopRejection::BadKey)?;
         if PRIVATE_MEMBERS.iter().any(|m| jwk.contains_key(*m)) {
             return Err(DpopRejection::PrivateKey.into());
         }
         let jkt = thumbprint(jwk).ok_or(DpopRejection::BadKey)?;
-        let claims = jws.claims.as_ref().map_err(|_| DpopRejection::Malformed)?;
-        self.check_claims(claims, expected, now)?;
+        let claims_bytes = decode(parts.payload)?;
+        let claims: Claims<'_> =
+            serde_json::from_slice(&claims_bytes).map_err(|_| DpopRejection::Malformed)?;
+        let iat = self.check_claims(&claims, expected, now)?;
         // RFC 9449 §7: the proof's key is the one the token is bound to.
         if let Some(bound) = expected.key
             && !super::matches_binding(bound, &jkt)
         {
             return Err(DpopRejection::KeyMismatch.into());
         }
-        let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
         let read = Proof {
             jkt,
-            jti: text("jti").unwrap_or_default(),
-            iat: claims
-                .get("iat")
-                .and_then(Value::as_u64)
-                .unwrap_or_default(),
-            nonce: text("nonce"),
+            jti: claims.jti.get().unwrap_or_default().to_owned(),
+            iat,
+            nonce: claims.nonce.get().map(str::to_owned),
         };
         before_signature(&read)?;
-        let parsed: Jwk = serde_json::from_value(Value::Object(jwk.clone()))
-            .map_err(|_| DpopRejection::BadKey)?;
+        let parsed = Jwk::deserialize(jwk_value).map_err(|_| DpopRejection::BadKey)?;
         let key = VerifyingKey::from_jwk(&parsed).map_err(|_| DpopRejection::BadKey)?;
         if !key.fits(alg) {
             return Err(DpopRejection::BadKey.into());
         }
-        jwt::verify_signature(&key, alg, &jws.parts).map_err(|_| DpopRejection::BadSignature)?;
+        jwt::verify_signature(&key, alg, &parts).map_err(|_| DpopRejection::BadSignature)?;
         Ok(read)
     }
 
     /// RFC 9449 §4.3 checks 8-12 (the nonce aside): `jti`, `htm`, `htu`, `iat`, `ath`.
+    /// The proof's `iat`.
     fn check_claims(
         &self,
-        claims: &Map<String, Value>,
+        claims: &Claims<'_>,
         expected: &Expected<'_>,
         now: u64,
-    ) -> Result<(), DpopRejection> {
-        let text = |name: &str| claims.get(name).and_then(Value::as_str);
-        match text("jti") {
+    ) -> Result<u64, DpopRejection> {
+        match claims.jti.get() {
             Some(jti) if !jti.is_empty() && jti.len() <= MAX_JTI_BYTES => {}
             _ => return Err(DpopRejection::MissingJti),
         }
-        if text("htm") != Some(expected.method) {
+        if claims.htm.get() != Some(expected.method) {
             return Err(DpopRejection::WrongMethod);
         }
-        if !text("htu").is_some_and(|u| htu::same_uri(u, expected.uri)) {
+        if !claims
+            .htu
+            .get()
+            .is_some_and(|u| htu::same_uri(u, &expected.uri))
+        {
             return Err(DpopRejection::WrongUri);
         }
         let iat = claims
-            .get("iat")
+            .iat
+            .as_ref()
             .and_then(Value::as_u64)
             .ok_or(DpopRejection::StaleOrFuture)?;
         let slack = self.window.saturating_add(self.leeway).as_secs();
@@ -161,11 +173,15 @@ impl ProofRules {
         }
         if let Some(token) = expected.token {
             let hash = digest::digest(&digest::SHA256, token.as_bytes());
-            if text("ath") != Some(URL_SAFE_NO_PAD.encode(hash.as_ref()).as_str()) {
+            let mut ath = [0u8; 43];
+            let written = URL_SAFE_NO_PAD.encode_slice(hash.as_ref(), &mut ath);
+            if written.ok() != Some(ath.len())
+                || claims.ath.get().map(str::as_bytes) != Some(&ath[..])
+            {
                 return Err(DpopRejection::WrongTokenHash);
             }
         }
-        Ok(())
+        Ok(iat)
     }
 
     /// The last second at which a proof issued at `iat` is still accepted.

@@ -11,7 +11,7 @@ use aws_lc_rs::digest;
 
 use crate::sync;
 
-/// The default number of proofs remembered: about 60 bytes each.
+/// The default number of proofs remembered: a table of about 9 MiB when full.
 pub(crate) const DEFAULT_MAX_PROOFS: usize = 1 << 17;
 
 /// What [`ReplayCache::first_use`] found.
@@ -84,6 +84,13 @@ impl ReplayCache {
     pub(crate) fn len(&self) -> usize {
         sync::lock(&self.state).seen.len()
     }
+
+    /// The bytes the entries' table holds (its buckets, not counting the allocator's own).
+    #[cfg(test)]
+    fn table_bytes(&self) -> usize {
+        let slot = std::mem::size_of::<([u8; 32], u64)>() + 1;
+        sync::lock(&self.state).seen.capacity() * slot
+    }
 }
 
 /// SHA-256 over the thumbprint and the `jti`, length-prefixed so that no two pairs share
@@ -127,5 +134,33 @@ mod tests {
         assert_eq!(cache.len(), 2);
         // Its Debug never lists the entries.
         assert_eq!(format!("{cache:?}"), "ReplayCache { max: 2, len: 2 }");
+    }
+
+    // A flood of distinct proofs within one window: the cache holds its bound and no
+    // more (the rest are refused, 503, never forgotten); at the default bound the table
+    // is about 9 MiB (41 bytes a slot), and it does not grow past that however long the
+    // flood goes on.
+    #[test]
+    fn a_flood_of_distinct_proofs_stays_within_the_bound() {
+        let max = DEFAULT_MAX_PROOFS;
+        let cache = ReplayCache::new(max);
+        let mut first = 0;
+        for i in 0..(3 * max) {
+            let now = 1_000 + (i / max) as u64; // three seconds of flood, all live
+            if cache.first_use("key", &i.to_string(), 2_000, now) == Seen::First {
+                first += 1;
+            }
+        }
+        assert_eq!(first, max);
+        assert_eq!(cache.len(), max);
+        let bytes = cache.table_bytes();
+        assert!(bytes <= 10 << 20, "{bytes} bytes");
+        // Once the flood's proofs expire, new ones are accepted again.
+        assert_eq!(cache.first_use("key", "late", 3_000, 2_001), Seen::First);
+        assert_eq!(cache.len(), 1);
+        assert!(
+            cache.table_bytes() <= bytes,
+            "the table is reused, not regrown"
+        );
     }
 }

@@ -21,10 +21,9 @@ fn checker() -> ProofChecker {
 }
 
 fn run(checker: &ProofChecker, proof: &str) -> Result<String, Refusal> {
-    let uri = checker.uri_for("/mcp");
     let expected = Expected {
         method: "POST",
-        uri: &uri,
+        uri: checker.uri_for("/mcp"),
         token: Some(TOKEN),
         key: None,
     };
@@ -272,10 +271,10 @@ fn a_full_replay_cache_refuses_with_a_503_rather_than_forget() {
 #[test]
 fn the_expected_uri_is_the_configured_origin_and_the_path() {
     let checker = checker();
-    assert_eq!(checker.uri_for("/mcp").as_str(), URI);
+    assert_eq!(checker.uri_for("/mcp").url().as_str(), URI);
     // A path that looks like an authority stays a path.
     assert_eq!(
-        checker.uri_for("//evil.example/mcp").host_str(),
+        checker.uri_for("//evil.example/mcp").url().host_str(),
         Some("mcp.example.com")
     );
 }
@@ -300,10 +299,9 @@ fn with_nonces(clock: &Clock) -> ProofChecker {
 }
 
 fn check_at(checker: &ProofChecker, proof: &str) -> Result<Checked, Refusal> {
-    let uri = checker.uri_for("/mcp");
     let expected = Expected {
         method: "POST",
-        uri: &uri,
+        uri: checker.uri_for("/mcp"),
         token: Some(TOKEN),
         key: None,
     };
@@ -387,11 +385,10 @@ fn a_proof_costs_a_signature_check_only_when_all_else_is_right() {
     let key = DpopKey::generate();
     let other = DpopKey::generate();
     let checker = checker();
-    let uri = checker.uri_for("/mcp");
     let bound = key.thumbprint();
     let expected = Expected {
         method: "POST",
-        uri: &uri,
+        uri: checker.uri_for("/mcp"),
         token: Some(TOKEN),
         key: Some(&bound),
     };

@@ -18,19 +18,21 @@ pub(crate) fn thumbprint(jwk: &Map<String, Value>) -> Option<String> {
         "OKP" => &["crv", "kty", "x"],
         _ => return None,
     };
-    let mut json = String::from("{");
+    let mut json = Vec::with_capacity(192);
+    json.push(b'{');
     for (i, name) in members.iter().enumerate() {
         let value = jwk.get(*name)?.as_str()?;
         if i > 0 {
-            json.push(',');
+            json.push(b',');
         }
-        // serde_json writes a string as RFC 8259 JSON: the same escaping RFC 7638 §3.3 asks.
-        json.push_str(&Value::from(*name).to_string());
-        json.push(':');
-        json.push_str(&Value::from(value).to_string());
+        // serde_json writes a string as RFC 8259 JSON: the same escaping RFC 7638 §3.3
+        // asks. Writing to a Vec cannot fail.
+        serde_json::to_writer(&mut json, name).ok()?;
+        json.push(b':');
+        serde_json::to_writer(&mut json, value).ok()?;
     }
-    json.push('}');
-    let hash = digest::digest(&digest::SHA256, json.as_bytes());
+    json.push(b'}');
+    let hash = digest::digest(&digest::SHA256, &json);
     Some(URL_SAFE_NO_PAD.encode(hash.as_ref()))
 }
 
