@@ -250,53 +250,17 @@ fn middleware(c: &mut Criterion) {
     group.bench_function("rs256_valid_cached_dpop", |b| {
         b.iter_custom(|iters| sys.block_on(time_calls(&dpop, &dpop_request, iters)));
     });
+    let fresh_proof = || {
+        dpop_key
+            .proof("POST", RESOURCE)
+            .access_token(&dpop_token)
+            .sign()
+    };
     group.bench_function("dpop_signature_alone", |b| {
-        b.iter_custom(|iters| {
-            let proofs: Vec<String> = (0..iters.min(BATCH))
-                .map(|_| {
-                    dpop_key
-                        .proof("POST", RESOURCE)
-                        .access_token(&dpop_token)
-                        .sign()
-                })
-                .collect();
-            let mut total = Duration::ZERO;
-            let mut left = iters;
-            while left > 0 {
-                let n = left.min(proofs.len() as u64) as usize;
-                let start = Instant::now();
-                for proof in &proofs[..n] {
-                    black_box(es256_signature_alone(proof));
-                }
-                total += start.elapsed();
-                left -= n as u64;
-            }
-            total
-        });
+        b.iter_custom(|iters| time_each(iters, &fresh_proof, es256_signature_alone));
     });
     group.bench_function("dpop_signature_jsonwebtoken", |b| {
-        b.iter_custom(|iters| {
-            let proofs: Vec<String> = (0..iters.min(BATCH))
-                .map(|_| {
-                    dpop_key
-                        .proof("POST", RESOURCE)
-                        .access_token(&dpop_token)
-                        .sign()
-                })
-                .collect();
-            let mut total = Duration::ZERO;
-            let mut left = iters;
-            while left > 0 {
-                let n = left.min(proofs.len() as u64) as usize;
-                let start = Instant::now();
-                for proof in &proofs[..n] {
-                    black_box(jws_signature_by_jsonwebtoken(proof));
-                }
-                total += start.elapsed();
-                left -= n as u64;
-            }
-            total
-        });
+        b.iter_custom(|iters| time_each(iters, &fresh_proof, jws_signature_by_jsonwebtoken));
     });
     group.bench_function("no_token", |b| {
         b.iter_custom(|iters| sys.block_on(time_calls(&protected, &bare_request, iters)));
@@ -308,6 +272,23 @@ fn middleware(c: &mut Criterion) {
         jwks_fetches,
         "the JWKS was refetched during the benchmark"
     );
+}
+
+/// Times `check` over `iters` proofs made by `make` in batches before the clock starts.
+fn time_each(iters: u64, make: &dyn Fn() -> String, check: fn(&str) -> bool) -> Duration {
+    let proofs: Vec<String> = (0..iters.min(BATCH)).map(|_| make()).collect();
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(proofs.len() as u64) as usize;
+        let start = Instant::now();
+        for proof in &proofs[..n] {
+            black_box(check(proof));
+        }
+        total += start.elapsed();
+        left -= n as u64;
+    }
+    total
 }
 
 /// One DPoP proof's ES256 signature checked, and nothing else a resource server must
