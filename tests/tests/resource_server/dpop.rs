@@ -361,6 +361,27 @@ async fn an_introspected_bound_token_needs_a_proof_by_its_key() {
     assert_eq!(srv.auth.introspection_requests(), 1);
 }
 
+// Hybrid validation: a bound JWT checked locally and a bound opaque token introspected,
+// each needing a proof by its key.
+#[actix_web::test]
+async fn in_hybrid_mode_bound_jwts_and_opaque_tokens_both_need_their_key() {
+    let srv = Setup::new().start_introspecting(|b| b.validation(mcp_oauth::Validation::Hybrid));
+    let key = DpopKey::generate();
+    let other = DpopKey::generate();
+    for token in [
+        srv.token().dpop_bound(&key).sign(),
+        srv.token().dpop_bound(&key).opaque(),
+    ] {
+        let who = admitted(&get_dpop(&srv, &token, &[&proof(&srv, &key, &token).sign()]).await);
+        assert_eq!(who["jkt"], key.thumbprint());
+        let reply = get_dpop(&srv, &token, &[&proof(&srv, &other, &token).sign()]).await;
+        assert_eq!(reply.json()["error"], "invalid_dpop_proof");
+        assert_eq!(send(srv.get("/dpop").bearer(&token)).await.status, 401);
+    }
+    // The JWT never went to the introspection endpoint; the opaque token once.
+    assert_eq!(srv.auth.introspection_requests(), 1);
+}
+
 // §5: the test authorization server binds a token to the key of the token request's proof.
 #[actix_web::test]
 async fn the_test_authorization_server_issues_bound_tokens_on_a_proof() {
