@@ -116,6 +116,7 @@ impl Inner {
         // A refused proof spends the address's refusal budget too (a 429 once gone).
         let binding = self
             .bind(req, scheme, token, &claims)
+            .await
             .map_err(|r| match r {
                 Refusal::InvalidDpopProof(_) => self.limits.charge_refusal(req, r),
                 r => r,
@@ -159,7 +160,7 @@ impl Inner {
     /// The token's binding against the scheme it came with (RFC 9449 §7): a bound token
     /// needs the `DPoP` scheme and a proof by its key; the `DPoP` scheme needs a bound
     /// token. With DPoP off nothing is read (the `DPoP` scheme never got this far).
-    fn bind(
+    async fn bind(
         &self,
         req: &ServiceRequest,
         scheme: Scheme,
@@ -188,7 +189,7 @@ impl Inner {
             token: Some(token),
             key: bound,
         };
-        let checked = checker.check(proof, &expected)?;
+        let checked = checker.check(proof, &expected).await?;
         Ok(Binding {
             jkt: bound.is_some().then_some(checked.jkt),
             next_nonce: checked.next_nonce,

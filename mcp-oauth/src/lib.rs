@@ -25,6 +25,7 @@ mod resource;
 mod scope;
 mod secret;
 mod session;
+mod shared;
 mod sync;
 mod telemetry;
 mod url_policy;
@@ -56,6 +57,7 @@ pub use limit::Rate;
 pub use refusal::{AuthError, McpBodyProblem, Refusal, TokenRejection};
 pub use refusal::{DpopRejection, HeaderMismatch};
 pub use resource::dpop::DpopMode;
+pub use shared::{DEFAULT_SHARED_PREFIX, OnFailure, SharedState};
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub use telemetry::describe_metrics;

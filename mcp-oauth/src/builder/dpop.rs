@@ -218,7 +218,10 @@ impl McpOAuthBuilder {
                 window: self.dpop_window,
                 leeway: self.leeway,
             };
-            let checker = ProofChecker::new(rules, origin.clone(), DEFAULT_MAX_PROOFS);
+            let mut checker = ProofChecker::new(rules, origin.clone(), DEFAULT_MAX_PROOFS);
+            if let Some(shared) = &self.shared {
+                checker = checker.with_shared(shared.clone());
+            }
             let checker = match self.dpop_nonce {
                 true => checker.with_nonces(Nonces::new(
                     self.dpop_nonce_secret.as_ref().map(|s| &s.0[..]),

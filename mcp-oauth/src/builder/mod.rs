@@ -21,12 +21,14 @@ mod policy;
 mod provider;
 mod rate_limits;
 mod resource;
+mod shared;
 mod tokens;
+mod variables;
 mod vars;
 
 pub use authorization_server::AuthorizationServer;
-pub use env::ENV_VARIABLES;
 pub use error::{ConfigError, ConfigProblem};
+pub use variables::ENV_VARIABLES;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -230,6 +232,8 @@ pub struct McpOAuthBuilder {
     pub(crate) dpop_nonce: bool,
     pub(crate) dpop_nonce_secret: Option<crate::secret::Secret>,
     pub(crate) dpop_nonce_lifetime: Duration,
+    /// What the instances of a fleet share (`None`: nothing; this process alone).
+    pub(crate) shared: Option<crate::SharedState>,
     /// Problems found while reading the environment, reported by `build()`.
     pub(crate) problems: Vec<ConfigProblem>,
     /// Whether a provider preset was selected (its problems then explain a missing
@@ -302,6 +306,7 @@ impl Default for McpOAuthBuilder {
             dpop_nonce: false,
             dpop_nonce_secret: None,
             dpop_nonce_lifetime: crate::validate::dpop::nonce::DEFAULT_NONCE_LIFETIME,
+            shared: None,
             problems: Vec::new(),
             preset: false,
         }

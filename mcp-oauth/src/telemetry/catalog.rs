@@ -17,6 +17,8 @@ pub(crate) const JWKS_FETCHES: &str = "mcp_oauth_jwks_fetches_total";
 pub(crate) const INTROSPECTIONS: &str = "mcp_oauth_introspections_total";
 /// Requests answered 429 per limit.
 pub(crate) const RATE_LIMITED: &str = "mcp_oauth_rate_limited_total";
+/// Shared-state operations that found no answer, per use.
+pub(crate) const SHARED_FAILURES: &str = "mcp_oauth_shared_state_failures_total";
 /// Introspection call latency per issuer.
 pub(crate) const INTROSPECTION_SECONDS: &str = "mcp_oauth_introspection_duration_seconds";
 
@@ -136,6 +138,13 @@ pub const METRICS: &[MetricInfo] = &[
         "Requests answered 429 because a rate limit was spent: `limit` is `metadata` \
          (metadata and diagnostics endpoints, per address), `refusals` (token work per \
          address) or `principal`",
+    ),
+    metric(
+        SHARED_FAILURES,
+        MetricKind::Counter,
+        &["use"],
+        "Operations on the shared state (Redis) that got no answer in time, by `use` \
+         (`dpop_replay`): each then followed the configured failure policy",
     ),
     metric(
         INTROSPECTION_SECONDS,

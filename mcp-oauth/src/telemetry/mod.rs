@@ -85,6 +85,21 @@ pub(crate) fn rate_limited(limit: &'static str) {
     let _ = limit;
 }
 
+/// Counts one shared-state operation that got no answer, by its use (`dpop_replay`).
+pub(crate) fn shared_failure(what: &'static str) {
+    #[cfg(feature = "metrics")]
+    {
+        static LABELS: [metrics::Label; 1] =
+            [metrics::Label::from_static_parts("use", "dpop_replay")];
+        static KEY: metrics::Key =
+            metrics::Key::from_static_parts(catalog::SHARED_FAILURES, &LABELS);
+        let _ = what;
+        increment(&KEY);
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = what;
+}
+
 /// Writes the outcome of a judgement into `span`'s `outcome` (and `kind`) fields: `valid`,
 /// or the refusal's [`outcome`] names.
 pub(crate) fn record(span: &tracing::Span, result: Result<(), &Refusal>) {

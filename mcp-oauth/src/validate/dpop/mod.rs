@@ -27,6 +27,7 @@ pub(crate) use proof::{Expected, ProofRules};
 use replay::{ReplayCache, Seen};
 
 use crate::refusal::{DpopRejection, Refusal};
+use crate::shared::{OnFailure, SharedState};
 use crate::validate::claims::VerifiedClaims;
 use crate::validate::clock::Clock;
 
@@ -62,6 +63,8 @@ pub(crate) struct ProofChecker {
     replay: ReplayCache,
     /// Server-provided nonces (RFC 9449 §9), when turned on.
     nonces: Option<Nonces>,
+    /// The fleet's record of proofs seen, behind the local one; `None`: this process only.
+    shared: Option<SharedState>,
     clock: Clock,
 }
 
@@ -81,8 +84,15 @@ impl ProofChecker {
             origin,
             replay: ReplayCache::new(max_proofs),
             nonces: None,
+            shared: None,
             clock: Clock::default(),
         }
+    }
+
+    /// Remembers proofs in `shared` too, so a proof is good once per fleet.
+    pub(crate) fn with_shared(mut self, shared: SharedState) -> Self {
+        self.shared = Some(shared);
+        self
     }
 
     /// Requires every proof to carry a nonce this resource made (RFC 9449 §9).
@@ -110,7 +120,11 @@ impl ProofChecker {
     /// (the proof good) remembers its `jti`. The refusal: 401 `invalid_dpop_proof`, 401
     /// `use_dpop_nonce` with a fresh nonce, or 503 when the replay cache is full of live
     /// proofs and cannot vouch for a new one.
-    pub(crate) fn check(&self, proof: &str, expected: &Expected<'_>) -> Result<Checked, Refusal> {
+    pub(crate) async fn check(
+        &self,
+        proof: &str,
+        expected: &Expected<'_>,
+    ) -> Result<Checked, Refusal> {
         let now = self
             .clock
             .wall()
@@ -135,14 +149,47 @@ impl ProofChecker {
         let proof = self.rules.verify(proof, expected, now, nonce_first)?;
         let until = self.rules.last_second(proof.iat);
         match self.replay.first_use(&proof.jkt, &proof.jti, until, now) {
-            Seen::First => Ok(Checked {
-                jkt: proof.jkt,
-                next_nonce,
-            }),
-            Seen::Again => Err(Refusal::InvalidDpopProof(DpopRejection::Replayed)),
-            Seen::Full => Err(Refusal::Overloaded {
-                retry_after: Duration::from_secs(1),
-            }),
+            Seen::First => {}
+            Seen::Again => return Err(Refusal::InvalidDpopProof(DpopRejection::Replayed)),
+            Seen::Full => {
+                return Err(Refusal::Overloaded {
+                    retry_after: Duration::from_secs(1),
+                });
+            }
+        }
+        if let Some(shared) = &self.shared {
+            self.first_in_fleet(shared, &proof.jkt, &proof.jti, until.saturating_sub(now))
+                .await?;
+        }
+        Ok(Checked {
+            jkt: proof.jkt,
+            next_nonce,
+        })
+    }
+
+    /// The fleet's answer to "seen before?" (one `SET NX`, kept as long as the proof is
+    /// accepted); without an answer, the failure policy decides.
+    async fn first_in_fleet(
+        &self,
+        shared: &SharedState,
+        jkt: &str,
+        jti: &str,
+        live_for: u64,
+    ) -> Result<(), Refusal> {
+        let key = shared.key("dpop-jti", &replay::hash(jkt, jti));
+        let ttl = Duration::from_secs(live_for.saturating_add(1));
+        match shared.store().insert_new(&key, ttl).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Refusal::InvalidDpopProof(DpopRejection::Replayed)),
+            Err(why) => {
+                crate::shared::report("dpop_replay", &why);
+                match shared.failure_policy() {
+                    OnFailure::Local => Ok(()),
+                    _ => Err(Refusal::Unavailable(format!(
+                        "the DPoP replay check needs the shared state: {why}"
+                    ))),
+                }
+            }
         }
     }
 

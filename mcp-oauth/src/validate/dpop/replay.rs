@@ -95,7 +95,7 @@ impl ReplayCache {
 
 /// SHA-256 over the thumbprint and the `jti`, length-prefixed so that no two pairs share
 /// an input: the same `jti` under two keys is two proofs.
-fn hash(jkt: &str, jti: &str) -> [u8; 32] {
+pub(crate) fn hash(jkt: &str, jti: &str) -> [u8; 32] {
     let mut ctx = digest::Context::new(&digest::SHA256);
     ctx.update(&(jkt.len() as u64).to_be_bytes());
     ctx.update(jkt.as_bytes());

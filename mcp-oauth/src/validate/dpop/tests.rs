@@ -8,6 +8,16 @@ use url::Url;
 use super::*;
 use crate::testing::DpopKey;
 
+/// The result of a future that needs no waiting (no shared store, or the in-memory one).
+fn ready<T>(f: impl std::future::Future<Output = T>) -> T {
+    use std::task::{Context, Poll, Waker};
+    let mut f = std::pin::pin!(f);
+    match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("the check waited"),
+    }
+}
+
 const URI: &str = "https://mcp.example.com/mcp";
 const TOKEN: &str = "an-access-token";
 
@@ -27,7 +37,7 @@ fn run(checker: &ProofChecker, proof: &str) -> Result<String, Refusal> {
         token: Some(TOKEN),
         key: None,
     };
-    checker.check(proof, &expected).map(|c| c.jkt)
+    ready(checker.check(proof, &expected)).map(|c| c.jkt)
 }
 
 fn refused(proof: &str) -> DpopRejection {
@@ -305,7 +315,7 @@ fn check_at(checker: &ProofChecker, proof: &str) -> Result<Checked, Refusal> {
         token: Some(TOKEN),
         key: None,
     };
-    checker.check(proof, &expected)
+    ready(checker.check(proof, &expected))
 }
 
 #[test]
@@ -395,27 +405,27 @@ fn a_proof_costs_a_signature_check_only_when_all_else_is_right() {
     let forged = |k: &DpopKey| with_bad_signature(&k.proof("POST", URI).access_token(TOKEN).sign());
     // Another key (its signature not even good): refused for the key, not the signature.
     assert_eq!(
-        checker.check(&forged(&other), &expected).unwrap_err(),
+        ready(checker.check(&forged(&other), &expected)).unwrap_err(),
         Refusal::InvalidDpopProof(DpopRejection::KeyMismatch)
     );
     // Wrong claims with a bad signature: refused for the claims.
     let wrong = with_bad_signature(&key.proof("GET", URI).access_token(TOKEN).sign());
     assert_eq!(
-        checker.check(&wrong, &expected).unwrap_err(),
+        ready(checker.check(&wrong, &expected)).unwrap_err(),
         Refusal::InvalidDpopProof(DpopRejection::WrongMethod)
     );
     // Nonces on, none carried, a bad signature: the nonce refusal, no signature work.
     let clock = Clock::manual();
     let with_nonces = with_nonces(&clock);
     assert!(matches!(
-        with_nonces.check(&forged(&key), &expected),
+        ready(with_nonces.check(&forged(&key), &expected)),
         Err(Refusal::UseDpopNonce { .. })
     ));
     // The right key and all else right: now the signature decides.
     assert_eq!(
-        checker.check(&forged(&key), &expected).unwrap_err(),
+        ready(checker.check(&forged(&key), &expected)).unwrap_err(),
         Refusal::InvalidDpopProof(DpopRejection::BadSignature)
     );
     let good = key.proof("POST", URI).access_token(TOKEN).sign();
-    assert_eq!(checker.check(&good, &expected).unwrap().jkt, bound);
+    assert_eq!(ready(checker.check(&good, &expected)).unwrap().jkt, bound);
 }

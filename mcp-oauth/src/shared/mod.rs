@@ -1,0 +1,259 @@
+//! What the instances of one deployment share, for a fleet behind a load balancer: the
+//! DPoP proofs seen (RFC 9449 §11.1), so a proof is good once per fleet. Off by default:
+//! one process keeps everything in memory, as without this module.
+//!
+//! A [`SharedState`] is a [`Store`] (one round trip per operation, each with a deadline)
+//! and a key prefix. The local state stays in front of it: a request answered from the
+//! process's own memory costs no round trip. [`memory`] is the in-process store (one
+//! process, and the tests of what uses it); `redis` (feature `redis`) is Redis or Valkey.
+
+pub(crate) mod memory;
+#[cfg(feature = "redis")]
+pub(crate) mod redis;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A shared-tier operation in flight (`Send`: a store may run it on any runtime).
+pub(crate) type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why the shared tier could not answer: unreachable, too slow, or an unexpected reply.
+/// The text is for the log (it never holds a key's value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unavailable(pub(crate) String);
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The operations the shared tier offers, each one round trip with an expiry, so nothing
+/// stored outlives its use.
+pub(crate) trait Store: Send + Sync + fmt::Debug {
+    /// Stores `key` for `ttl` unless it is there: `true` when it was not (`SET NX PX`).
+    fn insert_new<'a>(
+        &'a self,
+        key: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Result<bool, Unavailable>>;
+}
+
+/// State shared by the instances of one deployment (a fleet behind a load balancer):
+/// today the DPoP proofs seen, so a proof replayed to another instance is refused.
+///
+/// Build it once and give the same one to [`McpOAuthBuilder::shared_state`]; each
+/// instance of the fleet points at the same store with the same prefix.
+///
+/// ```
+/// use mcp_oauth::{McpOAuth, SharedState};
+///
+/// // One process: the in-memory store (what the tests of a fleet use too).
+/// let shared = SharedState::memory();
+/// let oauth = McpOAuth::builder()
+///     .resource("https://mcp.example.com/mcp")
+///     .authorization_server("https://auth.example.com")
+///     .jwks_uri("https://auth.example.com/jwks")
+///     .shared_state(shared)
+///     .build()?;
+/// # let _ = oauth;
+/// # Ok::<(), mcp_oauth::ConfigError>(())
+/// ```
+///
+/// [`McpOAuthBuilder::shared_state`]: crate::McpOAuthBuilder::shared_state
+#[derive(Clone)]
+pub struct SharedState {
+    store: Arc<dyn Store>,
+    prefix: Arc<str>,
+    on_failure: OnFailure,
+}
+
+impl fmt::Debug for SharedState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedState")
+            .field("store", &self.store)
+            .field("prefix", &self.prefix)
+            .field("on_failure", &self.on_failure)
+            .finish()
+    }
+}
+
+/// The default key prefix: every key this crate writes starts with it and a colon.
+pub const DEFAULT_SHARED_PREFIX: &str = "mcp-oauth";
+
+impl SharedState {
+    /// The in-process store: shared by every `McpOAuth` built with a clone of it in this
+    /// process (bounded; entries expire). For one instance, and for tests of a fleet.
+    ///
+    /// ```
+    /// let shared = mcp_oauth::SharedState::memory();
+    /// assert_eq!(shared.prefix(), "mcp-oauth");
+    /// ```
+    pub fn memory() -> Self {
+        Self::with_store(Arc::new(memory::MemoryStore::default()))
+    }
+
+    /// Redis or Valkey at `url` (feature `redis`): `redis://host:6379/0`, `rediss://` for
+    /// TLS, user and password in the URL (`redis://user:secret@host`). Connections are
+    /// made on first use, one per worker thread; each operation has a 50 ms deadline.
+    /// `MCP_OAUTH_REDIS_URL`.
+    ///
+    /// ```
+    /// let shared = mcp_oauth::SharedState::redis("redis://127.0.0.1:6379").unwrap();
+    /// assert!(mcp_oauth::SharedState::redis("http://not-redis").is_err());
+    /// # let _ = shared;
+    /// ```
+    #[cfg(feature = "redis")]
+    pub fn redis(url: &str) -> Result<Self, String> {
+        Self::redis_with_timeout(url, redis::DEFAULT_TIMEOUT)
+    }
+
+    /// [`redis`](Self::redis) with another deadline per operation (1 ms to 10 s).
+    /// `MCP_OAUTH_REDIS_TIMEOUT_MS`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let shared = mcp_oauth::SharedState::redis_with_timeout(
+    ///     "redis://127.0.0.1:6379",
+    ///     Duration::from_millis(20),
+    /// );
+    /// assert!(shared.is_ok());
+    /// ```
+    #[cfg(feature = "redis")]
+    pub fn redis_with_timeout(url: &str, timeout: Duration) -> Result<Self, String> {
+        let store = redis::RedisStore::open(url, timeout)?;
+        Ok(Self::with_store(Arc::new(store)))
+    }
+
+    pub(crate) fn with_store(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            prefix: DEFAULT_SHARED_PREFIX.into(),
+            on_failure: OnFailure::default(),
+        }
+    }
+
+    /// Every key starts with `prefix` and a colon (default
+    /// [`DEFAULT_SHARED_PREFIX`]): deployments sharing one Redis keep apart by it.
+    ///
+    /// ```
+    /// let shared = mcp_oauth::SharedState::memory().with_prefix("tenant-a");
+    /// assert_eq!(shared.prefix(), "tenant-a");
+    /// ```
+    pub fn with_prefix(mut self, prefix: &str) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The key prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// What a request does when the shared tier cannot answer (default
+    /// [`OnFailure::Local`]).
+    ///
+    /// ```
+    /// use mcp_oauth::{OnFailure, SharedState};
+    ///
+    /// let strict = SharedState::memory().on_failure(OnFailure::Refuse);
+    /// assert_eq!(strict.failure_policy(), OnFailure::Refuse);
+    /// ```
+    pub fn on_failure(mut self, policy: OnFailure) -> Self {
+        self.on_failure = policy;
+        self
+    }
+
+    /// The failure policy.
+    pub fn failure_policy(&self) -> OnFailure {
+        self.on_failure
+    }
+
+    /// `<prefix>:<kind>:<hex of id>`: ids are hashes, never a token or a proof.
+    pub(crate) fn key(&self, kind: &str, id: &[u8]) -> String {
+        let mut key = String::with_capacity(self.prefix.len() + kind.len() + 2 + 2 * id.len());
+        key.push_str(&self.prefix);
+        key.push(':');
+        key.push_str(kind);
+        key.push(':');
+        for b in id {
+            key.push(char::from(HEX[usize::from(b >> 4)]));
+            key.push(char::from(HEX[usize::from(b & 15)]));
+        }
+        key
+    }
+
+    pub(crate) fn store(&self) -> &dyn Store {
+        &*self.store
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// What a request does when the shared tier does not answer in time (Redis down, slow,
+/// or refusing us). Never a 401: a valid token stays valid.
+///
+/// ```
+/// assert_eq!("refuse".parse::<mcp_oauth::OnFailure>(), Ok(mcp_oauth::OnFailure::Refuse));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OnFailure {
+    /// Go on with this process's own state (its replay cache still refuses a proof seen
+    /// here), logging a warning and counting the failure.
+    #[default]
+    Local,
+    /// Refuse what needs the shared answer with 503 and `Retry-After` (a replay to
+    /// another instance can never pass), logging and counting the same.
+    Refuse,
+}
+
+impl FromStr for OnFailure {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "local" => Ok(Self::Local),
+            "refuse" => Ok(Self::Refuse),
+            other => Err(format!("`{other}` is neither `local` nor `refuse`")),
+        }
+    }
+}
+
+/// One log line per failure kind at most every few seconds, and the count: loud, but a
+/// dead Redis under load does not write a line per request.
+pub(crate) fn report(what: &'static str, why: &Unavailable) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    crate::telemetry::shared_failure(what);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let last = LAST.load(Ordering::Relaxed);
+    if now >= last + 5
+        && LAST
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        tracing::warn!(target: "mcp_oauth", use_ = what, "shared state unavailable: {why}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_the_prefix_the_kind_and_the_hex_of_a_hash() {
+        let shared = SharedState::memory().with_prefix("p");
+        assert_eq!(
+            shared.key("dpop-jti", &[0x00, 0xab, 0xff]),
+            "p:dpop-jti:00abff"
+        );
+    }
+}
