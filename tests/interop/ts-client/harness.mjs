@@ -186,6 +186,48 @@ export async function startServers({ name, opaque }) {
   return { origin, resource, issuer, metadataUrl, minted };
 }
 
+/// A fleet for `fleet.mjs`: a `redis-server` of its own, `examples/auth_server`, and
+/// `count` instances of `examples/mcp_server`, each on its own port, all configured with the
+/// first one's origin as their resource (what a load balancer's public URL would be), the
+/// same Redis and the same DPoP nonce secret. `redis` is `{ kill(), restart() }`.
+export async function startFleet({ count = 3 } = {}) {
+  const redisPort = await freePort();
+  const runRedis = () =>
+    spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  let redisChild = runRedis();
+  children.push(redisChild);
+  const ports = [];
+  for (let i = 0; i < count; i += 1) ports.push(await freePort());
+  const resource = `http://127.0.0.1:${ports[0]}`;
+  const auth = start('auth_server', { MINT_TEST_TOKENS_FOR: resource });
+  const minted = await banner(auth, 'test_token_revoked_opaque');
+  const origins = [];
+  for (const port of ports) {
+    start('mcp_server', {
+      BIND_ADDR: `127.0.0.1:${port}`,
+      MCP_OAUTH_RESOURCE: resource,
+      MCP_OAUTH_AUTHORIZATION_SERVERS: minted.issuer,
+      MCP_OAUTH_REQUIRED_SCOPES: 'mcp:tools',
+      MCP_OAUTH_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      MCP_OAUTH_REDIS_PREFIX: 'interop-fleet',
+      MCP_OAUTH_DPOP_NONCE_SECRET: 'a nonce secret the whole fleet shares',
+      RUST_LOG: 'error',
+    });
+    origins.push(`http://127.0.0.1:${port}`);
+  }
+  for (const origin of origins) await waitFor(`${origin}/.well-known/oauth-protected-resource`);
+  const redis = {
+    kill() {
+      redisChild.kill('SIGKILL');
+    },
+    restart() {
+      redisChild = runRedis();
+      children.push(redisChild);
+    },
+  };
+  return { resource, origins, issuer: minted.issuer, minted, redis };
+}
+
 /// Plays the user agent: follows the authorization URL and keeps the redirect's query
 /// (`code`, and `iss`, RFC 9207 §2). Implements both SDKs' `OAuthClientProvider` (2.x
 /// calls the optional discovery-state methods; 1.x ignores them).

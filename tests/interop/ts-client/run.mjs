@@ -25,6 +25,7 @@
 // with a JWT too, the OAuth flow having given them an opaque token. Last, the example's
 // own rate limits: floods of metadata fetches and of garbage tokens end in 429s, and a
 // token already validated is still served.
+// A fleet (fleet.mjs): three example servers of one resource sharing a redis-server; a DPoP proof is good once per fleet, nonces shared, Redis killed and restarted.
 // DPoP (RFC 9449, dpop.mjs): a jose client and the v2 client's own DPoP get bound tokens and use them on /mcp; replays, wrong htm/htu/key, no proof and the token as Bearer are refused.
 //
 // Needs the example binaries: `cargo build -p examples --examples` (cargo test builds them).
@@ -36,6 +37,7 @@ import { badTokens, context, deadline, rateLimits, section, serverSide, startSer
 import * as v1 from './sdk-v1.mjs';
 import * as v2 from './client-v2.mjs';
 import * as dpop from './dpop.mjs';
+import * as fleet from './fleet.mjs';
 
 const STRATEGIES = [
   { name: 'jwt', opaque: false },
@@ -90,6 +92,14 @@ for (const s of STRATEGIES) {
   } finally {
     stopAll();
   }
+}
+context(fleet.NAME);
+try {
+  await section('DPoP across the fleet', () => fleet.fleetFlow());
+} catch (e) {
+  run.fail(`[fleet] aborted: ${e?.stack ?? e}`);
+} finally {
+  stopAll();
 }
 console.log(`DPoP use_dpop_nonce retries: ${JSON.stringify(dpop.nonceRetries())}`);
 run.finish();
