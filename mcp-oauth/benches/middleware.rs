@@ -30,6 +30,10 @@
 //!   a JOSE library does it (jsonwebtoken 11: `decode_header`, `DecodingKey::from_jwk`
 //!   of its `jwk`, `decode` with no claim rules): the other reading of "one signature
 //!   check", with the JWS and key handling any verifier has;
+//! - `middleware/rs256_valid_cached_dpop_fleet` (with `--features redis` and
+//!   `MCP_OAUTH_BENCH_REDIS_URL` naming a running Redis): the DPoP case with the fleet's
+//!   replay record on that Redis (one `SET NX PX` per request after the local cache), so
+//!   its difference to `rs256_valid_cached_dpop` is one shared-tier round trip;
 //! - `middleware/no_token`: wrapped, no `Authorization` header (the 401 + challenge path).
 //!
 //! Like `benches/validation.rs`, each sample is timed with `iter_custom` inside one
@@ -88,7 +92,7 @@ where
     B: MessageBody,
 {
     let status = sys.block_on(async { test::call_service(app, request()).await.status() });
-    assert_eq!(status, expected);
+    assert_eq!(status, expected, "the check before timing");
 }
 
 fn middleware(c: &mut Criterion) {
@@ -125,6 +129,23 @@ fn middleware(c: &mut Criterion) {
         .leeway(Duration::ZERO)
         .build()
         .unwrap();
+    #[cfg(feature = "redis")]
+    let fleet = std::env::var("MCP_OAUTH_BENCH_REDIS_URL").ok().map(|url| {
+        let shared = mcp_oauth::SharedState::redis(&url)
+            .unwrap()
+            .with_prefix("bench");
+        let oauth = auth
+            .configure(RESOURCE)
+            .required_scopes(["mcp"])
+            .dpop_proof_window(Duration::from_secs(1))
+            .leeway(Duration::ZERO)
+            .shared_state(shared)
+            .build()
+            .unwrap();
+        sys.block_on(test::init_service(
+            App::new().wrap(oauth).route("/mcp", web::post().to(ok)),
+        ))
+    });
     let dpop_key = mcp_oauth::testing::DpopKey::generate();
     let dpop_token = auth
         .token()
@@ -195,6 +216,10 @@ fn middleware(c: &mut Criterion) {
     check(&sys, &quota, &authorized_request, StatusCode::OK);
     // The first DPoP request fills the cache with the bound token's claims.
     check(&sys, &dpop, &dpop_request, StatusCode::OK);
+    #[cfg(feature = "redis")]
+    if let Some(fleet) = &fleet {
+        check(&sys, fleet, &dpop_request, StatusCode::OK);
+    }
     let sample = dpop_key
         .proof("POST", RESOURCE)
         .access_token(&dpop_token)
@@ -250,6 +275,12 @@ fn middleware(c: &mut Criterion) {
     group.bench_function("rs256_valid_cached_dpop", |b| {
         b.iter_custom(|iters| sys.block_on(time_calls(&dpop, &dpop_request, iters)));
     });
+    #[cfg(feature = "redis")]
+    if let Some(fleet) = &fleet {
+        group.bench_function("rs256_valid_cached_dpop_fleet", |b| {
+            b.iter_custom(|iters| sys.block_on(time_calls(fleet, &dpop_request, iters)));
+        });
+    }
     let fresh_proof = || {
         dpop_key
             .proof("POST", RESOURCE)
