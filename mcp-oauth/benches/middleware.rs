@@ -33,7 +33,9 @@
 //! - `middleware/rs256_valid_cached_dpop_fleet` (with `--features redis` and
 //!   `MCP_OAUTH_BENCH_REDIS_URL` naming a running Redis): the DPoP case with the fleet's
 //!   replay record on that Redis (one `SET NX PX` per request after the local cache), so
-//!   its difference to `rs256_valid_cached_dpop` is one shared-tier round trip;
+//!   its difference to `rs256_valid_cached_dpop` is one shared-tier round trip; and
+//!   `middleware/rs256_valid_cached_fleet`, a cached bearer request on the same
+//!   middleware, which must cost what `rs256_valid_cached` costs (no round trip on a hit);
 //! - `middleware/no_token`: wrapped, no `Authorization` header (the 401 + challenge path).
 //!
 //! Like `benches/validation.rs`, each sample is timed with `iter_custom` inside one
@@ -219,6 +221,7 @@ fn middleware(c: &mut Criterion) {
     #[cfg(feature = "redis")]
     if let Some(fleet) = &fleet {
         check(&sys, fleet, &dpop_request, StatusCode::OK);
+        check(&sys, fleet, &authorized_request, StatusCode::OK);
     }
     let sample = dpop_key
         .proof("POST", RESOURCE)
@@ -277,6 +280,9 @@ fn middleware(c: &mut Criterion) {
     });
     #[cfg(feature = "redis")]
     if let Some(fleet) = &fleet {
+        group.bench_function("rs256_valid_cached_fleet", |b| {
+            b.iter_custom(|iters| sys.block_on(time_calls(fleet, &authorized_request, iters)));
+        });
         group.bench_function("rs256_valid_cached_dpop_fleet", |b| {
             b.iter_custom(|iters| sys.block_on(time_calls(fleet, &dpop_request, iters)));
         });
