@@ -15,7 +15,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 
 use super::id::Id;
 use super::meta::MetaVersion;
-use super::visit::{InsertString, nothing_for_scalars};
+use super::visit::{InsertString, Object, ObjectReader, nothing_for_scalars};
 use crate::names::Kind;
 
 /// The `tools/call` method: its `params.name` names the tool (MCP, "Tools").
@@ -232,11 +232,11 @@ fn read_message<'de, A: MapAccess<'de>>(mut map: A) -> Result<Message, A::Error>
     while let Some(key) = map.next_key::<Key>()? {
         match key {
             Key::Method => map.next_value_seed(InsertString(&mut m.methods))?,
-            Key::Params => map.next_value_seed(ParamNames {
+            Key::Params => map.next_value_seed(Object(ParamNames {
                 names: &mut m.names,
                 uris: &mut m.uris,
                 versions: &mut m.versions,
-            })?,
+            }))?,
             Key::Id => (m.has_id, m.id) = (true, map.next_value::<Id>()?.0),
             Key::Other => {
                 map.next_value::<IgnoredAny>()?;
@@ -283,45 +283,22 @@ struct ParamNames<'s> {
     versions: &'s mut HashSet<String>,
 }
 
-impl<'de> DeserializeSeed<'de> for ParamNames<'_> {
-    type Value = ();
+impl<'de> ObjectReader<'de> for ParamNames<'_> {
+    type Key = ParamKey;
+    const WHAT: &'static str = "JSON-RPC params";
 
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ParamNames<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JSON-RPC params")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<ParamKey>()? {
-            match key {
-                ParamKey::Name => map.next_value_seed(InsertString(&mut *self.names))?,
-                ParamKey::Uri => map.next_value_seed(InsertString(&mut *self.uris))?,
-                ParamKey::Meta => map.next_value_seed(MetaVersion(&mut *self.versions))?,
-                ParamKey::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
+    fn member<A: MapAccess<'de>>(&mut self, key: ParamKey, map: &mut A) -> Result<(), A::Error> {
+        match key {
+            ParamKey::Name => map.next_value_seed(InsertString(&mut *self.names)),
+            ParamKey::Uri => map.next_value_seed(InsertString(&mut *self.uris)),
+            ParamKey::Meta => map.next_value_seed(Object(MetaVersion(&mut *self.versions))),
+            ParamKey::Other => map.next_value::<IgnoredAny>().map(drop),
         }
-        Ok(())
     }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-
-    nothing_for_scalars!();
 }
 
 /// A `params` member of interest.
-enum ParamKey {
+pub(crate) enum ParamKey {
     Name,
     Uri,
     Meta,

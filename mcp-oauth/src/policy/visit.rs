@@ -36,6 +36,50 @@ macro_rules! nothing_for_scalars {
 
 pub(crate) use nothing_for_scalars;
 
+/// Reads the members of a JSON object it cares about; [`Object`] reads anything else (an
+/// array, a scalar) as nothing, so a body of the wrong shape costs one linear pass.
+pub(crate) trait ObjectReader<'de> {
+    /// How a member name is read (usually an enum of the members of interest).
+    type Key: de::Deserialize<'de>;
+    /// What the object is, for serde's error messages.
+    const WHAT: &'static str;
+    /// Reads the value of the member `key` from `map` (or skips it).
+    fn member<A: MapAccess<'de>>(&mut self, key: Self::Key, map: &mut A) -> Result<(), A::Error>;
+}
+
+/// The seed and visitor of an [`ObjectReader`].
+pub(crate) struct Object<R>(pub(crate) R);
+
+impl<'de, R: ObjectReader<'de>> DeserializeSeed<'de> for Object<R> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, R: ObjectReader<'de>> Visitor<'de> for Object<R> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(R::WHAT)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<R::Key>()? {
+            self.0.member(key, &mut map)?;
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    nothing_for_scalars!();
+}
+
 /// Adds a string value to a set (allocating only for a value not yet in it); any other
 /// value is skipped.
 pub(crate) struct InsertString<'s>(pub(crate) &'s mut HashSet<String>);
