@@ -41,6 +41,32 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
         key: &'a str,
         ttl: Duration,
     ) -> StoreFuture<'a, Result<bool, Unavailable>>;
+
+    // Introspection results and session owners: values under hashed keys, each with an
+    // expiry (`validate/introspection/shared.rs`, `session.rs`).
+
+    /// The value at `key`, if any and not expired (`GET`).
+    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Result<Option<String>, Unavailable>>;
+
+    /// Stores `value` at `key` for `ttl`, replacing what was there (`SET PX`).
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Result<(), Unavailable>>;
+
+    /// Stores `value` at `key` for `ttl` unless a value is there: `true` when it was not
+    /// (`SET NX PX`).
+    fn put_new<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Result<bool, Unavailable>>;
+
+    /// Removes `key` (`DEL`).
+    fn remove<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Result<(), Unavailable>>;
 }
 
 /// State shared by the instances of one deployment (a fleet behind a load balancer):
