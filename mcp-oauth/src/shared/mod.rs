@@ -1,5 +1,7 @@
 //! What the instances of one deployment share, for a fleet behind a load balancer: the
-//! DPoP proofs seen (RFC 9449 §11.1), so a proof is good once per fleet. Off by default:
+//! DPoP proofs seen (RFC 9449 §11.1), so a proof is good once per fleet; introspection
+//! answers (RFC 7662 §4), so a token is introspected once per fleet; session owners, so
+//! a session is its owner's on every instance. Off by default:
 //! one process keeps everything in memory, as without this module.
 //!
 //! A [`SharedState`] is a [`Store`] (one round trip per operation, each with a deadline)
@@ -70,7 +72,9 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
 }
 
 /// State shared by the instances of one deployment (a fleet behind a load balancer):
-/// today the DPoP proofs seen, so a proof replayed to another instance is refused.
+/// the DPoP proofs seen, so a proof replayed to another instance is refused; the
+/// introspection answers, so a token is introspected once per fleet; the owners of MCP
+/// sessions, so a session opened on one instance is its owner's on the others.
 ///
 /// Build it once and give the same one to [`McpOAuthBuilder::shared_state`]; each
 /// instance of the fleet points at the same store with the same prefix.
