@@ -407,7 +407,8 @@ async fn a_token_is_introspected_once_per_fleet() {
 }
 
 // Redis down: each instance introspects the token itself (the behaviour without a
-// fleet), nothing is refused that would be served alone, and inactive stays 401 (never
+// fleet), nothing is refused that would be served alone, even under the `refuse` policy
+// (the authorization server still vouches for the token), and inactive stays 401 (never
 // a 503: the authorization server answered).
 #[actix_web::test]
 async fn with_redis_down_each_instance_introspects_itself() {
