@@ -40,10 +40,11 @@ pub(crate) const SESSION_HEADER: actix_web::http::header::HeaderName =
 /// "Session Management").
 pub(crate) const DEFAULT_MAX_SESSIONS: usize = 100_000;
 
-/// How long the shared store keeps a binding. The local map keeps one until the session
-/// ends or is evicted, with no time; the shared store needs one, so a binding unused
-/// anywhere but the instance that made it for this long answers 404 on the others (the
-/// client opens a new session, MCP transports §Session Management).
+/// How long the shared store keeps a binding, from its creation. The local map keeps one
+/// until the session ends or is evicted, with no time; the shared store needs one (and is
+/// not refreshed on use: that would cost a round trip on the local path), so a session
+/// older than this answers 404 on an instance that does not already know it (the client
+/// opens a new session, MCP transports §Session Management).
 pub(crate) const SHARED_SESSION_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
 #[derive(Debug)]
@@ -158,6 +159,7 @@ impl SessionOwners {
     /// ended is forgotten. A caller with neither `sub` nor `client_id` cannot be told
     /// apart from others, so a session it opened could be used by any of them: its
     /// answer is replaced by a 403.
+    ///
     /// In a fleet the shared store is written before the answer leaves, so the client's
     /// next request finds the binding on any instance.
     pub(crate) async fn after<B>(
