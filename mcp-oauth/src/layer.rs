@@ -419,9 +419,11 @@ where
                 Ok(client) => client,
                 Err(refused) => return answer(req, refused.error_response()),
             };
-            let binding = match inner.sessions.as_ref().map(|s| s.before(&req, &client)) {
-                Some(Err(refused)) => return answer(req, refused.response()),
-                Some(Ok(pending)) => Some(pending),
+            let binding = match &inner.sessions {
+                Some(sessions) => match sessions.before(&req, &client).await {
+                    Err(refused) => return answer(req, refused.response()),
+                    Ok(pending) => Some(pending),
+                },
                 None => None,
             };
             req.extensions_mut().insert(client);
@@ -434,7 +436,7 @@ where
                     .insert(HeaderName::from_static(DPOP_NONCE), value);
             }
             if let (Some(sessions), Some(pending)) = (&inner.sessions, binding)
-                && let Err(refused) = sessions.after(pending, &res)
+                && let Err(refused) = sessions.after(pending, &res).await
             {
                 let (req, _) = res.into_parts();
                 return Ok(ServiceResponse::new(req, refused.response()).map_into_right_body());

@@ -8,9 +8,18 @@
 //! principal (another principal's, or one this map does not know: never bound, ended,
 //! or evicted) is answered 404, as the transport answers an unknown session, and never
 //! reaches the MCP service. The map fails closed: nothing it forgets becomes usable.
+//!
+//! In a fleet (a [`SharedState`]), a binding is also written to the shared store as
+//! `<prefix>:session:<SHA-256 of the id>` → the SHA-256 of the principal, for
+//! [`SHARED_SESSION_TTL`], and removed with the session; a request naming a session this
+//! instance does not know asks the store (one round trip; a session known here costs
+//! none), so a session opened on one instance is its owner's on every other, and 404 to
+//! anyone else there. The shared store not answering cannot vouch for a session: 404
+//! (the client opens a new one), logged and counted (`use="session"`).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use actix_web::HttpResponse;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -19,6 +28,7 @@ use actix_web::http::header::HeaderMap;
 use dashmap::DashMap;
 
 use crate::client::AuthenticatedClient;
+use crate::shared::{self, SharedState};
 use crate::sync;
 
 /// The header of the Streamable HTTP transport.
@@ -30,6 +40,13 @@ pub(crate) const SESSION_HEADER: actix_web::http::header::HeaderName =
 /// "Session Management").
 pub(crate) const DEFAULT_MAX_SESSIONS: usize = 100_000;
 
+/// How long the shared store keeps a binding, from its creation. The local map keeps one
+/// until the session ends or is evicted, with no time; the shared store needs one (and is
+/// not refreshed on use: that would cost a round trip on the local path), so a session
+/// older than this answers 404 on an instance that does not already know it (the client
+/// opens a new session, MCP transports §Session Management).
+pub(crate) const SHARED_SESSION_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
 #[derive(Debug)]
 pub(crate) struct SessionOwners {
     owners: DashMap<String, Arc<str>>,
@@ -37,6 +54,8 @@ pub(crate) struct SessionOwners {
     /// compacted when it grows past twice the bound.
     order: Mutex<VecDeque<String>>,
     max: usize,
+    /// The fleet's bindings (`None`: this instance alone).
+    shared: Option<SharedState>,
 }
 
 /// What the binding needs to know after the service answered a request.
@@ -80,7 +99,8 @@ fn session_id(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// What to do with a request naming a session.
+/// What to do with a request naming a session (the unit tests' reading of the map).
+#[cfg(test)]
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
     /// The session is bound to this principal.
@@ -95,22 +115,34 @@ impl SessionOwners {
             owners: DashMap::new(),
             order: Mutex::new(VecDeque::new()),
             max: max.max(1),
+            shared: None,
         }
+    }
+
+    /// Binds sessions in `shared` too, so a session is its owner's on every instance.
+    pub(crate) fn with_shared(mut self, shared: Option<SharedState>) -> Self {
+        self.shared = shared;
+        self
     }
 
     /// Before the service runs: a request naming a session not bound to its caller is
     /// answered 404 here, as the transport answers an unknown session; any other goes on.
-    /// The principal (a formatted string) is made only when a session is named.
-    pub(crate) fn before(
+    /// The principal (a formatted string) is made only when a session is named; the
+    /// shared store is asked only about a session this map does not know.
+    pub(crate) async fn before(
         &self,
         req: &ServiceRequest,
         client: &AuthenticatedClient,
     ) -> Result<Pending, SessionRefusal> {
         let requested = session_id(req.headers());
         if let Some(id) = &requested {
-            let own = client
-                .principal()
-                .is_some_and(|p| self.check(id, &p) == Verdict::Allow);
+            let own = match client.principal() {
+                Some(p) => match self.owner_is(id, &p) {
+                    Some(own) => own,
+                    None => self.fleet_owner_is(id, &p).await,
+                },
+                None => false,
+            };
             if !own {
                 tracing::debug!(target: "mcp_oauth", "refused a request naming an MCP session this caller does not own");
                 return Err(SessionRefusal::NotFound);
@@ -127,15 +159,24 @@ impl SessionOwners {
     /// ended is forgotten. A caller with neither `sub` nor `client_id` cannot be told
     /// apart from others, so a session it opened could be used by any of them: its
     /// answer is replaced by a 403.
-    pub(crate) fn after<B>(
+    ///
+    /// In a fleet the shared store is written before the answer leaves, so the client's
+    /// next request finds the binding on any instance.
+    pub(crate) async fn after<B>(
         &self,
         pending: Pending,
         res: &ServiceResponse<B>,
     ) -> Result<(), SessionRefusal> {
         match (&pending.requested, session_id(res.headers())) {
-            (Some(id), _) if pending.deleting && res.status().is_success() => self.forget(id),
+            (Some(id), _) if pending.deleting && res.status().is_success() => {
+                self.forget(id);
+                self.forget_in_fleet(id).await;
+            }
             (None, Some(created)) => match pending.owner.principal() {
-                Some(p) => self.bind(&created, &p),
+                Some(p) => {
+                    self.bind(&created, &p);
+                    self.bind_in_fleet(&created, &p).await;
+                }
                 None => {
                     tracing::warn!(target: "mcp_oauth", "refused an MCP session to a token with neither `sub` nor `client_id`");
                     return Err(SessionRefusal::NotAllowed);
@@ -146,6 +187,57 @@ impl SessionOwners {
         Ok(())
     }
 
+    /// Whether this map binds `session` to `principal`; `None` when it does not know it.
+    fn owner_is(&self, session: &str, principal: &str) -> Option<bool> {
+        self.owners.get(session).map(|owner| &**owner == principal)
+    }
+
+    /// Whether the shared store binds `session` to `principal` (then this map learns it,
+    /// and the next request costs no round trip). `false` without a fleet, and when the
+    /// store does not answer: a session not known here cannot be vouched for.
+    async fn fleet_owner_is(&self, session: &str, principal: &str) -> bool {
+        let Some(shared) = &self.shared else {
+            return false;
+        };
+        match shared.store().get(&key_of(shared, session)).await {
+            Ok(Some(owner)) if owner == hex_sha256(principal) => {
+                self.bind(session, principal);
+                true
+            }
+            Ok(_) => false,
+            Err(why) => {
+                shared::report("session", &why);
+                false
+            }
+        }
+    }
+
+    /// Writes a new binding to the shared store; one already there is kept (`NX`), as
+    /// [`bind`](Self::bind) keeps an existing owner. Unwritten (the store does not
+    /// answer), the session is usable on this instance only.
+    async fn bind_in_fleet(&self, session: &str, principal: &str) {
+        let Some(shared) = &self.shared else { return };
+        let key = key_of(shared, session);
+        let owner = hex_sha256(principal);
+        if let Err(why) = shared
+            .store()
+            .put_new(&key, &owner, SHARED_SESSION_TTL)
+            .await
+        {
+            shared::report("session", &why);
+        }
+    }
+
+    /// Removes an ended session's binding from the shared store. Unremoved (the store
+    /// does not answer), it stays its owner's alone until it expires.
+    async fn forget_in_fleet(&self, session: &str) {
+        let Some(shared) = &self.shared else { return };
+        if let Err(why) = shared.store().remove(&key_of(shared, session)).await {
+            shared::report("session", &why);
+        }
+    }
+
+    #[cfg(test)]
     pub(crate) fn check(&self, session: &str, principal: &str) -> Verdict {
         match self.owners.get(session) {
             Some(owner) if &**owner == principal => Verdict::Allow,
@@ -185,6 +277,25 @@ impl SessionOwners {
     fn len(&self) -> usize {
         self.owners.len()
     }
+}
+
+/// `<prefix>:session:<SHA-256 of the session id>`.
+fn key_of(shared: &SharedState, session: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, session.as_bytes());
+    shared.key("session", digest.as_ref())
+}
+
+/// The SHA-256 of a principal, in hex: what the shared store holds as a session's owner.
+fn hex_sha256(principal: &str) -> String {
+    use std::fmt::Write as _;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, principal.as_bytes());
+    digest
+        .as_ref()
+        .iter()
+        .fold(String::with_capacity(64), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 #[cfg(test)]

@@ -315,3 +315,199 @@ async fn the_redis_settings_come_from_the_environment() {
         ["MCP_OAUTH_REDIS_PREFIX"]
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Introspection results and session owners, fleet-wide.
+// ---------------------------------------------------------------------------------------
+
+/// Three instances of one public resource that validate by introspection only (RFC
+/// 7662), as the first's authorization server's client `rs`, sharing `shared`.
+fn introspecting_fleet(shared: &SharedState) -> Vec<TestServer> {
+    let first = Setup::new().start_introspecting(|b| b.shared_state(shared.clone()));
+    let issuer = first.auth.issuer().to_owned();
+    let mut fleet = vec![first];
+    for _ in 0..2 {
+        let (public, issuer, shared) = (fleet[0].resource.clone(), issuer.clone(), shared.clone());
+        fleet.push(Setup::new().start(move |_, _| {
+            McpOAuth::builder()
+                .resource(public)
+                .authorization_server(issuer)
+                .validation(mcp_oauth::Validation::Introspection)
+                .introspection_client("rs", "rs-secret")
+                .shared_state(shared)
+        }));
+    }
+    fleet
+}
+
+/// The keys under `pattern`, each checked to be `<prefix>:<kind>:<64 hex>`.
+fn hashed_keys(redis: &Redis, prefix_and_kind: &str) -> Vec<String> {
+    let keys = redis
+        .cli(&["--scan", "--pattern", &format!("{prefix_and_kind}*")])
+        .unwrap();
+    let keys: Vec<String> = keys.lines().map(str::to_owned).collect();
+    for k in &keys {
+        let hash = k.strip_prefix(prefix_and_kind).unwrap();
+        assert!(
+            hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{k}"
+        );
+    }
+    keys
+}
+
+fn pttl(redis: &Redis, key: &str) -> u64 {
+    redis.cli(&["PTTL", key]).unwrap().parse().unwrap()
+}
+
+// RFC 7662 §4 across a fleet: one opaque token sent to each of three instances is
+// introspected once; a token the authorization server calls inactive too (a flood of
+// one bad token costs one call per fleet). Redis holds hashed keys, answers without the
+// token, each expiring no later than the token (active) or the negative TTL (inactive).
+#[actix_web::test]
+async fn a_token_is_introspected_once_per_fleet() {
+    let Some(redis) = Redis::start() else { return };
+    let shared = SharedState::redis(&redis.url())
+        .unwrap()
+        .with_prefix("fleet-i");
+    let fleet = introspecting_fleet(&shared);
+    let auth = &fleet[0].auth;
+    let token = fleet[0]
+        .token()
+        .subject("alice")
+        .expires_in(Duration::from_secs(30))
+        .opaque();
+    for instance in &fleet {
+        let reply = send(instance.get("/mcp").bearer(&token)).await;
+        assert_eq!(assert_admitted(&reply)["subject"], "alice");
+    }
+    assert_eq!(auth.introspection_requests(), 1);
+
+    let inactive = "never-issued-opaque-token";
+    for instance in &fleet {
+        let reply = send(instance.get("/mcp").bearer(inactive)).await;
+        assert_eq!(reply.status, 401, "{}", reply.text());
+    }
+    assert_eq!(auth.introspection_requests(), 2);
+
+    let keys = hashed_keys(&redis, "fleet-i:introspection:");
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    let mut ttls: Vec<u64> = keys.iter().map(|k| pttl(&redis, k)).collect();
+    ttls.sort_unstable();
+    // Inactive: the negative TTL (5 s); active: the token's 30 s left, under the cache's 60 s.
+    assert!(ttls[0] > 0 && ttls[0] <= 5_000, "{ttls:?}");
+    assert!(ttls[1] > 5_000 && ttls[1] <= 30_000, "{ttls:?}");
+    for k in &keys {
+        let value = redis.cli(&["GET", k]).unwrap();
+        assert!(
+            !value.contains(&token) && !value.contains(inactive),
+            "{value}"
+        );
+    }
+}
+
+// Redis down: each instance introspects the token itself (the behaviour without a
+// fleet), nothing is refused that would be served alone, even under the `refuse` policy
+// (the authorization server still vouches for the token), and inactive stays 401 (never
+// a 503: the authorization server answered).
+#[actix_web::test]
+async fn with_redis_down_each_instance_introspects_itself() {
+    let Some(mut redis) = Redis::start() else {
+        return;
+    };
+    let shared = SharedState::redis(&redis.url())
+        .unwrap()
+        .on_failure(OnFailure::Refuse);
+    let fleet = introspecting_fleet(&shared);
+    let auth = &fleet[0].auth;
+    redis.kill();
+    let token = fleet[0].token().subject("bob").opaque();
+    for instance in &fleet {
+        let reply = send(instance.get("/mcp").bearer(&token)).await;
+        assert_eq!(assert_admitted(&reply)["subject"], "bob");
+    }
+    assert_eq!(auth.introspection_requests(), 3);
+    for instance in &fleet {
+        let reply = send(instance.get("/mcp").bearer("never-issued")).await;
+        assert_eq!(reply.status, 401, "{}", reply.text());
+    }
+    assert_eq!(auth.introspection_requests(), 6);
+}
+
+/// `POST /session` on `instance` as `token`: the new session's id.
+async fn open_session(instance: &TestServer, token: &str) -> String {
+    let reply = send(instance.post("/session").bearer(token)).await;
+    assert_admitted(&reply);
+    reply.header("mcp-session-id").unwrap().to_owned()
+}
+
+/// `method /mcp` on `instance` as `token`, naming `session`.
+async fn in_session(instance: &TestServer, method: &str, token: &str, session: &str) -> Reply {
+    let req = match method {
+        "DELETE" => instance.delete("/mcp"),
+        _ => instance.get("/mcp"),
+    };
+    send(
+        req.bearer(token)
+            .insert_header(("Mcp-Session-Id", session.to_owned())),
+    )
+    .await
+}
+
+// MCP Security Best Practices §Session Hijacking across a fleet: a session opened on one
+// instance is its owner's on the others, and 404 to anyone else there; ended on one, it
+// is gone on all. Redis holds the hashed id and the hashed principal, never either.
+#[actix_web::test]
+async fn a_session_is_its_owners_on_every_instance() {
+    let Some(redis) = Redis::start() else { return };
+    let shared = SharedState::redis(&redis.url())
+        .unwrap()
+        .with_prefix("fleet-s");
+    let fleet = fleet(&shared);
+    let alice = fleet[0].token().subject("alice").sign();
+    let mallory = fleet[0].token().subject("mallory").sign();
+    let session = open_session(&fleet[0], &alice).await;
+
+    assert_admitted(&in_session(&fleet[1], "GET", &alice, &session).await);
+    let refused = in_session(&fleet[2], "GET", &mallory, &session).await;
+    assert_eq!(refused.status, 404, "{}", refused.text());
+    let refused = in_session(&fleet[1], "GET", &mallory, &session).await;
+    assert_eq!(refused.status, 404, "{}", refused.text());
+
+    let keys = hashed_keys(&redis, "fleet-s:session:");
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    // JWTs validated locally never touch Redis: the session is all it holds.
+    let all = redis.cli(&["--scan", "--pattern", "*"]).unwrap();
+    assert_eq!(all.lines().count(), 1, "{all}");
+    let owner = redis.cli(&["GET", &keys[0]]).unwrap();
+    assert!(
+        owner.len() == 64 && owner.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{owner}"
+    );
+    assert!(!keys[0].contains(&session));
+    let ttl = pttl(&redis, &keys[0]);
+    assert!(ttl > 0 && ttl <= 24 * 3_600_000, "{ttl}");
+
+    // Ended on the second instance: gone on the third, which never saw it.
+    assert_admitted(&in_session(&fleet[1], "DELETE", &alice, &session).await);
+    assert!(hashed_keys(&redis, "fleet-s:session:").is_empty());
+    let ended = in_session(&fleet[2], "GET", &alice, &session).await;
+    assert_eq!(ended.status, 404, "{}", ended.text());
+}
+
+// Redis down: a session this instance does not know cannot be vouched for, so 404 (the
+// client opens a new one); the instance that opened it still serves its owner.
+#[actix_web::test]
+async fn with_redis_down_an_unknown_session_is_404() {
+    let Some(mut redis) = Redis::start() else {
+        return;
+    };
+    let shared = SharedState::redis(&redis.url()).unwrap();
+    let fleet = fleet(&shared);
+    let alice = fleet[0].token().subject("alice").sign();
+    let session = open_session(&fleet[0], &alice).await;
+    redis.kill();
+    let refused = in_session(&fleet[1], "GET", &alice, &session).await;
+    assert_eq!(refused.status, 404, "{}", refused.text());
+    assert_admitted(&in_session(&fleet[0], "GET", &alice, &session).await);
+}

@@ -337,6 +337,52 @@ async fn a_known_sequence_of_requests_gives_exact_counts_and_no_token() {
     for token in tokens {
         assert!(!logs.contains(token), "a token in the logs:\n{logs}");
     }
+
+    // The shared state not answering (a Redis nobody listens for), counted by use, after
+    // every count above: an introspected token is introspected here (one failed lookup),
+    // a session is bound here only (one failed write) and is 404 on an instance that
+    // does not know it (one failed lookup).
+    let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = mcp_oauth::SharedState::redis(&format!("redis://127.0.0.1:{port}")).unwrap();
+    let shared = dead.clone();
+    let introspecting = Setup::new().start_introspecting(move |b| b.shared_state(shared.clone()));
+    let token = introspecting.token().opaque();
+    assert_admitted(&send(introspecting.get("/mcp").bearer(&token)).await);
+    let shared = dead.clone();
+    let first = TestServer::with(move |b| b.shared_state(shared.clone()));
+    let (public, issuer, jwks) = (
+        first.resource.clone(),
+        first.auth.issuer().to_owned(),
+        first.auth.jwks_uri(),
+    );
+    let second = Setup::new().start(move |_, _| {
+        McpOAuth::builder()
+            .resource(public)
+            .authorization_server(issuer)
+            .jwks_uri(jwks)
+            .shared_state(dead)
+    });
+    let alice = first.valid_token();
+    let opened = send(first.post("/session").bearer(&alice)).await;
+    let session = opened.header("mcp-session-id").unwrap().to_owned();
+    let elsewhere = send(
+        second
+            .get("/mcp")
+            .bearer(&alice)
+            .insert_header(("Mcp-Session-Id", session)),
+    )
+    .await;
+    assert_eq!(elsewhere.status, 404, "{}", elsewhere.text());
+    let text = send(client().get(format!("{metrics}/metrics")))
+        .await
+        .text();
+    let failures = "mcp_oauth_shared_state_failures_total";
+    assert_sample(&text, &format!(r#"{failures}{{use="introspection"}}"#), 1.0);
+    assert_sample(&text, &format!(r#"{failures}{{use="session"}}"#), 2.0);
 }
 
 /// The README's "Metrics" table lists every metric of `mcp_oauth::METRICS`, with its type.

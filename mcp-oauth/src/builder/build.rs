@@ -14,7 +14,9 @@ use crate::session::{DEFAULT_MAX_SESSIONS, SessionOwners};
 use crate::url_policy::secure_url;
 use crate::validate::TokenValidator;
 use crate::validate::cache::CachedValidator;
-use crate::validate::introspection::{CallLimit, ClientCredentials, Introspector, RefusedCache};
+use crate::validate::introspection::{
+    CallLimit, ClientCredentials, Introspector, RefusedCache, SharedAnswers,
+};
 use crate::validate::jwks::{JwksCache, KeyEpoch};
 use crate::validate::jwt::{self, JwtValidator, KeySource};
 use crate::validate::router::{Authorities, Authority};
@@ -323,7 +325,7 @@ impl McpOAuthBuilder {
             policy,
             sessions: self
                 .session_binding
-                .then(|| SessionOwners::new(DEFAULT_MAX_SESSIONS)),
+                .then(|| SessionOwners::new(DEFAULT_MAX_SESSIONS).with_shared(self.shared.clone())),
             authorities,
             retry_discovery: self.retry_discovery,
             diagnostics_path: self.diagnostics_path.clone(),
@@ -539,6 +541,13 @@ impl McpOAuthBuilder {
                 prefixes,
                 refused: RefusedCache::new(self.introspection_limits.negative_ttl),
                 calls: CallLimit::new(self.introspection_limits.max_concurrent),
+                shared: self.shared.clone().map(|state| {
+                    SharedAnswers::new(
+                        state,
+                        self.cache_ttl,
+                        self.introspection_limits.negative_ttl,
+                    )
+                }),
             })
         } else {
             None

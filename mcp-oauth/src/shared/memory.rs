@@ -16,6 +16,8 @@ const MAX_KEYS: usize = 1 << 18;
 #[derive(Debug, Default)]
 pub(crate) struct MemoryStore {
     keys: Mutex<HashMap<String, Instant>>,
+    /// Introspection results and session owners: a value and its deadline per key.
+    values: Mutex<HashMap<String, (String, Instant)>>,
 }
 
 impl Store for MemoryStore {
@@ -39,5 +41,94 @@ impl Store for MemoryStore {
             keys.insert(key.to_owned(), now + ttl);
             Ok(true)
         })
+    }
+
+    // Introspection results and session owners.
+
+    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Result<Option<String>, Unavailable>> {
+        Box::pin(async move {
+            let now = Instant::now();
+            let values = sync::lock(&self.values);
+            Ok(values
+                .get(key)
+                .filter(|(_, until)| *until > now)
+                .map(|(value, _)| value.clone()))
+        })
+    }
+
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Result<(), Unavailable>> {
+        Box::pin(async move { self.set(key, value, ttl, false).map(|_| ()) })
+    }
+
+    fn put_new<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Result<bool, Unavailable>> {
+        Box::pin(async move { self.set(key, value, ttl, true) })
+    }
+
+    fn remove<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Result<(), Unavailable>> {
+        Box::pin(async move {
+            sync::lock(&self.values).remove(key);
+            Ok(())
+        })
+    }
+}
+
+impl MemoryStore {
+    /// `SET` (`only_new`: `NX`) with an expiry, within [`MAX_KEYS`] values: when full and
+    /// none has expired, refused as the shared tier would be when it cannot answer.
+    fn set(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+        only_new: bool,
+    ) -> Result<bool, Unavailable> {
+        let now = Instant::now();
+        let mut values = sync::lock(&self.values);
+        let live = values.get(key).is_some_and(|(_, until)| *until > now);
+        if only_new && live {
+            return Ok(false);
+        }
+        if !live && values.len() >= MAX_KEYS {
+            values.retain(|_, (_, until)| *until > now);
+            if values.len() >= MAX_KEYS {
+                return Err(Unavailable("the in-memory store is full".into()));
+            }
+        }
+        values.insert(key.to_owned(), (value.to_owned(), now + ttl));
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_set_kept_new_removed_and_expire() {
+        actix_web::rt::System::new().block_on(async {
+            let store = MemoryStore::default();
+            let long = Duration::from_secs(60);
+            assert_eq!(store.get("k").await, Ok(None));
+            assert_eq!(store.put_new("k", "a", long).await, Ok(true));
+            assert_eq!(store.put_new("k", "b", long).await, Ok(false));
+            assert_eq!(store.get("k").await, Ok(Some("a".into())));
+            assert_eq!(store.put("k", "c", long).await, Ok(()));
+            assert_eq!(store.get("k").await, Ok(Some("c".into())));
+            assert_eq!(store.remove("k").await, Ok(()));
+            assert_eq!(store.get("k").await, Ok(None));
+            assert_eq!(store.put("gone", "x", Duration::ZERO).await, Ok(()));
+            assert_eq!(store.get("gone").await, Ok(None));
+            assert_eq!(store.put_new("gone", "y", long).await, Ok(true));
+        });
     }
 }

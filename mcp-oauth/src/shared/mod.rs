@@ -1,5 +1,7 @@
 //! What the instances of one deployment share, for a fleet behind a load balancer: the
-//! DPoP proofs seen (RFC 9449 §11.1), so a proof is good once per fleet. Off by default:
+//! DPoP proofs seen (RFC 9449 §11.1), so a proof is good once per fleet; introspection
+//! answers (RFC 7662 §4), so a token is introspected once per fleet; session owners, so
+//! a session is its owner's on every instance. Off by default:
 //! one process keeps everything in memory, as without this module.
 //!
 //! A [`SharedState`] is a [`Store`] (one round trip per operation, each with a deadline)
@@ -41,10 +43,38 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
         key: &'a str,
         ttl: Duration,
     ) -> StoreFuture<'a, Result<bool, Unavailable>>;
+
+    // Introspection results and session owners: values under hashed keys, each with an
+    // expiry (`validate/introspection/shared.rs`, `session.rs`).
+
+    /// The value at `key`, if any and not expired (`GET`).
+    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Result<Option<String>, Unavailable>>;
+
+    /// Stores `value` at `key` for `ttl`, replacing what was there (`SET PX`).
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Result<(), Unavailable>>;
+
+    /// Stores `value` at `key` for `ttl` unless a value is there: `true` when it was not
+    /// (`SET NX PX`).
+    fn put_new<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Result<bool, Unavailable>>;
+
+    /// Removes `key` (`DEL`).
+    fn remove<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Result<(), Unavailable>>;
 }
 
 /// State shared by the instances of one deployment (a fleet behind a load balancer):
-/// today the DPoP proofs seen, so a proof replayed to another instance is refused.
+/// the DPoP proofs seen, so a proof replayed to another instance is refused; the
+/// introspection answers, so a token is introspected once per fleet; the owners of MCP
+/// sessions, so a session opened on one instance is its owner's on the others.
 ///
 /// Build it once and give the same one to [`McpOAuthBuilder::shared_state`]; each
 /// instance of the fleet points at the same store with the same prefix.

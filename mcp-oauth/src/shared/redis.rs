@@ -134,4 +134,50 @@ impl Store for RedisStore {
             Ok(set.is_some())
         })
     }
+
+    // Introspection results and session owners.
+
+    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Result<Option<String>, Unavailable>> {
+        Box::pin(async move { self.query(redis::cmd("GET").arg(key)).await })
+    }
+
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Result<(), Unavailable>> {
+        Box::pin(async move {
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(key).arg(value).arg("PX").arg(millis(ttl));
+            let _: Option<String> = self.query(&cmd).await?;
+            Ok(())
+        })
+    }
+
+    fn put_new<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Result<bool, Unavailable>> {
+        Box::pin(async move {
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(key).arg(value).arg("NX").arg("PX").arg(millis(ttl));
+            let set: Option<String> = self.query(&cmd).await?;
+            Ok(set.is_some())
+        })
+    }
+
+    fn remove<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Result<(), Unavailable>> {
+        Box::pin(async move {
+            let _: i64 = self.query(redis::cmd("DEL").arg(key)).await?;
+            Ok(())
+        })
+    }
+}
+
+/// A TTL in whole milliseconds, at least one (`PX 0` is an error).
+fn millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
 }

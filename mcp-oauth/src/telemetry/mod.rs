@@ -93,8 +93,20 @@ pub(crate) fn shared_failure(what: &'static str) {
             [metrics::Label::from_static_parts("use", "dpop_replay")];
         static KEY: metrics::Key =
             metrics::Key::from_static_parts(catalog::SHARED_FAILURES, &LABELS);
-        let _ = what;
-        increment(&KEY);
+        // Introspection results and session owners.
+        static INTROSPECTION_LABELS: [metrics::Label; 1] =
+            [metrics::Label::from_static_parts("use", "introspection")];
+        static INTROSPECTION: metrics::Key =
+            metrics::Key::from_static_parts(catalog::SHARED_FAILURES, &INTROSPECTION_LABELS);
+        static SESSION_LABELS: [metrics::Label; 1] =
+            [metrics::Label::from_static_parts("use", "session")];
+        static SESSION: metrics::Key =
+            metrics::Key::from_static_parts(catalog::SHARED_FAILURES, &SESSION_LABELS);
+        increment(match what {
+            "introspection" => &INTROSPECTION,
+            "session" => &SESSION,
+            _ => &KEY,
+        });
     }
     #[cfg(not(feature = "metrics"))]
     let _ = what;

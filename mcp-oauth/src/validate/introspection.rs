@@ -17,6 +17,7 @@
 //! flight; the next token gets a 503 with `Retry-After` at once, never a queue.
 
 mod refused;
+mod shared;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,6 +38,7 @@ use crate::validate::profile::ClaimRules;
 use crate::validate::rules::{self, Expiry};
 
 pub(crate) use refused::RefusedCache;
+pub(crate) use shared::SharedAnswers;
 
 /// How long a definite refusal is remembered, by default
 /// (`MCP_OAUTH_INTROSPECTION_NEGATIVE_TTL_SECS`).
@@ -149,6 +151,8 @@ pub(crate) struct Introspector {
     pub(crate) refused: Option<RefusedCache>,
     /// The calls in flight.
     pub(crate) calls: CallLimit,
+    /// The fleet's answers (`None`: this instance alone).
+    pub(crate) shared: Option<SharedAnswers>,
 }
 
 impl Introspector {
@@ -175,16 +179,23 @@ impl Introspector {
     }
 
     /// Judges `token` by this issuer's answer, or by its definite refusal of the same
-    /// token less than the negative TTL ago.
+    /// token less than the negative TTL ago, or by the fleet's answer (`shared.rs`): the
+    /// one place where the local negative cache, the shared tier and the call meet.
     pub(crate) async fn introspect(&self, token: &str) -> Result<VerifiedClaims, Refusal> {
-        let Some(refused) = &self.refused else {
+        if self.refused.is_none() && self.shared.is_none() {
             return self.ask(token).await;
-        };
+        }
         let key = refused::key_of(token);
-        if let Some(why) = refused.get(&key) {
+        if let Some(why) = self.refused.as_ref().and_then(|r| r.get(&key)) {
             return Err(Refusal::InvalidToken(why));
         }
-        let verdict = self.ask(token).await;
+        let verdict = match &self.shared {
+            Some(shared) => self.ask_fleet(shared, &key, token).await,
+            None => self.ask(token).await,
+        };
+        let Some(refused) = &self.refused else {
+            return verdict;
+        };
         // Every `InvalidToken` here is the authorization server's definite answer; an
         // outage is `Unavailable` or `Overloaded`, and is asked again next time.
         if let Err(Refusal::InvalidToken(why)) = &verdict {

@@ -105,6 +105,19 @@ async fn echo(_client: AuthenticatedClient, body: Bytes) -> Bytes {
     body
 }
 
+/// Opens an MCP session, as a Streamable HTTP `initialize` answer does: a fresh
+/// `Mcp-Session-Id` on the response, which the middleware binds to the caller.
+async fn open_session(client: AuthenticatedClient) -> HttpResponse {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let id = format!("{nanos:x}-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    HttpResponse::Ok()
+        .insert_header(("Mcp-Session-Id", id))
+        .json(json!({"subject": client.subject()}))
+}
+
 async fn health() -> &'static str {
     "ok"
 }
@@ -134,6 +147,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
     .route("/debug", web::get().to(debug_client))
     .route("/token", web::get().to(raw_token))
     .route("/principal", web::get().to(principal))
+    .route("/session", web::post().to(open_session))
     .route("/dpop", web::get().to(dpop_client))
     .route("/dpop", web::post().to(dpop_client))
     .route("/tenant", web::get().to(tenant))

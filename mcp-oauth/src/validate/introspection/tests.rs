@@ -29,6 +29,7 @@ fn introspector() -> Introspector {
         prefixes: Vec::new(),
         refused: None,
         calls: CallLimit::new(DEFAULT_MAX_CONCURRENT),
+        shared: None,
     }
 }
 
