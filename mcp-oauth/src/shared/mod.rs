@@ -7,6 +7,7 @@
 //! process's own memory costs no round trip. [`memory`] is the in-process store (one
 //! process, and the tests of what uses it); `redis` (feature `redis`) is Redis or Valkey.
 
+pub(crate) mod gcra;
 pub(crate) mod memory;
 #[cfg(feature = "redis")]
 pub(crate) mod redis;
@@ -41,6 +42,15 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
         key: &'a str,
         ttl: Duration,
     ) -> StoreFuture<'a, Result<bool, Unavailable>>;
+
+    // Rate limits (`limit/`): the GCRA step of `gcra.rs`.
+    /// One GCRA step on `key` ([`gcra`]): `Ok(())` when a request passes (its cell
+    /// spent, the key expiring when it is full again), else how long until one does.
+    fn gcra<'a>(
+        &'a self,
+        key: &'a str,
+        cells: gcra::Cells,
+    ) -> StoreFuture<'a, Result<Result<(), Duration>, Unavailable>>;
 }
 
 /// State shared by the instances of one deployment (a fleet behind a load balancer):
