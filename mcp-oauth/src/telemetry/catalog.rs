@@ -144,7 +144,8 @@ pub const METRICS: &[MetricInfo] = &[
         MetricKind::Counter,
         &["use"],
         "Operations on the shared state (Redis) that got no answer in time, by `use` \
-         (`dpop_replay`): each then followed the configured failure policy",
+         (`dpop_replay`, `rate_limit`): each then followed the configured failure policy \
+         (rate limits: the local limiter)",
     ),
     metric(
         INTROSPECTION_SECONDS,

@@ -85,7 +85,8 @@ pub(crate) fn rate_limited(limit: &'static str) {
     let _ = limit;
 }
 
-/// Counts one shared-state operation that got no answer, by its use (`dpop_replay`).
+/// Counts one shared-state operation that got no answer, by its use (`dpop_replay`,
+/// `rate_limit`).
 pub(crate) fn shared_failure(what: &'static str) {
     #[cfg(feature = "metrics")]
     {
@@ -93,8 +94,15 @@ pub(crate) fn shared_failure(what: &'static str) {
             [metrics::Label::from_static_parts("use", "dpop_replay")];
         static KEY: metrics::Key =
             metrics::Key::from_static_parts(catalog::SHARED_FAILURES, &LABELS);
-        let _ = what;
-        increment(&KEY);
+        // Rate limits (`limit/`): the label of their fallback to the local limiter.
+        static RATE_LIMIT_LABELS: [metrics::Label; 1] =
+            [metrics::Label::from_static_parts("use", "rate_limit")];
+        static RATE_LIMIT: metrics::Key =
+            metrics::Key::from_static_parts(catalog::SHARED_FAILURES, &RATE_LIMIT_LABELS);
+        match what {
+            "rate_limit" => increment(&RATE_LIMIT),
+            _ => increment(&KEY),
+        }
     }
     #[cfg(not(feature = "metrics"))]
     let _ = what;
