@@ -54,7 +54,8 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
 }
 
 /// State shared by the instances of one deployment (a fleet behind a load balancer):
-/// today the DPoP proofs seen, so a proof replayed to another instance is refused.
+/// today the DPoP proofs seen, so a proof replayed to another instance is refused, and
+/// the rate limits' budgets, so the fleet allows the configured rate, not N times it.
 ///
 /// Build it once and give the same one to [`McpOAuthBuilder::shared_state`]; each
 /// instance of the fleet points at the same store with the same prefix.
@@ -218,7 +219,8 @@ pub enum OnFailure {
     #[default]
     Local,
     /// Refuse what needs the shared answer with 503 and `Retry-After` (a replay to
-    /// another instance can never pass), logging and counting the same.
+    /// another instance can never pass), logging and counting the same. Rate limits
+    /// always fall back to the process's own limiter: a brake, not a proof.
     Refuse,
 }
 
