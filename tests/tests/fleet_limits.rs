@@ -21,15 +21,27 @@ fn fleet(
     shared: &SharedState,
     configure: impl Fn(McpOAuthBuilder) -> McpOAuthBuilder + Clone + 'static,
 ) -> Vec<TestServer> {
-    let shared_first = shared.clone();
-    let configure_first = configure.clone();
-    let first = TestServer::with(move |b| configure_first(b.shared_state(shared_first)));
+    fleet_logging_to(&LogBuffer::default(), shared, configure)
+}
+
+/// [`fleet`], every instance logging into `logs`.
+fn fleet_logging_to(
+    logs: &LogBuffer,
+    shared: &SharedState,
+    configure: impl Fn(McpOAuthBuilder) -> McpOAuthBuilder + Clone + 'static,
+) -> Vec<TestServer> {
+    let (shared_first, configure_first) = (shared.clone(), configure.clone());
+    let first = Setup::new()
+        .log_to(logs.dispatch())
+        .start(move |auth, resource| {
+            configure_first(auth.configure(resource).shared_state(shared_first))
+        });
     let (issuer, jwks) = (first.auth.issuer().to_owned(), first.auth.jwks_uri());
     let mut fleet = vec![first];
     for _ in 0..2 {
         let (public, issuer, jwks) = (fleet[0].resource.clone(), issuer.clone(), jwks.clone());
         let (shared, configure) = (shared.clone(), configure.clone());
-        fleet.push(Setup::new().start(move |_, _| {
+        fleet.push(Setup::new().log_to(logs.dispatch()).start(move |_, _| {
             configure(
                 McpOAuth::builder()
                     .resource(public)
@@ -92,6 +104,25 @@ async fn the_refusal_budget_is_the_fleets() {
     assert!(!keys[0].contains("127.0.0.1"));
 }
 
+// The metadata budget per address is the fleet's too: three documents in all, then 429
+// on every instance.
+#[actix_web::test]
+async fn the_metadata_budget_is_the_fleets() {
+    let Some(redis) = Redis::start() else { return };
+    let shared = SharedState::redis(&redis.url()).unwrap();
+    let fleet = fleet(&shared, |b| b.rate_limit_metadata(Rate::per_hour(3)));
+    let metadata =
+        async |instance: &TestServer| send(instance.client.get(&instance.metadata_url)).await;
+    for instance in &fleet {
+        assert_eq!(metadata(instance).await.status, 200);
+    }
+    for instance in &fleet {
+        limited(&metadata(instance).await);
+    }
+    let keys = hashed_keys(&redis, "mcp-oauth:limit:metadata:", 3_600_000);
+    assert_eq!(keys.len(), 1, "{keys:?}");
+}
+
 // A principal quota of 3/hour is the fleet's: alice's fourth request, on any instance,
 // is 429; bob has his own; the key is the principal's hash, never a token or a subject.
 #[actix_web::test]
@@ -129,14 +160,15 @@ async fn the_principal_quota_is_the_fleets() {
 // Redis killed: each instance is limited by its own limiters, as one process would be
 // (three of alice's requests per instance, the fourth there 429; three refusals per
 // instance, the first spent validating alice's token), and valid tokens are served:
-// never a 401 nor a 503 for Redis.
+// never a 401 nor a 503 for Redis; the failure is logged, naming its use.
 #[actix_web::test]
 async fn with_redis_down_each_instance_has_its_own_limits() {
     let Some(mut redis) = Redis::start() else {
         return;
     };
     let shared = SharedState::redis(&redis.url()).unwrap();
-    let fleet = fleet(&shared, |b| {
+    let logs = LogBuffer::default();
+    let fleet = fleet_logging_to(&logs, &shared, |b| {
         b.rate_limit_refusals(Rate::per_hour(3))
             .rate_limit_principal(Rate::per_hour(3))
     });
@@ -152,6 +184,15 @@ async fn with_redis_down_each_instance_has_its_own_limits() {
         }
         limited(&instance.post_mcp_anonymous().await);
     }
+    let logs = logs.contents();
+    let warned = logs
+        .lines()
+        .find(|l| l.contains("shared state unavailable"))
+        .unwrap_or_else(|| panic!("no warning in:\n{logs}"));
+    assert!(
+        warned.contains("WARN") && warned.contains("rate_limit"),
+        "{warned}"
+    );
 }
 
 /// How many times Redis ran the limit script (`EVALSHA` calls that did not fail: the

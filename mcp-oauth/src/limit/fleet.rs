@@ -1,7 +1,8 @@
 //! The limits of a fleet (with a [`SharedState`]): every request a local limiter lets
 //! through is then counted against the fleet's budget by one atomic GCRA step on the
 //! shared tier ([`crate::shared::gcra`]), under `<prefix>:limit:<which>:<hex>`, where the
-//! hex is the SHA-256 of the address's octets or of the principal (never a token).
+//! hex is the SHA-256 of the address's octets or of the principal (never a token; an
+//! IPv4 address's hash can be reversed by trying all 2^32, so Redis holds addresses).
 //!
 //! Why the local limiter stays in front, and why the pair never allows more than the
 //! configured rate across the fleet: every request that passes has passed the fleet's
