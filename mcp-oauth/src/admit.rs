@@ -98,30 +98,36 @@ impl Inner {
         };
         // Refused without token work: the refusal budget is spent first (a 429 once gone).
         let mode = self.resource.dpop().mode;
-        let (scheme, token) = bearer::credentials(req, self.max_token_bytes, mode)
-            .map_err(|r| refuse(self.limits.charge_refusal(req, r), &announced_scopes))?;
+        let (scheme, token) = match bearer::credentials(req, self.max_token_bytes, mode) {
+            Ok(found) => found,
+            Err(r) => {
+                let r = self.limits.charge_refusal(req, r).await;
+                return Err(refuse(r, &announced_scopes));
+            }
+        };
         // From here the challenge of the scheme the token came with names the error.
         let dpop = scheme == Scheme::Dpop;
         let refuse =
             |r: Refusal, scopes: &Option<Vec<String>>| refuse(r, scopes).presented_with_dpop(dpop);
         let claims = self
-            .validate(token, || self.limits.refusals(req))
+            .validate(token, async || self.limits.refusals(req).await)
             .await
             .map_err(|r| refuse(r, &announced_scopes))?;
         // A valid token spends its principal's quota, before any proof work.
         self.limits
             .principal(&claims)
+            .await
             .map_err(|r| refuse(r, &None))?;
         // After the token (its claims may come from the cache), the proof: every request.
         // A refused proof spends the address's refusal budget too (a 429 once gone).
-        let binding = self
-            .bind(req, scheme, token, &claims)
-            .await
-            .map_err(|r| match r {
-                Refusal::InvalidDpopProof(_) => self.limits.charge_refusal(req, r),
-                r => r,
-            })
-            .map_err(|r| refuse(r, &announced_scopes))?;
+        let binding = match self.bind(req, scheme, token, &claims).await {
+            Ok(binding) => binding,
+            Err(r @ Refusal::InvalidDpopProof(_)) => {
+                let r = self.limits.charge_refusal(req, r).await;
+                return Err(refuse(r, &announced_scopes));
+            }
+            Err(r) => return Err(refuse(r, &announced_scopes)),
+        };
         if let Some(nonce) = binding.next_nonce {
             // For the layer to send on the response (RFC 9449 §8.2).
             req.extensions_mut().insert(NextDpopNonce(nonce));
@@ -211,16 +217,16 @@ impl Inner {
     async fn validate(
         &self,
         token: &str,
-        gate: impl FnOnce() -> Result<(), Refusal>,
+        gate: impl AsyncFnOnce() -> Result<(), Refusal>,
     ) -> Result<Arc<VerifiedClaims>, Refusal> {
         if token.len() > self.max_token_bytes {
-            gate()?;
+            gate().await?;
             return Err(Refusal::InvalidToken(crate::TokenRejection::TooLarge));
         }
         match &self.cache {
             Some(cache) => cache.claims_or_gate(token, gate).await,
             None => {
-                gate()?;
+                gate().await?;
                 self.validator.validate(token).await.map(Arc::new)
             }
         }
@@ -234,7 +240,10 @@ impl Inner {
         token: &str,
         req: Option<&ServiceRequest>,
     ) -> Result<AuthenticatedClient, Refusal> {
-        let gate = || req.map_or(Ok(()), |req| self.limits.refusals(req));
+        let gate = async || match req {
+            Some(req) => self.limits.refusals(req).await,
+            None => Ok(()),
+        };
         let claims = self.validate(token, gate).await?;
         let (required, hierarchy) = (
             self.resource.required_scopes(),
@@ -245,7 +254,7 @@ impl Inner {
             return Err(Refusal::InvalidToken(TokenRejection::DpopBound));
         }
         if req.is_some() {
-            self.limits.principal(&claims)?;
+            self.limits.principal(&claims).await?;
         }
         let client = self.client(claims, self.expose_token.then(|| token.to_owned()), None);
         if !scope::grants_all(required, client.scopes(), hierarchy) {

@@ -186,8 +186,10 @@ async fn admit(
     let refuse = |r: Refusal| r.for_resource(inner.resource.clone());
     // The rate limits as under the middleware: a request without a usable token spends
     // its address's refusal budget (a 429 once spent).
-    let token = bearer::bearer_token(req, inner.max_token_bytes)
-        .map_err(|r| refuse(inner.limits.charge_refusal(req, r)))?;
+    let token = match bearer::bearer_token(req, inner.max_token_bytes) {
+        Ok(token) => token,
+        Err(r) => return Err(refuse(inner.limits.charge_refusal(req, r).await)),
+    };
     let client = inner.admit_token(token, Some(req)).await.map_err(refuse)?;
     let (cap, timeout) = (inner.policy.max_body, inner.policy.body_timeout);
     bearer::reject_form_body_token(req, cap, timeout)

@@ -392,7 +392,7 @@ where
             if matches!(
                 route,
                 Route::Metadata | Route::UnknownMetadata | Route::Diagnostics
-            ) && let Err(limited) = inner.limits.metadata(&req)
+            ) && let Err(limited) = inner.limits.metadata(&req).await
             {
                 let res = limited
                     .for_resource(inner.resource.clone())

@@ -133,7 +133,7 @@ impl McpOAuthBuilder {
 
     /// The limiters, each bad setting reported under its variable.
     pub(super) fn limits(&self, problem: &mut impl FnMut(&'static str, String)) -> RateLimits {
-        RateLimits::new(&self.rate_limits).unwrap_or_else(|bad| {
+        RateLimits::new(&self.rate_limits, self.shared.as_ref()).unwrap_or_else(|bad| {
             for (name, message) in bad {
                 problem(name, message);
             }

@@ -12,8 +12,11 @@
 //! call), and clients behind the same NAT whose tokens are known keep being served; what
 //! the flood delays is a new token from that address, until the budget refills.
 //!
-//! The state is `governor`'s (GCRA), in maps bounded by `max_keys` ([`keyed`]).
+//! The state is `governor`'s (GCRA), in maps bounded by `max_keys` ([`keyed`]). With a
+//! [`SharedState`] the budgets are the fleet's: what the local limiter lets through is
+//! then counted by one atomic step on the shared tier ([`fleet`]).
 
+mod fleet;
 mod key;
 mod keyed;
 mod rate;
@@ -28,6 +31,7 @@ use std::time::Duration;
 use actix_web::dev::ServiceRequest;
 
 use crate::refusal::Refusal;
+use crate::shared::SharedState;
 use crate::telemetry;
 use crate::validate::claims::VerifiedClaims;
 use key::ClientIp;
@@ -84,12 +88,17 @@ pub(crate) struct RateLimits {
     refusals: Option<Limiter<IpAddr>>,
     principal: Option<Limiter<u64, Prehashed>>,
     client_ip: ClientIp,
+    /// The fleet's budgets, behind the local limiters (with a [`SharedState`]).
+    fleet: Option<fleet::Fleet>,
 }
 
 impl RateLimits {
-    /// The limiters `settings` describe, or every problem with them, each naming its
-    /// variable.
-    pub(crate) fn new(settings: &RateLimitSettings) -> Result<Self, Vec<(&'static str, String)>> {
+    /// The limiters `settings` describe (the fleet's with `shared`), or every problem with
+    /// them, each naming its variable.
+    pub(crate) fn new(
+        settings: &RateLimitSettings,
+        shared: Option<&SharedState>,
+    ) -> Result<Self, Vec<(&'static str, String)>> {
         let mut problems = Vec::new();
         let max_keys = settings.max_keys;
         if max_keys == 0 {
@@ -113,46 +122,71 @@ impl RateLimits {
         if !problems.is_empty() {
             return Err(problems);
         }
+        let quota = |rate: Option<Rate>| rate.and_then(|r| r.quota().ok());
+        let fleet = shared.map(|shared| {
+            let s = settings;
+            let (m, r, p) = (quota(s.metadata), quota(s.refusals), quota(s.principal));
+            fleet::Fleet::new(shared.clone(), m, r, p)
+        });
         Ok(Self {
             metadata,
             refusals,
             principal,
             client_ip,
+            fleet,
         })
     }
 
     /// Spends one request of the address's metadata budget (the RFC 9728 metadata and
     /// the diagnostics endpoints).
-    pub(crate) fn metadata(&self, req: &ServiceRequest) -> Result<(), Refusal> {
-        self.by_address(&self.metadata, req, Which::Metadata)
+    pub(crate) async fn metadata(&self, req: &ServiceRequest) -> Result<(), Refusal> {
+        self.by_address(&self.metadata, req, Which::Metadata).await
     }
 
     /// Spends one request of the address's refusal budget: called before token work for
     /// every request not answered from the validation cache.
-    pub(crate) fn refusals(&self, req: &ServiceRequest) -> Result<(), Refusal> {
-        self.by_address(&self.refusals, req, Which::Refusals)
+    pub(crate) async fn refusals(&self, req: &ServiceRequest) -> Result<(), Refusal> {
+        self.by_address(&self.refusals, req, Which::Refusals).await
     }
 
     /// A request refused before any token work (no usable credentials) spends the
     /// address's refusal budget as well: `refusal`, or the 429 once the budget is spent.
-    pub(crate) fn charge_refusal(&self, req: &ServiceRequest, refusal: Refusal) -> Refusal {
-        self.refusals(req).err().unwrap_or(refusal)
+    pub(crate) async fn charge_refusal(&self, req: &ServiceRequest, refusal: Refusal) -> Refusal {
+        self.refusals(req).await.err().unwrap_or(refusal)
     }
 
     /// Spends one request of the principal's budget (a request with a valid token, spent
     /// before its DPoP proof is checked). A token without a principal (neither `sub` nor
     /// `client_id`) is not limited. The key is the principal's 64-bit keyed hash, computed
-    /// once per validated token: the map hashes nothing more.
-    pub(crate) fn principal(&self, claims: &VerifiedClaims) -> Result<(), Refusal> {
+    /// once per validated token: the map hashes nothing more. In a fleet, one round trip
+    /// per request (keyed by the principal's SHA-256), once the local quota allows it.
+    pub(crate) async fn principal(&self, claims: &VerifiedClaims) -> Result<(), Refusal> {
         let (Some(limiter), Some(key)) = (&self.principal, claims.principal_key()) else {
             return Ok(());
         };
         limiter
             .check(&key)
-            .map_err(|wait| refused(wait, Which::Principal))
+            .map_err(|wait| refused(wait, Which::Principal))?;
+        self.in_fleet(Which::Principal, || fleet::principal_id(claims))
+            .await
     }
 
-    fn by_address(
+    /// The fleet's budget, once the local one allowed the request (see [`fleet`]).
+    async fn in_fleet(
+        &self,
+        which: Which,
+        id: impl FnOnce() -> Option<[u8; 32]>,
+    ) -> Result<(), Refusal> {
+        let Some(fleet) = &self.fleet else {
+            return Ok(());
+        };
+        fleet
+            .check(which, id)
+            .await
+            .map_err(|wait| refused(wait, which))
+    }
+
+    async fn by_address(
         &self,
         limiter: &Option<Limiter<IpAddr>>,
         req: &ServiceRequest,
@@ -165,7 +199,8 @@ impl RateLimits {
         let Some(ip) = self.client_ip.key(req) else {
             return Ok(());
         };
-        limiter.check(&ip).map_err(|wait| refused(wait, which))
+        limiter.check(&ip).map_err(|wait| refused(wait, which))?;
+        self.in_fleet(which, || Some(fleet::address_id(ip))).await
     }
 
     /// How many keys each limiter holds (metadata, refusals, principal). For tests.

@@ -9,6 +9,7 @@
 //! process's own memory costs no round trip. [`memory`] is the in-process store (one
 //! process, and the tests of what uses it); `redis` (feature `redis`) is Redis or Valkey.
 
+pub(crate) mod gcra;
 pub(crate) mod memory;
 #[cfg(feature = "redis")]
 pub(crate) mod redis;
@@ -69,12 +70,22 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
 
     /// Removes `key` (`DEL`).
     fn remove<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Result<(), Unavailable>>;
+
+    // Rate limits (`limit/`): the GCRA step of `gcra.rs`.
+    /// One GCRA step on `key` ([`gcra`]): `Ok(())` when a request passes (its cell
+    /// spent, the key expiring when it is full again), else how long until one does.
+    fn gcra<'a>(
+        &'a self,
+        key: &'a str,
+        cells: gcra::Cells,
+    ) -> StoreFuture<'a, Result<Result<(), Duration>, Unavailable>>;
 }
 
 /// State shared by the instances of one deployment (a fleet behind a load balancer):
 /// the DPoP proofs seen, so a proof replayed to another instance is refused; the
 /// introspection answers, so a token is introspected once per fleet; the owners of MCP
-/// sessions, so a session opened on one instance is its owner's on the others.
+/// sessions, so a session opened on one instance is its owner's on the others; the rate
+/// limits' budgets, so the fleet allows the configured rate, not N times it.
 ///
 /// Build it once and give the same one to [`McpOAuthBuilder::shared_state`]; each
 /// instance of the fleet points at the same store with the same prefix.
@@ -238,7 +249,8 @@ pub enum OnFailure {
     #[default]
     Local,
     /// Refuse what needs the shared answer with 503 and `Retry-After` (a replay to
-    /// another instance can never pass), logging and counting the same.
+    /// another instance can never pass), logging and counting the same. Rate limits
+    /// always fall back to the process's own limiter: a brake, not a proof.
     Refuse,
 }
 

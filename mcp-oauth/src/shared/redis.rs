@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use super::{Store, StoreFuture, Unavailable};
+use super::{Store, StoreFuture, Unavailable, gcra};
 
 /// The default deadline of one operation: Redis on the same network answers in well
 /// under a millisecond; beyond this the request goes on without it.
@@ -135,6 +135,30 @@ impl Store for RedisStore {
         })
     }
 
+    // Rate limits (`limit/`): the GCRA step as one script (EVALSHA, loaded on NOSCRIPT).
+    fn gcra<'a>(
+        &'a self,
+        key: &'a str,
+        cells: gcra::Cells,
+    ) -> StoreFuture<'a, Result<Result<(), Duration>, Unavailable>> {
+        static SCRIPT: std::sync::LazyLock<redis::Script> =
+            std::sync::LazyLock::new(|| redis::Script::new(gcra::SCRIPT));
+        Box::pin(async move {
+            let (interval, tolerance) = cells.micros();
+            let mut conn = self.connection().await?;
+            let mut call = SCRIPT.key(key);
+            call.arg(interval).arg(tolerance);
+            // A missing script costs a second round trip once per server (its restart).
+            let answer = tokio::time::timeout(self.timeout, call.invoke_async::<i64>(&mut conn));
+            match answer.await {
+                Ok(Ok(0)) => Ok(Ok(())),
+                Ok(Ok(wait)) => Ok(Err(Duration::from_micros(wait.unsigned_abs()))),
+                Ok(Err(e)) => Err(Unavailable(format!("{}: {e}", self.target))),
+                Err(_) => Err(Unavailable(format!("{}: timed out", self.target))),
+            }
+        })
+    }
+
     // Introspection results and session owners.
 
     fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Result<Option<String>, Unavailable>> {
@@ -180,4 +204,76 @@ impl Store for RedisStore {
 /// A TTL in whole milliseconds, at least one (`PX 0` is an error).
 fn millis(ttl: Duration) -> u64 {
     u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+/// The script on a real `redis-server` (skipped where it is not installed): its answers,
+/// and the loopback latency of one step, printed (`--nocapture`), never asserted.
+#[cfg(test)]
+mod tests {
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+
+    use super::*;
+    use crate::shared::gcra::Cells;
+
+    #[test]
+    fn the_script_answers_like_the_memory_store_and_one_step_is_timed() {
+        let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+            .to_string();
+        let Ok(mut child) = Command::new("redis-server")
+            .args(["--port", &port, "--bind", "127.0.0.1", "--save", ""])
+            .stdout(Stdio::null())
+            .spawn()
+        else {
+            let required = std::env::var("MCP_OAUTH_TEST_REQUIRE_REDIS").is_ok_and(|v| v == "1");
+            assert!(!required, "redis-server is required but not installed");
+            eprintln!("redis-server is not installed: skipping");
+            return;
+        };
+        let store = RedisStore::open(&format!("redis://127.0.0.1:{port}"), Duration::from_secs(1));
+        let store = store.unwrap();
+        let hour = Cells {
+            interval: Duration::from_secs(1200),
+            burst: 3,
+        };
+        let fast = Cells {
+            interval: Duration::from_micros(1),
+            burst: 1_000_000,
+        };
+        actix_web::rt::System::new().block_on(async {
+            // Until the server listens.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while store.gcra("t:warm", fast).await.is_err() {
+                assert!(Instant::now() < deadline, "redis-server did not start");
+                actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+            }
+            for _ in 0..3 {
+                assert_eq!(store.gcra("t:a", hour).await, Ok(Ok(())));
+            }
+            let wait = store.gcra("t:a", hour).await.unwrap().unwrap_err();
+            assert!(wait > Duration::from_secs(1190) && wait <= Duration::from_secs(1200));
+
+            let mut times = Vec::with_capacity(1000);
+            let all = Instant::now();
+            for _ in 0..1000 {
+                let one = Instant::now();
+                assert_eq!(store.gcra("t:timed", fast).await, Ok(Ok(())));
+                times.push(one.elapsed());
+            }
+            let all = all.elapsed();
+            times.sort();
+            println!(
+                "one GCRA step on loopback Redis: mean {:?}, p50 {:?}, p99 {:?} (1,000 calls)",
+                all / 1000,
+                times[499],
+                times[989]
+            );
+        });
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
 }

@@ -85,27 +85,25 @@ pub(crate) fn rate_limited(limit: &'static str) {
     let _ = limit;
 }
 
-/// Counts one shared-state operation that got no answer, by its use (`dpop_replay`).
+/// Counts one shared-state operation that got no answer, by its use (`dpop_replay`,
+/// `introspection`, `session`, `rate_limit`). Each key is built at compile time.
 pub(crate) fn shared_failure(what: &'static str) {
     #[cfg(feature = "metrics")]
     {
-        static LABELS: [metrics::Label; 1] =
-            [metrics::Label::from_static_parts("use", "dpop_replay")];
-        static KEY: metrics::Key =
-            metrics::Key::from_static_parts(catalog::SHARED_FAILURES, &LABELS);
-        // Introspection results and session owners.
-        static INTROSPECTION_LABELS: [metrics::Label; 1] =
-            [metrics::Label::from_static_parts("use", "introspection")];
-        static INTROSPECTION: metrics::Key =
-            metrics::Key::from_static_parts(catalog::SHARED_FAILURES, &INTROSPECTION_LABELS);
-        static SESSION_LABELS: [metrics::Label; 1] =
-            [metrics::Label::from_static_parts("use", "session")];
-        static SESSION: metrics::Key =
-            metrics::Key::from_static_parts(catalog::SHARED_FAILURES, &SESSION_LABELS);
+        macro_rules! key {
+            ($use:literal) => {{
+                static LABELS: [metrics::Label; 1] =
+                    [metrics::Label::from_static_parts("use", $use)];
+                static KEY: metrics::Key =
+                    metrics::Key::from_static_parts(catalog::SHARED_FAILURES, &LABELS);
+                &KEY
+            }};
+        }
         increment(match what {
-            "introspection" => &INTROSPECTION,
-            "session" => &SESSION,
-            _ => &KEY,
+            "introspection" => key!("introspection"),
+            "session" => key!("session"),
+            "rate_limit" => key!("rate_limit"),
+            _ => key!("dpop_replay"),
         });
     }
     #[cfg(not(feature = "metrics"))]

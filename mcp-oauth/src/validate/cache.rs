@@ -133,7 +133,7 @@ impl CachedValidator {
     /// [`claims_or_gate`](Self::claims_or_gate) without a gate.
     #[cfg(test)]
     pub(crate) async fn claims(&self, token: &str) -> Result<Arc<VerifiedClaims>, Refusal> {
-        self.claims_or_gate(token, || Ok(())).await
+        self.claims_or_gate(token, async || Ok(())).await
     }
 
     /// What `token` is worth: the cached claims, or else those of one validation by the
@@ -144,7 +144,7 @@ impl CachedValidator {
     pub(crate) async fn claims_or_gate(
         &self,
         token: &str,
-        gate: impl FnOnce() -> Result<(), Refusal>,
+        gate: impl AsyncFnOnce() -> Result<(), Refusal>,
     ) -> Result<Arc<VerifiedClaims>, Refusal> {
         let key = key_of(token);
         if let Some(claims) = self.get(&key) {
@@ -152,7 +152,7 @@ impl CachedValidator {
             return Ok(claims);
         }
         telemetry::cache_miss();
-        gate()?;
+        gate().await?;
         let validate = || async {
             // A flight that just landed may have filled the cache.
             if let Some(claims) = self.get(&key) {
