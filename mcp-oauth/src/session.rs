@@ -199,7 +199,7 @@ impl SessionOwners {
         let Some(shared) = &self.shared else {
             return false;
         };
-        match shared.store().get(&key_of(shared, session)).await {
+        match shared.get(&key_of(shared, session)).await {
             Ok(Some(owner)) if owner == hex_sha256(principal) => {
                 self.bind(session, principal);
                 true
@@ -219,11 +219,7 @@ impl SessionOwners {
         let Some(shared) = &self.shared else { return };
         let key = key_of(shared, session);
         let owner = hex_sha256(principal);
-        if let Err(why) = shared
-            .store()
-            .put_new(&key, &owner, SHARED_SESSION_TTL)
-            .await
-        {
+        if let Err(why) = shared.put_new(&key, &owner, SHARED_SESSION_TTL).await {
             shared::report("session", &why);
         }
     }

@@ -433,3 +433,42 @@ async fn with_redis_down_an_unknown_session_is_404() {
     assert_eq!(refused.status, 404, "{}", refused.text());
     assert_admitted(&in_session(&fleet[0], "GET", &alice, &session).await);
 }
+
+// A fleet secret: an introspection answer written into Redis by someone without it (here:
+// the stored answer rewritten to another subject) is not believed, the token is
+// introspected again and served as itself; keys name keyed hashes, not the token's SHA-256.
+#[actix_web::test]
+async fn with_a_fleet_secret_a_forged_value_is_not_believed() {
+    let Some(redis) = Redis::start() else { return };
+    let shared = SharedState::redis(&redis.url())
+        .unwrap()
+        .with_prefix("sealed")
+        .with_secret(b"a secret all three instances share")
+        .unwrap();
+    let fleet = introspecting_fleet(&shared);
+    let auth = &fleet[0].auth;
+    let token = fleet[0]
+        .token()
+        .subject("alice")
+        .expires_in(Duration::from_secs(30))
+        .opaque();
+    let reply = send(fleet[0].get("/mcp").bearer(&token)).await;
+    assert_eq!(assert_admitted(&reply)["subject"], "alice");
+    assert_eq!(auth.introspection_requests(), 1);
+    let keys = hashed_keys(&redis, "sealed:introspection:");
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let stored = redis.cli(&["GET", &keys[0]]).unwrap();
+    assert!(stored.contains("alice"), "{stored}");
+    // Believed by another instance as it is.
+    let reply = send(fleet[1].get("/mcp").bearer(&token)).await;
+    assert_eq!(assert_admitted(&reply)["subject"], "alice");
+    assert_eq!(auth.introspection_requests(), 1);
+    // Rewritten by someone without the secret: not believed.
+    let forged = stored.replace("alice", "mallory");
+    redis
+        .cli(&["SET", &keys[0], &forged, "PX", "30000"])
+        .unwrap();
+    let reply = send(fleet[2].get("/mcp").bearer(&token)).await;
+    assert_eq!(assert_admitted(&reply)["subject"], "alice");
+    assert_eq!(auth.introspection_requests(), 2);
+}

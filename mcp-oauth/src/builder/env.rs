@@ -114,6 +114,7 @@ impl McpOAuthBuilder {
             prefix: read("MCP_OAUTH_REDIS_PREFIX"),
             timeout_ms: read("MCP_OAUTH_REDIS_TIMEOUT_MS"),
             on_failure: read("MCP_OAUTH_REDIS_ON_FAILURE"),
+            secret: read("MCP_OAUTH_REDIS_SECRET"),
         };
         let nonce = read("MCP_OAUTH_DPOP_NONCE");
         let nonce_lifetime = read("MCP_OAUTH_DPOP_NONCE_LIFETIME_SECS");

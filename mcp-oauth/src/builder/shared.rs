@@ -39,6 +39,7 @@ pub(crate) struct RedisVars {
     pub(crate) prefix: Option<String>,
     pub(crate) timeout_ms: Option<String>,
     pub(crate) on_failure: Option<String>,
+    pub(crate) secret: Option<String>,
 }
 
 impl RedisVars {
@@ -49,6 +50,7 @@ impl RedisVars {
                 ("MCP_OAUTH_REDIS_PREFIX", self.prefix.is_some()),
                 ("MCP_OAUTH_REDIS_TIMEOUT_MS", self.timeout_ms.is_some()),
                 ("MCP_OAUTH_REDIS_ON_FAILURE", self.on_failure.is_some()),
+                ("MCP_OAUTH_REDIS_SECRET", self.secret.is_some()),
             ] {
                 if set {
                     problems.push(ConfigProblem::new(
@@ -73,6 +75,12 @@ impl RedisVars {
         let mut shared = open(&url, timeout, problems)?;
         if let Some(prefix) = self.prefix {
             shared = shared.with_prefix(&prefix);
+        }
+        if let Some(secret) = self.secret {
+            match shared.clone().with_secret(secret) {
+                Ok(sealed) => shared = sealed,
+                Err(why) => problems.push(ConfigProblem::new("MCP_OAUTH_REDIS_SECRET", why)),
+            }
         }
         if let Some(policy) = self.on_failure {
             match policy.parse() {

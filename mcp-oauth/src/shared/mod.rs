@@ -13,6 +13,7 @@ pub(crate) mod gcra;
 pub(crate) mod memory;
 #[cfg(feature = "redis")]
 pub(crate) mod redis;
+mod seal;
 
 use std::fmt;
 use std::future::Future;
@@ -111,6 +112,8 @@ pub struct SharedState {
     store: Arc<dyn Store>,
     prefix: Arc<str>,
     on_failure: OnFailure,
+    /// The fleet secret: values tagged, key ids keyed (`seal.rs`); `None`: plain.
+    seal: Option<Arc<seal::Seal>>,
 }
 
 impl fmt::Debug for SharedState {
@@ -119,6 +122,7 @@ impl fmt::Debug for SharedState {
             .field("store", &self.store)
             .field("prefix", &self.prefix)
             .field("on_failure", &self.on_failure)
+            .field("sealed", &self.seal.is_some())
             .finish()
     }
 }
@@ -175,7 +179,25 @@ impl SharedState {
             store,
             prefix: DEFAULT_SHARED_PREFIX.into(),
             on_failure: OnFailure::default(),
+            seal: None,
         }
+    }
+
+    /// A secret every instance of the fleet shares (32 bytes or more), so Redis's contents
+    /// are worth nothing to someone who can write or read them but does not hold it: each
+    /// value (an introspection answer, a session owner) is stored with an HMAC-SHA256 tag
+    /// and one without a good tag is read as absent (never believed), and each key names
+    /// a keyed hash of its id (a client address cannot be found by trying them all).
+    /// `MCP_OAUTH_REDIS_SECRET` (usually `_FILE`).
+    ///
+    /// ```
+    /// let shared = mcp_oauth::SharedState::memory().with_secret([7u8; 32]).unwrap();
+    /// assert!(mcp_oauth::SharedState::memory().with_secret(b"short").is_err());
+    /// # let _ = shared;
+    /// ```
+    pub fn with_secret(mut self, secret: impl AsRef<[u8]>) -> Result<Self, String> {
+        self.seal = Some(Arc::new(seal::Seal::new(secret.as_ref())?));
+        Ok(self)
     }
 
     /// Every key starts with `prefix` and a colon (default
@@ -214,8 +236,17 @@ impl SharedState {
         self.on_failure
     }
 
-    /// `<prefix>:<kind>:<hex of id>`: ids are hashes, never a token or a proof.
+    /// `<prefix>:<kind>:<hex of id>`: ids are hashes, never a token or a proof; with a
+    /// secret, keyed hashes of them.
     pub(crate) fn key(&self, kind: &str, id: &[u8]) -> String {
+        let keyed;
+        let id = match &self.seal {
+            Some(seal) => {
+                keyed = seal.id(kind, id);
+                &keyed[..]
+            }
+            None => id,
+        };
         let mut key = String::with_capacity(self.prefix.len() + kind.len() + 2 + 2 * id.len());
         key.push_str(&self.prefix);
         key.push(':');
@@ -230,6 +261,48 @@ impl SharedState {
 
     pub(crate) fn store(&self) -> &dyn Store {
         &*self.store
+    }
+
+    /// The value at `key`; with a secret, only if its tag is good (else absent, logged).
+    pub(crate) async fn get(&self, key: &str) -> Result<Option<String>, Unavailable> {
+        let Some(stored) = self.store.get(key).await? else {
+            return Ok(None);
+        };
+        let Some(seal) = &self.seal else {
+            return Ok(Some(stored));
+        };
+        let opened = seal.open(key, &stored).map(str::to_owned);
+        if opened.is_none() {
+            tracing::warn!(target: "mcp_oauth", "a shared-state value without a valid tag was ignored");
+        }
+        Ok(opened)
+    }
+
+    /// Stores `value` at `key` for `ttl` (`SET PX`), tagged when there is a secret.
+    pub(crate) async fn put(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<(), Unavailable> {
+        self.store.put(key, &self.sealed(key, value), ttl).await
+    }
+
+    /// Stores `value` at `key` for `ttl` unless one is there (`SET NX PX`).
+    pub(crate) async fn put_new(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, Unavailable> {
+        self.store.put_new(key, &self.sealed(key, value), ttl).await
+    }
+
+    fn sealed(&self, key: &str, value: &str) -> String {
+        match &self.seal {
+            Some(seal) => seal.seal(key, value),
+            None => value.to_owned(),
+        }
     }
 }
 

@@ -51,7 +51,7 @@ impl Introspector {
         token: &str,
     ) -> Result<VerifiedClaims, Refusal> {
         let name = shared.state.key("introspection", key);
-        let store = shared.state.store();
+        let store = &shared.state;
         match store.get(&name).await {
             Ok(Some(answer)) => {
                 if let Some(verdict) = self.judge_stored(&answer) {
