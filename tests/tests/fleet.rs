@@ -263,6 +263,15 @@ fn introspecting_fleet(shared: &SharedState) -> Vec<TestServer> {
 }
 
 /// The keys under `pattern`, each checked to be `<prefix>:<kind>:<64 hex>`.
+/// An opaque token of `alice` with 30 s to live, from `instance`'s authorization server.
+fn alices_opaque_token(instance: &TestServer) -> String {
+    instance
+        .token()
+        .subject("alice")
+        .expires_in(Duration::from_secs(30))
+        .opaque()
+}
+
 fn hashed_keys(redis: &Redis, prefix_and_kind: &str) -> Vec<String> {
     let keys = redis
         .cli(&["--scan", "--pattern", &format!("{prefix_and_kind}*")])
@@ -294,11 +303,7 @@ async fn a_token_is_introspected_once_per_fleet() {
         .with_prefix("fleet-i");
     let fleet = introspecting_fleet(&shared);
     let auth = &fleet[0].auth;
-    let token = fleet[0]
-        .token()
-        .subject("alice")
-        .expires_in(Duration::from_secs(30))
-        .opaque();
+    let token = alices_opaque_token(&fleet[0]);
     for instance in &fleet {
         let reply = send(instance.get("/mcp").bearer(&token)).await;
         assert_eq!(assert_admitted(&reply)["subject"], "alice");
@@ -447,11 +452,7 @@ async fn with_a_fleet_secret_a_forged_value_is_not_believed() {
         .unwrap();
     let fleet = introspecting_fleet(&shared);
     let auth = &fleet[0].auth;
-    let token = fleet[0]
-        .token()
-        .subject("alice")
-        .expires_in(Duration::from_secs(30))
-        .opaque();
+    let token = alices_opaque_token(&fleet[0]);
     let reply = send(fleet[0].get("/mcp").bearer(&token)).await;
     assert_eq!(assert_admitted(&reply)["subject"], "alice");
     assert_eq!(auth.introspection_requests(), 1);
