@@ -114,7 +114,9 @@ impl McpOAuthBuilder {
             prefix: read("MCP_OAUTH_REDIS_PREFIX"),
             timeout_ms: read("MCP_OAUTH_REDIS_TIMEOUT_MS"),
             on_failure: read("MCP_OAUTH_REDIS_ON_FAILURE"),
+            revocation_on_failure: read("MCP_OAUTH_REDIS_REVOCATION_ON_FAILURE"),
         };
+        let revocation_ttl = read("MCP_OAUTH_REVOCATION_TTL_SECS");
         let nonce = read("MCP_OAUTH_DPOP_NONCE");
         let nonce_lifetime = read("MCP_OAUTH_DPOP_NONCE_LIFETIME_SECS");
         b.dpop_nonce_secret =
@@ -215,6 +217,10 @@ impl McpOAuthBuilder {
             b.dpop_window = d;
         }
         b.shared = redis.shared_state(&mut problems);
+        let name = "MCP_OAUTH_REVOCATION_TTL_SECS";
+        if let Some(d) = seconds(revocation_ttl, name, &mut problems) {
+            b.revocation_ttl = d;
+        }
         if let Some(on) = flag(nonce, "MCP_OAUTH_DPOP_NONCE", &mut problems) {
             b.dpop_nonce = on;
         }

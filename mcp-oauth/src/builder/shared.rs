@@ -37,6 +37,7 @@ pub(crate) struct RedisVars {
     pub(crate) prefix: Option<String>,
     pub(crate) timeout_ms: Option<String>,
     pub(crate) on_failure: Option<String>,
+    pub(crate) revocation_on_failure: Option<String>,
 }
 
 impl RedisVars {
@@ -47,6 +48,10 @@ impl RedisVars {
                 ("MCP_OAUTH_REDIS_PREFIX", self.prefix.is_some()),
                 ("MCP_OAUTH_REDIS_TIMEOUT_MS", self.timeout_ms.is_some()),
                 ("MCP_OAUTH_REDIS_ON_FAILURE", self.on_failure.is_some()),
+                (
+                    "MCP_OAUTH_REDIS_REVOCATION_ON_FAILURE",
+                    self.revocation_on_failure.is_some(),
+                ),
             ] {
                 if set {
                     problems.push(ConfigProblem::new(
@@ -76,6 +81,15 @@ impl RedisVars {
             match policy.parse() {
                 Ok(policy) => shared = shared.on_failure(policy),
                 Err(why) => problems.push(ConfigProblem::new("MCP_OAUTH_REDIS_ON_FAILURE", why)),
+            }
+        }
+        if let Some(policy) = self.revocation_on_failure {
+            match policy.parse() {
+                Ok(policy) => shared = shared.revocation_on_failure(policy),
+                Err(why) => problems.push(ConfigProblem::new(
+                    "MCP_OAUTH_REDIS_REVOCATION_ON_FAILURE",
+                    why,
+                )),
             }
         }
         Some(shared)

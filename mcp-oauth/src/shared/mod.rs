@@ -10,6 +10,9 @@
 pub(crate) mod memory;
 #[cfg(feature = "redis")]
 pub(crate) mod redis;
+pub(crate) mod revocation;
+#[cfg(feature = "redis")]
+pub(crate) mod subscription;
 
 use std::fmt;
 use std::future::Future;
@@ -41,6 +44,54 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
         key: &'a str,
         ttl: Duration,
     ) -> StoreFuture<'a, Result<bool, Unavailable>>;
+
+    // Revocation (fleet-wide): a record and its message, the records read back, and the
+    // subscription every instance holds.
+
+    /// Stores `key` = `value` for `ttl` and publishes `message` on `channel`, as one
+    /// (`MULTI` `SET PX` `PUBLISH` `EXEC`).
+    fn record_and_publish<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        ttl: Duration,
+        channel: &'a str,
+        message: &'a str,
+    ) -> StoreFuture<'a, Result<(), Unavailable>>;
+
+    /// The values of `keys`, in order (`MGET`).
+    fn get_many<'a>(
+        &'a self,
+        keys: &'a [String],
+    ) -> StoreFuture<'a, Result<Vec<Option<String>>, Unavailable>>;
+
+    /// Delivers what is published on `channel` to `subscriber`, from now on, until it
+    /// returns `false`; [`Event::Up`] and [`Event::Down`] tell when messages may have been
+    /// missed. Returns at once (a store may listen on a thread of its own).
+    fn subscribe(&self, channel: String, subscriber: Subscriber);
+}
+
+/// What a subscription tells its subscriber (the in-memory store is always up).
+#[derive(Debug)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) enum Event<'a> {
+    /// Listening (again): messages published from now on are delivered.
+    Up,
+    /// Not listening: messages published from now until the next `Up` are missed.
+    Down(&'a Unavailable),
+    /// A message.
+    Message(&'a str),
+    /// Nothing happened for a while: the subscriber may say it is gone.
+    Idle,
+}
+
+/// The receiving end of a subscription: `false` when it wants no more.
+pub(crate) struct Subscriber(pub(crate) Box<dyn Fn(Event<'_>) -> bool + Send + Sync>);
+
+impl fmt::Debug for Subscriber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Subscriber")
+    }
 }
 
 /// State shared by the instances of one deployment (a fleet behind a load balancer):
@@ -70,6 +121,7 @@ pub struct SharedState {
     store: Arc<dyn Store>,
     prefix: Arc<str>,
     on_failure: OnFailure,
+    revocation_on_failure: RevocationOnFailure,
 }
 
 impl fmt::Debug for SharedState {
@@ -78,6 +130,7 @@ impl fmt::Debug for SharedState {
             .field("store", &self.store)
             .field("prefix", &self.prefix)
             .field("on_failure", &self.on_failure)
+            .field("revocation_on_failure", &self.revocation_on_failure)
             .finish()
     }
 }
@@ -134,6 +187,7 @@ impl SharedState {
             store,
             prefix: DEFAULT_SHARED_PREFIX.into(),
             on_failure: OnFailure::default(),
+            revocation_on_failure: RevocationOnFailure::default(),
         }
     }
 
@@ -189,6 +243,62 @@ impl SharedState {
 
     pub(crate) fn store(&self) -> &dyn Store {
         &*self.store
+    }
+
+    /// What an instance does with its validation cache while it is not listening to the
+    /// fleet's revocations (default [`RevocationOnFailure::Open`]).
+    /// `MCP_OAUTH_REDIS_REVOCATION_ON_FAILURE`.
+    ///
+    /// ```
+    /// use mcp_oauth::{RevocationOnFailure, SharedState};
+    ///
+    /// let strict = SharedState::memory().revocation_on_failure(RevocationOnFailure::Closed);
+    /// assert_eq!(strict.revocation_failure_policy(), RevocationOnFailure::Closed);
+    /// ```
+    pub fn revocation_on_failure(mut self, policy: RevocationOnFailure) -> Self {
+        self.revocation_on_failure = policy;
+        self
+    }
+
+    /// The revocation failure policy.
+    pub fn revocation_failure_policy(&self) -> RevocationOnFailure {
+        self.revocation_on_failure
+    }
+}
+
+pub use revocation::RevokeError;
+
+/// What an instance does while its subscription to the fleet's revocations is down
+/// (Redis unreachable): it cannot hear that a token it holds in its validation cache was
+/// revoked elsewhere. Either way a token it validates again is checked against the
+/// shared records, when they answer; once listening again, the cache is emptied (a
+/// revocation missed meanwhile is then found on the next validation).
+///
+/// ```
+/// use mcp_oauth::RevocationOnFailure;
+/// assert_eq!("closed".parse::<RevocationOnFailure>(), Ok(RevocationOnFailure::Closed));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RevocationOnFailure {
+    /// Serve the validation cache as usual: a token revoked elsewhere may be served
+    /// here until its entry ends (at most the cache TTL) or the subscription is back.
+    #[default]
+    Open,
+    /// Serve nothing from the validation cache: every request validates its token again
+    /// (a signature check, or an introspection call), checked against the shared records.
+    Closed,
+}
+
+impl FromStr for RevocationOnFailure {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "open" => Ok(Self::Open),
+            "closed" => Ok(Self::Closed),
+            other => Err(format!("`{other}` is neither `open` nor `closed`")),
+        }
     }
 }
 

@@ -144,7 +144,7 @@ pub const METRICS: &[MetricInfo] = &[
         MetricKind::Counter,
         &["use"],
         "Operations on the shared state (Redis) that got no answer in time, by `use` \
-         (`dpop_replay`): each then followed the configured failure policy",
+         (`dpop_replay`, `revocation`): each then followed the configured failure policy",
     ),
     metric(
         INTROSPECTION_SECONDS,

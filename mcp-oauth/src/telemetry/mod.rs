@@ -85,7 +85,8 @@ pub(crate) fn rate_limited(limit: &'static str) {
     let _ = limit;
 }
 
-/// Counts one shared-state operation that got no answer, by its use (`dpop_replay`).
+/// Counts one shared-state operation that got no answer, by its use (`dpop_replay`,
+/// `revocation`).
 pub(crate) fn shared_failure(what: &'static str) {
     #[cfg(feature = "metrics")]
     {
@@ -93,7 +94,15 @@ pub(crate) fn shared_failure(what: &'static str) {
             [metrics::Label::from_static_parts("use", "dpop_replay")];
         static KEY: metrics::Key =
             metrics::Key::from_static_parts(catalog::SHARED_FAILURES, &LABELS);
-        let _ = what;
+        // Revocation (fleet-wide): its own label.
+        static REVOCATION_LABELS: [metrics::Label; 1] =
+            [metrics::Label::from_static_parts("use", "revocation")];
+        static REVOCATION: metrics::Key =
+            metrics::Key::from_static_parts(catalog::SHARED_FAILURES, &REVOCATION_LABELS);
+        if what == "revocation" {
+            increment(&REVOCATION);
+            return;
+        }
         increment(&KEY);
     }
     #[cfg(not(feature = "metrics"))]
