@@ -311,3 +311,35 @@ async fn closed_validates_every_request_while_not_listening() {
     assert_admitted(&get(&other, &token_other).await);
     assert_eq!(other.auth.introspection_requests(), before);
 }
+
+// An instance that was not listening when the revocation was made (started afterwards)
+// finds it on its first validation of the token: the records are read on a cache miss.
+#[actix_web::test]
+async fn an_instance_started_after_a_revocation_finds_the_records() {
+    let Some(redis) = Redis::start() else { return };
+    let shared = redis_state(&redis, "rev-late");
+    let before = TestServer::start();
+    let token = before.token().subject("erin").sign();
+    let erin = before.token().subject("erin").sign();
+    let url = before.resource.clone();
+    shared
+        .revoke_token(&token, Duration::from_secs(60))
+        .await
+        .unwrap();
+    shared
+        .revoke_subject("erin", Duration::from_secs(60))
+        .await
+        .unwrap();
+    let (issuer, jwks) = (before.auth.issuer().to_owned(), before.auth.jwks_uri());
+    let late = Setup::new().start(move |_, _| {
+        mcp_oauth::McpOAuth::builder()
+            .resource(url)
+            .authorization_server(issuer)
+            .jwks_uri(jwks)
+            .shared_state(shared)
+    });
+    assert!(is_revoked(&get(&late, &token).await));
+    assert!(is_revoked(&get(&late, &erin).await));
+    let other = before.token().subject("frank").sign();
+    assert_admitted(&get(&late, &other).await);
+}
