@@ -343,3 +343,16 @@ async fn an_instance_started_after_a_revocation_finds_the_records() {
     let other = before.token().subject("frank").sign();
     assert_admitted(&get(&late, &other).await);
 }
+
+// The in-process store (one process, several `McpOAuth`s on one `SharedState::memory()`)
+// carries revocations the same way, without Redis.
+#[actix_web::test]
+async fn the_in_memory_shared_state_carries_revocations_too() {
+    let fleet = fleet(&SharedState::memory());
+    let token = fleet[0].token().subject("gina").sign();
+    cached_everywhere(&fleet, &token).await;
+    fleet[2].oauth.revoke_token(&token).await.unwrap();
+    for instance in &fleet {
+        assert!(is_revoked(&get(instance, &token).await));
+    }
+}

@@ -8,7 +8,9 @@ use crate::SharedState;
 
 impl McpOAuthBuilder {
     /// What the instances of a fleet share (default: nothing, each process alone): the
-    /// DPoP proofs seen, so a proof replayed to another instance is refused. Give every
+    /// DPoP proofs seen, so a proof replayed to another instance is refused, and the
+    /// revocations ([`McpOAuth::revoke_token`](crate::McpOAuth::revoke_token)), so a
+    /// token revoked on one instance is refused by all. Give every
     /// instance a [`SharedState`] on the same store with the same prefix (Redis with the
     /// `redis` feature: `MCP_OAUTH_REDIS_URL`).
     ///

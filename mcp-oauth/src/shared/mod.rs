@@ -1,5 +1,6 @@
 //! What the instances of one deployment share, for a fleet behind a load balancer: the
-//! DPoP proofs seen (RFC 9449 §11.1), so a proof is good once per fleet. Off by default:
+//! DPoP proofs seen (RFC 9449 §11.1), so a proof is good once per fleet; revocations
+//! (RFC 7009 §2.2, `revocation.rs`: records, and a channel every instance listens on). Off by default:
 //! one process keeps everything in memory, as without this module.
 //!
 //! A [`SharedState`] is a [`Store`] (one round trip per operation, each with a deadline)
@@ -95,7 +96,8 @@ impl fmt::Debug for Subscriber {
 }
 
 /// State shared by the instances of one deployment (a fleet behind a load balancer):
-/// today the DPoP proofs seen, so a proof replayed to another instance is refused.
+/// the DPoP proofs seen, so a proof replayed to another instance is refused, and the
+/// revocations, so a token revoked on one instance is refused by all.
 ///
 /// Build it once and give the same one to [`McpOAuthBuilder::shared_state`]; each
 /// instance of the fleet points at the same store with the same prefix.

@@ -96,27 +96,24 @@ impl Revocations {
         generation == self.generation() && !self.bypass_cache()
     }
 
-    /// Remembers `notice` for its TTL (at most this process's).
+    /// Remembers `notice` for its TTL (at most this process's). A token or subject
+    /// revoked again is kept for the longer of the two, a subject from the later time.
     pub(crate) fn note(&self, notice: &Notice) -> Result<(), RevokeError> {
         let now = Instant::now();
         let until = now + notice.ttl.min(self.ttl);
         let noted = match notice.what {
-            Revoked::Token(hash) => insert(&self.tokens, hash, until, now, |u| *u, || until),
+            Revoked::Token(hash) => {
+                let mut tokens = sync::lock(&self.tokens);
+                make_room(&mut tokens, &hash, now, |until| *until).map(|()| {
+                    let kept = tokens.entry(hash).or_insert(until);
+                    *kept = (*kept).max(until);
+                })
+            }
             Revoked::Subject { hash, at_ms } => {
-                insert(
-                    &self.subjects,
-                    hash,
-                    until,
-                    now,
-                    |(_, u)| *u,
-                    || (at_ms, until),
-                )
-                .map(|()| {
-                    // A later revocation of the same subject wins.
-                    let mut subjects = sync::lock(&self.subjects);
-                    if let Some(entry) = subjects.get_mut(&hash) {
-                        entry.0 = entry.0.max(at_ms);
-                    }
+                let mut subjects = sync::lock(&self.subjects);
+                make_room(&mut subjects, &hash, now, |(_, until)| *until).map(|()| {
+                    let kept = subjects.entry(hash).or_insert((at_ms, until));
+                    *kept = (kept.0.max(at_ms), kept.1.max(until));
                 })
             }
         };
@@ -186,27 +183,23 @@ pub(crate) fn issued_by(claims: &VerifiedClaims, at_ms: u64) -> bool {
     }
 }
 
-/// `map[key] = make()` unless the map is full of live entries (expired ones dropped first).
-fn insert<V>(
-    map: &Mutex<HashMap<[u8; 32], V>>,
-    key: [u8; 32],
-    until: Instant,
+/// Room for `key` in `map`: there already, or a free place (expired entries dropped
+/// first); none when full of live ones.
+fn make_room<V>(
+    map: &mut HashMap<[u8; 32], V>,
+    key: &[u8; 32],
     now: Instant,
     until_of: impl Fn(&V) -> Instant,
-    make: impl FnOnce() -> V,
 ) -> Result<(), RevokeError> {
-    let mut map = sync::lock(map);
-    if !map.contains_key(&key) && map.len() >= MAX_REVOKED {
-        map.retain(|_, v| until_of(v) > now);
-        if map.len() >= MAX_REVOKED {
-            return Err(RevokeError::Full);
-        }
+    if map.len() < MAX_REVOKED || map.contains_key(key) {
+        return Ok(());
     }
-    let keep = map.get(&key).is_some_and(|v| until_of(v) > until);
-    if !keep {
-        map.insert(key, make());
+    map.retain(|_, v| until_of(v) > now);
+    if map.len() < MAX_REVOKED {
+        Ok(())
+    } else {
+        Err(RevokeError::Full)
     }
-    Ok(())
 }
 
 #[cfg(test)]
