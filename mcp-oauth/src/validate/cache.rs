@@ -14,7 +14,10 @@
 //!   validation (one introspection call, one signature check). Its outcome, failure
 //!   included, goes to the requests that waited for it, and is then forgotten. The map of
 //!   flights in progress is bounded by `max_entries` too; past that, requests validate on
-//!   their own.
+//!   their own;
+//! - revocations (`revoked.rs`): a validation asks them before its result is cached (a
+//!   revoked token is refused, never cached; one noted while it ran leaves nothing
+//!   cached), and a revocation ends the entries it names. A hit asks nothing.
 //!
 //! # Layout
 //! The entries are kept by [`fifo::FifoStore`]: up to 16 `Mutex` shards, each a
