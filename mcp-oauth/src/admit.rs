@@ -25,6 +25,7 @@ use crate::validate::TokenValidator;
 use crate::validate::cache::CachedValidator;
 use crate::validate::claims::VerifiedClaims;
 use crate::validate::dpop::{self, Expected, ProofChecker};
+use crate::validate::revoked::Revocations;
 use crate::validate::router::Authorities;
 
 /// What a request's DPoP proof established.
@@ -68,6 +69,8 @@ pub(crate) struct Inner {
     pub(crate) dpop: Option<Arc<ProofChecker>>,
     /// Whether an unbound token may come with the `DPoP` scheme (its proof checked).
     pub(crate) dpop_accept_unbound: bool,
+    /// Tokens and subjects revoked (the cache asks them too, before caching).
+    pub(crate) revoked: Arc<Revocations>,
 }
 
 impl Inner {
@@ -227,7 +230,10 @@ impl Inner {
             Some(cache) => cache.claims_or_gate(token, gate).await,
             None => {
                 gate().await?;
-                self.validator.validate(token).await.map(Arc::new)
+                let claims = self.validator.validate(token).await?;
+                let key = crate::validate::cache::key_of(token);
+                self.revoked.check(&key, &claims).await?;
+                Ok(Arc::new(claims))
             }
         }
     }

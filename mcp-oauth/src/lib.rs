@@ -22,6 +22,7 @@ mod policy;
 pub mod providers;
 mod refusal;
 mod resource;
+mod revoke;
 mod scope;
 mod secret;
 mod session;
@@ -58,6 +59,7 @@ pub use refusal::{AuthError, McpBodyProblem, Refusal, TokenRejection};
 pub use refusal::{DpopRejection, HeaderMismatch};
 pub use resource::dpop::DpopMode;
 pub use shared::{DEFAULT_SHARED_PREFIX, OnFailure, SharedState};
+pub use shared::{RevocationOnFailure, RevokeError};
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub use telemetry::describe_metrics;

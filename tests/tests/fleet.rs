@@ -11,6 +11,7 @@
 #[path = "resource_server/common.rs"]
 #[allow(dead_code)]
 mod common;
+#[allow(dead_code)]
 mod redis_server;
 
 use std::time::{Duration, Instant};
@@ -19,27 +20,7 @@ use mcp_oauth::testing::DpopKey;
 use mcp_oauth::{McpOAuth, OnFailure, SharedState};
 
 use crate::common::*;
-use crate::redis_server::Redis;
-
-/// Three instances of one public resource (the first's URL), each its own server, all
-/// trusting the first's authorization server and sharing `shared`.
-fn fleet(shared: &SharedState) -> Vec<TestServer> {
-    let first = TestServer::with(|b| b.shared_state(shared.clone()));
-    let (issuer, jwks) = (first.auth.issuer().to_owned(), first.auth.jwks_uri());
-    let mut fleet = vec![first];
-    for _ in 0..2 {
-        let (public, issuer, jwks) = (fleet[0].resource.clone(), issuer.clone(), jwks.clone());
-        let shared = shared.clone();
-        fleet.push(Setup::new().start(move |_, _| {
-            McpOAuth::builder()
-                .resource(public)
-                .authorization_server(issuer)
-                .jwks_uri(jwks)
-                .shared_state(shared)
-        }));
-    }
-    fleet
-}
+use crate::redis_server::{Redis, fleet};
 
 /// `GET /dpop` on `instance` with `token` and `proof` (made for the public URL).
 async fn get(instance: &TestServer, token: &str, proof: &str) -> Reply {

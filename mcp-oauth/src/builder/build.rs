@@ -19,6 +19,7 @@ use crate::validate::introspection::{
 };
 use crate::validate::jwks::{JwksCache, KeyEpoch};
 use crate::validate::jwt::{self, JwtValidator, KeySource};
+use crate::validate::revoked::Revocations;
 use crate::validate::router::{Authorities, Authority};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use std::sync::Arc;
@@ -232,6 +233,13 @@ impl McpOAuthBuilder {
             );
         }
 
+        if self.revocation_ttl.is_zero() {
+            problem(
+                "MCP_OAUTH_REVOCATION_TTL_SECS",
+                "must be at least one second".to_owned(),
+            );
+        }
+
         // How tokens are judged: each authorization server by itself, unless the
         // application brings its own validator.
         let epoch = KeyEpoch::default();
@@ -267,14 +275,19 @@ impl McpOAuthBuilder {
         let (Some(resource), true) = (resource, unique.is_empty()) else {
             return Err(ConfigError::new(unique));
         };
+        // Revocations: asked after each validation, before its result is cached.
+        let revoked = Arc::new(Revocations::new(self.shared.clone(), self.revocation_ttl));
         // The cache wraps whichever validator judges the tokens.
         let cache = (!self.cache_ttl.is_zero()).then(|| {
-            Arc::new(CachedValidator::new(
-                validator.clone(),
-                self.cache_ttl,
-                self.cache_max_entries,
-                epoch.clone(),
-            ))
+            Arc::new(
+                CachedValidator::new(
+                    validator.clone(),
+                    self.cache_ttl,
+                    self.cache_max_entries,
+                    epoch.clone(),
+                )
+                .with_revocations(revoked.clone()),
+            )
         });
         // scopes_supported: required, configured, and those guards and per-method/per-tool
         // rules use (the scopes a client needs to use this server; nothing more).
@@ -333,7 +346,9 @@ impl McpOAuthBuilder {
             limits,
             dpop,
             dpop_accept_unbound: self.dpop_accept_unbound,
-        }))
+            revoked,
+        })
+        .listening_to_revocations())
     }
 
     /// The built-in JWT strategy, or `None` with problems recorded.

@@ -115,7 +115,9 @@ impl McpOAuthBuilder {
             timeout_ms: read("MCP_OAUTH_REDIS_TIMEOUT_MS"),
             on_failure: read("MCP_OAUTH_REDIS_ON_FAILURE"),
             secret: read("MCP_OAUTH_REDIS_SECRET"),
+            revocation_on_failure: read("MCP_OAUTH_REDIS_REVOCATION_ON_FAILURE"),
         };
+        let revocation_ttl = read("MCP_OAUTH_REVOCATION_TTL_SECS");
         let nonce = read("MCP_OAUTH_DPOP_NONCE");
         let nonce_lifetime = read("MCP_OAUTH_DPOP_NONCE_LIFETIME_SECS");
         b.dpop_nonce_secret =
@@ -216,6 +218,10 @@ impl McpOAuthBuilder {
             b.dpop_window = d;
         }
         b.shared = redis.shared_state(&mut problems);
+        let name = "MCP_OAUTH_REVOCATION_TTL_SECS";
+        if let Some(d) = seconds(revocation_ttl, name, &mut problems) {
+            b.revocation_ttl = d;
+        }
         if let Some(on) = flag(nonce, "MCP_OAUTH_DPOP_NONCE", &mut problems) {
             b.dpop_nonce = on;
         }

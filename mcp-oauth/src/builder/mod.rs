@@ -21,6 +21,7 @@ mod policy;
 mod provider;
 mod rate_limits;
 mod resource;
+mod revocation;
 mod shared;
 mod tokens;
 mod variables;
@@ -234,6 +235,8 @@ pub struct McpOAuthBuilder {
     pub(crate) dpop_nonce_lifetime: Duration,
     /// What the instances of a fleet share (`None`: nothing; this process alone).
     pub(crate) shared: Option<crate::SharedState>,
+    /// The longest a revocation is remembered.
+    pub(crate) revocation_ttl: Duration,
     /// Problems found while reading the environment, reported by `build()`.
     pub(crate) problems: Vec<ConfigProblem>,
     /// Whether a provider preset was selected (its problems then explain a missing
@@ -307,6 +310,7 @@ impl Default for McpOAuthBuilder {
             dpop_nonce_secret: None,
             dpop_nonce_lifetime: crate::validate::dpop::nonce::DEFAULT_NONCE_LIFETIME,
             shared: None,
+            revocation_ttl: crate::validate::revoked::DEFAULT_REVOCATION_TTL,
             problems: Vec::new(),
             preset: false,
         }

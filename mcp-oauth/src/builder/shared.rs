@@ -10,7 +10,9 @@ impl McpOAuthBuilder {
     /// What the instances of a fleet share (default: nothing, each process alone): the
     /// DPoP proofs seen, so a proof replayed to another instance is refused; introspection
     /// answers, so a token is introspected once per fleet; session owners, so a session
-    /// is its owner's on every instance. Give every
+    /// is its owner's on every instance; the revocations
+    /// ([`McpOAuth::revoke_token`](crate::McpOAuth::revoke_token)), so a token revoked on
+    /// one instance is refused by all. Give every
     /// instance a [`SharedState`] on the same store with the same prefix (Redis with the
     /// `redis` feature: `MCP_OAUTH_REDIS_URL`).
     ///
@@ -40,6 +42,7 @@ pub(crate) struct RedisVars {
     pub(crate) timeout_ms: Option<String>,
     pub(crate) on_failure: Option<String>,
     pub(crate) secret: Option<String>,
+    pub(crate) revocation_on_failure: Option<String>,
 }
 
 impl RedisVars {
@@ -51,6 +54,10 @@ impl RedisVars {
                 ("MCP_OAUTH_REDIS_TIMEOUT_MS", self.timeout_ms.is_some()),
                 ("MCP_OAUTH_REDIS_ON_FAILURE", self.on_failure.is_some()),
                 ("MCP_OAUTH_REDIS_SECRET", self.secret.is_some()),
+                (
+                    "MCP_OAUTH_REDIS_REVOCATION_ON_FAILURE",
+                    self.revocation_on_failure.is_some(),
+                ),
             ] {
                 if set {
                     problems.push(ConfigProblem::new(
@@ -86,6 +93,15 @@ impl RedisVars {
             match policy.parse() {
                 Ok(policy) => shared = shared.on_failure(policy),
                 Err(why) => problems.push(ConfigProblem::new("MCP_OAUTH_REDIS_ON_FAILURE", why)),
+            }
+        }
+        if let Some(policy) = self.revocation_on_failure {
+            match policy.parse() {
+                Ok(policy) => shared = shared.revocation_on_failure(policy),
+                Err(why) => problems.push(ConfigProblem::new(
+                    "MCP_OAUTH_REDIS_REVOCATION_ON_FAILURE",
+                    why,
+                )),
             }
         }
         Some(shared)

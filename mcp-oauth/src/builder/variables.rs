@@ -132,6 +132,14 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
         "when Redis does not answer: local (go on with this process's state) or refuse (503) (default local)",
     ),
     (
+        "MCP_OAUTH_REDIS_REVOCATION_ON_FAILURE",
+        "while the fleet's revocations are not heard: open (serve the validation cache) or closed (validate every request again) (default open)",
+    ),
+    (
+        "MCP_OAUTH_REVOCATION_TTL_SECS",
+        "seconds a revocation is remembered, at least the longest access-token lifetime issued (default 86400)",
+    ),
+    (
         "MCP_OAUTH_DPOP_NONCE_LIFETIME_SECS",
         "how long a DPoP nonce is accepted, 10 to 3600 (default 300)",
     ),

@@ -6,9 +6,11 @@
 //! checked and what was found (claims such as `sub` may be named).
 
 mod metadata;
+mod revoke;
 mod token;
 
 pub use metadata::check_metadata;
+pub use revoke::{Revocation, revoke};
 pub use token::explain_token;
 
 use crate::http;

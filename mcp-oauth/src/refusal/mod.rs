@@ -286,6 +286,10 @@ pub enum TokenRejection {
     DpopBound,
     /// The token came with the `DPoP` scheme and is bound to no key (RFC 9449 §7.1).
     NotDpopBound,
+    /// Revoked here, or in the fleet, while it would still validate
+    /// ([`McpOAuth::revoke_token`](crate::McpOAuth::revoke_token),
+    /// [`revoke_subject`](crate::McpOAuth::revoke_subject); RFC 7009 §2.2).
+    Revoked,
     /// A custom validator's reason. Sanitised before it reaches a header.
     Other(Cow<'static, str>),
 }
@@ -318,6 +322,7 @@ impl TokenRejection {
             Self::Inactive => "The access token is not active",
             Self::DpopBound => "The token is DPoP-bound: send it with the DPoP scheme and a proof",
             Self::NotDpopBound => "The token is not DPoP-bound: send it with the Bearer scheme",
+            Self::Revoked => "The access token was revoked",
             Self::Other(reason) => reason,
         }
     }

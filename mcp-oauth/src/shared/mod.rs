@@ -1,7 +1,8 @@
 //! What the instances of one deployment share, for a fleet behind a load balancer: the
 //! DPoP proofs seen (RFC 9449 §11.1), so a proof is good once per fleet; introspection
 //! answers (RFC 7662 §4), so a token is introspected once per fleet; session owners, so
-//! a session is its owner's on every instance. Off by default:
+//! a session is its owner's on every instance; rate-limit budgets; revocations (RFC 7009
+//! §2.2, `revocation.rs`: records, and a channel every instance listens on). Off by default:
 //! one process keeps everything in memory, as without this module.
 //!
 //! A [`SharedState`] is a [`Store`] (one round trip per operation, each with a deadline)
@@ -13,7 +14,10 @@ pub(crate) mod gcra;
 pub(crate) mod memory;
 #[cfg(feature = "redis")]
 pub(crate) mod redis;
+pub(crate) mod revocation;
 mod seal;
+#[cfg(feature = "redis")]
+pub(crate) mod subscription;
 
 use std::fmt;
 use std::future::Future;
@@ -80,13 +84,62 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
         key: &'a str,
         cells: gcra::Cells,
     ) -> StoreFuture<'a, Result<Result<(), Duration>, Unavailable>>;
+
+    // Revocation (fleet-wide): a record and its message, the records read back, and the
+    // subscription every instance holds.
+
+    /// Stores `key` = `value` for `ttl` and publishes `message` on `channel`, as one
+    /// (`MULTI` `SET PX` `PUBLISH` `EXEC`).
+    fn record_and_publish<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        ttl: Duration,
+        channel: &'a str,
+        message: &'a str,
+    ) -> StoreFuture<'a, Result<(), Unavailable>>;
+
+    /// The values of `keys`, in order (`MGET`).
+    fn get_many<'a>(
+        &'a self,
+        keys: &'a [String],
+    ) -> StoreFuture<'a, Result<Vec<Option<String>>, Unavailable>>;
+
+    /// Delivers what is published on `channel` to `subscriber`, from now on, until it
+    /// returns `false`; [`Event::Up`] and [`Event::Down`] tell when messages may have been
+    /// missed. Returns at once (a store may listen on a thread of its own).
+    fn subscribe(&self, channel: String, subscriber: Subscriber);
+}
+
+/// What a subscription tells its subscriber (the in-memory store is always up).
+#[derive(Debug)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) enum Event<'a> {
+    /// Listening (again): messages published from now on are delivered.
+    Up,
+    /// Not listening: messages published from now until the next `Up` are missed.
+    Down(&'a Unavailable),
+    /// A message.
+    Message(&'a str),
+    /// Nothing happened for a while: the subscriber may say it is gone.
+    Idle,
+}
+
+/// The receiving end of a subscription: `false` when it wants no more.
+pub(crate) struct Subscriber(pub(crate) Box<dyn Fn(Event<'_>) -> bool + Send + Sync>);
+
+impl fmt::Debug for Subscriber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Subscriber")
+    }
 }
 
 /// State shared by the instances of one deployment (a fleet behind a load balancer):
 /// the DPoP proofs seen, so a proof replayed to another instance is refused; the
 /// introspection answers, so a token is introspected once per fleet; the owners of MCP
 /// sessions, so a session opened on one instance is its owner's on the others; the rate
-/// limits' budgets, so the fleet allows the configured rate, not N times it.
+/// limits' budgets, so the fleet allows the configured rate, not N times it; the
+/// revocations, so a token revoked on one instance is refused by all.
 ///
 /// Build it once and give the same one to [`McpOAuthBuilder::shared_state`]; each
 /// instance of the fleet points at the same store with the same prefix.
@@ -114,6 +167,7 @@ pub struct SharedState {
     on_failure: OnFailure,
     /// The fleet secret: values tagged, key ids keyed (`seal.rs`); `None`: plain.
     seal: Option<Arc<seal::Seal>>,
+    revocation_on_failure: RevocationOnFailure,
 }
 
 impl fmt::Debug for SharedState {
@@ -123,6 +177,7 @@ impl fmt::Debug for SharedState {
             .field("prefix", &self.prefix)
             .field("on_failure", &self.on_failure)
             .field("sealed", &self.seal.is_some())
+            .field("revocation_on_failure", &self.revocation_on_failure)
             .finish()
     }
 }
@@ -180,6 +235,7 @@ impl SharedState {
             prefix: DEFAULT_SHARED_PREFIX.into(),
             on_failure: OnFailure::default(),
             seal: None,
+            revocation_on_failure: RevocationOnFailure::default(),
         }
     }
 
@@ -304,6 +360,62 @@ impl SharedState {
             None => value.to_owned(),
         }
     }
+
+    /// What an instance does with its validation cache while it is not listening to the
+    /// fleet's revocations (default [`RevocationOnFailure::Open`]).
+    /// `MCP_OAUTH_REDIS_REVOCATION_ON_FAILURE`.
+    ///
+    /// ```
+    /// use mcp_oauth::{RevocationOnFailure, SharedState};
+    ///
+    /// let strict = SharedState::memory().revocation_on_failure(RevocationOnFailure::Closed);
+    /// assert_eq!(strict.revocation_failure_policy(), RevocationOnFailure::Closed);
+    /// ```
+    pub fn revocation_on_failure(mut self, policy: RevocationOnFailure) -> Self {
+        self.revocation_on_failure = policy;
+        self
+    }
+
+    /// The revocation failure policy.
+    pub fn revocation_failure_policy(&self) -> RevocationOnFailure {
+        self.revocation_on_failure
+    }
+}
+
+pub use revocation::RevokeError;
+
+/// What an instance does while its subscription to the fleet's revocations is down
+/// (Redis unreachable): it cannot hear that a token it holds in its validation cache was
+/// revoked elsewhere. Either way a token it validates again is checked against the
+/// shared records, when they answer; once listening again, the cache is emptied (a
+/// revocation missed meanwhile is then found on the next validation).
+///
+/// ```
+/// use mcp_oauth::RevocationOnFailure;
+/// assert_eq!("closed".parse::<RevocationOnFailure>(), Ok(RevocationOnFailure::Closed));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RevocationOnFailure {
+    /// Serve the validation cache as usual: a token revoked elsewhere may be served
+    /// here until its entry ends (at most the cache TTL) or the subscription is back.
+    #[default]
+    Open,
+    /// Serve nothing from the validation cache: every request validates its token again
+    /// (a signature check, or an introspection call), checked against the shared records.
+    Closed,
+}
+
+impl FromStr for RevocationOnFailure {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "open" => Ok(Self::Open),
+            "closed" => Ok(Self::Closed),
+            other => Err(format!("`{other}` is neither `open` nor `closed`")),
+        }
+    }
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -339,19 +451,28 @@ impl FromStr for OnFailure {
     }
 }
 
-/// One log line per failure kind at most every few seconds, and the count: loud, but a
+/// One log line per use at most every 5 seconds, and the count: loud, but a
 /// dead Redis under load does not write a line per request.
 pub(crate) fn report(what: &'static str, why: &Unavailable) {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::time::{SystemTime, UNIX_EPOCH};
-    static LAST: AtomicU64 = AtomicU64::new(0);
+    /// The uses, each with its own last line: one failing loudly does not hide another.
+    const USES: [&str; 5] = [
+        "dpop_replay",
+        "introspection",
+        "session",
+        "rate_limit",
+        "revocation",
+    ];
+    static LAST: [AtomicU64; USES.len() + 1] = [const { AtomicU64::new(0) }; USES.len() + 1];
     crate::telemetry::shared_failure(what);
+    let slot = &LAST[USES.iter().position(|u| *u == what).unwrap_or(USES.len())];
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let last = LAST.load(Ordering::Relaxed);
+    let last = slot.load(Ordering::Relaxed);
     if now >= last + 5
-        && LAST
+        && slot
             .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
     {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use super::{Store, StoreFuture, Unavailable, gcra};
+use super::{Store, StoreFuture, Subscriber, Unavailable, gcra};
 
 /// The default deadline of one operation: Redis on the same network answers in well
 /// under a millisecond; beyond this the request goes on without it.
@@ -198,6 +198,61 @@ impl Store for RedisStore {
             let _: i64 = self.query(redis::cmd("DEL").arg(key)).await?;
             Ok(())
         })
+    }
+
+    // Revocation (fleet-wide): the record and its message in one `MULTI`/`EXEC`, the
+    // records read by `MGET`, and the subscription on a thread of its own.
+
+    fn record_and_publish<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        ttl: Duration,
+        channel: &'a str,
+        message: &'a str,
+    ) -> StoreFuture<'a, Result<(), Unavailable>> {
+        Box::pin(async move {
+            let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+            let mut pipe = redis::pipe();
+            pipe.atomic()
+                .cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("PX")
+                .arg(millis)
+                .ignore()
+                .cmd("PUBLISH")
+                .arg(channel)
+                .arg(message)
+                .ignore();
+            let mut conn = self.connection().await?;
+            match tokio::time::timeout(self.timeout, pipe.query_async::<()>(&mut conn)).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(Unavailable(format!("{}: {e}", self.target))),
+                Err(_) => Err(Unavailable(format!("{}: timed out", self.target))),
+            }
+        })
+    }
+
+    fn get_many<'a>(
+        &'a self,
+        keys: &'a [String],
+    ) -> StoreFuture<'a, Result<Vec<Option<String>>, Unavailable>> {
+        Box::pin(async move {
+            let mut cmd = redis::cmd("MGET");
+            cmd.arg(keys);
+            self.query(&cmd).await
+        })
+    }
+
+    fn subscribe(&self, channel: String, subscriber: Subscriber) {
+        let (client, target) = (self.client.clone(), self.target.clone());
+        let spawned = std::thread::Builder::new()
+            .name("mcp-oauth-revocations".into())
+            .spawn(move || super::subscription::run(&client, &channel, &target, &subscriber));
+        if let Err(e) = spawned {
+            tracing::error!(target: "mcp_oauth", "cannot start the revocation listener: {e}");
+        }
     }
 }
 

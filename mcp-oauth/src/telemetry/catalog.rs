@@ -144,8 +144,8 @@ pub const METRICS: &[MetricInfo] = &[
         MetricKind::Counter,
         &["use"],
         "Operations on the shared state (Redis) that got no answer in time, by `use` \
-         (`dpop_replay`, `introspection`, `session`, `rate_limit`): each then followed its \
-         use's failure rule (README: Running a fleet)",
+         (`dpop_replay`, `introspection`, `session`, `rate_limit`, `revocation`): each then \
+         followed its use's failure rule (README: Running a fleet)",
     ),
     metric(
         INTROSPECTION_SECONDS,

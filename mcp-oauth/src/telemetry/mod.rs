@@ -86,7 +86,8 @@ pub(crate) fn rate_limited(limit: &'static str) {
 }
 
 /// Counts one shared-state operation that got no answer, by its use (`dpop_replay`,
-/// `introspection`, `session`, `rate_limit`). Each key is built at compile time.
+/// `introspection`, `session`, `rate_limit`, `revocation`). Each key is built at compile
+/// time.
 pub(crate) fn shared_failure(what: &'static str) {
     #[cfg(feature = "metrics")]
     {
@@ -103,6 +104,7 @@ pub(crate) fn shared_failure(what: &'static str) {
             "introspection" => key!("introspection"),
             "session" => key!("session"),
             "rate_limit" => key!("rate_limit"),
+            "revocation" => key!("revocation"),
             _ => key!("dpop_replay"),
         });
     }

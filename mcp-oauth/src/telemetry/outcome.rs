@@ -103,6 +103,7 @@ fn rejection(why: &TokenRejection) -> &'static Outcome {
         TokenRejection::Inactive => outcome!("invalid_token", "inactive"),
         TokenRejection::DpopBound => outcome!("invalid_token", "dpop_bound"),
         TokenRejection::NotDpopBound => outcome!("invalid_token", "not_dpop_bound"),
+        TokenRejection::Revoked => outcome!("invalid_token", "revoked"),
         TokenRejection::Other(_) => outcome!("invalid_token", "other"),
     }
 }

@@ -14,7 +14,10 @@
 //!   validation (one introspection call, one signature check). Its outcome, failure
 //!   included, goes to the requests that waited for it, and is then forgotten. The map of
 //!   flights in progress is bounded by `max_entries` too; past that, requests validate on
-//!   their own.
+//!   their own;
+//! - revocations (`revoked.rs`): a validation asks them before its result is cached (a
+//!   revoked token is refused, never cached; one noted while it ran leaves nothing
+//!   cached), and a revocation ends the entries it names. A hit asks nothing.
 //!
 //! # Layout
 //! The entries are kept by [`fifo::FifoStore`]: up to 16 `Mutex` shards, each a
@@ -30,12 +33,14 @@ use std::time::{Duration, SystemTime};
 use aws_lc_rs::digest;
 
 use crate::refusal::Refusal;
+use crate::shared::revocation::{self, Revoked};
 use crate::sync::flight::SingleFlight;
 use crate::telemetry;
 use crate::validate::TokenValidator;
 use crate::validate::claims::VerifiedClaims;
 use crate::validate::clock::Clock;
 use crate::validate::jwks::KeyEpoch;
+use crate::validate::revoked::{DEFAULT_REVOCATION_TTL, Revocations, issued_by};
 
 use fifo::{Entry, FifoStore};
 
@@ -76,6 +81,8 @@ pub(crate) struct CachedValidator {
     flights: SingleFlight<Key, Result<Arc<VerifiedClaims>, Refusal>>,
     epoch: KeyEpoch,
     clock: Clock,
+    /// Asked after each validation, before its result is cached.
+    revoked: Arc<Revocations>,
 }
 
 impl std::fmt::Debug for CachedValidator {
@@ -105,7 +112,14 @@ impl CachedValidator {
             flights: SingleFlight::new(max_entries),
             epoch,
             clock: Clock::default(),
+            revoked: Arc::new(Revocations::new(None, DEFAULT_REVOCATION_TTL)),
         }
+    }
+
+    /// The same cache asking `revoked` after each validation.
+    pub(crate) fn with_revocations(mut self, revoked: Arc<Revocations>) -> Self {
+        self.revoked = revoked;
+        self
     }
 
     /// The same cache on another clock (tests step it past TTLs and `exp`).
@@ -161,12 +175,38 @@ impl CachedValidator {
             // The epoch as validation begins: if a JWKS fetch drops a key while the
             // token is being checked, the result must not outlive that fetch.
             let epoch = self.epoch();
+            // Likewise a revocation noted meanwhile.
+            let generation = self.revoked.generation();
             // Failures return here, before anything is remembered.
             let claims = Arc::new(self.inner.validate(token).await?);
-            self.put(key, claims.clone(), epoch);
+            self.revoked.check(&key, &claims).await?;
+            if self.revoked.cacheable(generation) {
+                self.put(key, claims.clone(), epoch);
+            }
             Ok(claims)
         };
         self.flights.run(key, validate).await
+    }
+
+    /// Drops what `revoked` names from the cache (a cache hit then validates again and
+    /// meets the revocation): the token's entry, or every entry of the subject issued by
+    /// the revocation time.
+    pub(crate) fn forget(&self, revoked: &Revoked) {
+        let now = self.clock.now();
+        match *revoked {
+            Revoked::Token(key) => self.store.expire(&key, now),
+            Revoked::Subject { hash, at_ms } => self.store.expire_where(now, |claims| {
+                claims
+                    .subject()
+                    .is_some_and(|sub| revocation::hash(sub) == hash)
+                    && issued_by(claims, at_ms)
+            }),
+        }
+    }
+
+    /// Drops every entry (revocations may have been missed): the key epoch moves on.
+    pub(crate) fn forget_all(&self) {
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// Remembers `claims`, accepted just now for the token hashed to `key` by a validation

@@ -11,6 +11,7 @@
 //! - [`claims`]: what a judged token says ([`VerifiedClaims`]);
 //! - [`dpop`]: DPoP proofs (RFC 9449): checks, key thumbprints, the replay cache;
 //! - [`cache`]: results keyed by the token's SHA-256, single-flight, bounded;
+//! - [`revoked`]: tokens and subjects revoked while their tokens would still validate;
 //! - [`api_key`]: API keys (SHA-256 hashes, constant-time) and development tokens;
 //! - [`first_of`]: several validators on one endpoint, each token routed to one of them
 //!   by its shape ([`Recognition`]), never tried on all.
@@ -29,6 +30,7 @@ pub(crate) mod introspection;
 pub(crate) mod jwks;
 pub(crate) mod jwt;
 pub(crate) mod profile;
+pub(crate) mod revoked;
 pub(crate) mod router;
 pub(crate) mod rules;
 

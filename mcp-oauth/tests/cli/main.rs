@@ -6,6 +6,7 @@
 mod doctor;
 mod explain;
 mod new;
+mod revoke;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

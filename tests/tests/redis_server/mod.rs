@@ -1,10 +1,16 @@
-//! A `redis-server` of a test's own, for the fleet tests (`fleet.rs`, `fleet_limits.rs`):
-//! a free port, no persistence; `kill()` crashes it, `run()` starts it again. Where
-//! `redis-server` is not installed the tests say so and pass, unless
-//! `MCP_OAUTH_TEST_REQUIRE_REDIS=1` (what `.ci/run` sets, after installing it).
+//! A `redis-server` of a test's own (a free port, no persistence; `kill()` crashes it,
+//! `run()` starts it again), and a fleet of three instances sharing a state: what the
+//! fleet tests (`fleet.rs`, `fleet_limits.rs`, `revocation.rs`) share (`mod redis_server;`,
+//! beside `#[path = "resource_server/common.rs"] mod common;`). Where `redis-server` is not
+//! installed the tests say so and pass, unless `MCP_OAUTH_TEST_REQUIRE_REDIS=1` (what
+//! `.ci/run` sets, after installing it).
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use mcp_oauth::{McpOAuth, SharedState};
+
+use crate::common::*;
 
 /// A `redis-server` of the test's own; killed when dropped.
 pub(crate) struct Redis {
@@ -83,4 +89,24 @@ impl Drop for Redis {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Three instances of one public resource (the first's URL), each its own server, all
+/// trusting the first's authorization server and sharing `shared`.
+pub(crate) fn fleet(shared: &SharedState) -> Vec<TestServer> {
+    let first = TestServer::with(|b| b.shared_state(shared.clone()));
+    let (issuer, jwks) = (first.auth.issuer().to_owned(), first.auth.jwks_uri());
+    let mut fleet = vec![first];
+    for _ in 0..2 {
+        let (public, issuer, jwks) = (fleet[0].resource.clone(), issuer.clone(), jwks.clone());
+        let shared = shared.clone();
+        fleet.push(Setup::new().start(move |_, _| {
+            McpOAuth::builder()
+                .resource(public)
+                .authorization_server(issuer)
+                .jwks_uri(jwks)
+                .shared_state(shared)
+        }));
+    }
+    fleet
 }

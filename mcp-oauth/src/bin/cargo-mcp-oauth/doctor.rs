@@ -119,7 +119,9 @@ fn doctor(args: &DoctorArgs) -> Result<Checklist, String> {
 
 /// The process environment over the `.env` file (`--env-file`, else `.env` if present),
 /// and where it came from.
-fn configuration(env_file: Option<&Path>) -> Result<(HashMap<String, String>, String), String> {
+pub(crate) fn configuration(
+    env_file: Option<&Path>,
+) -> Result<(HashMap<String, String>, String), String> {
     let mut vars = HashMap::new();
     let file = match env_file {
         Some(path) => Some(path.to_owned()),
@@ -148,7 +150,7 @@ fn configuration(env_file: Option<&Path>) -> Result<(HashMap<String, String>, St
 const MAX_TOKEN_FILE: u64 = 64 * 1024;
 
 /// The token, from a file or standard input; never echoed.
-fn read_token(path: &Path) -> Result<String, String> {
+pub(crate) fn read_token(path: &Path) -> Result<String, String> {
     let mut text = String::new();
     let read = if path == Path::new("-") {
         std::io::stdin()

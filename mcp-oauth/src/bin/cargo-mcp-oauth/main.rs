@@ -1,5 +1,6 @@
 //! `cargo mcp-oauth`: `new` writes an MCP server protected by mcp-oauth, `doctor` checks
-//! a configuration (and a running server, and a token) before it is deployed.
+//! a configuration (and a running server, and a token) before it is deployed, `revoke`
+//! revokes a token or a subject on every server of a fleet.
 //!
 //! Installed as `cargo-mcp-oauth`, cargo runs it as `cargo-mcp-oauth mcp-oauth <args>`;
 //! run by hand, `cargo-mcp-oauth <args>` works too. This file is the command line only.
@@ -10,6 +11,7 @@ mod doctor;
 mod fixes;
 mod new;
 mod output;
+mod revoke;
 
 use std::process::ExitCode;
 
@@ -37,6 +39,8 @@ enum Command {
     New(new::NewArgs),
     /// Checks the configuration, the authorization servers, a running server and a token.
     Doctor(doctor::DoctorArgs),
+    /// Revokes a token, or a subject's tokens, on every server sharing the Redis.
+    Revoke(revoke::RevokeArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,5 +54,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::New(args) => new::run(&args),
         Command::Doctor(args) => doctor::run(&args),
+        Command::Revoke(args) => revoke::run(&args),
     }
 }

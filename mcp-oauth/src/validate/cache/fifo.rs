@@ -144,6 +144,27 @@ impl<V: Clone> FifoStore<V> {
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| lock(s).map.len()).sum()
     }
+
+    // Revocation: entries ended early, in place (their keys stay in the queue, so the
+    // queue still holds exactly the map's keys; they leave as expired entries do).
+
+    /// Ends the entry under `key` now, if any.
+    pub(crate) fn expire(&self, key: &Key, now: Instant) {
+        if let Some(entry) = lock(self.shard(key)).map.get_mut(key) {
+            entry.deadline = entry.deadline.min(now);
+        }
+    }
+
+    /// Ends now every entry whose value `doomed` names: one pass over every shard.
+    pub(crate) fn expire_where(&self, now: Instant, doomed: impl Fn(&V) -> bool) {
+        for shard in self.shards.iter() {
+            for entry in lock(shard).map.values_mut() {
+                if doomed(&entry.value) {
+                    entry.deadline = entry.deadline.min(now);
+                }
+            }
+        }
+    }
 }
 
 /// A poisoned shard is still consistent: nothing inside a critical section panics
