@@ -123,17 +123,7 @@ impl Store for MemoryStore {
         message: &'a str,
     ) -> StoreFuture<'a, Result<(), Unavailable>> {
         Box::pin(async move {
-            let now = Instant::now();
-            {
-                let mut values = sync::lock(&self.values);
-                if values.len() >= MAX_KEYS {
-                    values.retain(|_, (_, until)| *until > now);
-                    if values.len() >= MAX_KEYS {
-                        return Err(Unavailable("the in-memory store is full".into()));
-                    }
-                }
-                values.insert(key.to_owned(), (value.to_owned(), now + ttl));
-            }
+            self.set(key, value, ttl, false)?;
             sync::lock(&self.subscribers).retain(|(on, subscriber)| {
                 on != channel || (subscriber.0)(Event::Message(message))
             });

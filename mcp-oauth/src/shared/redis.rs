@@ -126,9 +126,8 @@ impl Store for RedisStore {
         ttl: Duration,
     ) -> StoreFuture<'a, Result<bool, Unavailable>> {
         Box::pin(async move {
-            let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
             let mut cmd = redis::cmd("SET");
-            cmd.arg(key).arg(1).arg("NX").arg("PX").arg(millis);
+            cmd.arg(key).arg(1).arg("NX").arg("PX").arg(millis(ttl));
             // `OK` when set, nil when the key was there.
             let set: Option<String> = self.query(&cmd).await?;
             Ok(set.is_some())
@@ -212,14 +211,13 @@ impl Store for RedisStore {
         message: &'a str,
     ) -> StoreFuture<'a, Result<(), Unavailable>> {
         Box::pin(async move {
-            let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
             let mut pipe = redis::pipe();
             pipe.atomic()
                 .cmd("SET")
                 .arg(key)
                 .arg(value)
                 .arg("PX")
-                .arg(millis)
+                .arg(millis(ttl))
                 .ignore()
                 .cmd("PUBLISH")
                 .arg(channel)
