@@ -6,7 +6,8 @@
 // - a proof accepted by one instance is refused by the other two (RFC 9449 §11.1 fleet-wide);
 // - a nonce made by one instance is accepted by the others (RFC 9449 §9, stateless HMAC);
 // - Redis killed: the default policy (`local`) goes on, every fresh proof admitted;
-//   Redis restarted: a cross-instance replay is refused again.
+//   Redis restarted: a cross-instance replay is refused again;
+// - the example's refusal budget (120 a minute per address) holds across the fleet.
 
 import { randomBytes } from 'node:crypto';
 import { check, startFleet } from './harness.mjs';
@@ -90,4 +91,19 @@ export async function fleetFlow() {
     if (!refusedAgain) await new Promise((r) => setTimeout(r, 200));
   }
   check('with Redis back, a proof replayed to another instance is refused again', refusedAgain);
+
+  // The example's refusal budget (120 a minute per client address) is the fleet's: garbage
+  // tokens spread over the three instances are refused 401 about 120 times in all, then
+  // 429 (three instances alone would take 360).
+  const statuses = { 401: 0, 429: 0, other: 0 };
+  for (let n = 0; n < 150; n += 1) {
+    const res = await fetch(`${origins[n % 3]}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer garbage-${n}`, 'content-type': 'application/json', accept: ACCEPT },
+      body: body(),
+    });
+    await res.arrayBuffer();
+    statuses[res.status === 401 || res.status === 429 ? res.status : 'other'] += 1;
+  }
+  check('a refusal budget of 120 a minute holds across the three instances (then 429)', statuses[401] <= 120 && statuses[401] >= 100 && statuses[429] >= 30 && statuses.other === 0, JSON.stringify(statuses));
 }
