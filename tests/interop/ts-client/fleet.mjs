@@ -7,10 +7,13 @@
 // - a nonce made by one instance is accepted by the others (RFC 9449 §9, stateless HMAC);
 // - Redis killed: the default policy (`local`) goes on, every fresh proof admitted;
 //   Redis restarted: a cross-instance replay is refused again;
+// - a token revoked with `cargo mcp-oauth revoke` is refused by all three (the delay printed);
 // - the example's refusal budget (120 a minute per address) holds across the fleet.
 
+import { spawn } from 'node:child_process';
+import { once as onceEvent } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { check, startFleet } from './harness.mjs';
+import { check, cliBin, startFleet } from './harness.mjs';
 import { DpopKey, authorize, challengeOf, discover, sendRaw } from './dpop.mjs';
 
 export const NAME = 'fleet of 3 on Redis';
@@ -26,7 +29,7 @@ const body = () =>
 const init = () => ({ method: 'POST', headers: { 'content-type': 'application/json', accept: ACCEPT }, body: body() });
 
 export async function fleetFlow() {
-  const { resource, origins, redis } = await startFleet();
+  const { resource, origins, redis, redisUrl, minted } = await startFleet();
   const publicUrl = `${resource}/mcp`;
   const key = await DpopKey.generate();
   const { prm, as } = await discover(origins[0]);
@@ -72,6 +75,45 @@ export async function fleetFlow() {
     const res = await send(i, once);
     check(`the same proof replayed to instance ${i} is refused (invalid_dpop_proof)`, res.status === 401 && challengeOf(res, 'dpop')?.error === 'invalid_dpop_proof', `${res.status} ${res.headers.get('www-authenticate')}`);
   }
+
+  // Revocation with `cargo mcp-oauth revoke` (the token on standard input): a bearer token
+  // every instance holds in its validation cache is refused by all three.
+  const bearer = minted.test_token_valid_jwt;
+  const asBearer = async (i) => {
+    const res = await fetch(`${origins[i]}/mcp`, { method: 'POST', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', accept: ACCEPT }, body: body() });
+    await res.arrayBuffer();
+    return res;
+  };
+  const before = [];
+  for (const i of [0, 1, 2]) before.push((await asBearer(i)).status);
+  check('a bearer token is served (and cached) by every instance', before.every((s) => s === 200), JSON.stringify(before));
+  const cli = spawn(cliBin, ['revoke', '--token', '-'], {
+    env: { PATH: process.env.PATH, MCP_OAUTH_REDIS_URL: redisUrl, MCP_OAUTH_REDIS_PREFIX: 'interop-fleet' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let printed = '';
+  cli.stdout.on('data', (d) => { printed += d; });
+  cli.stderr.on('data', (d) => { printed += d; });
+  cli.stdin.end(bearer);
+  const [code] = await onceEvent(cli, 'exit');
+  const revokedAt = Date.now();
+  check('cargo mcp-oauth revoke --token - succeeds and never prints the token', code === 0 && !printed.includes(bearer), `exit ${code}: ${printed.replaceAll(bearer, '<token>')}`);
+  const refusedAfter = [];
+  for (const i of [0, 1, 2]) {
+    let res = await asBearer(i);
+    while (res.status === 200 && Date.now() - revokedAt < 5_000) {
+      await new Promise((r) => setTimeout(r, 5));
+      res = await asBearer(i);
+    }
+    refusedAfter.push({ status: res.status, error: challengeOf(res, 'bearer')?.error, ms: Date.now() - revokedAt });
+  }
+  // Measured, not asserted (a loaded CI machine must not fail on time): printed below.
+  check(
+    'every instance refuses the revoked token (401 invalid_token)',
+    refusedAfter.every((r) => r.status === 401 && r.error === 'invalid_token'),
+    JSON.stringify(refusedAfter),
+  );
+  console.log(`fleet: the revocation was seen by all three instances after ${Math.max(...refusedAfter.map((r) => r.ms))} ms`);
 
   // Redis killed: the default policy goes on with each instance's own state.
   redis.kill();

@@ -17,6 +17,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 // is <repository>/target unless CARGO_TARGET_DIR says otherwise.
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(here, '..', '..', '..', 'target');
 const bin = (name) => path.join(targetDir, 'debug', 'examples', name);
+/// `cargo mcp-oauth` as `cargo test` builds it (its own tests run the binary).
+export const cliBin = path.join(targetDir, 'debug', 'cargo-mcp-oauth');
 export const OVERALL_TIMEOUT_MS = 6 * 60_000;
 
 /// The version of an installed package, read from its own package.json (not every package
@@ -225,7 +227,7 @@ export async function startFleet({ count = 3 } = {}) {
       children.push(redisChild);
     },
   };
-  return { resource, origins, issuer: minted.issuer, minted, redis };
+  return { resource, origins, issuer: minted.issuer, minted, redis, redisUrl: `redis://127.0.0.1:${redisPort}` };
 }
 
 /// Plays the user agent: follows the authorization URL and keeps the redirect's query
