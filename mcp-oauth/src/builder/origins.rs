@@ -15,7 +15,7 @@ impl McpOAuthBuilder {
     /// §4-§5), `null` (refused unless listed), or one of the loopback-port wildcards
     /// `http://localhost:*`, `http://127.0.0.1:*`, `http://[::1]:*` (also `https`) for
     /// local development; any other wildcard is a build error. The metadata endpoint
-    /// and public paths are not checked. [`cors::for_oauth`](crate::cors) uses the same
+    /// and public paths are not checked. `cors::for_oauth` (feature `cors`) uses the same
     /// list. (`MCP_OAUTH_ALLOWED_ORIGINS`)
     ///
     /// ```

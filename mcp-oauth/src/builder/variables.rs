@@ -1,7 +1,7 @@
 //! The table of every `MCP_OAUTH_*` variable and what it means: what `from_env` reads
 //! (an unknown name is a configuration problem), `--help` texts and the doctor print.
 
-/// Every variable [`McpOAuthBuilder::from_env`] reads, with what it means: for `--help`
+/// Every variable `McpOAuthBuilder::from_env` reads, with what it means: for `--help`
 /// texts and error messages. Each may also be given as `NAME_FILE`.
 ///
 /// ```
