@@ -4,7 +4,7 @@
 //! Redis back, the fleet is one again.
 //!
 //! Each test starts its own `redis-server` (a free port, no persistence). Where it is not
-//! installed the tests say so and pass, unless `MCP_OAUTH_TEST_REQUIRE_REDIS=1` (what
+//! installed the tests say so and pass, unless `REQUIRE_REDIS_SERVER=1` (what
 //! `.ci/run` sets, after installing it), where its absence fails them.
 #![allow(clippy::unwrap_used)]
 

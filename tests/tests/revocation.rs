@@ -7,7 +7,7 @@
 //! subscriptions cut: the instances listen again and miss nothing.
 //!
 //! Where `redis-server` is not installed the tests say so and pass, unless
-//! `MCP_OAUTH_TEST_REQUIRE_REDIS=1`.
+//! `REQUIRE_REDIS_SERVER=1`.
 #![allow(clippy::unwrap_used)]
 
 #[path = "resource_server/common.rs"]

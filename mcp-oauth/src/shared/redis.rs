@@ -282,7 +282,7 @@ mod tests {
             .stdout(Stdio::null())
             .spawn()
         else {
-            let required = std::env::var("MCP_OAUTH_TEST_REQUIRE_REDIS").is_ok_and(|v| v == "1");
+            let required = std::env::var("REQUIRE_REDIS_SERVER").is_ok_and(|v| v == "1");
             assert!(!required, "redis-server is required but not installed");
             eprintln!("redis-server is not installed: skipping");
             return;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::{TempDir, cli, text};
 
 /// A `redis-server` on a free port, killed when dropped; `None` when not installed and
-/// the run does not require it (`MCP_OAUTH_TEST_REQUIRE_REDIS=1`).
+/// the run does not require it (`REQUIRE_REDIS_SERVER=1`).
 struct Redis(Child, u16);
 
 impl Redis {
@@ -25,7 +25,7 @@ impl Redis {
             .stderr(Stdio::null())
             .spawn();
         let Ok(child) = child else {
-            let required = std::env::var("MCP_OAUTH_TEST_REQUIRE_REDIS").is_ok_and(|v| v == "1");
+            let required = std::env::var("REQUIRE_REDIS_SERVER").is_ok_and(|v| v == "1");
             assert!(!required, "redis-server is required but not installed");
             eprintln!("redis-server is not installed: skipping");
             return None;

@@ -2,7 +2,7 @@
 //! `run()` starts it again), and a fleet of three instances sharing a state: what the
 //! fleet tests (`fleet.rs`, `fleet_limits.rs`, `revocation.rs`) share (`mod redis_server;`,
 //! beside `#[path = "resource_server/common.rs"] mod common;`). Where `redis-server` is not
-//! installed the tests say so and pass, unless `MCP_OAUTH_TEST_REQUIRE_REDIS=1` (what
+//! installed the tests say so and pass, unless `REQUIRE_REDIS_SERVER=1` (what
 //! `.ci/run` sets, after installing it).
 
 use std::process::{Child, Command, Stdio};
@@ -29,10 +29,10 @@ impl Redis {
             .port();
         let mut redis = Self { child: None, port };
         if !redis.run() {
-            let required = std::env::var("MCP_OAUTH_TEST_REQUIRE_REDIS").is_ok_and(|v| v == "1");
+            let required = std::env::var("REQUIRE_REDIS_SERVER").is_ok_and(|v| v == "1");
             assert!(
                 !required,
-                "redis-server is required (MCP_OAUTH_TEST_REQUIRE_REDIS=1) but not installed"
+                "redis-server is required (REQUIRE_REDIS_SERVER=1) but not installed"
             );
             eprintln!("redis-server is not installed: skipping this fleet test");
             return None;
