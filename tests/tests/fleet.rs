@@ -454,3 +454,198 @@ async fn with_a_fleet_secret_a_forged_value_is_not_believed() {
     assert_eq!(assert_admitted(&reply)["subject"], "alice");
     assert_eq!(auth.introspection_requests(), 2);
 }
+
+/// A TLS-only `redis-server` with a password, its certificate issued by a CA of the test's
+/// own (made with `openssl`); killed when dropped. `None` (the test passes, saying why)
+/// where `redis-server` or `openssl` is missing and the run does not require them.
+struct TlsRedis {
+    child: std::process::Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+const TLS_PASSWORD: &str = "a-redis-password";
+
+impl TlsRedis {
+    fn start() -> Option<Self> {
+        use std::process::{Command, Stdio};
+        let required = std::env::var("REQUIRE_REDIS_SERVER").is_ok_and(|v| v == "1");
+        let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir =
+            std::env::temp_dir().join(format!("mcp-oauth-redis-tls-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let openssl = |args: &[&str]| {
+            Command::new("openssl")
+                .args(args)
+                .current_dir(&dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        std::fs::write(dir.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+        let made = openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=mcp-oauth test CA",
+        ]) && openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ]) && openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "1",
+            "-extfile",
+            "ext.cnf",
+        ]);
+        if !made {
+            assert!(!required, "openssl is required to test Redis over TLS");
+            eprintln!("openssl is not installed: skipping the TLS fleet test");
+            return None;
+        }
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                "0",
+                "--tls-port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+            ])
+            .args([
+                "--tls-cert-file",
+                "server.crt",
+                "--tls-key-file",
+                "server.key",
+            ])
+            .args(["--tls-ca-cert-file", "ca.crt", "--tls-auth-clients", "no"])
+            .args([
+                "--requirepass",
+                TLS_PASSWORD,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let Ok(child) = child else {
+            assert!(!required, "redis-server is required but not installed");
+            eprintln!("redis-server is not installed: skipping the TLS fleet test");
+            return None;
+        };
+        let redis = Self { child, port, dir };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while redis.ping().as_deref() != Some("PONG") {
+            assert!(
+                Instant::now() < deadline,
+                "redis-server (TLS) did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(redis)
+    }
+
+    fn ping(&self) -> Option<String> {
+        let out = std::process::Command::new("redis-cli")
+            .args(["--tls", "--cacert", "ca.crt", "-p", &self.port.to_string()])
+            .args(["-a", TLS_PASSWORD, "--no-auth-warning", "PING"])
+            .current_dir(&self.dir)
+            .output()
+            .ok()?;
+        Some(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    fn url(&self, password: &str) -> String {
+        format!("rediss://:{password}@127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for TlsRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+// `rediss://` with a private CA (MCP_OAUTH_REDIS_CA_FILE) and a password in the URL: the
+// fleet shares over TLS. Without the CA (the webpki roots do not know it) or with a wrong
+// password, an instance cannot reach Redis: it goes on alone (a replay passes there), as
+// the `local` policy says, never refusing a good proof.
+#[actix_web::test]
+async fn over_tls_with_a_password_the_fleet_shares_and_nothing_less_connects() {
+    let Some(tls) = TlsRedis::start() else { return };
+    let ca_file = tls.dir.join("ca.crt").display().to_string();
+    let instance = |public: Option<String>,
+                    issuer: Option<(String, String)>,
+                    url: String,
+                    ca: Option<String>| {
+        Setup::new().start(move |auth, resource| {
+            let resource = public.unwrap_or_else(|| resource.to_owned());
+            let (issuer, jwks) =
+                issuer.unwrap_or_else(|| (auth.issuer().to_owned(), auth.jwks_uri()));
+            let mut vars = vec![
+                ("MCP_OAUTH_RESOURCE".to_owned(), resource),
+                ("MCP_OAUTH_AUTHORIZATION_SERVERS".to_owned(), issuer),
+                ("MCP_OAUTH_JWKS_URI".to_owned(), jwks),
+                ("MCP_OAUTH_REDIS_URL".to_owned(), url),
+            ];
+            if let Some(ca) = ca {
+                vars.push(("MCP_OAUTH_REDIS_CA_FILE".to_owned(), ca));
+            }
+            mcp_oauth::McpOAuthBuilder::from_vars(vars)
+        })
+    };
+    let a = instance(None, None, tls.url(TLS_PASSWORD), Some(ca_file.clone()));
+    let issuer = Some((a.auth.issuer().to_owned(), a.auth.jwks_uri()));
+    let peer = |url: String, ca: Option<String>| {
+        instance(Some(a.resource.clone()), issuer.clone(), url, ca)
+    };
+    let b = peer(tls.url(TLS_PASSWORD), Some(ca_file.clone()));
+    let no_ca = peer(tls.url(TLS_PASSWORD), None);
+    let wrong_password = peer(tls.url("not-the-password"), Some(ca_file));
+
+    let key = DpopKey::generate();
+    let token = a.token().dpop_bound(&key).sign();
+    let public = format!("{}/dpop", a.base);
+    let once = key.proof("GET", &public).access_token(&token).sign();
+    assert_admitted(&get(&a, &token, &once).await);
+    assert_replayed(&get(&b, &token, &once).await);
+    assert_admitted(&get(&no_ca, &token, &once).await);
+    assert_admitted(&get(&wrong_password, &token, &once).await);
+}

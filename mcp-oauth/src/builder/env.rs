@@ -115,6 +115,7 @@ impl McpOAuthBuilder {
             timeout_ms: read("MCP_OAUTH_REDIS_TIMEOUT_MS"),
             on_failure: read("MCP_OAUTH_REDIS_ON_FAILURE"),
             secret: read("MCP_OAUTH_REDIS_SECRET"),
+            ca: read("MCP_OAUTH_REDIS_CA"),
             revocation_on_failure: read("MCP_OAUTH_REDIS_REVOCATION_ON_FAILURE"),
         };
         let revocation_ttl = read("MCP_OAUTH_REVOCATION_TTL_SECS");

@@ -42,6 +42,7 @@ pub(crate) struct RedisVars {
     pub(crate) timeout_ms: Option<String>,
     pub(crate) on_failure: Option<String>,
     pub(crate) secret: Option<String>,
+    pub(crate) ca: Option<String>,
     pub(crate) revocation_on_failure: Option<String>,
 }
 
@@ -54,6 +55,7 @@ impl RedisVars {
                 ("MCP_OAUTH_REDIS_TIMEOUT_MS", self.timeout_ms.is_some()),
                 ("MCP_OAUTH_REDIS_ON_FAILURE", self.on_failure.is_some()),
                 ("MCP_OAUTH_REDIS_SECRET", self.secret.is_some()),
+                ("MCP_OAUTH_REDIS_CA", self.ca.is_some()),
                 (
                     "MCP_OAUTH_REDIS_REVOCATION_ON_FAILURE",
                     self.revocation_on_failure.is_some(),
@@ -79,7 +81,7 @@ impl RedisVars {
                 DEFAULT_TIMEOUT
             }
         };
-        let mut shared = open(&url, timeout, problems)?;
+        let mut shared = open(&url, timeout, self.ca.as_deref(), problems)?;
         if let Some(prefix) = self.prefix {
             shared = shared.with_prefix(&prefix);
         }
@@ -114,14 +116,33 @@ const DEFAULT_TIMEOUT: Duration = crate::shared::redis::DEFAULT_TIMEOUT;
 const DEFAULT_TIMEOUT: Duration = Duration::from_millis(50);
 
 #[cfg(feature = "redis")]
-fn open(url: &str, timeout: Duration, problems: &mut Vec<ConfigProblem>) -> Option<SharedState> {
-    SharedState::redis_with_timeout(url, timeout)
-        .map_err(|why| problems.push(ConfigProblem::new("MCP_OAUTH_REDIS_URL", why)))
+fn open(
+    url: &str,
+    timeout: Duration,
+    ca: Option<&str>,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<SharedState> {
+    let opened = match ca {
+        None => SharedState::redis_with_timeout(url, timeout),
+        Some(pem) => SharedState::redis_with_ca(url, timeout, pem.as_bytes()),
+    };
+    let setting = if ca.is_some() {
+        "MCP_OAUTH_REDIS_CA"
+    } else {
+        "MCP_OAUTH_REDIS_URL"
+    };
+    opened
+        .map_err(|why| problems.push(ConfigProblem::new(setting, why)))
         .ok()
 }
 
 #[cfg(not(feature = "redis"))]
-fn open(_: &str, _: Duration, problems: &mut Vec<ConfigProblem>) -> Option<SharedState> {
+fn open(
+    _: &str,
+    _: Duration,
+    _: Option<&str>,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<SharedState> {
     problems.push(ConfigProblem::new(
         "MCP_OAUTH_REDIS_URL",
         "this build of mcp-oauth has no Redis support: enable its `redis` feature",

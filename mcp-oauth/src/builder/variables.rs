@@ -124,6 +124,10 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
         "deadline of one Redis operation in milliseconds, 1 to 10000 (default 50)",
     ),
     (
+        "MCP_OAUTH_REDIS_CA",
+        "PEM certificate(s) of the CA a rediss:// server's certificate must lead to, instead of the webpki roots (usually _FILE)",
+    ),
+    (
         "MCP_OAUTH_REDIS_SECRET",
         "secret (32 bytes or more) every instance shares: Redis values tagged with an HMAC, keys keyed (usually _FILE)",
     ),

@@ -225,7 +225,26 @@ impl SharedState {
     /// ```
     #[cfg(feature = "redis")]
     pub fn redis_with_timeout(url: &str, timeout: Duration) -> Result<Self, String> {
-        let store = redis::RedisStore::open(url, timeout)?;
+        let store = redis::RedisStore::open(url, timeout, None)?;
+        Ok(Self::with_store(Arc::new(store)))
+    }
+
+    /// [`redis_with_timeout`](Self::redis_with_timeout) for a `rediss://` server whose
+    /// certificate chain leads to `ca_pem` (a private CA) rather than to the webpki roots.
+    /// `MCP_OAUTH_REDIS_CA` (usually `MCP_OAUTH_REDIS_CA_FILE`, a PEM file).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let not_pem = mcp_oauth::SharedState::redis_with_ca(
+    ///     "rediss://redis.internal:6380",
+    ///     Duration::from_millis(50),
+    ///     b"not a certificate",
+    /// );
+    /// assert!(not_pem.is_err());
+    /// ```
+    #[cfg(feature = "redis")]
+    pub fn redis_with_ca(url: &str, timeout: Duration, ca_pem: &[u8]) -> Result<Self, String> {
+        let store = redis::RedisStore::open(url, timeout, Some(ca_pem))?;
         Ok(Self::with_store(Arc::new(store)))
     }
 

@@ -47,9 +47,21 @@ thread_local! {
 
 impl RedisStore {
     /// A store at `url` (`redis://`, `rediss://` for TLS; user and password in the URL).
-    pub(crate) fn open(url: &str, timeout: Duration) -> Result<Self, String> {
+    /// `ca`: the PEM certificate(s) a `rediss://` server's chain must lead to, instead of
+    /// the webpki roots (a private CA, as Redis deployments usually have).
+    pub(crate) fn open(url: &str, timeout: Duration, ca: Option<&[u8]>) -> Result<Self, String> {
         static IDS: AtomicUsize = AtomicUsize::new(0);
-        let client = redis::Client::open(url).map_err(|e| format!("not a Redis URL: {e}"))?;
+        let client = match ca {
+            None => redis::Client::open(url),
+            Some(pem) => redis::Client::build_with_tls(
+                url,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem.to_vec()),
+                },
+            ),
+        }
+        .map_err(|e| format!("not a Redis URL: {e}"))?;
         let info = client.get_connection_info();
         let target = info.addr().to_string();
         Ok(Self {
@@ -287,7 +299,11 @@ mod tests {
             eprintln!("redis-server is not installed: skipping");
             return;
         };
-        let store = RedisStore::open(&format!("redis://127.0.0.1:{port}"), Duration::from_secs(1));
+        let store = RedisStore::open(
+            &format!("redis://127.0.0.1:{port}"),
+            Duration::from_secs(1),
+            None,
+        );
         let store = store.unwrap();
         let hour = Cells {
             interval: Duration::from_secs(1200),
