@@ -51,6 +51,16 @@ impl RedisStore {
     /// the webpki roots (a private CA, as Redis deployments usually have).
     pub(crate) fn open(url: &str, timeout: Duration, ca: Option<&[u8]>) -> Result<Self, String> {
         static IDS: AtomicUsize = AtomicUsize::new(0);
+        if let Some(pem) = ca {
+            // Read here: a CA that is not one would otherwise only show as failed
+            // handshakes, request after request.
+            use rustls::pki_types::CertificateDer;
+            use rustls::pki_types::pem::PemObject as _;
+            let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(pem).collect();
+            if !certs.is_ok_and(|c| !c.is_empty()) {
+                return Err("no PEM certificate in the CA".to_owned());
+            }
+        }
         let client = match ca {
             None => redis::Client::open(url),
             Some(pem) => redis::Client::build_with_tls(
