@@ -7,6 +7,7 @@
 // - a nonce made by one instance is accepted by the others (RFC 9449 §9, stateless HMAC);
 // - Redis killed: the default policy (`local`) goes on, every fresh proof admitted;
 //   Redis restarted: a cross-instance replay is refused again;
+// - an opaque token sent to each instance is introspected once (their metrics add up);
 // - a token revoked with `cargo mcp-oauth revoke` is refused by all three (the delay printed);
 // - the example's refusal budget (120 a minute per address) holds across the fleet.
 
@@ -29,7 +30,7 @@ const body = () =>
 const init = () => ({ method: 'POST', headers: { 'content-type': 'application/json', accept: ACCEPT }, body: body() });
 
 export async function fleetFlow() {
-  const { resource, origins, redis, redisUrl, minted } = await startFleet();
+  const { resource, origins, metrics, redis, redisUrl, minted } = await startFleet();
   const publicUrl = `${resource}/mcp`;
   const key = await DpopKey.generate();
   const { prm, as } = await discover(origins[0]);
@@ -75,6 +76,31 @@ export async function fleetFlow() {
     const res = await send(i, once);
     check(`the same proof replayed to instance ${i} is refused (invalid_dpop_proof)`, res.status === 401 && challengeOf(res, 'dpop')?.error === 'invalid_dpop_proof', `${res.status} ${res.headers.get('www-authenticate')}`);
   }
+
+  // An opaque token sent to each instance is introspected once for the fleet: the
+  // instances' own counters (their Prometheus text) add up to one introspection.
+  const opaque = minted.test_token_valid_opaque;
+  const opaqueStatuses = [];
+  for (const i of [0, 1, 2]) {
+    const res = await fetch(`${origins[i]}/mcp`, { method: 'POST', headers: { authorization: `Bearer ${opaque}`, 'content-type': 'application/json', accept: ACCEPT }, body: body() });
+    await res.arrayBuffer();
+    opaqueStatuses.push(res.status);
+  }
+  const introspections = [];
+  for (const url of metrics) {
+    const text = await (await fetch(url)).text();
+    introspections.push(
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('mcp_oauth_introspections_total{'))
+        .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0),
+    );
+  }
+  check(
+    'an opaque token sent to each instance is served by all and introspected once for the fleet',
+    opaqueStatuses.every((s) => s === 200) && introspections.reduce((a, b) => a + b, 0) === 1,
+    `statuses ${JSON.stringify(opaqueStatuses)}, introspections per instance ${JSON.stringify(introspections)}`,
+  );
 
   // Revocation with `cargo mcp-oauth revoke` (the token on standard input): a bearer token
   // every instance holds in its validation cache is refused by all three.

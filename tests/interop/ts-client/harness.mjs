@@ -201,14 +201,26 @@ export async function startFleet({ count = 3 } = {}) {
   const ports = [];
   for (let i = 0; i < count; i += 1) ports.push(await freePort());
   const resource = `http://127.0.0.1:${ports[0]}`;
-  const auth = start('auth_server', { MINT_TEST_TOKENS_FOR: resource });
+  const auth = start('auth_server', {
+    MINT_TEST_TOKENS_FOR: resource,
+    INTROSPECTION_CLIENT_ID: INTROSPECTION.id,
+    INTROSPECTION_CLIENT_SECRET: INTROSPECTION.secret,
+  });
   const minted = await banner(auth, 'test_token_revoked_opaque');
   const origins = [];
+  const metrics = [];
   for (const port of ports) {
+    const metricsPort = await freePort();
+    metrics.push(`http://127.0.0.1:${metricsPort}/metrics`);
     start('mcp_server', {
       BIND_ADDR: `127.0.0.1:${port}`,
+      METRICS_ADDR: `127.0.0.1:${metricsPort}`,
       MCP_OAUTH_RESOURCE: resource,
       MCP_OAUTH_AUTHORIZATION_SERVERS: minted.issuer,
+      // JWTs checked locally, opaque tokens introspected (and the answer shared).
+      MCP_OAUTH_VALIDATION: 'hybrid',
+      MCP_OAUTH_INTROSPECTION_CLIENT_ID: INTROSPECTION.id,
+      MCP_OAUTH_INTROSPECTION_CLIENT_SECRET: INTROSPECTION.secret,
       MCP_OAUTH_REQUIRED_SCOPES: 'mcp:tools',
       MCP_OAUTH_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       MCP_OAUTH_REDIS_PREFIX: 'interop-fleet',
@@ -227,7 +239,7 @@ export async function startFleet({ count = 3 } = {}) {
       children.push(redisChild);
     },
   };
-  return { resource, origins, issuer: minted.issuer, minted, redis, redisUrl: `redis://127.0.0.1:${redisPort}` };
+  return { resource, origins, metrics, issuer: minted.issuer, minted, redis, redisUrl: `redis://127.0.0.1:${redisPort}` };
 }
 
 /// Plays the user agent: follows the authorization URL and keeps the redirect's query
