@@ -116,7 +116,7 @@ impl Inner {
         let here = self.apply(notice);
         if let Some(shared) = self.revoked.shared() {
             shared.publish_revocation(notice).await.map_err(|why| {
-                crate::shared::report("revocation", &why);
+                crate::shared::report(crate::shared::SharedUse::Revocation, &why);
                 RevokeError::Unavailable(why.0)
             })?;
         }
@@ -150,7 +150,7 @@ fn hear(inner: &Weak<Inner>, event: Event<'_>) -> bool {
                 && inner.apply(&notice).is_err()
             {
                 let full = Unavailable("this process holds as many revocations as it may".into());
-                crate::shared::report("revocation", &full);
+                crate::shared::report(crate::shared::SharedUse::Revocation, &full);
             }
         }
         Event::Up => {
@@ -161,7 +161,7 @@ fn hear(inner: &Weak<Inner>, event: Event<'_>) -> bool {
             }
         }
         Event::Down(why) => {
-            crate::shared::report("revocation", why);
+            crate::shared::report(crate::shared::SharedUse::Revocation, why);
             let closed = inner
                 .revoked
                 .shared()

@@ -206,7 +206,7 @@ impl SessionOwners {
             }
             Ok(_) => false,
             Err(why) => {
-                shared::report("session", &why);
+                shared::report(crate::shared::SharedUse::Session, &why);
                 false
             }
         }
@@ -220,7 +220,7 @@ impl SessionOwners {
         let key = key_of(shared, session);
         let owner = hex_sha256(principal);
         if let Err(why) = shared.put_new(&key, &owner, SHARED_SESSION_TTL).await {
-            shared::report("session", &why);
+            shared::report(crate::shared::SharedUse::Session, &why);
         }
     }
 
@@ -229,7 +229,7 @@ impl SessionOwners {
     async fn forget_in_fleet(&self, session: &str) {
         let Some(shared) = &self.shared else { return };
         if let Err(why) = shared.store().remove(&key_of(shared, session)).await {
-            shared::report("session", &why);
+            shared::report(crate::shared::SharedUse::Session, &why);
         }
     }
 

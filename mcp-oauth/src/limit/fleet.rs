@@ -81,7 +81,7 @@ impl Fleet {
         match self.shared.store().gcra(&key, cells).await {
             Ok(answer) => answer.map_err(|wait| wait.max(Duration::from_micros(1))),
             Err(why) => {
-                report("rate_limit", &why);
+                report(crate::shared::SharedUse::RateLimit, &why);
                 Ok(())
             }
         }

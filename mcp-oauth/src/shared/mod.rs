@@ -26,6 +26,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub(crate) use crate::telemetry::SharedUse;
+
 /// A shared-tier operation in flight (`Send`: a store may run it on any runtime).
 pub(crate) type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -472,20 +474,13 @@ impl FromStr for OnFailure {
 
 /// One log line per use at most every 5 seconds, and the count: loud, but a
 /// dead Redis under load does not write a line per request.
-pub(crate) fn report(what: &'static str, why: &Unavailable) {
+pub(crate) fn report(what: SharedUse, why: &Unavailable) {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::time::{SystemTime, UNIX_EPOCH};
-    /// The uses, each with its own last line: one failing loudly does not hide another.
-    const USES: [&str; 5] = [
-        "dpop_replay",
-        "introspection",
-        "session",
-        "rate_limit",
-        "revocation",
-    ];
-    static LAST: [AtomicU64; USES.len() + 1] = [const { AtomicU64::new(0) }; USES.len() + 1];
+    /// Each use's last line: one failing loudly does not hide another.
+    static LAST: [AtomicU64; SharedUse::COUNT] = [const { AtomicU64::new(0) }; SharedUse::COUNT];
     crate::telemetry::shared_failure(what);
-    let slot = &LAST[USES.iter().position(|u| *u == what).unwrap_or(USES.len())];
+    let slot = &LAST[what as usize];
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -495,7 +490,7 @@ pub(crate) fn report(what: &'static str, why: &Unavailable) {
             .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
     {
-        tracing::warn!(target: "mcp_oauth", use_ = what, "shared state unavailable: {why}");
+        tracing::warn!(target: "mcp_oauth", use_ = what.label(), "shared state unavailable: {why}");
     }
 }
 

@@ -85,28 +85,54 @@ pub(crate) fn rate_limited(limit: &'static str) {
     let _ = limit;
 }
 
-/// Counts one shared-state operation that got no answer, by its use (`dpop_replay`,
-/// `introspection`, `session`, `rate_limit`, `revocation`). Each key is built at compile
-/// time.
-pub(crate) fn shared_failure(what: &'static str) {
+/// What a shared-state (Redis) operation was for: the `use` label of its failures, and
+/// what keeps their warnings apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SharedUse {
+    DpopReplay,
+    Introspection,
+    Session,
+    RateLimit,
+    Revocation,
+}
+
+impl SharedUse {
+    /// How many uses there are (each its own index, `use as usize`).
+    pub(crate) const COUNT: usize = 5;
+
+    /// The label value.
+    pub(crate) const fn label(self) -> &'static str {
+        match self {
+            Self::DpopReplay => "dpop_replay",
+            Self::Introspection => "introspection",
+            Self::Session => "session",
+            Self::RateLimit => "rate_limit",
+            Self::Revocation => "revocation",
+        }
+    }
+}
+
+/// Counts one shared-state operation that got no answer, by its use. Each key is built
+/// at compile time.
+pub(crate) fn shared_failure(what: SharedUse) {
     #[cfg(feature = "metrics")]
     {
-        macro_rules! key {
-            ($use:literal) => {{
-                static LABELS: [metrics::Label; 1] =
-                    [metrics::Label::from_static_parts("use", $use)];
-                static KEY: metrics::Key =
-                    metrics::Key::from_static_parts(catalog::SHARED_FAILURES, &LABELS);
-                &KEY
-            }};
+        use SharedUse::*;
+        const fn label(u: SharedUse) -> [metrics::Label; 1] {
+            [metrics::Label::from_static_parts("use", u.label())]
         }
-        increment(match what {
-            "introspection" => key!("introspection"),
-            "session" => key!("session"),
-            "rate_limit" => key!("rate_limit"),
-            "revocation" => key!("revocation"),
-            _ => key!("dpop_replay"),
-        });
+        static LABELS: [[metrics::Label; 1]; SharedUse::COUNT] = [
+            label(DpopReplay),
+            label(Introspection),
+            label(Session),
+            label(RateLimit),
+            label(Revocation),
+        ];
+        const fn key(i: usize) -> metrics::Key {
+            metrics::Key::from_static_parts(catalog::SHARED_FAILURES, &LABELS[i])
+        }
+        static KEYS: [metrics::Key; SharedUse::COUNT] = [key(0), key(1), key(2), key(3), key(4)];
+        increment(&KEYS[what as usize]);
     }
     #[cfg(not(feature = "metrics"))]
     let _ = what;

@@ -163,7 +163,7 @@ impl Revocations {
                 // valid; what this process knows was checked above. (Under `closed` its
                 // result is not cached while the subscription is down either, so it is
                 // checked again on its next use.)
-                crate::shared::report("revocation", &why);
+                crate::shared::report(crate::shared::SharedUse::Revocation, &why);
                 Ok(())
             }
         }

@@ -182,7 +182,7 @@ impl ProofChecker {
             Ok(true) => Ok(()),
             Ok(false) => Err(Refusal::InvalidDpopProof(DpopRejection::Replayed)),
             Err(why) => {
-                crate::shared::report("dpop_replay", &why);
+                crate::shared::report(crate::shared::SharedUse::DpopReplay, &why);
                 match shared.failure_policy() {
                     OnFailure::Local => Ok(()),
                     _ => Err(Refusal::Unavailable(format!(

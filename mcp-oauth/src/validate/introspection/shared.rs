@@ -61,7 +61,7 @@ impl Introspector {
             }
             Ok(None) => {}
             Err(why) => {
-                shared::report("introspection", &why);
+                shared::report(crate::shared::SharedUse::Introspection, &why);
                 return self.ask(token).await;
             }
         }
@@ -82,7 +82,7 @@ impl Introspector {
             Err(_) => Ok(()),
         };
         if let Err(why) = stored {
-            shared::report("introspection", &why);
+            shared::report(crate::shared::SharedUse::Introspection, &why);
         }
         verdict
     }
