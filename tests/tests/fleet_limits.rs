@@ -10,48 +10,17 @@ mod common;
 #[allow(dead_code)]
 mod redis_server;
 
-use mcp_oauth::{McpOAuth, McpOAuthBuilder, Rate, SharedState};
+use mcp_oauth::{McpOAuthBuilder, Rate, SharedState};
 
 use crate::common::*;
-use crate::redis_server::Redis;
+use crate::redis_server::{Redis, fleet_with};
 
-/// Three instances of one public resource (the first's URL), each configured by
-/// `configure` and sharing `shared`.
+/// Three instances of one public resource sharing `shared`, each configured by `configure`.
 fn fleet(
     shared: &SharedState,
     configure: impl Fn(McpOAuthBuilder) -> McpOAuthBuilder + Clone + 'static,
 ) -> Vec<TestServer> {
-    fleet_logging_to(&LogBuffer::default(), shared, configure)
-}
-
-/// [`fleet`], every instance logging into `logs`.
-fn fleet_logging_to(
-    logs: &LogBuffer,
-    shared: &SharedState,
-    configure: impl Fn(McpOAuthBuilder) -> McpOAuthBuilder + Clone + 'static,
-) -> Vec<TestServer> {
-    let (shared_first, configure_first) = (shared.clone(), configure.clone());
-    let first = Setup::new()
-        .log_to(logs.dispatch())
-        .start(move |auth, resource| {
-            configure_first(auth.configure(resource).shared_state(shared_first))
-        });
-    let (issuer, jwks) = (first.auth.issuer().to_owned(), first.auth.jwks_uri());
-    let mut fleet = vec![first];
-    for _ in 0..2 {
-        let (public, issuer, jwks) = (fleet[0].resource.clone(), issuer.clone(), jwks.clone());
-        let (shared, configure) = (shared.clone(), configure.clone());
-        fleet.push(Setup::new().log_to(logs.dispatch()).start(move |_, _| {
-            configure(
-                McpOAuth::builder()
-                    .resource(public)
-                    .authorization_server(issuer)
-                    .jwks_uri(jwks)
-                    .shared_state(shared),
-            )
-        }));
-    }
-    fleet
+    fleet_with(None, shared, configure)
 }
 
 /// A 429 and its `Retry-After`, in seconds.
@@ -168,7 +137,7 @@ async fn with_redis_down_each_instance_has_its_own_limits() {
     };
     let shared = SharedState::redis(&redis.url()).unwrap();
     let logs = LogBuffer::default();
-    let fleet = fleet_logging_to(&logs, &shared, |b| {
+    let fleet = fleet_with(Some(&logs), &shared, |b| {
         b.rate_limit_refusals(Rate::per_hour(3))
             .rate_limit_principal(Rate::per_hour(3))
     });

@@ -8,7 +8,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mcp_oauth::{McpOAuth, SharedState};
+use mcp_oauth::{McpOAuth, McpOAuthBuilder, SharedState};
 
 use crate::common::*;
 
@@ -94,18 +94,37 @@ impl Drop for Redis {
 /// Three instances of one public resource (the first's URL), each its own server, all
 /// trusting the first's authorization server and sharing `shared`.
 pub(crate) fn fleet(shared: &SharedState) -> Vec<TestServer> {
-    let first = TestServer::with(|b| b.shared_state(shared.clone()));
+    fleet_with(None, shared, |b| b)
+}
+
+/// [`fleet`], each instance's builder passed through `configure` (after the shared
+/// state), each instance logging into `logs` when given.
+pub(crate) fn fleet_with(
+    logs: Option<&LogBuffer>,
+    shared: &SharedState,
+    configure: impl Fn(McpOAuthBuilder) -> McpOAuthBuilder + Clone + 'static,
+) -> Vec<TestServer> {
+    let setup = || match logs {
+        Some(logs) => Setup::new().log_to(logs.dispatch()),
+        None => Setup::new(),
+    };
+    let (shared_first, configure_first) = (shared.clone(), configure.clone());
+    let first = setup().start(move |auth, resource| {
+        configure_first(auth.configure(resource).shared_state(shared_first))
+    });
     let (issuer, jwks) = (first.auth.issuer().to_owned(), first.auth.jwks_uri());
     let mut fleet = vec![first];
     for _ in 0..2 {
         let (public, issuer, jwks) = (fleet[0].resource.clone(), issuer.clone(), jwks.clone());
-        let shared = shared.clone();
-        fleet.push(Setup::new().start(move |_, _| {
-            McpOAuth::builder()
-                .resource(public)
-                .authorization_server(issuer)
-                .jwks_uri(jwks)
-                .shared_state(shared)
+        let (shared, configure) = (shared.clone(), configure.clone());
+        fleet.push(setup().start(move |_, _| {
+            configure(
+                McpOAuth::builder()
+                    .resource(public)
+                    .authorization_server(issuer)
+                    .jwks_uri(jwks)
+                    .shared_state(shared),
+            )
         }));
     }
     fleet
