@@ -30,7 +30,7 @@ import {
   auth,
 } from '@modelcontextprotocol/client';
 
-import { AutoApprovingProvider, challengeScope, check, installed, recordingFetch } from './harness.mjs';
+import { AutoApprovingProvider, challengeScope, check, installed, recordingFetch, stepUpRefusal } from './harness.mjs';
 
 export const NAME = installed('@modelcontextprotocol/client');
 const MODERN = '2026-07-28';
@@ -117,12 +117,7 @@ export async function oauthFlow({ origin, resource, issuer, opaque, name, path: 
   } catch (e) {
     error = e;
   }
-  const postPath = p === '/sse' ? '/message' : p;
-  const refusal = log.slice(before).find((e) => e.origin === origin && e.method === 'POST' && e.path === postPath && e.status !== 200 && e.status !== 202);
-  check(t(`the call of the guarded tool is answered 403 on POST ${postPath}`), refusal?.status === 403, JSON.stringify(refusal));
-  check(t('with an insufficient_scope challenge'), refusal?.challenge.includes('error="insufficient_scope"'), refusal?.challenge);
-  const wanted = challengeScope(refusal?.challenge);
-  check(t('naming the tool scope and the required scope'), wanted.includes('tools:call') && wanted.includes('mcp:tools'), refusal?.challenge);
+  const { refusal, wanted } = stepUpRefusal({ t, log, before, origin, path: p });
   if (mode === 'auto' && Transport === StreamableHTTPClientTransport) {
     check(t('the refused call carried Mcp-Method and Mcp-Name'), refusal?.mcpMethod === 'tools/call' && refusal?.mcpName === 'echo', JSON.stringify(refusal));
   }
@@ -148,7 +143,7 @@ export async function oauthFlow({ origin, resource, issuer, opaque, name, path: 
   check(t('whoami sees the registered client id'), who.includes(provider.client.client_id), who);
   check(t('whoami sees the granted scopes'), who.includes('mcp:tools') && who.includes('tools:call'), who);
   await client.close();
-  headersChecks({ t, log: fromServer(), mode, postPath });
+  headersChecks({ t, log: fromServer(), mode, postPath: p === '/sse' ? '/message' : p });
 }
 
 /// What the client sent to the MCP server, request by request: in the 2026-07-28 era over

@@ -316,6 +316,20 @@ export function recordingFetch() {
 }
 
 /// The `scope` of a challenge, split.
+/// The middleware's answer to a call of the guarded tool made over `path` (`/mcp`, or
+/// `/sse` whose calls go to `/message`), among the requests `log` recorded since `before`,
+/// checked as the step-up it must be: 403 with an `insufficient_scope` challenge naming the
+/// tool's scope and the required one. The refusal, and the scopes its challenge names.
+export function stepUpRefusal({ t, log, before, origin, path: p }) {
+  const postPath = p === '/sse' ? '/message' : p;
+  const refusal = log.slice(before).find((e) => e.origin === origin && e.method === 'POST' && e.path === postPath && e.status !== 200 && e.status !== 202);
+  check(t(`the call of the guarded tool is answered 403 on POST ${postPath}`), refusal?.status === 403, JSON.stringify(refusal));
+  check(t('with an insufficient_scope challenge'), refusal?.challenge.includes('error="insufficient_scope"'), refusal?.challenge);
+  const wanted = challengeScope(refusal?.challenge);
+  check(t('naming the tool scope and the required scope'), wanted.includes('tools:call') && wanted.includes('mcp:tools'), refusal?.challenge);
+  return { refusal, wanted };
+}
+
 export function challengeScope(challenge) {
   const m = /scope="([^"]*)"/.exec(challenge ?? '');
   return m ? m[1].split(' ') : [];

@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { UnauthorizedError, auth } from '@modelcontextprotocol/sdk/client/auth.js';
 
-import { AutoApprovingProvider, challengeScope, check, installed, recordingFetch } from './harness.mjs';
+import { AutoApprovingProvider, check, installed, recordingFetch, stepUpRefusal } from './harness.mjs';
 
 export const NAME = installed('@modelcontextprotocol/sdk');
 
@@ -65,12 +65,7 @@ export async function oauthFlow({ origin, resource, opaque, name, path: p, Trans
   } catch (e) {
     error = e;
   }
-  const postPath = p === '/sse' ? '/message' : p;
-  const refusal = log.slice(before).find((e) => e.origin === origin && e.method === 'POST' && e.path === postPath && e.status !== 200 && e.status !== 202);
-  check(t(`the call of the guarded tool is answered 403 on POST ${postPath}`), refusal?.status === 403, JSON.stringify(refusal));
-  check(t('with an insufficient_scope challenge'), refusal?.challenge.includes('error="insufficient_scope"'), refusal?.challenge);
-  const wanted = challengeScope(refusal?.challenge);
-  check(t('naming the tool scope and the required scope'), wanted.includes('tools:call') && wanted.includes('mcp:tools'), refusal?.challenge);
+  const { refusal, wanted } = stepUpRefusal({ t, log, before, origin, path: p });
   if (Transport === StreamableHTTPClientTransport) {
     // The SDK acts on the 403 by itself: it re-authorizes with the scope named.
     check(t('the SDK sends the client to re-authorize'), error instanceof UnauthorizedError, String(error));
